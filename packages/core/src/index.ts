@@ -1,0 +1,83 @@
+export type { BindingDirection, BindingEvent, BindingHandler, InputBinding, InvokeRequest, InvokeResponse, OutputBinding } from "./bindings.ts";
+export { BINDING_DIRECTIONS, isInputBinding, isOutputBinding, STANDARD_OPERATIONS } from "./bindings.ts";
+export type { Component, ComponentContext, ComponentFactory, ComponentKind, Logger } from "./component.ts";
+export { silentLogger } from "./component.ts";
+export { formatDuration, parseDuration } from "./duration.ts";
+export { bytesEqual, decodeJson, encodeValue, toBytes, tryDecodeJson, utf8 } from "./encoding.ts";
+export type { ComponentErrorOptions, ConfigIssue, ErrorCode, ETagErrorKind } from "./errors.ts";
+export {
+  BulkError,
+  BulkItemError,
+  ComponentError,
+  ConfigError,
+  ERROR_CODES,
+  ETagError,
+  errorMessage,
+  isComponentError,
+  notSupported,
+} from "./errors.ts";
+export {
+  isDirectChild,
+  keysLikeEmptyPatternError,
+  likePatternToRegExp,
+  normalizeDeletePrefix,
+  prefixRequiredError,
+} from "./keys-like.ts";
+export type {
+  BindingDefinition,
+  ComponentDefinition,
+  ComponentStatus,
+  PackageManifest,
+  PubSubDefinition,
+  StateStoreDefinition,
+} from "./manifest.ts";
+export { defineManifest } from "./manifest.ts";
+export type { Metadata } from "./metadata.ts";
+export { getMetadata, isTruthy, parseTtlInSeconds, ttlExpireTimeMetadata } from "./metadata.ts";
+export type { OptionField, OptionFields, OptionsSchema, ParsedOptions } from "./options.ts";
+export { defineOptions, option } from "./options.ts";
+export type {
+  BulkMessage,
+  BulkMessageHandler,
+  BulkPublishEntry,
+  BulkPublishRequest,
+  BulkPublishResponse,
+  BulkSubscribeRequest,
+  MessageHandler,
+  PubSub,
+  PubSubCapability,
+  PubSubMessage,
+  PublishRequest,
+  SubscribeRequest,
+} from "./pubsub.ts";
+export { BasePubSub, bulkPublishOneByOne, bulkSubscribeByBatching, PUBSUB_CAPABILITIES } from "./pubsub.ts";
+export type { FilterNode, Query, QueryComparison, QueryFilter, QuerySort } from "./query.ts";
+export { compareJson, matchesFilter, parseFilter, valueAtPath } from "./query.ts";
+export type {
+  BulkGetItem,
+  BulkOptions,
+  Concurrency,
+  Consistency,
+  DeleteRequest,
+  GetRequest,
+  GetResponse,
+  KeysLikeRequest,
+  KeysLikeResponse,
+  QueryRequest,
+  QueryResponse,
+  QueryResultItem,
+  SetRequest,
+  StateCapability,
+  StateOptions,
+  StateStore,
+  TransactionOperation,
+  TransactionRequest,
+} from "./state.ts";
+export {
+  BaseStateStore,
+  hasEtag,
+  mapWithParallelism,
+  STATE_CAPABILITIES,
+  throwBulkFailures,
+  validateStateOptions,
+} from "./state.ts";

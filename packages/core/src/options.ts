@@ -1,0 +1,246 @@
+import { z } from "zod";
+import { parseDuration } from "./duration.ts";
+import { ConfigError, type ConfigIssue } from "./errors.ts";
+import { getMetadata, isTruthy, type Metadata } from "./metadata.ts";
+
+type FieldKind = "string" | "integer" | "number" | "boolean" | "duration" | "enum" | "json" | "list";
+
+interface FieldSpec<T> {
+  description?: string;
+  /** Required fields without a default fail parsing when absent or empty. */
+  required?: boolean;
+  default?: T;
+  /** Secrets: redacted from logs and the metadata API. */
+  sensitive?: boolean;
+  /** Other accepted spellings (Dapr renamed several fields over time). */
+  aliases?: readonly string[];
+  example?: string;
+}
+
+export interface OptionField<T> {
+  readonly kind: FieldKind;
+  readonly spec: FieldSpec<T>;
+  readonly schema: z.ZodType<T, string>;
+  readonly jsonType: Record<string, unknown>;
+}
+
+function field<T>(
+  kind: FieldKind,
+  spec: FieldSpec<T>,
+  schema: z.ZodType<T, string>,
+  jsonType: Record<string, unknown>,
+): OptionField<T> {
+  return { kind, spec, schema, jsonType };
+}
+
+const integerText = z.string().trim().regex(/^-?\d+$/, "must be an integer");
+const numberText = z
+  .string()
+  .trim()
+  .regex(/^-?\d+(\.\d+)?$/, "must be a number");
+
+/** Field builders for a component's metadata schema; Dapr metadata values are always strings. */
+export const option = {
+  string(spec: FieldSpec<string> = {}): OptionField<string> {
+    return field("string", spec, z.string(), { type: "string" });
+  },
+  integer(spec: FieldSpec<number> & { min?: number; max?: number } = {}): OptionField<number> {
+    let n = z.number().int();
+    if (spec.min !== undefined) n = n.min(spec.min, `must be >= ${spec.min}`);
+    if (spec.max !== undefined) n = n.max(spec.max, `must be <= ${spec.max}`);
+    return field("integer", spec, integerText.transform(Number).pipe(n), {
+      type: "integer",
+      ...(spec.min !== undefined ? { minimum: spec.min } : {}),
+      ...(spec.max !== undefined ? { maximum: spec.max } : {}),
+    });
+  },
+  number(spec: FieldSpec<number> & { min?: number } = {}): OptionField<number> {
+    let n = z.number();
+    if (spec.min !== undefined) n = n.min(spec.min, `must be >= ${spec.min}`);
+    return field("number", spec, numberText.transform(Number).pipe(n), { type: "number" });
+  },
+  boolean(spec: FieldSpec<boolean> = {}): OptionField<boolean> {
+    const spellings = ["y", "yes", "true", "t", "on", "1", "n", "no", "false", "f", "off", "0"];
+    return field(
+      "boolean",
+      spec,
+      z
+        .string()
+        .trim()
+        .refine((v) => spellings.includes(v.toLowerCase()), "must be a boolean (true/false)")
+        .transform((v) => isTruthy(v)),
+      { type: "boolean" },
+    );
+  },
+  /** A Go-style duration (`5s`, `1m30s`, `500ms`); a bare number means seconds. Parsed to ms. */
+  duration(spec: FieldSpec<number> & { bareUnit?: "s" | "ms" } = {}): OptionField<number> {
+    return field(
+      "duration",
+      spec,
+      z.string().transform((v, ctx) => {
+        const ms = parseDuration(v, spec.bareUnit ?? "s");
+        if (ms === undefined || ms < 0) {
+          ctx.addIssue({ code: "custom", message: "must be a duration such as 5s, 1m or 500ms" });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+      { type: "string", format: "duration", pattern: "^(\\d+(\\.\\d+)?(ns|us|ms|s|m|h)?)+$" },
+    );
+  },
+  enum<const V extends string>(values: readonly V[], spec: FieldSpec<V> = {}): OptionField<V> {
+    return field(
+      "enum",
+      spec,
+      z
+        .string()
+        .trim()
+        .transform((v, ctx) => {
+          const hit = values.find((x) => x.toLowerCase() === v.toLowerCase());
+          if (hit === undefined) {
+            ctx.addIssue({ code: "custom", message: `must be one of ${values.join(", ")}` });
+            return z.NEVER;
+          }
+          return hit;
+        }),
+      { type: "string", enum: [...values] },
+    );
+  },
+  json<T = unknown>(spec: FieldSpec<T> = {}): OptionField<T> {
+    return field(
+      "json",
+      spec,
+      z.string().transform((v, ctx) => {
+        try {
+          return JSON.parse(v) as T;
+        } catch {
+          ctx.addIssue({ code: "custom", message: "must be valid JSON" });
+          return z.NEVER;
+        }
+      }),
+      { type: "string", contentMediaType: "application/json" },
+    );
+  },
+  /** A comma-separated list, trimmed, empty entries dropped. */
+  list(spec: FieldSpec<string[]> = {}): OptionField<string[]> {
+    return field(
+      "list",
+      spec,
+      z.string().transform((v) =>
+        v
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0),
+      ),
+      { type: "string", description: "comma-separated list" },
+    );
+  },
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: field maps are heterogenous by design
+type AnyField = OptionField<any>;
+export type OptionFields = Record<string, AnyField>;
+
+type FieldValue<F> = F extends OptionField<infer T> ? T : never;
+type HasDefault<F> = F extends { spec: { default: unknown } } ? true : false;
+
+/** The parsed options: fields with a default or `required` are always present. */
+export type ParsedOptions<S extends OptionFields> = {
+  readonly [K in keyof S]: HasDefault<S[K]> extends true
+    ? FieldValue<S[K]>
+    : S[K] extends { spec: { required: true } }
+      ? FieldValue<S[K]>
+      : FieldValue<S[K]> | undefined;
+};
+
+export interface OptionsSchema<S extends OptionFields> {
+  readonly component: string;
+  readonly fields: S;
+  /** Parses Dapr metadata (case-insensitive keys, aliases) and reports every problem at once. */
+  parse(metadata: Metadata | undefined): ParsedOptions<S>;
+  /** JSON Schema (draft 2020-12) of the metadata map, for docs, editors and validation. */
+  jsonSchema(): Record<string, unknown>;
+  /** Names of fields that hold secrets. */
+  readonly sensitiveFields: readonly string[];
+  /** Metadata with sensitive values replaced by `***`, safe to log or expose. */
+  redact(metadata: Metadata): Metadata;
+}
+
+export function defineOptions<S extends OptionFields>(component: string, fields: S): OptionsSchema<S> {
+  const names = Object.keys(fields);
+  const sensitiveFields = names.filter((n) => fields[n]?.spec.sensitive);
+  const sensitiveLower = new Set(
+    sensitiveFields.flatMap((n) => [n, ...(fields[n]?.spec.aliases ?? [])].map((x) => x.toLowerCase())),
+  );
+  const shape: Record<string, z.ZodType> = {};
+  for (const name of names) shape[name] = (fields[name] as AnyField).schema.optional();
+  const objectSchema = z.object(shape);
+
+  return Object.freeze({
+    component,
+    fields,
+    sensitiveFields,
+    parse(metadata: Metadata | undefined): ParsedOptions<S> {
+      const raw: Record<string, string> = {};
+      const issues: ConfigIssue[] = [];
+      for (const name of names) {
+        const f = fields[name] as AnyField;
+        let value = getMetadata(metadata, name);
+        for (const alias of f.spec.aliases ?? []) {
+          if (value !== undefined && value !== "") break;
+          value = getMetadata(metadata, alias);
+        }
+        if (value === undefined || value === "") {
+          if (f.spec.required && f.spec.default === undefined) {
+            issues.push({ field: name, message: "is required" });
+          }
+          continue;
+        }
+        raw[name] = value;
+      }
+      const result = objectSchema.safeParse(raw);
+      if (!result.success) {
+        for (const issue of result.error.issues) {
+          issues.push({ field: String(issue.path[0] ?? "?"), message: issue.message });
+        }
+      }
+      if (issues.length > 0) throw new ConfigError(issues, { component });
+      const out: Record<string, unknown> = { ...(result.data as Record<string, unknown>) };
+      for (const name of names) {
+        if (out[name] === undefined && fields[name]?.spec.default !== undefined) {
+          out[name] = fields[name]?.spec.default;
+        }
+      }
+      return Object.freeze(out) as ParsedOptions<S>;
+    },
+    jsonSchema(): Record<string, unknown> {
+      const properties: Record<string, unknown> = {};
+      for (const name of names) {
+        const f = fields[name] as AnyField;
+        properties[name] = {
+          ...f.jsonType,
+          ...(f.spec.description ? { description: f.spec.description } : {}),
+          ...(f.spec.default !== undefined ? { default: f.spec.default } : {}),
+          ...(f.spec.example ? { examples: [f.spec.example] } : {}),
+          ...(f.spec.sensitive ? { writeOnly: true, "x-sensitive": true } : {}),
+          ...(f.spec.aliases?.length ? { "x-aliases": f.spec.aliases } : {}),
+        };
+      }
+      return {
+        $schema: "https://json-schema.org/draft/2020-12/schema",
+        title: component,
+        type: "object",
+        properties,
+        required: names.filter((n) => fields[n]?.spec.required && fields[n]?.spec.default === undefined),
+        additionalProperties: true,
+      };
+    },
+    redact(metadata: Metadata): Metadata {
+      const out: Metadata = {};
+      for (const [k, v] of Object.entries(metadata)) {
+        out[k] = sensitiveLower.has(k.toLowerCase()) ? "***" : v;
+      }
+      return out;
+    },
+  });
+}

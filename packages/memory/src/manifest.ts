@@ -1,0 +1,9 @@
+import { defineManifest } from "@outrig/core";
+import { pubsubDefinition } from "./pubsub.ts";
+import { stateDefinition } from "./state.ts";
+
+export const manifest = defineManifest({
+  packageName: "@outrig/memory",
+  version: "0.1.0",
+  components: [stateDefinition, pubsubDefinition],
+});

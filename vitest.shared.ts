@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+/** Resolve workspace packages to their TypeScript source so tests never wait for a build. */
+export const sharedConfig = defineConfig({
+  resolve: { conditions: ["@outrig/source", "import", "module", "node", "default"] },
+  ssr: { resolve: { conditions: ["@outrig/source", "import", "module", "node", "default"] } },
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    reporters: ["default"],
+  },
+});

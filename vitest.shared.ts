@@ -1,4 +1,8 @@
+import { basename } from "node:path";
 import { defineConfig } from "vitest/config";
+
+const reportDir = process.env.OUTRIG_TEST_REPORT_DIR;
+const packageName = basename(process.cwd());
 
 /** Resolve workspace packages to their TypeScript source so tests never wait for a build. */
 export const sharedConfig = defineConfig({
@@ -8,6 +12,8 @@ export const sharedConfig = defineConfig({
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    reporters: ["default"],
+    reporters: reportDir
+      ? ["default", ["json", { outputFile: `${reportDir}/${packageName}.json` }]]
+      : ["default"],
   },
 });

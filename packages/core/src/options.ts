@@ -3,7 +3,15 @@ import { parseDuration } from "./duration.ts";
 import { ConfigError, type ConfigIssue } from "./errors.ts";
 import { getMetadata, isTruthy, type Metadata } from "./metadata.ts";
 
-type FieldKind = "string" | "integer" | "number" | "boolean" | "duration" | "enum" | "json" | "list";
+type FieldKind =
+  | "string"
+  | "integer"
+  | "number"
+  | "boolean"
+  | "duration"
+  | "enum"
+  | "json"
+  | "list";
 
 interface FieldSpec<T> {
   description?: string;
@@ -33,7 +41,16 @@ function field<T>(
   return { kind, spec, schema, jsonType };
 }
 
-const integerText = z.string().trim().regex(/^-?\d+$/, "must be an integer");
+/**
+ * A field whose spec keeps its literal type, so `ParsedOptions` knows which fields have a default
+ * or are required and types them as always present.
+ */
+type Field<T, S> = OptionField<T> & { readonly spec: S };
+
+const integerText = z
+  .string()
+  .trim()
+  .regex(/^-?\d+$/, "must be an integer");
 const numberText = z
   .string()
   .trim()
@@ -41,10 +58,14 @@ const numberText = z
 
 /** Field builders for a component's metadata schema; Dapr metadata values are always strings. */
 export const option = {
-  string(spec: FieldSpec<string> = {}): OptionField<string> {
-    return field("string", spec, z.string(), { type: "string" });
+  string<const S extends FieldSpec<string> = FieldSpec<string>>(
+    spec: S = {} as S,
+  ): Field<string, S> {
+    return field("string", spec, z.string(), { type: "string" }) as Field<string, S>;
   },
-  integer(spec: FieldSpec<number> & { min?: number; max?: number } = {}): OptionField<number> {
+  integer<const S extends FieldSpec<number> & { min?: number; max?: number } = FieldSpec<number>>(
+    spec: S = {} as S,
+  ): Field<number, S> {
     let n = z.number().int();
     if (spec.min !== undefined) n = n.min(spec.min, `must be >= ${spec.min}`);
     if (spec.max !== undefined) n = n.max(spec.max, `must be <= ${spec.max}`);
@@ -52,14 +73,20 @@ export const option = {
       type: "integer",
       ...(spec.min !== undefined ? { minimum: spec.min } : {}),
       ...(spec.max !== undefined ? { maximum: spec.max } : {}),
-    });
+    }) as Field<number, S>;
   },
-  number(spec: FieldSpec<number> & { min?: number } = {}): OptionField<number> {
+  number<const S extends FieldSpec<number> & { min?: number } = FieldSpec<number>>(
+    spec: S = {} as S,
+  ): Field<number, S> {
     let n = z.number();
     if (spec.min !== undefined) n = n.min(spec.min, `must be >= ${spec.min}`);
-    return field("number", spec, numberText.transform(Number).pipe(n), { type: "number" });
+    return field("number", spec, numberText.transform(Number).pipe(n), {
+      type: "number",
+    }) as Field<number, S>;
   },
-  boolean(spec: FieldSpec<boolean> = {}): OptionField<boolean> {
+  boolean<const S extends FieldSpec<boolean> = FieldSpec<boolean>>(
+    spec: S = {} as S,
+  ): Field<boolean, S> {
     const spellings = ["y", "yes", "true", "t", "on", "1", "n", "no", "false", "f", "off", "0"];
     return field(
       "boolean",
@@ -70,10 +97,12 @@ export const option = {
         .refine((v) => spellings.includes(v.toLowerCase()), "must be a boolean (true/false)")
         .transform((v) => isTruthy(v)),
       { type: "boolean" },
-    );
+    ) as Field<boolean, S>;
   },
   /** A Go-style duration (`5s`, `1m30s`, `500ms`); a bare number means seconds. Parsed to ms. */
-  duration(spec: FieldSpec<number> & { bareUnit?: "s" | "ms" } = {}): OptionField<number> {
+  duration<const S extends FieldSpec<number> & { bareUnit?: "s" | "ms" } = FieldSpec<number>>(
+    spec: S = {} as S,
+  ): Field<number, S> {
     return field(
       "duration",
       spec,
@@ -86,9 +115,12 @@ export const option = {
         return ms;
       }),
       { type: "string", format: "duration", pattern: "^(\\d+(\\.\\d+)?(ns|us|ms|s|m|h)?)+$" },
-    );
+    ) as Field<number, S>;
   },
-  enum<const V extends string>(values: readonly V[], spec: FieldSpec<V> = {}): OptionField<V> {
+  enum<const V extends string, const S extends FieldSpec<V> = FieldSpec<V>>(
+    values: readonly V[],
+    spec: S = {} as S,
+  ): Field<V, S> {
     return field(
       "enum",
       spec,
@@ -104,9 +136,9 @@ export const option = {
           return hit;
         }),
       { type: "string", enum: [...values] },
-    );
+    ) as Field<V, S>;
   },
-  json<T = unknown>(spec: FieldSpec<T> = {}): OptionField<T> {
+  json<T = unknown, const S extends FieldSpec<T> = FieldSpec<T>>(spec: S = {} as S): Field<T, S> {
     return field(
       "json",
       spec,
@@ -119,10 +151,12 @@ export const option = {
         }
       }),
       { type: "string", contentMediaType: "application/json" },
-    );
+    ) as Field<T, S>;
   },
   /** A comma-separated list, trimmed, empty entries dropped. */
-  list(spec: FieldSpec<string[]> = {}): OptionField<string[]> {
+  list<const S extends FieldSpec<string[]> = FieldSpec<string[]>>(
+    spec: S = {} as S,
+  ): Field<string[], S> {
     return field(
       "list",
       spec,
@@ -133,7 +167,7 @@ export const option = {
           .filter((s) => s.length > 0),
       ),
       { type: "string", description: "comma-separated list" },
-    );
+    ) as Field<string[], S>;
   },
 };
 
@@ -166,11 +200,16 @@ export interface OptionsSchema<S extends OptionFields> {
   redact(metadata: Metadata): Metadata;
 }
 
-export function defineOptions<S extends OptionFields>(component: string, fields: S): OptionsSchema<S> {
+export function defineOptions<S extends OptionFields>(
+  component: string,
+  fields: S,
+): OptionsSchema<S> {
   const names = Object.keys(fields);
   const sensitiveFields = names.filter((n) => fields[n]?.spec.sensitive);
   const sensitiveLower = new Set(
-    sensitiveFields.flatMap((n) => [n, ...(fields[n]?.spec.aliases ?? [])].map((x) => x.toLowerCase())),
+    sensitiveFields.flatMap((n) =>
+      [n, ...(fields[n]?.spec.aliases ?? [])].map((x) => x.toLowerCase()),
+    ),
   );
   const shape: Record<string, z.ZodType> = {};
   for (const name of names) shape[name] = (fields[name] as AnyField).schema.optional();
@@ -231,7 +270,9 @@ export function defineOptions<S extends OptionFields>(component: string, fields:
         title: component,
         type: "object",
         properties,
-        required: names.filter((n) => fields[n]?.spec.required && fields[n]?.spec.default === undefined),
+        required: names.filter(
+          (n) => fields[n]?.spec.required && fields[n]?.spec.default === undefined,
+        ),
         additionalProperties: true,
       };
     },

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Builds the conformance test service images with podman, without any container registry:
+# a Debian bookworm minbase rootfs (debootstrap) is the shared base, each service adds its Debian
+# packages (or Maven/npm artifacts) in a chroot, and `podman import` turns the tree into an image.
+# Recipes live in conformance/images/<service>/ (recipe.sh + entrypoint). Idempotent: an image
+# that exists is skipped (OUTRIG_IMAGES_REBUILD=1 rebuilds). Usage: build-images.sh [service...]
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+images_dir="$(cd "$here/../images" && pwd)"
+work="${OUTRIG_IMAGES_WORKDIR:-/var/cache/outrig-images}"
+# Every recipe folder is a service: adding one needs no edit here.
+mapfile -t all_services < <(find "$images_dir" -mindepth 2 -maxdepth 2 -name image.conf -printf "%h\n" | xargs -rn1 basename | sort)
+services=("$@")
+[ "${#services[@]}" -gt 0 ] || services=("${all_services[@]}")
+
+log() { echo "build-images: $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+[ "$(id -u)" = "0" ] || die "must run as root (debootstrap and chroot need it)"
+for tool in podman debootstrap; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool is missing: apt-get install -y podman runc debootstrap"
+done
+
+# The Debian mirror this machine is configured with (never hard-coded).
+debian_mirror() {
+  local uri=""
+  if compgen -G "/etc/apt/sources.list.d/*.sources" >/dev/null; then
+    uri="$(awk '
+      /^URIs:/ { u = $2 } /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "bookworm") { print u; exit } }
+      /^$/ { u = "" }' /etc/apt/sources.list.d/*.sources)"
+  fi
+  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+    uri="$(awk '$1 == "deb" && $0 ~ / bookworm / { for (i = 2; i <= NF; i++) if ($i !~ /^\[/) { print $i; exit } }' /etc/apt/sources.list)"
+  fi
+  [ -n "$uri" ] || die "no Debian bookworm mirror found in /etc/apt/sources.list*"
+  echo "$uri"
+}
+
+image_tag() { sed -n 's/^TAG=//p' "$images_dir/$1/image.conf"; }
+
+base_tar="$work/base-bookworm-minbase.tar"
+build_base() {
+  [ -s "$base_tar" ] && return 0
+  local mirror start rootfs
+  mirror="$(debian_mirror)"
+  start=$SECONDS
+  rootfs="$work/base.rootfs"
+  rm -rf "$rootfs"
+  mkdir -p "$work"
+  log "debootstrap --variant=minbase bookworm (mirror from /etc/apt)"
+  debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
+    || { tail -20 "$work/debootstrap.log" >&2; die "debootstrap failed (log: $work/debootstrap.log)"; }
+  echo "deb $mirror bookworm main" >"$rootfs/etc/apt/sources.list"
+  # Services must not start inside the build chroot.
+  printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"
+  chmod +x "$rootfs/usr/sbin/policy-rc.d"
+  printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' >"$rootfs/etc/apt/apt.conf.d/99outrig"
+  printf 'path-exclude /usr/share/doc/*\npath-exclude /usr/share/man/*\npath-exclude /usr/share/locale/*\npath-include /usr/share/locale/locale.alias\n' \
+    >"$rootfs/etc/dpkg/dpkg.cfg.d/99outrig-nodoc"
+  rm -rf "$rootfs/var/cache/apt/archives/"*.deb "$rootfs/var/lib/apt/lists/"*
+  tar -C "$rootfs" -cf "$base_tar.tmp" .
+  mv "$base_tar.tmp" "$base_tar"
+  rm -rf "$rootfs"
+  log "base rootfs ready in $((SECONDS - start)) s"
+}
+
+mounted=()
+cleanup_mounts() {
+  local m
+  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
+    m="${mounted[$i]}"
+    umount -l "$m" 2>/dev/null || true
+  done
+  mounted=()
+}
+trap cleanup_mounts EXIT
+
+# Helpers for the recipes.
+in_chroot() { chroot "$ROOTFS" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  HOME=/root DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"; }
+apt_install() {
+  in_chroot apt-get update -qq
+  in_chroot apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  in_chroot apt-get clean
+  rm -rf "$ROOTFS/var/lib/apt/lists/"*
+}
+export -f in_chroot apt_install
+
+build_image() {
+  local svc="$1" tag start
+  tag="$(image_tag "$svc")"
+  [ -n "$tag" ] || die "no TAG= in $images_dir/$svc/image.conf"
+  if [ "${OUTRIG_IMAGES_REBUILD:-0}" != "1" ] && podman image exists "$tag"; then
+    log "$tag exists, skipped"
+    return 0
+  fi
+  start=$SECONDS
+  log "building $tag"
+  export ROOTFS="$work/$svc.rootfs" RECIPE_DIR="$images_dir/$svc" WORK_DIR="$work"
+  rm -rf "$ROOTFS"
+  mkdir -p "$ROOTFS"
+  tar -C "$ROOTFS" -xf "$base_tar"
+  cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
+  mount -t proc proc "$ROOTFS/proc" && mounted+=("$ROOTFS/proc")
+  mount --bind /dev "$ROOTFS/dev" && mounted+=("$ROOTFS/dev")
+  if ! bash -euo pipefail "$RECIPE_DIR/recipe.sh" >"$work/$svc.log" 2>&1; then
+    tail -30 "$work/$svc.log" >&2
+    cleanup_mounts
+    die "recipe for $svc failed (log: $work/$svc.log)"
+  fi
+  cleanup_mounts
+  install -m 0755 "$RECIPE_DIR/entrypoint.sh" "$ROOTFS/usr/local/bin/outrig-entrypoint"
+  rm -f "$ROOTFS/usr/sbin/policy-rc.d" "$ROOTFS/etc/resolv.conf"
+  : >"$ROOTFS/etc/resolv.conf"
+  rm -rf "$ROOTFS/var/lib/apt/lists/"* "$ROOTFS/var/cache/apt/"*.bin "$ROOTFS/tmp/"* "$ROOTFS/var/log/"*.log
+
+  local changes=() line
+  while IFS= read -r line; do
+    [ -n "$line" ] && changes+=(--change "$line")
+  done < <(sed -n 's/^CHANGE=//p' "$RECIPE_DIR/image.conf")
+  tar -C "$ROOTFS" -c . | podman import -q \
+    --change 'ENTRYPOINT ["/usr/local/bin/outrig-entrypoint"]' \
+    --change 'LABEL org.opencontainers.image.source=outrig/conformance/images' \
+    "${changes[@]}" - "$tag" >/dev/null
+  rm -rf "$ROOTFS"
+  log "built $tag in $((SECONDS - start)) s ($(podman image inspect --format '{{.Size}}' "$tag" | awk '{ printf "%d MB", $1 / 1000000 }'))"
+}
+
+pending=()
+for svc in "${services[@]}"; do
+  [ -f "$images_dir/$svc/image.conf" ] || die "unknown service $svc (no $images_dir/$svc/image.conf)"
+  tag="$(image_tag "$svc")"
+  if [ "${OUTRIG_IMAGES_REBUILD:-0}" = "1" ] || ! podman image exists "$tag"; then pending+=("$svc"); fi
+done
+if [ "${#pending[@]}" -eq 0 ]; then
+  log "all images exist: $(for s in "${services[@]}"; do printf '%s ' "$(image_tag "$s")"; done)"
+  exit 0
+fi
+total=$SECONDS
+build_base
+for svc in "${pending[@]}"; do build_image "$svc"; done
+log "done in $((SECONDS - total)) s"

@@ -1,0 +1,22 @@
+export { startDynamoDB } from "./dynamodb.ts";
+export type { ServiceImages } from "./images.ts";
+export { imageEnvVar, SERVICE_IMAGES } from "./images.ts";
+export { kafkaEnvironment, startKafka } from "./kafka.ts";
+export { startMosquitto } from "./mosquitto.ts";
+export { startPostgres } from "./postgres.ts";
+export type { KafkaBroker } from "./probes.ts";
+export { startRabbitMQ } from "./rabbitmq.ts";
+export { startRedis } from "./redis.ts";
+export { removeTestContainers, resolveImage, TEST_CONTAINER_LABEL } from "./service.ts";
+export type {
+  DynamoDBService,
+  KafkaService,
+  MosquittoService,
+  PostgresService,
+  RabbitMQService,
+  RedisService,
+  ServiceHandle,
+  ServiceName,
+  StartServiceOptions,
+} from "./types.ts";
+export { useService } from "./use-service.ts";

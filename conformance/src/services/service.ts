@@ -1,0 +1,326 @@
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import {
+  GenericContainer,
+  getContainerRuntimeClient,
+  ImageName,
+  type StartedTestContainer,
+  type WaitStrategy,
+} from "testcontainers";
+import { envPrefix, imageEnvVar, SERVICE_IMAGES } from "./images.ts";
+import { waitUntilReady } from "./probes.ts";
+import type { ServiceHandle, ServiceName, StartServiceOptions } from "./types.ts";
+
+/** Label on every container this module starts, so a teardown can remove leftovers. */
+export const TEST_CONTAINER_LABEL = "outrig.test";
+
+const PODMAN_SOCKET = "/run/podman/podman.sock";
+const DEFAULT_READY_TIMEOUT_MS = 120_000;
+
+type BaseHandle = Omit<ServiceHandle, "name" | "url">;
+
+export interface ContainerSpec {
+  name: ServiceName;
+  /** The port inside the container; `undefined` means "the same number as the host port". */
+  containerPort: number | undefined;
+  environment?: (hostPort: number) => Record<string, string>;
+  command?: string[];
+  probe: (host: string, port: number) => Promise<unknown>;
+}
+
+function log(message: string): void {
+  console.info(`[outrig services] ${message}`);
+}
+
+function howToProvide(name: ServiceName): string {
+  return (
+    `provide a container engine — on Debian as root: \`source conformance/scripts/services-up.sh\` ` +
+    `(installs podman, starts its Docker-compatible socket ${PODMAN_SOCKET}, builds the images with ` +
+    `\`pnpm conformance:images\`), or set DOCKER_HOST to a Docker or podman socket — or point ` +
+    `${envPrefix(name)}${name === "kafka" ? "_BROKERS" : name === "dynamodb" ? "_ENDPOINT" : "_URL"} ` +
+    `at a running ${name}`
+  );
+}
+
+/**
+ * Finds podman's system socket when DOCKER_HOST is unset, and applies the settings this machine
+ * needs for it: no reaper (its image cannot be pulled without a registry) and loopback for
+ * mapped ports. Values already in the environment win.
+ */
+function configureEngineEnvironment(): void {
+  if (
+    !process.env.DOCKER_HOST &&
+    !existsSync("/var/run/docker.sock") &&
+    existsSync(PODMAN_SOCKET)
+  ) {
+    process.env.DOCKER_HOST = `unix://${PODMAN_SOCKET}`;
+  }
+  if (process.env.DOCKER_HOST?.includes("podman")) {
+    process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
+    process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "127.0.0.1";
+  }
+}
+
+async function runtimeClient(name: ServiceName) {
+  configureEngineEnvironment();
+  try {
+    return await getContainerRuntimeClient();
+  } catch (error) {
+    throw new Error(
+      `cannot start ${name}: no container engine answered (${error instanceof Error ? error.message : String(error)}); ${howToProvide(name)}`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * The image to run: an explicit option, then `OUTRIG_TEST_<SVC>_IMAGE`, then the locally built
+ * image when the engine has it (`pnpm conformance:images`), then the public image.
+ */
+export async function resolveImage(name: ServiceName, explicit?: string): Promise<string> {
+  const fromEnv = explicit ?? process.env[imageEnvVar(name)];
+  if (fromEnv) return fromEnv;
+  const images = SERVICE_IMAGES[name];
+  const client = await runtimeClient(name);
+  if (await client.image.exists(ImageName.fromString(images.local))) return images.local;
+  return images.public;
+}
+
+/** A free TCP port on loopback; the container publishes on it so a restart keeps the address. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === "object") resolve(address.port);
+        else reject(new Error("could not pick a free port"));
+      });
+    });
+  });
+}
+
+/** Adapts a protocol probe to testcontainers, so `start()` returns only once the service answers. */
+function probeWaitStrategy(what: string, probe: () => Promise<unknown>): WaitStrategy {
+  let timeoutMs = DEFAULT_READY_TIMEOUT_MS;
+  let timeoutSet = false;
+  const strategy: WaitStrategy = {
+    async waitUntilReady() {
+      await waitUntilReady(what, probe, timeoutMs);
+    },
+    withStartupTimeout(ms: number) {
+      timeoutMs = ms;
+      timeoutSet = true;
+      return strategy;
+    },
+    isStartupTimeoutSet: () => timeoutSet,
+    getStartupTimeout: () => timeoutMs,
+  };
+  return strategy;
+}
+
+async function containerLogs(id: string, name: ServiceName): Promise<string> {
+  try {
+    const client = await runtimeClient(name);
+    const raw = await client.container.getById(id).logs({ stdout: true, stderr: true, tail: 40 });
+    return demultiplex(raw);
+  } catch {
+    return "(no logs)";
+  }
+}
+
+/** Docker's log stream without a TTY: frames of an 8-byte header (stream, size) and a payload. */
+function demultiplex(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= raw.length && raw[offset + 1] === 0 && raw[offset]! <= 2) {
+    const size = raw.readUInt32BE(offset + 4);
+    parts.push(raw.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return offset === 0 ? raw.toString("utf8") : Buffer.concat(parts).toString("utf8");
+}
+
+export async function startContainer(
+  spec: ContainerSpec,
+  options: StartServiceOptions,
+): Promise<BaseHandle> {
+  const { name } = spec;
+  const image = await resolveImage(name, options.image);
+  const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  let started: StartedTestContainer | undefined;
+  let hostPort = 0;
+  let host = "127.0.0.1";
+  for (let attempt = 1; started === undefined; attempt++) {
+    hostPort = await freePort();
+    const containerPort = spec.containerPort ?? hostPort;
+    log(`starting ${name} from image ${image} on host port ${hostPort}`);
+    const startedAt = Date.now();
+    let container = new GenericContainer(image)
+      .withName(`outrig-test-${name}-${hostPort}-${process.pid}`)
+      .withLabels({ [TEST_CONTAINER_LABEL]: "true", "outrig.service": name })
+      .withExposedPorts({ container: containerPort, host: hostPort })
+      .withEnvironment(spec.environment?.(hostPort) ?? {})
+      .withWaitStrategy(probeWaitStrategy(`${name} (${image})`, () => spec.probe(host, hostPort)))
+      .withStartupTimeout(readyTimeoutMs);
+    if (spec.command) container = container.withCommand(spec.command);
+    host = process.env.TESTCONTAINERS_HOST_OVERRIDE ?? "127.0.0.1";
+    try {
+      started = await container.start();
+      host = started.getHost();
+      log(`${name} ready on ${host}:${hostPort} in ${Date.now() - startedAt} ms (image ${image})`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const portTaken = /address already in use|port is already allocated|bind/i.test(message);
+      if (portTaken && attempt < 3) continue;
+      await removeContainersNamed(`outrig-test-${name}-${hostPort}-${process.pid}`, name);
+      const hint =
+        /no such image|not found|pull|manifest unknown|unauthorized|requested access/i.test(message)
+          ? `; the image ${image} is not available: build the local images with \`pnpm conformance:images\` (as root, with podman) or set ${imageEnvVar(name)}`
+          : "";
+      throw new Error(`cannot start ${name} from image ${image}: ${message}${hint}`, {
+        cause: error,
+      });
+    }
+  }
+
+  const containerId = started.getId();
+  const client = await runtimeClient(name);
+  const dockerContainer = client.container.getById(containerId);
+  let removed = false;
+  let running = true;
+
+  const ping = async () => {
+    await spec.probe(host, hostPort);
+  };
+  const waitReady = async (what: string) => {
+    try {
+      await waitUntilReady(`${name} (${image}) after ${what}`, ping, readyTimeoutMs);
+    } catch (error) {
+      const logs = await containerLogs(containerId, name);
+      throw new Error(`${(error as Error).message}\n--- last container logs ---\n${logs}`, {
+        cause: error,
+      });
+    }
+  };
+  const stopTemporarily = async () => {
+    if (removed) throw new Error(`${name} container was removed; start a new one`);
+    if (!running) return;
+    log(`stopping ${name} (container ${containerId.slice(0, 12)}) temporarily`);
+    await dockerContainer.stop({ t: 2 }).catch((error: { statusCode?: number }) => {
+      if (error.statusCode !== 304) throw error; // 304: already stopped
+    });
+    running = false;
+  };
+  const start = async () => {
+    if (removed) throw new Error(`${name} container was removed; start a new one`);
+    if (running) return;
+    const startedAt = Date.now();
+    await dockerContainer.start();
+    running = true;
+    await waitReady("start");
+    log(`${name} back on ${host}:${hostPort} in ${Date.now() - startedAt} ms`);
+  };
+  const stop = async () => {
+    if (removed) return;
+    removed = true;
+    log(`removing ${name} container ${containerId.slice(0, 12)}`);
+    await dockerContainer
+      .remove({ force: true, v: true })
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode !== 404) throw error;
+      });
+  };
+  return {
+    image,
+    containerId,
+    external: false,
+    host,
+    port: hostPort,
+    stop,
+    restart: async () => {
+      await stopTemporarily();
+      await start();
+    },
+    stopTemporarily,
+    start,
+    ping,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+/** A service named by an `OUTRIG_TEST_*` override: used as it is, never stopped or restarted. */
+export async function useExternal(
+  name: ServiceName,
+  variable: string,
+  host: string,
+  port: number,
+  probe: (host: string, port: number) => Promise<unknown>,
+  readyTimeoutMs = 30_000,
+): Promise<BaseHandle> {
+  log(`using the running ${name} at ${host}:${port} (from ${variable}); no container started`);
+  const ping = async () => {
+    await probe(host, port);
+  };
+  await waitUntilReady(`${name} at ${host}:${port} (${variable})`, ping, readyTimeoutMs);
+  const notManaged = (operation: string) => async () => {
+    throw new Error(
+      `${operation}() needs a container, but ${name} comes from ${variable}, a service outrig does not manage; unset ${variable} (or pass { container: true }) to run ${name} in a container`,
+    );
+  };
+  return {
+    image: undefined,
+    containerId: undefined,
+    external: true,
+    host,
+    port,
+    stop: async () => {},
+    restart: notManaged("restart"),
+    stopTemporarily: notManaged("stopTemporarily"),
+    start: notManaged("start"),
+    ping,
+    [Symbol.asyncDispose]: async () => {},
+  };
+}
+
+async function removeContainersNamed(containerName: string, name: ServiceName): Promise<void> {
+  try {
+    const client = await runtimeClient(name);
+    const all = await client.container.dockerode.listContainers({
+      all: true,
+      filters: { name: [containerName] },
+    });
+    await Promise.all(
+      all.map((c) => client.container.getById(c.Id).remove({ force: true, v: true })),
+    );
+  } catch {
+    // Best effort: the label-based teardown catches what is left.
+  }
+}
+
+/** Removes every container carrying the test label (leftovers of crashed runs). */
+export async function removeTestContainers(): Promise<number> {
+  configureEngineEnvironment();
+  const client = await getContainerRuntimeClient();
+  const all = await client.container.dockerode.listContainers({
+    all: true,
+    filters: { label: [`${TEST_CONTAINER_LABEL}=true`] },
+  });
+  await Promise.all(
+    all.map((c) => client.container.getById(c.Id).remove({ force: true, v: true })),
+  );
+  return all.length;
+}
+
+/** Splits `host:port` (or a URL's authority) into its parts, with a default port. */
+export function hostAndPort(value: string, defaultPort: number): { host: string; port: number } {
+  const authority = value.includes("://") ? new URL(value).host : value;
+  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(authority);
+  if (!match) throw new Error(`cannot read host and port from ${JSON.stringify(value)}`);
+  return {
+    host: match[1]!.replace(/^\[|\]$/g, ""),
+    port: match[2] ? Number(match[2]) : defaultPort,
+  };
+}

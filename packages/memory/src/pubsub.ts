@@ -1,0 +1,237 @@
+import { randomUUID } from "node:crypto";
+import {
+  BasePubSub,
+  type BulkMessageHandler,
+  type BulkPublishRequest,
+  type BulkPublishResponse,
+  type BulkSubscribeRequest,
+  type ComponentContext,
+  ComponentError,
+  errorMessage,
+  getMetadata,
+  type Logger,
+  type MessageHandler,
+  type Metadata,
+  type PublishRequest,
+  type PubSubCapability,
+  type PubSubDefinition,
+  type SubscribeRequest,
+  silentLogger,
+} from "@outrig/core";
+import {
+  type MemoryPubSubOptions,
+  memoryPubSubOptions,
+  redeliveryDelay,
+} from "./pubsub-options.ts";
+import {
+  BulkSubscription,
+  type Envelope,
+  MessageSubscription,
+  type Subscription,
+  type SubscriptionSettings,
+} from "./pubsub-subscription.ts";
+import { checkTopicFilter, topicMatcher } from "./pubsub-topic.ts";
+import { messageExpiry } from "./pubsub-ttl.ts";
+
+export type { MemoryPubSubOptions } from "./pubsub-options.ts";
+
+const COMPONENT = "pubsub.in-memory";
+
+const CAPABILITIES: readonly PubSubCapability[] = [
+  "BULK_PUBSUB",
+  "BULK_SUBSCRIBE",
+  "MESSAGE_TTL",
+  "ORDERING",
+  "SUBSCRIBE_WILDCARDS",
+];
+
+/**
+ * Dapr's `pubsub.in-memory`: topics live in this process, every subscription gets every message
+ * of its topic (fan-out), nothing is kept for topics nobody subscribes to, and everything is lost
+ * on close. Delivery is at least once: a handler that throws gets the message again after a
+ * backoff. Messages with the same `partitionKey` are handled one at a time in publish order.
+ */
+export class MemoryPubSub extends BasePubSub {
+  readonly componentType = COMPONENT;
+  readonly capabilities: ReadonlySet<PubSubCapability> = new Set(CAPABILITIES);
+  readonly #options: MemoryPubSubOptions;
+  readonly #logger: Logger;
+  readonly #subscriptions = new Map<Subscription, () => void>();
+  #closed = false;
+
+  constructor(options: Partial<MemoryPubSubOptions> = {}, context: ComponentContext = {}) {
+    super();
+    this.#options = Object.freeze({ ...memoryPubSubOptions.parse({}), ...options });
+    this.#logger = context.logger ?? silentLogger;
+  }
+
+  async publish(request: PublishRequest): Promise<void> {
+    this.#assertOpen("publish");
+    this.#route(this.#envelope(request.topic, request.data, request.metadata, request.contentType));
+  }
+
+  /** Every entry is checked before any is published, so a bad entry never half-publishes a call. */
+  override async bulkPublish(request: BulkPublishRequest): Promise<BulkPublishResponse> {
+    this.#assertOpen("bulkPublish");
+    checkTopic(request.topic);
+    const ids = new Set<string>();
+    for (const entry of request.entries) {
+      if (!entry.entryId) throw invalid("every bulk publish entry needs a non-empty entryId");
+      if (ids.has(entry.entryId))
+        throw invalid(`duplicate entryId ${JSON.stringify(entry.entryId)}`);
+      ids.add(entry.entryId);
+    }
+    const failedEntries: BulkPublishResponse["failedEntries"] = [];
+    const envelopes: Envelope[] = [];
+    for (const entry of request.entries) {
+      try {
+        envelopes.push(
+          this.#envelope(
+            request.topic,
+            entry.event,
+            { ...request.metadata, ...entry.metadata },
+            entry.contentType,
+          ),
+        );
+      } catch (error) {
+        failedEntries.push({ entryId: entry.entryId, error: errorMessage(error) });
+      }
+    }
+    for (const envelope of envelopes) this.#route(envelope);
+    return { failedEntries };
+  }
+
+  async subscribe(request: SubscribeRequest, handler: MessageHandler): Promise<void> {
+    this.#assertOpen("subscribe");
+    checkFilter(request.topic);
+    if (typeof handler !== "function") throw invalid("subscribe needs a handler function");
+    if (request.signal?.aborted) return;
+    this.#add(
+      new MessageSubscription(
+        this.#settings(request.topic),
+        handler,
+        this.#options.concurrencyMode,
+      ),
+      request.signal,
+    );
+  }
+
+  override async bulkSubscribe(
+    request: BulkSubscribeRequest,
+    handler: BulkMessageHandler,
+  ): Promise<void> {
+    this.#assertOpen("bulkSubscribe");
+    checkFilter(request.topic);
+    if (typeof handler !== "function") throw invalid("bulkSubscribe needs a handler function");
+    if (request.signal?.aborted) return;
+    const subscription = new BulkSubscription(this.#settings(request.topic), handler, {
+      topic: request.topic,
+      metadata: { ...request.metadata },
+      maxMessagesCount:
+        request.maxMessagesCount && request.maxMessagesCount > 0 ? request.maxMessagesCount : 100,
+      maxAwaitDurationMs:
+        request.maxAwaitDurationMs && request.maxAwaitDurationMs > 0
+          ? request.maxAwaitDurationMs
+          : 1000,
+    });
+    this.#add(subscription, request.signal);
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen("ping");
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const subscription of [...this.#subscriptions.keys()]) this.#remove(subscription);
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closed) {
+      throw new ComponentError("ERR_CLOSED", `${operation}: the component is closed`, {
+        component: COMPONENT,
+      });
+    }
+  }
+
+  #envelope(
+    topic: string,
+    data: Uint8Array,
+    metadata: Metadata | undefined,
+    contentType: string | undefined,
+  ): Envelope {
+    checkTopic(topic);
+    if (!(data instanceof Uint8Array)) throw invalid("message data must be a Uint8Array");
+    const meta = { ...metadata };
+    return {
+      id: randomUUID(),
+      topic,
+      // Copied so the publisher may reuse its buffer.
+      data: new Uint8Array(data),
+      metadata: meta,
+      contentType,
+      expiresAt: messageExpiry(meta, Date.now()),
+      partitionKey: getMetadata(meta, "partitionKey") || undefined,
+    };
+  }
+
+  #route(envelope: Envelope): void {
+    for (const subscription of this.#subscriptions.keys()) {
+      if (subscription.matches(envelope.topic)) subscription.enqueue(envelope);
+    }
+  }
+
+  #settings(filter: string): SubscriptionSettings {
+    return {
+      matches: topicMatcher(filter),
+      backoff: (attempt) => redeliveryDelay(this.#options, attempt),
+      logger: this.#logger,
+    };
+  }
+
+  #add(subscription: Subscription, signal: AbortSignal | undefined): void {
+    const onAbort = (): void => this.#remove(subscription);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    this.#subscriptions.set(subscription, () => signal?.removeEventListener("abort", onAbort));
+  }
+
+  #remove(subscription: Subscription): void {
+    subscription.end();
+    this.#subscriptions.get(subscription)?.();
+    this.#subscriptions.delete(subscription);
+  }
+}
+
+function invalid(message: string): ComponentError {
+  return new ComponentError("ERR_INVALID_REQUEST", message, { component: COMPONENT });
+}
+
+function checkTopic(topic: string): void {
+  if (typeof topic !== "string" || topic === "") throw invalid("topic is required");
+}
+
+function checkFilter(filter: string): void {
+  checkTopic(filter);
+  const problem = checkTopicFilter(filter);
+  if (problem) throw invalid(problem);
+}
+
+/** Creates the component from Dapr metadata (`concurrencyMode`, `redeliverInterval`, ...). */
+export async function createMemoryPubSub(
+  metadata: Metadata = {},
+  context: ComponentContext = {},
+): Promise<MemoryPubSub> {
+  return new MemoryPubSub(memoryPubSubOptions.parse(metadata), context);
+}
+
+export const pubsubDefinition: PubSubDefinition = {
+  type: COMPONENT,
+  kind: "pubsub",
+  version: "v1",
+  status: "stable",
+  description:
+    "In-process pub/sub with fan-out, at-least-once redelivery, per-key ordering and message TTL",
+  capabilities: CAPABILITIES,
+  options: memoryPubSubOptions,
+  create: createMemoryPubSub,
+};

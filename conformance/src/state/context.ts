@@ -1,0 +1,240 @@
+import { randomUUID } from "node:crypto";
+import {
+  BulkError,
+  ComponentError,
+  decodeJson,
+  type ErrorCode,
+  ETagError,
+  type ETagErrorKind,
+  type StateCapability,
+  type StateStore,
+} from "@outrig/core";
+import { describe, expect, it } from "vitest";
+
+/** Knobs for behaviour that differs legitimately between stores (not capabilities). */
+export interface StateConformanceOptions {
+  /**
+   * Whether reads of an item with a TTL report `ttlExpireTime` (Redis does not). Default true.
+   * When false, the ttlExpireTime cases are replaced by a check that the item still reads back.
+   */
+  ttlExpireTime?: boolean;
+  /** How long after its TTL an item may still be read, for stores that expire lazily. Default 1000 ms. */
+  ttlGraceMs?: number;
+  /** Keys written for the "keysLike has no default page limit" case. Default 1025 (as Dapr). */
+  keysLikeManyKeys?: number;
+}
+
+export interface StateConformanceConfig {
+  /** Shown in test names, e.g. `redis-7` or `postgresql-custom-table`. */
+  name: string;
+  /**
+   * Creates an initialised store; called once per suite, while the suite is collected, because the
+   * store's declared capabilities decide which tests exist.
+   */
+  create: () => Promise<StateStore>;
+  /** An ETag the store parses but that matches nothing (numeric for Redis, etc.). Default `bad-etag`. */
+  badEtag?: string;
+  options?: StateConformanceOptions;
+  /** Extra store-specific cases that share the suite's store and run id (unstorage's hook). */
+  additionalTests?: (ctx: StateSuiteContext) => void;
+}
+
+export interface StateSuiteContext {
+  readonly name: string;
+  readonly store: StateStore;
+  /** A UUID without dashes, unique per suite call: every key the suite writes starts with it. */
+  readonly runId: string;
+  readonly badEtag: string;
+  readonly options: Required<StateConformanceOptions>;
+  /** `runId + "-" + suffix`. */
+  key(suffix: string): string;
+  has(capability: StateCapability): boolean;
+}
+
+export function createContext(
+  config: StateConformanceConfig,
+  store: StateStore,
+): StateSuiteContext {
+  const runId = randomUUID().replaceAll("-", "");
+  return {
+    name: config.name,
+    store,
+    runId,
+    badEtag: config.badEtag ?? "bad-etag",
+    options: {
+      ttlExpireTime: config.options?.ttlExpireTime ?? true,
+      ttlGraceMs: config.options?.ttlGraceMs ?? 1000,
+      keysLikeManyKeys: config.options?.keysLikeManyKeys ?? 1025,
+    },
+    key: (suffix) => `${runId}-${suffix}`,
+    has: (capability) => store.capabilities.has(capability),
+  };
+}
+
+/**
+ * A capability group: groups run concurrently with each other (each uses its own keys), while the
+ * steps inside one group run in order, as Dapr's numbered cases build on each other.
+ */
+export function group(name: string, body: () => void): void {
+  describe(name, { concurrent: true }, body);
+}
+
+/** One ordered step of a group. */
+export function step(name: string, fn: () => unknown, timeoutMs?: number): void {
+  it.sequential(
+    name,
+    async () => {
+      await fn();
+    },
+    timeoutMs,
+  );
+}
+
+export const JSON_METADATA = { contentType: "application/json" } as const;
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Settles `promise` and returns its rejection reason, failing when it resolved. */
+export async function rejection(promise: Promise<unknown>, what: string): Promise<unknown> {
+  const outcome = await promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  if (outcome.ok) {
+    expect.fail(`${what}: expected a rejection, but it resolved with ${safeJson(outcome.value)}`);
+  }
+  return (outcome as { error: unknown }).error;
+}
+
+export async function expectCode(
+  promise: Promise<unknown>,
+  code: ErrorCode,
+  what: string,
+): Promise<ComponentError> {
+  const error = await rejection(promise, what);
+  expect(
+    error,
+    `${what}: must reject with a ComponentError (${code}), got ${describeError(error)}`,
+  ).toBeInstanceOf(ComponentError);
+  expect((error as ComponentError).code, `${what}: wrong error code`).toBe(code);
+  return error as ComponentError;
+}
+
+export async function expectNotSupported(promise: Promise<unknown>, what: string): Promise<void> {
+  await expectCode(promise, "ERR_NOT_SUPPORTED", what);
+}
+
+/** An ETagError; `kind` undefined accepts either kind. */
+export async function expectETagError(
+  promise: Promise<unknown>,
+  kind: ETagErrorKind | undefined,
+  what: string,
+): Promise<ETagError> {
+  const error = await rejection(promise, what);
+  expect(
+    error,
+    `${what}: must reject with an ETagError, got ${describeError(error)}`,
+  ).toBeInstanceOf(ETagError);
+  if (kind) expect((error as ETagError).kind, `${what}: wrong ETagError kind`).toBe(kind);
+  return error as ETagError;
+}
+
+/** A BulkError whose items are exactly `keys` (in any order), each an ETag mismatch when asked. */
+export async function expectBulkError(
+  promise: Promise<unknown>,
+  keys: readonly string[],
+  what: string,
+  etagKind?: ETagErrorKind,
+): Promise<BulkError> {
+  const error = await rejection(promise, what);
+  expect(
+    error,
+    `${what}: must reject with a BulkError, got ${describeError(error)}`,
+  ).toBeInstanceOf(BulkError);
+  const bulk = error as BulkError;
+  expect(
+    bulk.errors.map((e) => e.key).sort(),
+    `${what}: the BulkError must hold exactly the failed keys`,
+  ).toEqual([...keys].sort());
+  if (etagKind) {
+    for (const item of bulk.errors) {
+      expect(item.etagError()?.kind, `${what}: item ${item.key} must wrap an ETagError`).toBe(
+        etagKind,
+      );
+    }
+  }
+  return bulk;
+}
+
+/**
+ * Compares stored bytes with an expected value as Dapr does (§1.6): bytes must match exactly,
+ * anything else is compared JSON-decoded.
+ */
+export function expectValue(
+  data: Uint8Array | null | undefined,
+  expected: unknown,
+  what: string,
+): void {
+  expect(data, `${what}: expected a value, got none`).toBeInstanceOf(Uint8Array);
+  if (expected instanceof Uint8Array) {
+    expect([...(data as Uint8Array)], `${what}: bytes must come back verbatim`).toEqual([
+      ...expected,
+    ]);
+    return;
+  }
+  let decoded: unknown;
+  try {
+    decoded = decodeJson(data as Uint8Array);
+  } catch {
+    expect.fail(
+      `${what}: stored data is not JSON: ${new TextDecoder().decode(data as Uint8Array)}`,
+    );
+  }
+  expect(decoded, `${what}: value must read back equal (JSON-decoded)`).toEqual(expected);
+}
+
+export async function expectAbsent(store: StateStore, key: string, what: string): Promise<void> {
+  const res = await store.get({ key });
+  expect(res.data ?? null, `${what}: ${key} must be absent`).toBeNull();
+  expect(res.etag ?? "", `${what}: a missing key has no etag`).toBe("");
+}
+
+export async function expectStored(
+  store: StateStore,
+  key: string,
+  expected: unknown,
+  what: string,
+): Promise<void> {
+  const res = await store.get({ key });
+  expectValue(res.data, expected, `${what} (${key})`);
+}
+
+/** Polls `read` every `intervalMs` until it returns true or `timeoutMs` passes. */
+export async function eventually(
+  read: () => Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 200,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await read()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(intervalMs);
+  }
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof ComponentError) return `${error.name}(${error.code}): ${error.message}`;
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return safeJson(error);
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

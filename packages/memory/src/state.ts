@@ -1,0 +1,386 @@
+import {
+  BaseStateStore,
+  type ComponentContext,
+  ComponentError,
+  compareJson,
+  type DeleteRequest,
+  ETagError,
+  encodeValue,
+  type GetRequest,
+  type GetResponse,
+  getMetadata,
+  hasEtag,
+  isDirectChild,
+  type KeysLikeRequest,
+  type KeysLikeResponse,
+  keysLikeEmptyPatternError,
+  likePatternToRegExp,
+  type Metadata,
+  matchesFilter,
+  normalizeDeletePrefix,
+  notSupported,
+  parseFilter,
+  parseTtlInSeconds,
+  type QueryRequest,
+  type QueryResponse,
+  type SetRequest,
+  type StateCapability,
+  type StateStoreDefinition,
+  type TransactionRequest,
+  tryDecodeJson,
+  ttlExpireTimeMetadata,
+  validateStateOptions,
+  valueAtPath,
+} from "@outrig/core";
+import { stateOptions } from "./state-options.ts";
+
+const COMPONENT_TYPE = "state.in-memory";
+
+/** Everything the store implements; ACTOR is added on top when `actorStateStore` is set. */
+const IMPLEMENTED: readonly StateCapability[] = [
+  "ETAG",
+  "TRANSACTIONAL",
+  "QUERY_API",
+  "TTL",
+  "DELETE_WITH_PREFIX",
+  "KEYS_LIKE",
+];
+
+export interface MemoryStateStoreOptions {
+  /** How often expired items are purged, in ms; 0 disables the purge. Default 10 000. */
+  cleanupIntervalMs?: number;
+  /** Declare ACTOR (Dapr's `actorStateStore` metadata); needs ETAG and TRANSACTIONAL. */
+  actorStateStore?: boolean;
+  /**
+   * Declare only these capabilities; the others reject with ERR_NOT_SUPPORTED. Lets an app be
+   * tested in process against the feature set of a smaller backend. Default: all of them.
+   */
+  capabilities?: Iterable<StateCapability>;
+}
+
+/** One stored value; never handed out, so callers cannot mutate it. */
+export interface StoredItem {
+  readonly data: Uint8Array;
+  readonly etag: string;
+  /** Epoch ms; absent when the item has no TTL. */
+  readonly expiresAt: number | undefined;
+  readonly contentType: string | undefined;
+}
+
+/** Reads and writes during one operation; a transaction stages its writes in an overlay. */
+interface ItemView {
+  read(key: string): StoredItem | undefined;
+  write(key: string, item: StoredItem | undefined): void;
+}
+
+const copy = (data: Uint8Array): Uint8Array => new Uint8Array(data);
+
+/**
+ * The reference state store: every capability, kept in a Map. Operations never yield between
+ * reading and writing, so each call (and each transaction) is atomic without locks.
+ */
+export class MemoryStateStore extends BaseStateStore {
+  readonly componentType = COMPONENT_TYPE;
+  readonly capabilities: ReadonlySet<StateCapability>;
+  readonly #items = new Map<string, StoredItem>();
+  readonly #timer: ReturnType<typeof setInterval> | undefined;
+  #version = 0;
+  #closed = false;
+
+  constructor(options: MemoryStateStoreOptions = {}) {
+    super();
+    const wanted = new Set(options.capabilities ?? IMPLEMENTED);
+    const caps = new Set(IMPLEMENTED.filter((c) => wanted.has(c)));
+    // ACTOR means "usable as the actor store", which Dapr grants only to transactional ETag stores.
+    if (options.actorStateStore && caps.has("ETAG") && caps.has("TRANSACTIONAL")) {
+      caps.add("ACTOR");
+    }
+    this.capabilities = caps;
+    const interval = options.cleanupIntervalMs ?? 10_000;
+    if (interval > 0) {
+      this.#timer = setInterval(() => this.#purgeExpired(), interval);
+      // A forgotten store must not keep the process alive.
+      this.#timer.unref();
+    }
+  }
+
+  /** The expiry rule every read applies; expired items are invisible before the purge removes them. */
+  protected isExpired(item: StoredItem, now: number): boolean {
+    return item.expiresAt !== undefined && item.expiresAt <= now;
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#items.clear();
+  }
+
+  async get(request: GetRequest): Promise<GetResponse> {
+    this.#assertOpen();
+    validateStateOptions(request.options);
+    const item = this.#live(requireKey(request.key), Date.now());
+    if (!item) return { data: null };
+    const metadata = ttlExpireTimeMetadata(item.expiresAt);
+    return {
+      data: copy(item.data),
+      etag: item.etag,
+      ...(metadata ? { metadata } : {}),
+      ...(item.contentType ? { contentType: item.contentType } : {}),
+    };
+  }
+
+  async set(request: SetRequest): Promise<void> {
+    this.#assertOpen();
+    this.#applySet(this.#directView(), request, Date.now());
+  }
+
+  async delete(request: DeleteRequest): Promise<void> {
+    this.#assertOpen();
+    this.#applyDelete(this.#directView(), request, Date.now());
+  }
+
+  override async transact(request: TransactionRequest): Promise<void> {
+    this.#require("TRANSACTIONAL", "transactions");
+    this.#assertOpen();
+    const now = Date.now();
+    const staged = new Map<string, StoredItem | undefined>();
+    const overlay: ItemView = {
+      read: (key) => (staged.has(key) ? staged.get(key) : this.#live(key, now)),
+      write: (key, item) => void staged.set(key, item),
+    };
+    for (const op of request.operations) {
+      // Transaction-level metadata (e.g. partitionKey) applies to every operation.
+      const metadata = { ...request.metadata, ...op.request.metadata };
+      if (op.operation === "upsert") {
+        this.#applySet(overlay, { ...op.request, metadata }, now);
+      } else if (op.operation === "delete") {
+        this.#applyDelete(overlay, { ...op.request, metadata }, now);
+      } else {
+        throw new ComponentError(
+          "ERR_INVALID_REQUEST",
+          `unknown transaction operation ${JSON.stringify((op as { operation: unknown }).operation)}`,
+          { component: COMPONENT_TYPE },
+        );
+      }
+    }
+    // Nothing was written until every operation succeeded: all or nothing.
+    for (const [key, item] of staged) {
+      if (item) this.#items.set(key, item);
+      else this.#items.delete(key);
+    }
+  }
+
+  override async query(request: QueryRequest): Promise<QueryResponse> {
+    this.#require("QUERY_API", "query");
+    this.#assertOpen();
+    const { filter, sort = [], page = {} } = request.query;
+    const node = parseFilter(filter);
+    const now = Date.now();
+    const matches: { key: string; item: StoredItem; doc: unknown }[] = [];
+    for (const key of this.#sortedLiveKeys(now)) {
+      const item = this.#items.get(key) as StoredItem;
+      const doc = tryDecodeJson(item.data);
+      // Raw bytes that are not JSON have no fields to filter or sort on.
+      if (doc === undefined) continue;
+      if (matchesFilter(node, doc)) matches.push({ key, item, doc });
+    }
+    if (sort.length > 0) {
+      // Array.prototype.sort is stable, so equal sort values keep ascending key order.
+      matches.sort((a, b) => {
+        for (const s of sort) {
+          const c = compareJson(valueAtPath(a.doc, s.key), valueAtPath(b.doc, s.key));
+          if (c !== 0) return s.order === "DESC" ? -c : c;
+        }
+        return 0;
+      });
+    }
+    const offset = parseOffsetToken(page.token);
+    const limit = page.limit && page.limit > 0 ? page.limit : matches.length;
+    const slice = matches.slice(offset, offset + limit);
+    const next = offset + slice.length;
+    return {
+      results: slice.map(({ key, item }) => ({ key, data: copy(item.data), etag: item.etag })),
+      ...(next < matches.length ? { token: String(next) } : {}),
+    };
+  }
+
+  override async deleteWithPrefix(request: { prefix: string }): Promise<{ count: number }> {
+    this.#require("DELETE_WITH_PREFIX", "deleteWithPrefix");
+    this.#assertOpen();
+    const prefix = normalizeDeletePrefix(request.prefix);
+    const now = Date.now();
+    let count = 0;
+    for (const [key, item] of this.#items) {
+      if (!isDirectChild(key, prefix)) continue;
+      this.#items.delete(key);
+      if (!this.isExpired(item, now)) count++;
+    }
+    return { count };
+  }
+
+  override async keysLike(request: KeysLikeRequest): Promise<KeysLikeResponse> {
+    this.#require("KEYS_LIKE", "keysLike");
+    this.#assertOpen();
+    if (!request.pattern) throw keysLikeEmptyPatternError();
+    const pattern = likePatternToRegExp(request.pattern);
+    // The token is the last key returned, so pages stay consistent across inserts and deletes.
+    const after =
+      request.continuationToken !== undefined && request.continuationToken !== ""
+        ? Buffer.from(request.continuationToken, "base64url").toString("utf8")
+        : undefined;
+    const limit = request.pageSize && request.pageSize > 0 ? request.pageSize : Infinity;
+    const keys: string[] = [];
+    let more = false;
+    for (const key of this.#sortedLiveKeys(Date.now())) {
+      if (after !== undefined && key <= after) continue;
+      if (!pattern.test(key)) continue;
+      if (keys.length === limit) {
+        more = true;
+        break;
+      }
+      keys.push(key);
+    }
+    const last = keys.at(-1);
+    return {
+      keys,
+      ...(more && last !== undefined
+        ? { continuationToken: Buffer.from(last, "utf8").toString("base64url") }
+        : {}),
+    };
+  }
+
+  #applySet(view: ItemView, request: SetRequest, now: number): void {
+    validateStateOptions(request.options);
+    const key = requireKey(request.key);
+    const ttl = parseTtlInSeconds(request.metadata);
+    if (ttl !== undefined && ttl > 0) this.#require("TTL", "ttlInSeconds");
+    const current = view.read(key);
+    if (hasEtag(request.etag)) {
+      this.#require("ETAG", "etags");
+      if (!current || current.etag !== request.etag) throw this.#mismatch(key);
+    } else if (request.options?.concurrency === "first-write" && current) {
+      throw new ETagError("mismatch", `first-write: key ${JSON.stringify(key)} already exists`, {
+        component: COMPONENT_TYPE,
+      });
+    }
+    view.write(key, {
+      data: copy(encodeValue(request.value)),
+      etag: String(++this.#version),
+      expiresAt: ttl !== undefined && ttl > 0 ? now + ttl * 1000 : undefined,
+      contentType: request.contentType ?? getMetadata(request.metadata, "contentType"),
+    });
+  }
+
+  #applyDelete(view: ItemView, request: DeleteRequest, _now: number): void {
+    validateStateOptions(request.options);
+    const key = requireKey(request.key);
+    if (hasEtag(request.etag)) {
+      this.#require("ETAG", "etags");
+      const current = view.read(key);
+      if (!current || current.etag !== request.etag) throw this.#mismatch(key);
+    }
+    view.write(key, undefined);
+  }
+
+  #directView(): ItemView {
+    const now = Date.now();
+    return {
+      read: (key) => this.#live(key, now),
+      write: (key, item) => {
+        if (item) this.#items.set(key, item);
+        else this.#items.delete(key);
+      },
+    };
+  }
+
+  #live(key: string, now: number): StoredItem | undefined {
+    const item = this.#items.get(key);
+    if (!item) return undefined;
+    if (this.isExpired(item, now)) {
+      this.#items.delete(key);
+      return undefined;
+    }
+    return item;
+  }
+
+  #sortedLiveKeys(now: number): string[] {
+    const keys: string[] = [];
+    for (const [key, item] of this.#items) if (!this.isExpired(item, now)) keys.push(key);
+    // Code-unit order, the same order the keysLike continuation token compares with.
+    return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  #purgeExpired(): void {
+    const now = Date.now();
+    for (const [key, item] of this.#items) if (this.isExpired(item, now)) this.#items.delete(key);
+  }
+
+  #mismatch(key: string): ETagError {
+    return new ETagError(
+      "mismatch",
+      `possible etag mismatch for key ${JSON.stringify(key)}: the item was changed or does not exist`,
+      { component: COMPONENT_TYPE },
+    );
+  }
+
+  #require(capability: StateCapability, operation: string): void {
+    if (!this.capabilities.has(capability)) throw notSupported(operation, COMPONENT_TYPE);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw new ComponentError("ERR_CLOSED", "the store is closed", { component: COMPONENT_TYPE });
+    }
+  }
+}
+
+function requireKey(key: unknown): string {
+  if (typeof key !== "string" || key === "") {
+    throw new ComponentError("ERR_INVALID_REQUEST", "a non-empty key is required", {
+      component: COMPONENT_TYPE,
+    });
+  }
+  return key;
+}
+
+function parseOffsetToken(token: string | undefined): number {
+  if (token === undefined || token === "") return 0;
+  if (!/^\d+$/.test(token)) {
+    throw new ComponentError(
+      "ERR_INVALID_REQUEST",
+      `invalid query page token ${JSON.stringify(token)}`,
+      {
+        component: COMPONENT_TYPE,
+      },
+    );
+  }
+  return Number(token);
+}
+
+/** Creates the store from Dapr metadata (see `stateOptions` for the fields). */
+export async function createMemoryStateStore(
+  metadata: Metadata = {},
+  _context?: ComponentContext,
+): Promise<MemoryStateStore> {
+  const options = stateOptions.parse(metadata);
+  return new MemoryStateStore({
+    cleanupIntervalMs: options.cleanupInterval,
+    actorStateStore: options.actorStateStore,
+  });
+}
+
+export const stateDefinition: StateStoreDefinition = {
+  type: COMPONENT_TYPE,
+  kind: "state",
+  version: "v1",
+  status: "stable",
+  description: "Keeps state in the process's memory; the reference implementation of the contract.",
+  capabilities: [...IMPLEMENTED, "ACTOR"],
+  options: stateOptions,
+  create: createMemoryStateStore,
+};

@@ -122,6 +122,7 @@ build_image() {
   tar -C "$ROOTFS" -c . | podman import -q \
     --change 'ENTRYPOINT ["/usr/local/bin/outrig-entrypoint"]' \
     --change 'LABEL org.opencontainers.image.source=outrig/conformance/images' \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     "${changes[@]}" - "$tag" >/dev/null
   rm -rf "$ROOTFS"
   log "built $tag in $((SECONDS - start)) s ($(podman image inspect --format '{{.Size}}' "$tag" | awk '{ printf "%d MB", $1 / 1000000 }'))"

@@ -124,13 +124,25 @@ outrig_services_teardown() {
   fi
 }
 
+outrig_services_on_exit() {
+  local status=$?
+  outrig_services_teardown
+  if [ -n "${OUTRIG_SERVICES_PREVIOUS_EXIT_TRAP:-}" ]; then
+    eval "$OUTRIG_SERVICES_PREVIOUS_EXIT_TRAP"
+  fi
+  exit "$status"
+}
+
 outrig_services_register_teardown() {
+  # Chain the EXIT trap that was there: teardown first, then the earlier handler, and the
+  # script's exit status is kept. `eval set --` undoes the quoting of `trap -p`.
   local previous
-  previous="$(trap -p EXIT | sed -e "s/^trap -- '//" -e "s/' EXIT\$//")"
-  # Chain the trap that was there: teardown runs first, then the earlier handler, and the
-  # script's exit status is kept.
-  # shellcheck disable=SC2064
-  trap "__outrig_status=\$?; outrig_services_teardown; ${previous:+$previous;} exit \$__outrig_status" EXIT
+  previous="$(trap -p EXIT)"
+  if [ -n "$previous" ]; then
+    eval "set -- $previous"
+    [ "$3" = "outrig_services_on_exit" ] || OUTRIG_SERVICES_PREVIOUS_EXIT_TRAP="$3"
+  fi
+  trap outrig_services_on_exit EXIT
 }
 
 if [ "${OUTRIG_SERVICES_SKIP:-0}" = "1" ]; then

@@ -1,25 +1,15 @@
 import { describePubSubConformance } from "@outrig/conformance";
 import { createMemoryPubSub } from "../src/pubsub.ts";
-
-/** In-process timings: nothing settles asynchronously, so the waits Dapr sizes for brokers shrink. */
-const fast = {
-  maxReadDurationMs: 10_000,
-  waitBeforePublishMs: 0,
-  failureSleepMs: 50,
-  quietPeriodMs: 200,
-  unsubscribeSettleMs: 20,
-  metadataRoundTrip: true,
-  sharedBroker: false,
-} as const;
+import { inProcessTimings } from "./pubsub-timings.ts";
 
 describePubSubConformance({
   name: "memory (parallel)",
   create: () => createMemoryPubSub({ redeliverInterval: "50ms" }),
-  ...fast,
+  ...inProcessTimings,
 });
 
 describePubSubConformance({
   name: "memory (single)",
   create: () => createMemoryPubSub({ concurrencyMode: "single", redeliverInterval: "50ms" }),
-  ...fast,
+  ...inProcessTimings,
 });

@@ -5,7 +5,8 @@ import type { Metadata } from "./metadata.ts";
 /**
  * Pub/sub capabilities. `BULK_PUBSUB`, `MESSAGE_TTL` and `SUBSCRIBE_WILDCARDS` are Dapr's
  * spellings; `BULK_SUBSCRIBE` (Dapr detects it from the interface) and `ORDERING` (messages
- * published in sequence with the same `partitionKey` reach the handler in that order) are ours.
+ * published in sequence with the same `partitionKey` reach the handler in that order, one at a
+ * time: the next is handed over only after the previous handler settled) are ours.
  */
 export const PUBSUB_CAPABILITIES = [
   "BULK_PUBSUB",
@@ -82,7 +83,9 @@ export type BulkMessageHandler = (
 
 /**
  * A pub/sub component. `subscribe` resolves once the subscription is established and delivers in
- * the background until its signal aborts or the component closes. Delivery is at least once.
+ * the background until its signal aborts or the component closes; once either happens the handler
+ * is not called again. Delivery is at least once: a handler that throws gets the message again.
+ * After `close`, `publish` rejects with a ComponentError (ERR_CLOSED).
  */
 export interface PubSub extends Component {
   readonly capabilities: ReadonlySet<PubSubCapability>;

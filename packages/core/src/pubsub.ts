@@ -151,9 +151,18 @@ export async function bulkSubscribeByBatching(
   request: BulkSubscribeRequest,
   handler: BulkMessageHandler,
 ): Promise<void> {
-  const maxCount = request.maxMessagesCount && request.maxMessagesCount > 0 ? request.maxMessagesCount : 100;
-  const maxWait = request.maxAwaitDurationMs && request.maxAwaitDurationMs > 0 ? request.maxAwaitDurationMs : 1000;
-  type Pending = { message: PubSubMessage; entryId: string; resolve: () => void; reject: (e: Error) => void };
+  const maxCount =
+    request.maxMessagesCount && request.maxMessagesCount > 0 ? request.maxMessagesCount : 100;
+  const maxWait =
+    request.maxAwaitDurationMs && request.maxAwaitDurationMs > 0
+      ? request.maxAwaitDurationMs
+      : 1000;
+  type Pending = {
+    message: PubSubMessage;
+    entryId: string;
+    resolve: () => void;
+    reject: (e: Error) => void;
+  };
   let batch: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
   let seq = 0;
@@ -184,17 +193,27 @@ export async function bulkSubscribeByBatching(
         }
       },
       (error: unknown) => {
-        for (const p of current) p.reject(error instanceof Error ? error : new Error(String(error)));
+        for (const p of current)
+          p.reject(error instanceof Error ? error : new Error(String(error)));
       },
     );
   };
 
   request.signal?.addEventListener("abort", flush, { once: true });
   await subscribe(
-    { topic: request.topic, ...(request.metadata ? { metadata: request.metadata } : {}), ...(request.signal ? { signal: request.signal } : {}) },
+    {
+      topic: request.topic,
+      ...(request.metadata ? { metadata: request.metadata } : {}),
+      ...(request.signal ? { signal: request.signal } : {}),
+    },
     (message) =>
       new Promise<void>((resolve, reject) => {
-        batch.push({ message, entryId: message.metadata.entryId ?? `${Date.now()}-${seq++}`, resolve, reject });
+        batch.push({
+          message,
+          entryId: message.metadata.entryId ?? `${Date.now()}-${seq++}`,
+          resolve,
+          reject,
+        });
         if (batch.length >= maxCount) flush();
         else if (!timer) timer = setTimeout(flush, maxWait);
       }),

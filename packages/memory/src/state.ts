@@ -59,7 +59,7 @@ export interface MemoryStateStoreOptions {
 }
 
 /** One stored value; never handed out, so callers cannot mutate it. */
-export interface StoredItem {
+interface StoredItem {
   readonly data: Uint8Array;
   readonly etag: string;
   /** Epoch ms; absent when the item has no TTL. */
@@ -105,7 +105,7 @@ export class MemoryStateStore extends BaseStateStore {
   }
 
   /** The expiry rule every read applies; expired items are invisible before the purge removes them. */
-  protected isExpired(item: StoredItem, now: number): boolean {
+  #isExpired(item: StoredItem, now: number): boolean {
     return item.expiresAt !== undefined && item.expiresAt <= now;
   }
 
@@ -218,7 +218,7 @@ export class MemoryStateStore extends BaseStateStore {
     for (const [key, item] of this.#items) {
       if (!isDirectChild(key, prefix)) continue;
       this.#items.delete(key);
-      if (!this.isExpired(item, now)) count++;
+      if (!this.#isExpired(item, now)) count++;
     }
     return { count };
   }
@@ -301,7 +301,7 @@ export class MemoryStateStore extends BaseStateStore {
   #live(key: string, now: number): StoredItem | undefined {
     const item = this.#items.get(key);
     if (!item) return undefined;
-    if (this.isExpired(item, now)) {
+    if (this.#isExpired(item, now)) {
       this.#items.delete(key);
       return undefined;
     }
@@ -310,14 +310,14 @@ export class MemoryStateStore extends BaseStateStore {
 
   #sortedLiveKeys(now: number): string[] {
     const keys: string[] = [];
-    for (const [key, item] of this.#items) if (!this.isExpired(item, now)) keys.push(key);
+    for (const [key, item] of this.#items) if (!this.#isExpired(item, now)) keys.push(key);
     // Code-unit order, the same order the keysLike continuation token compares with.
     return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   #purgeExpired(): void {
     const now = Date.now();
-    for (const [key, item] of this.#items) if (this.isExpired(item, now)) this.#items.delete(key);
+    for (const [key, item] of this.#items) if (this.#isExpired(item, now)) this.#items.delete(key);
   }
 
   #mismatch(key: string): ETagError {

@@ -1,0 +1,93 @@
+import { connect } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Pool } from "undici";
+import { Semaphore } from "./semaphore.ts";
+
+export interface AppChannelOptions {
+  host: string;
+  port: number;
+  /** Sent as `dapr-api-token` on every call to the app (APP_API_TOKEN). */
+  token?: string | undefined;
+  /** app-max-concurrency: at most this many calls to the app at once. */
+  maxConcurrency?: number | undefined;
+}
+
+export interface AppResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** The sidecar's HTTP connection to its app: keep-alive pool, token, concurrency limit. */
+export class AppChannel {
+  readonly host: string;
+  readonly port: number;
+  readonly token: string | undefined;
+  readonly maxConcurrency: number | undefined;
+  readonly pool: Pool;
+  readonly limit: Semaphore;
+
+  constructor(options: AppChannelOptions) {
+    this.host = options.host;
+    this.port = options.port;
+    this.token = options.token;
+    this.maxConcurrency = options.maxConcurrency;
+    this.pool = new Pool(`http://${formatHost(options.host)}:${options.port}`, {
+      connections: 128,
+      pipelining: 1,
+    });
+    this.limit = new Semaphore(options.maxConcurrency);
+  }
+
+  /** Dials the app port every 100 ms until it accepts a connection, as daprd does. */
+  async waitForPort(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const open = await new Promise<boolean>((resolve) => {
+        const socket = connect({ host: this.host, port: this.port });
+        socket.once("connect", () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once("error", () => {
+          socket.destroy();
+          resolve(false);
+        });
+      });
+      if (open) return;
+      await sleep(100, undefined, { signal }).catch(() => undefined);
+    }
+    throw new Error("stopped while waiting for the app port");
+  }
+
+  /** One buffered call to the app (subscriptions, bindings, discovery). */
+  request(options: {
+    method: "GET" | "POST" | "OPTIONS";
+    path: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    timeoutMs?: number;
+  }): Promise<AppResponse> {
+    return this.limit.run(async () => {
+      const headers: Record<string, string> = { ...options.headers };
+      if (this.token) headers["dapr-api-token"] = this.token;
+      const response = await this.pool.request({
+        method: options.method,
+        path: options.path.startsWith("/") ? options.path : `/${options.path}`,
+        headers,
+        body: options.body ?? null,
+        headersTimeout: options.timeoutMs ?? 60_000,
+        bodyTimeout: options.timeoutMs ?? 60_000,
+      });
+      const body = Buffer.from(await response.body.arrayBuffer());
+      return { status: response.statusCode, headers: response.headers, body };
+    });
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+export function formatHost(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}

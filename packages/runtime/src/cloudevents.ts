@@ -1,0 +1,129 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { utf8 } from "@outrig/core";
+
+export const CLOUDEVENT_CONTENT_TYPE = "application/cloudevents+json";
+export const DEFAULT_EVENT_TYPE = "com.dapr.event.sent";
+
+/** Media types Dapr treats as JSON: `application/json` and any `+json` suffix. */
+export function isJsonContentType(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const base = baseType(contentType);
+  return base === "application/json" || base.endsWith("+json");
+}
+
+/** Media types whose payload goes base64 into `data_base64`. */
+export function isBinaryContentType(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const base = baseType(contentType);
+  return (
+    base === "application/octet-stream" ||
+    base === "application/protobuf" ||
+    base === "application/x-protobuf" ||
+    /^(image|audio|video)\//.test(base)
+  );
+}
+
+export function baseType(contentType: string): string {
+  return (contentType.split(";")[0] as string).trim().toLowerCase();
+}
+
+/** A W3C traceparent with a fresh trace id, sampled. */
+export function newTraceparent(): string {
+  return `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`;
+}
+
+export interface EnvelopeOptions {
+  topic: string;
+  pubsubName: string;
+  /** The publishing app id (`source`). */
+  source: string;
+  data: Uint8Array;
+  /** The request content type; default `text/plain`. */
+  contentType?: string | undefined;
+  traceparent?: string | undefined;
+  tracestate?: string | undefined;
+  /** `cloudevent.*` request metadata (id, source, type, subject, traceid, traceparent, tracestate). */
+  overrides?: Record<string, string>;
+  /** Set when the broker has no native TTL. */
+  ttlInSeconds?: number | undefined;
+}
+
+/**
+ * Builds the CloudEvents 1.0 envelope daprd builds on publish (JSON payloads parsed into `data`,
+ * binary ones base64 in `data_base64`, anything else as a string), or completes one the publisher
+ * sent as `application/cloudevents+json`.
+ */
+export function buildEnvelope(options: EnvelopeOptions): Record<string, unknown> {
+  const contentType = options.contentType || "text/plain";
+  const o = options.overrides ?? {};
+  const traceparent = o.traceparent ?? o.traceid ?? options.traceparent ?? newTraceparent();
+  const tracestate = o.tracestate ?? options.tracestate ?? "";
+
+  if (baseType(contentType) === CLOUDEVENT_CONTENT_TYPE) {
+    const parsed = JSON.parse(utf8(options.data)) as unknown;
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+      throw new SyntaxError("a cloudevents+json body must be a JSON object");
+    }
+    const event = parsed as Record<string, unknown>;
+    event.id ??= o.id ?? randomUUID();
+    event.source ??= o.source ?? "Dapr";
+    event.type ??= o.type ?? DEFAULT_EVENT_TYPE;
+    event.specversion ??= "1.0";
+    event.topic = options.topic;
+    event.pubsubname = options.pubsubName;
+    event.traceid = traceparent;
+    event.traceparent = traceparent;
+    event.tracestate = tracestate;
+    return event;
+  }
+
+  const event: Record<string, unknown> = {
+    specversion: "1.0",
+    id: o.id ?? randomUUID(),
+    source: o.source ?? options.source,
+    type: o.type ?? DEFAULT_EVENT_TYPE,
+    datacontenttype: contentType,
+    topic: options.topic,
+    pubsubname: options.pubsubName,
+    traceid: traceparent,
+    traceparent,
+    tracestate,
+    time: new Date().toISOString(),
+  };
+  if (o.subject) event.subject = o.subject;
+  if (options.ttlInSeconds !== undefined && options.ttlInSeconds > 0) {
+    event.expiration = new Date(Date.now() + options.ttlInSeconds * 1000).toISOString();
+  }
+  if (isJsonContentType(contentType)) {
+    const text = utf8(options.data);
+    try {
+      event.data = JSON.parse(text);
+    } catch {
+      event.data = text;
+    }
+  } else if (isBinaryContentType(contentType)) {
+    event.data_base64 = Buffer.from(options.data).toString("base64");
+  } else {
+    event.data = utf8(options.data);
+  }
+  return event;
+}
+
+/** Wraps bytes received on a raw-payload subscription the way daprd does. */
+export function wrapRawPayload(
+  data: Uint8Array,
+  topic: string,
+  pubsubName: string,
+): Record<string, unknown> {
+  return {
+    specversion: "1.0",
+    id: randomUUID(),
+    source: pubsubName,
+    type: DEFAULT_EVENT_TYPE,
+    datacontenttype: "application/octet-stream",
+    topic,
+    pubsubname: pubsubName,
+    data_base64: Buffer.from(data).toString("base64"),
+    time: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,28 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "@outrig/core";
+import type { AppChannel } from "../app-channel.ts";
+import type { Runtime } from "../runtime.ts";
+import type { Query } from "./io.ts";
+
+/** What the HTTP handlers share: the components, the app channel, readiness and metadata. */
+export interface ApiContext {
+  readonly runtime: Runtime;
+  readonly appId: string;
+  readonly logger: Logger;
+  readonly app: AppChannel | undefined;
+  readonly resolveApp:
+    | ((appId: string) => Promise<{ host: string; port: number } | undefined>)
+    | undefined;
+  readonly health: { outbound: boolean; ready: boolean };
+  readonly extended: Record<string, string>;
+  readonly metadata: () => Record<string, unknown>;
+  readonly shutdown: () => void;
+}
+
+export type Handler = (
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: Record<string, string | undefined>,
+  query: Query,
+) => Promise<void> | void;

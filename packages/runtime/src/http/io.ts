@@ -1,0 +1,88 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Metadata } from "@outrig/core";
+import type { ApiError } from "./errors.ts";
+
+export const JSON_TYPE = "application/json";
+
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () =>
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)),
+    );
+    req.on("error", reject);
+  });
+}
+
+export function sendNoContent(res: ServerResponse): void {
+  res.writeHead(204);
+  res.end();
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers?: Record<string, string>,
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": JSON_TYPE,
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, error: ApiError): void {
+  sendJson(res, error.status, { errorCode: error.errorCode, message: error.message });
+}
+
+/** Reads a JSON field as Go does: exact name first, then case-insensitively. */
+export function field(obj: unknown, name: string): unknown {
+  if (obj === null || typeof obj !== "object") return undefined;
+  const rec = obj as Record<string, unknown>;
+  if (name in rec) return rec[name];
+  const lower = name.toLowerCase();
+  for (const k of Object.keys(rec)) if (k.toLowerCase() === lower) return rec[k];
+  return undefined;
+}
+
+/** A `{string: string}` map from a JSON value; `null`/missing is empty, other scalars are stringified. */
+export function stringMap(value: unknown): Metadata {
+  const out: Metadata = {};
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return out;
+  for (const [k, v] of Object.entries(value)) {
+    if (v === null || v === undefined) continue;
+    out[k] = typeof v === "string" ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+export type Query = Record<string, string | string[] | undefined>;
+
+/** First value of a query parameter. */
+export function queryValue(query: Query, name: string): string | undefined {
+  const v = query[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** `metadata.<k>=<v>` query parameters as request metadata (first value per key). */
+export function queryMetadata(query: Query): Metadata {
+  const out: Metadata = {};
+  for (const key of Object.keys(query)) {
+    if (key.startsWith("metadata.") && key.length > 9) {
+      const v = queryValue(query, key);
+      if (v !== undefined) out[key.slice(9)] = v;
+    }
+  }
+  return out;
+}
+
+/** Response metadata as `metadata.<k>` headers. */
+export function metadataHeaders(metadata: Metadata | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (metadata) for (const [k, v] of Object.entries(metadata)) out[`metadata.${k}`] = v;
+  return out;
+}

@@ -1,0 +1,142 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import Router, { type HTTPMethod } from "find-my-way";
+import { invokeOutputBinding } from "./bindings.ts";
+import type { ApiContext, Handler } from "./context.ts";
+import { apiError } from "./errors.ts";
+import { invoke, invokeRoute } from "./invoke.ts";
+import { sendError } from "./io.ts";
+import { getMetadata, healthz, healthzOutbound, putMetadata, shutdown } from "./metadata.ts";
+import { bulkPublish, publish, publishWithoutName, publishWithoutTopic } from "./publish.ts";
+import { bulkGetSecret, getSecret } from "./secrets.ts";
+import {
+  bulkGetState,
+  deleteState,
+  getState,
+  queryState,
+  saveState,
+  transactState,
+} from "./state.ts";
+
+const WRITE: HTTPMethod[] = ["POST", "PUT"];
+
+export interface ApiOptions {
+  /** When set, every request but the health checks needs `dapr-api-token: <token>`. */
+  apiToken?: string | undefined;
+  enableApiLogging?: boolean | undefined;
+}
+
+function buildRouter(): Router.Instance<Router.HTTPVersion.V1> {
+  const router = Router({
+    ignoreTrailingSlash: true,
+    ignoreDuplicateSlashes: true,
+    maxParamLength: 16_384,
+  });
+  const on = (methods: HTTPMethod | HTTPMethod[], path: string, handler: Handler): void => {
+    router.on(methods, path, () => undefined, handler);
+  };
+  on("GET", "/v1.0/healthz", healthz);
+  on("GET", "/v1.0/healthz/outbound", healthzOutbound);
+  on("POST", "/v1.0/shutdown", shutdown);
+  on("GET", "/v1.0/metadata", getMetadata);
+  on("PUT", "/v1.0/metadata/:key", putMetadata);
+
+  on(WRITE, "/v1.0/state/:store", saveState);
+  on("GET", "/v1.0/state/:store/:key", getState);
+  on("DELETE", "/v1.0/state/:store/:key", deleteState);
+  on(WRITE, "/v1.0/state/:store/bulk", bulkGetState);
+  on(WRITE, "/v1.0/state/:store/transaction", transactState);
+  on(WRITE, "/v1.0-alpha1/state/:store/query", queryState);
+
+  on(WRITE, "/v1.0/publish", publishWithoutName);
+  on(WRITE, "/v1.0/publish/:pubsub", publishWithoutTopic);
+  on(WRITE, "/v1.0/publish/:pubsub/*", publish);
+  for (const version of ["v1.0", "v1.0-alpha1"]) {
+    on(WRITE, `/${version}/publish/bulk/:pubsub`, publishWithoutTopic);
+    on(WRITE, `/${version}/publish/bulk/:pubsub/*`, bulkPublish);
+  }
+
+  on(WRITE, "/v1.0/bindings/:name", invokeOutputBinding);
+  on("GET", "/v1.0/secrets/:store/bulk", bulkGetSecret);
+  on("GET", "/v1.0/secrets/:store/:key", getSecret);
+  router.all("/v1.0/invoke/:appId/method/*", () => undefined, invokeRoute as never);
+  return router;
+}
+
+/** The app id named by the `dapr-app-id` header or by basic auth user `dapr-app-id`. */
+function headerAppId(req: IncomingMessage): string | undefined {
+  const header = req.headers["dapr-app-id"];
+  if (typeof header === "string" && header) return header;
+  const auth = req.headers.authorization;
+  if (auth?.startsWith("Basic ")) {
+    const [user, password] = Buffer.from(auth.slice(6), "base64").toString("utf8").split(":");
+    if (user === "dapr-app-id" && password) return password;
+  }
+  return undefined;
+}
+
+function isHealth(req: IncomingMessage): boolean {
+  const url = req.url ?? "";
+  return (
+    req.method === "GET" &&
+    (url.startsWith("/v1.0/healthz") || url.startsWith("/v1.0/healthz/outbound"))
+  );
+}
+
+/** The request listener serving Dapr's HTTP API v1.0 over `ctx`. */
+export function createApiHandler(
+  ctx: ApiContext,
+  options: ApiOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const router = buildRouter();
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (options.apiToken && !isHealth(req) && req.headers["dapr-api-token"] !== options.apiToken) {
+      res.writeHead(401, { "content-type": "text/plain" });
+      res.end("invalid api token");
+      return;
+    }
+    const viaHeader = headerAppId(req);
+    if (viaHeader) {
+      const url = req.url ?? "/";
+      const q = url.indexOf("?");
+      const path = q >= 0 ? url.slice(0, q) : url;
+      return invoke(ctx, req, res, viaHeader, path.replace(/^\/+/, ""));
+    }
+    const route = router.find(req.method as HTTPMethod, req.url ?? "/");
+    if (!route) {
+      sendError(
+        res,
+        apiError(
+          404,
+          "ERR_DIRECT_INVOKE",
+          "failed getting app id either from the URL path or the header dapr-app-id",
+        ),
+      );
+      return;
+    }
+    await (route.store as Handler)(
+      ctx,
+      req,
+      res,
+      route.params,
+      route.searchParams as Record<string, string>,
+    );
+  };
+  return (req, res) => {
+    const began = options.enableApiLogging ? performance.now() : 0;
+    if (options.enableApiLogging) {
+      res.once("finish", () =>
+        ctx.logger.info("HTTP API called", {
+          method: req.method,
+          path: (req.url ?? "").split("?")[0],
+          status: res.statusCode,
+          ms: Number((performance.now() - began).toFixed(2)),
+        }),
+      );
+    }
+    serve(req, res).catch((error: unknown) => {
+      ctx.logger.error("unhandled API error", { error: (error as Error).message, path: req.url });
+      if (!res.headersSent) sendError(res, apiError(500, "ERR_INTERNAL", (error as Error).message));
+      else res.destroy();
+    });
+  };
+}

@@ -1,0 +1,50 @@
+import { parse } from "@marcbachmann/cel-js";
+import type { SubscriptionRule } from "./resources/model.ts";
+
+export interface CompiledRule {
+  match: string;
+  path: string;
+  test: (event: Record<string, unknown>) => boolean;
+}
+
+/**
+ * Compiles a subscription's rules. Match expressions are CEL, parsed and evaluated by a CEL
+ * library (no JavaScript evaluation); an empty match always matches. An expression that does not
+ * parse throws, naming it.
+ */
+export function compileRules(rules: readonly SubscriptionRule[]): CompiledRule[] {
+  return rules.map((rule) => {
+    const path = rule.path.startsWith("/") ? rule.path : `/${rule.path}`;
+    const match = rule.match.trim();
+    if (match === "") return { match, path, test: () => true };
+    let program: ReturnType<typeof parse>;
+    try {
+      program = parse(match);
+    } catch (error) {
+      throw new Error(
+        `invalid match expression ${JSON.stringify(match)}: ${(error as Error).message}`,
+      );
+    }
+    return {
+      match,
+      path,
+      test(event) {
+        try {
+          return program({ event }) === true;
+        } catch {
+          // A missing field or a type mismatch means the rule does not match, as in daprd.
+          return false;
+        }
+      },
+    };
+  });
+}
+
+/** The path of the first matching rule, or `undefined` when none matches. */
+export function routeEvent(
+  rules: readonly CompiledRule[],
+  event: Record<string, unknown>,
+): string | undefined {
+  for (const rule of rules) if (rule.test(event)) return rule.path;
+  return undefined;
+}

@@ -1,0 +1,390 @@
+import {
+  type Component,
+  ComponentError,
+  ConfigError,
+  type ConfigIssue,
+  encodeValue,
+  type InputBinding,
+  isInputBinding,
+  isOutputBinding,
+  type Logger,
+  type Metadata,
+  type OutputBinding,
+  type PubSub,
+  parseTtlInSeconds,
+  type StateStore,
+  silentLogger,
+  toBytes,
+} from "@outrig/core";
+import { buildEnvelope, CLOUDEVENT_CONTENT_TYPE } from "./cloudevents.ts";
+import { type AnyComponentDefinition, type ComponentRegistry, createRegistry } from "./registry.ts";
+import { resolveComponentMetadata } from "./resources/metadata.ts";
+import type { ComponentResource, Resources, SubscriptionResource } from "./resources/model.ts";
+import { loadResources, locate, mergeResources, parseResources } from "./resources/parse.ts";
+import type { SecretStore } from "./secretstores.ts";
+import { keyPrefixFor, PrefixedStateStore } from "./state-keys.ts";
+
+export type LoadedKind = "state" | "pubsub" | "bindings" | "secretstores";
+
+export interface LoadedComponent {
+  name: string;
+  type: string;
+  version: string;
+  kind: LoadedKind;
+  capabilities: string[];
+  instance: Component;
+  resource: ComponentResource;
+  /** Component metadata after expansion; holds secrets, so never log or expose it. */
+  metadata: Metadata;
+  /** Milliseconds the component took to initialise. */
+  initMs: number;
+}
+
+export interface RuntimeOptions {
+  appId: string;
+  namespace?: string;
+  /** YAML text with resources (several `---` documents), added after `resourcesPaths`. */
+  resources?: string;
+  resourcesPaths?: readonly string[];
+  registry?: ComponentRegistry;
+  logger?: Logger;
+}
+
+export interface PublishOptions {
+  contentType?: string;
+  metadata?: Metadata;
+  /** Send the bytes as they are, without a CloudEvent envelope. */
+  rawPayload?: boolean;
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/** The loaded components of one app, usable in-process (library mode) or behind the sidecar. */
+export interface Runtime {
+  readonly appId: string;
+  readonly namespace: string | undefined;
+  readonly resources: Resources;
+  readonly components: readonly LoadedComponent[];
+  /** Declarative subscriptions that apply to this app. */
+  readonly subscriptions: readonly SubscriptionResource[];
+  /** The named state store, seen through this app's key prefix. */
+  stateStore(name: string): PrefixedStateStore;
+  pubsub(name: string): PubSub;
+  binding(name: string): Component & Partial<InputBinding & OutputBinding>;
+  secretStore(name: string): SecretStore;
+  has(kind: LoadedKind, name: string): boolean;
+  names(kind: LoadedKind): string[];
+  /** Publishes as the sidecar does: wrapped in a CloudEvent unless `rawPayload`. */
+  publish(
+    pubsubName: string,
+    topic: string,
+    data: unknown,
+    options?: PublishOptions,
+  ): Promise<void>;
+  invokeBinding(
+    name: string,
+    operation: string,
+    data?: unknown,
+    metadata?: Metadata,
+  ): ReturnType<OutputBinding["invoke"]>;
+  close(): Promise<void>;
+}
+
+function kindOf(definition: AnyComponentDefinition): LoadedKind {
+  return definition.kind;
+}
+
+function inScope(scopes: readonly string[], appId: string): boolean {
+  return scopes.length === 0 || scopes.includes(appId);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ComponentError("ERR_TIMEOUT", `${what} did not initialise within ${ms}ms`)),
+      ms,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Re-anchors a component's ConfigError issues to the YAML file, document and metadata line. */
+function locateIssues(error: unknown, resource: ComponentResource): unknown {
+  if (!(error instanceof ConfigError)) return error;
+  const issues: ConfigIssue[] = error.issues.map((i) =>
+    i.field.includes("[document ")
+      ? i
+      : {
+          field: locate(
+            resource.source,
+            `${resource.name} (${resource.type}) spec.metadata.${i.field}`,
+            resource.metadataLines[i.field],
+          ),
+          message: i.message,
+        },
+  );
+  return new ConfigError(issues, { component: resource.name, cause: error });
+}
+
+function capabilitiesOf(instance: Component, definition: AnyComponentDefinition): string[] {
+  const caps = (instance as { capabilities?: ReadonlySet<string> }).capabilities;
+  const out = caps ? [...caps] : [];
+  if (definition.kind === "bindings") {
+    if (isInputBinding(instance)) out.push("INPUT_BINDING");
+    if (isOutputBinding(instance)) out.push("OUTPUT_BINDING");
+  }
+  return out;
+}
+
+/** Loads resources and initialises every component in scope for `appId`. */
+export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const logger = options.logger ?? silentLogger;
+  const parts: Resources[] = [];
+  if (options.resourcesPaths?.length) parts.push(await loadResources(options.resourcesPaths));
+  if (options.resources) parts.push(parseResources(options.resources, "<resources>"));
+  const resources = mergeResources(...parts);
+  const registry = options.registry ?? createRegistry();
+  const { appId, namespace } = options;
+
+  const wanted = resources.components.filter((c) => inScope(c.scopes, appId));
+  const issues: ConfigIssue[] = [];
+  const seen = new Map<string, ComponentResource>();
+  for (const c of wanted) {
+    const key = `${c.type.split(".")[0]}/${c.name}`;
+    const prior = seen.get(key);
+    if (prior) {
+      issues.push({
+        field: locate(c.source, "metadata.name"),
+        message: `component ${c.name} is already defined in ${prior.source.file} [document ${prior.source.document}]`,
+      });
+    }
+    seen.set(key, c);
+  }
+  const definitions = new Map<ComponentResource, AnyComponentDefinition>();
+  await Promise.all(
+    wanted.map(async (c) => {
+      try {
+        definitions.set(c, await registry.resolve(c.type, c.version));
+      } catch (error) {
+        if (c.ignoreErrors) {
+          logger.warn("component skipped (ignoreErrors)", {
+            component: c.name,
+            type: c.type,
+            error: (error as Error).message,
+          });
+          return;
+        }
+        if (error instanceof ConfigError) {
+          for (const i of error.issues)
+            issues.push({ field: locate(c.source, `${c.name} ${i.field}`), message: i.message });
+        } else throw error;
+      }
+    }),
+  );
+  if (issues.length > 0) throw new ConfigError(issues, { component: "resources" });
+
+  const loaded: LoadedComponent[] = [];
+  const byKind = new Map<string, LoadedComponent>();
+  const index = (kind: LoadedKind, name: string): string => `${kind}/${name}`;
+
+  const secret = async (store: string, name: string, key: string): Promise<string | undefined> => {
+    const s = byKind.get(index("secretstores", store));
+    if (!s) throw new ComponentError("ERR_NOT_FOUND", `secret store ${store} is not loaded`);
+    return (await (s.instance as SecretStore).get(name))?.[key];
+  };
+
+  const start = async (c: ComponentResource): Promise<void> => {
+    const definition = definitions.get(c);
+    if (!definition) return;
+    const began = performance.now();
+    try {
+      const metadata = await resolveComponentMetadata(c, {
+        appId,
+        ...(namespace ? { namespace } : {}),
+        secret,
+      });
+      const instance = await withTimeout(
+        (definition.create as (m: Metadata, ctx: object) => Promise<Component>)(metadata, {
+          name: c.name,
+          appId,
+          logger,
+        }),
+        c.initTimeoutMs,
+        `component ${c.name} (${c.type})`,
+      ).catch((e: unknown) => {
+        throw locateIssues(e, c);
+      });
+      const kind = kindOf(definition);
+      const entry: LoadedComponent = {
+        name: c.name,
+        type: c.type,
+        version: c.version,
+        kind,
+        capabilities: capabilitiesOf(instance, definition),
+        instance,
+        resource: c,
+        metadata,
+        initMs: performance.now() - began,
+      };
+      loaded.push(entry);
+      byKind.set(index(kind, c.name), entry);
+      logger.info("component loaded", {
+        name: c.name,
+        type: c.type,
+        version: c.version,
+        ms: Math.round(entry.initMs),
+      });
+    } catch (error) {
+      if (c.ignoreErrors) {
+        logger.warn("component failed to start and is skipped (ignoreErrors)", {
+          name: c.name,
+          type: c.type,
+          error: (error as Error).message,
+        });
+        return;
+      }
+      throw error;
+    }
+  };
+
+  // Secret stores first: other components' secretKeyRefs read them.
+  const secretStores = wanted.filter((c) => definitions.get(c)?.kind === "secretstores");
+  const others = wanted.filter(
+    (c) => definitions.has(c) && definitions.get(c)?.kind !== "secretstores",
+  );
+  try {
+    await settleAll(secretStores.map(start));
+    await settleAll(others.map(start));
+  } catch (error) {
+    await Promise.allSettled(loaded.map((l) => l.instance.close()));
+    throw error;
+  }
+
+  const prefixed = new Map<string, PrefixedStateStore>();
+  const lookup = (kind: LoadedKind, name: string): LoadedComponent => {
+    const entry = byKind.get(index(kind, name));
+    if (!entry)
+      throw new ComponentError("ERR_NOT_FOUND", `${kind} component ${name} is not configured`, {
+        details: { kind, name },
+      });
+    return entry;
+  };
+
+  let closed: Promise<void> | undefined;
+  const runtime: Runtime = {
+    appId,
+    namespace,
+    resources,
+    components: loaded,
+    subscriptions: resources.subscriptions.filter((s) => inScope(s.scopes, appId)),
+    stateStore(name) {
+      let view = prefixed.get(name);
+      if (!view) {
+        const entry = lookup("state", name);
+        view = new PrefixedStateStore(
+          entry.instance as StateStore,
+          keyPrefixFor(entry.metadata, name, appId, namespace),
+        );
+        prefixed.set(name, view);
+      }
+      return view;
+    },
+    pubsub: (name) => lookup("pubsub", name).instance as PubSub,
+    binding: (name) =>
+      lookup("bindings", name).instance as Component & Partial<InputBinding & OutputBinding>,
+    secretStore: (name) => lookup("secretstores", name).instance as SecretStore,
+    has: (kind, name) => byKind.has(index(kind, name)),
+    names: (kind) => loaded.filter((l) => l.kind === kind).map((l) => l.name),
+    async publish(pubsubName, topic, data, opts = {}) {
+      const pubsub = runtime.pubsub(pubsubName);
+      const bytes =
+        data instanceof Uint8Array
+          ? data
+          : typeof data === "string"
+            ? toBytes(data)
+            : encodeValue(data);
+      const contentType =
+        opts.contentType ??
+        (data instanceof Uint8Array
+          ? "application/octet-stream"
+          : typeof data === "string"
+            ? "text/plain"
+            : "application/json");
+      const metadata = { ...opts.metadata };
+      if (opts.rawPayload) {
+        await pubsub.publish({
+          topic,
+          data: bytes,
+          metadata: { ...metadata, rawPayload: "true" },
+          contentType,
+        });
+        return;
+      }
+      const envelope = buildEnvelope({
+        topic,
+        pubsubName,
+        source: appId,
+        data: bytes,
+        contentType,
+        traceparent: opts.traceparent,
+        tracestate: opts.tracestate,
+        overrides: cloudEventOverrides(metadata),
+        ttlInSeconds: pubsub.capabilities.has("MESSAGE_TTL")
+          ? undefined
+          : parseTtlInSeconds(metadata),
+      });
+      await pubsub.publish({
+        topic,
+        data: encodeValue(envelope),
+        metadata,
+        contentType: CLOUDEVENT_CONTENT_TYPE,
+      });
+    },
+    async invokeBinding(name, operation, data, metadata) {
+      const binding = runtime.binding(name);
+      if (!isOutputBinding(binding)) {
+        throw new ComponentError("ERR_NOT_SUPPORTED", `binding ${name} is not an output binding`);
+      }
+      return binding.invoke({
+        operation,
+        ...(data === undefined
+          ? {}
+          : { data: data instanceof Uint8Array ? data : encodeValue(data) }),
+        metadata: { ...metadata },
+      });
+    },
+    close() {
+      closed ??= Promise.allSettled(loaded.map((l) => l.instance.close())).then(() => undefined);
+      return closed;
+    },
+  };
+  return runtime;
+}
+
+/** Removes `cloudevent.*` keys from request metadata and returns them without the prefix. */
+export function cloudEventOverrides(metadata: Metadata): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(metadata)) {
+    if (key.toLowerCase().startsWith("cloudevent.")) {
+      out[key.slice("cloudevent.".length).toLowerCase()] = metadata[key] as string;
+      delete metadata[key];
+    }
+  }
+  return out;
+}
+
+/** Waits for every promise, then rethrows the first failure (so nothing is left starting). */
+async function settleAll(promises: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const issues: ConfigIssue[] = [];
+  let other: unknown;
+  for (const r of results) {
+    if (r.status === "rejected") {
+      if (r.reason instanceof ConfigError) issues.push(...r.reason.issues);
+      else other ??= r.reason;
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues, { component: "resources" });
+  if (other !== undefined) throw other;
+}

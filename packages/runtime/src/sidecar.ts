@@ -1,0 +1,234 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "@outrig/core";
+import { AppChannel } from "./app-channel.ts";
+import type { ApiContext } from "./http/context.ts";
+import { closeRemotePools } from "./http/invoke.ts";
+import { createApiHandler } from "./http/server.ts";
+import { startInputBindings } from "./input-bindings.ts";
+import { createConsoleLogger, type LogLevel } from "./logger.ts";
+import type { ComponentRegistry } from "./registry.ts";
+import { createRuntime, type Runtime } from "./runtime.ts";
+import {
+  fromDeclarative,
+  mergeSubscriptions,
+  parseProgrammatic,
+  Subscriber,
+  type Subscriber as SubscriberType,
+  type Subscription,
+} from "./subscriptions.ts";
+import { DAPR_API_LEVEL, RUNTIME_VERSION } from "./version.ts";
+
+export interface SidecarOptions {
+  appId: string;
+  appPort?: number;
+  /** Default 127.0.0.1. */
+  appHost?: string;
+  appProtocol?: "http";
+  /** Default 3500; 0 picks a free port. */
+  httpPort?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  resourcesPaths?: string[];
+  /** YAML text, for library mode and tests. */
+  resources?: string;
+  /** Default: env DAPR_API_TOKEN. */
+  apiToken?: string;
+  /** Default: env APP_API_TOKEN. */
+  appApiToken?: string;
+  appMaxConcurrency?: number;
+  appHealthCheckPath?: string;
+  enableApiLogging?: boolean;
+  logLevel?: LogLevel;
+  logger?: Logger;
+  /**
+   * Finds another app for service invocation (e.g. the CLI's local registry). It returns the
+   * address of that app's own HTTP server; calls go there directly, without a second sidecar.
+   */
+  resolveApp?: (appId: string) => Promise<{ host: string; port: number } | undefined>;
+  /** Extra `extended` metadata (appCommand, appPID, cliPID, ...). */
+  extendedMetadata?: Record<string, string>;
+  /** Default: built from the installed packages' manifests. */
+  registry?: ComponentRegistry;
+  namespace?: string;
+  /** Called on `POST /v1.0/shutdown` instead of stopping the sidecar (the CLI stops the app too). */
+  onShutdown?: () => void;
+}
+
+export interface Sidecar {
+  readonly httpPort: number;
+  readonly url: string;
+  /** The loaded components, for in-process access beside the HTTP API. */
+  readonly runtime: Runtime;
+  /** Resolves once the app channel is ready (healthz answers 204); rejects if start-up failed. */
+  ready(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let openSidecars = 0;
+
+/** Starts the sidecar; resolves once the HTTP API listens (outbound ready). */
+export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
+  const logger = options.logger ?? createConsoleLogger(options.logLevel ?? "info");
+  const runtime = await createRuntime({
+    appId: options.appId,
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    ...(options.resources ? { resources: options.resources } : {}),
+    ...(options.resourcesPaths ? { resourcesPaths: options.resourcesPaths } : {}),
+    ...(options.registry ? { registry: options.registry } : {}),
+    logger,
+  });
+  const appHost = options.appHost ?? "127.0.0.1";
+  const app =
+    options.appPort && options.appPort > 0
+      ? new AppChannel({
+          host: appHost,
+          port: options.appPort,
+          token: options.appApiToken ?? process.env.APP_API_TOKEN,
+          maxConcurrency: options.appMaxConcurrency,
+        })
+      : undefined;
+  const health = { outbound: false, ready: false };
+  const extended: Record<string, string> = { ...options.extendedMetadata };
+  const abort = new AbortController();
+  let subscriber: SubscriberType | undefined;
+  let subscriptions: Subscription[] = [];
+  let stopped: Promise<void> | undefined;
+
+  const metadata = (): Record<string, unknown> => ({
+    id: options.appId,
+    runtimeVersion: RUNTIME_VERSION,
+    enabledFeatures: runtime.resources.configurations.flatMap((c) =>
+      (c.spec.features ?? []).filter((f) => f.enabled).map((f) => f.name),
+    ),
+    actors: [],
+    components: runtime.components.map((c) => ({
+      name: c.name,
+      type: c.type,
+      version: c.version,
+      capabilities: c.capabilities,
+    })),
+    httpEndpoints: [],
+    subscriptions: subscriptions.map((s) => ({
+      pubsubname: s.pubsubname,
+      topic: s.topic,
+      ...(Object.keys(s.metadata).length > 0 ? { metadata: s.metadata } : {}),
+      rules: s.rules.map((r) => ({ ...(r.match ? { match: r.match } : {}), path: r.path })),
+      deadLetterTopic: s.deadLetterTopic ?? "",
+      type: s.type,
+    })),
+    extended: { daprRuntimeVersion: DAPR_API_LEVEL, ...extended },
+    appConnectionProperties: {
+      ...(options.appPort ? { port: options.appPort } : {}),
+      protocol: options.appProtocol ?? "http",
+      channelAddress: appHost,
+      ...(options.appMaxConcurrency ? { maxConcurrency: options.appMaxConcurrency } : {}),
+      ...(options.appHealthCheckPath
+        ? { health: { healthCheckPath: options.appHealthCheckPath } }
+        : {}),
+    },
+  });
+
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      abort.abort();
+      subscriber?.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await app?.close();
+      await runtime.close();
+      if (--openSidecars === 0) await closeRemotePools();
+      logger.info("sidecar stopped", { appId: options.appId });
+    })();
+    return stopped;
+  };
+
+  const ctx: ApiContext = {
+    runtime,
+    appId: options.appId,
+    logger,
+    app,
+    resolveApp: options.resolveApp,
+    health,
+    extended,
+    metadata,
+    shutdown: () => {
+      if (options.onShutdown) options.onShutdown();
+      else void stop();
+    },
+  };
+  const server: Server = createServer(
+    { keepAliveTimeout: 65_000, requestTimeout: 0 },
+    createApiHandler(ctx, {
+      apiToken: options.apiToken ?? process.env.DAPR_API_TOKEN,
+      enableApiLogging: options.enableApiLogging,
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.httpPort ?? 3500, options.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  }).catch(async (error: unknown) => {
+    await runtime.close();
+    throw error;
+  });
+  openSidecars++;
+  health.outbound = true;
+  const httpPort = (server.address() as AddressInfo).port;
+  logger.info("HTTP API listening", { port: httpPort, appId: options.appId });
+
+  const declarative = runtime.subscriptions.map(fromDeclarative);
+  const appReady = (async () => {
+    if (!app) {
+      subscriptions = declarative;
+      health.ready = true;
+      return;
+    }
+    await app.waitForPort(abort.signal);
+    logger.info("app channel connected", { port: app.port });
+    let programmatic: Subscription[] = [];
+    try {
+      const response = await app.request({
+        method: "GET",
+        path: "/dapr/subscribe",
+        timeoutMs: 10_000,
+      });
+      if (response.status === 200) {
+        programmatic = parseProgrammatic(
+          JSON.parse(response.body.toString("utf8") || "[]"),
+          logger,
+        );
+      } else if (response.status !== 404) {
+        logger.warn(
+          "app answered GET /dapr/subscribe with an error; no programmatic subscriptions",
+          { status: response.status },
+        );
+      }
+    } catch (error) {
+      logger.warn("cannot read the app's subscriptions", { error: (error as Error).message });
+    }
+    const all = mergeSubscriptions(declarative, programmatic, logger);
+    subscriber = new Subscriber(runtime, app, logger);
+    await subscriber.start(all);
+    subscriptions = subscriber.active;
+    await startInputBindings(runtime, app, logger, abort.signal);
+    health.ready = true;
+    logger.info("dapr initialized. Status: Running", { appId: options.appId });
+  })();
+  appReady.catch((error: unknown) => {
+    if (!abort.signal.aborted)
+      logger.error("app channel start-up failed", { error: (error as Error).message });
+  });
+
+  return {
+    httpPort,
+    url: `http://${options.host ?? "127.0.0.1"}:${httpPort}`,
+    runtime,
+    ready: () => appReady,
+    stop,
+  };
+}

@@ -1,0 +1,104 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { silentLogger } from "@outrig/core";
+import { createRegistry, type Sidecar, type SidecarOptions, startSidecar } from "../src/index.ts";
+import { manifest as strictEtag } from "./fixtures/strict-etag-store.ts";
+import { manifest as testBindings } from "./fixtures/test-bindings.ts";
+
+export const STATE_AND_PUBSUB = `
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: statestore
+spec:
+  type: state.in-memory
+  version: v1
+---
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: pubsub
+spec:
+  type: pubsub.in-memory
+  version: v1
+---
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: strictstore
+spec:
+  type: state.strict-etag
+  version: v1
+`;
+
+/** A port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+export function sidecar(
+  options: Partial<SidecarOptions> & { resources?: string },
+): Promise<Sidecar> {
+  return startSidecar({
+    appId: "app1",
+    httpPort: 0,
+    logger: silentLogger,
+    registry: createRegistry({ manifests: [testBindings, strictEtag] }),
+    resources: STATE_AND_PUBSUB,
+    ...options,
+  });
+}
+
+export interface Received {
+  method: string;
+  url: string;
+  headers: IncomingMessage["headers"];
+  body: string;
+}
+
+/** A real HTTP app: records every request and answers through `reply`. */
+export async function fakeApp(
+  reply: (r: Received, res: ServerResponse) => void,
+): Promise<{ server: Server; port: number; received: Received[]; close(): Promise<void> }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const r = {
+        method: req.method ?? "",
+        url: req.url ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      };
+      received.push(r);
+      reply(r, res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    port,
+    received,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+export async function until<T>(probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

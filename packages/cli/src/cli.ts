@@ -1,0 +1,294 @@
+import { resolve } from "node:path";
+import { styleText } from "node:util";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { stringify as toYaml } from "yaml";
+import { CliError } from "./errors.ts";
+import { initOutrig } from "./init.ts";
+import { formatTable, toListEntry } from "./list.ts";
+import { outrigHome, outrigPaths } from "./paths.ts";
+import { AppRegistry, validateAppId } from "./registry.ts";
+import type { RunningApp } from "./run.ts";
+import { type AppRunConfig, selectConfigFile, selectResources } from "./run-config.ts";
+import { loadRunFile, locateRunFile } from "./run-file.ts";
+import type { LogLevel } from "./sidecar-logger.ts";
+import { findAppsToStop, stopApps } from "./stop.ts";
+import { superviseApps } from "./supervise.ts";
+import { cliVersion } from "./version.ts";
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new InvalidArgumentError("Must be a port number from 1 to 65535.");
+  }
+  return port;
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError("Must be an integer.");
+  return n;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function info(message: string): void {
+  process.stdout.write(`${styleText("blue", "ℹ", { stream: process.stdout })}  ${message}\n`);
+}
+
+function success(message: string): void {
+  process.stdout.write(`${styleText("green", "✅", { stream: process.stdout })}  ${message}\n`);
+}
+
+function randomAppId(): string {
+  return `app-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+interface RunFlags {
+  appId?: string;
+  appPort?: number;
+  daprHttpPort?: number;
+  daprGrpcPort?: number;
+  resourcesPath?: string[];
+  componentsPath?: string[];
+  config?: string;
+  appProtocol: "http";
+  appChannelAddress: string;
+  logLevel: LogLevel | "fatal" | "panic";
+  enableApiLogging?: boolean;
+  appMaxConcurrency?: number;
+  appHealthCheckPath?: string;
+  runFile?: string;
+}
+
+async function runApps(apps: AppRunConfig[], inheritStdin: boolean): Promise<number> {
+  // Loaded on demand: init, list and stop never need the sidecar's HTTP stack.
+  const { launchApp } = await import("./run.ts");
+  const registry = new AppRegistry(outrigPaths().apps);
+  const running: RunningApp[] = [];
+  try {
+    for (const app of apps) {
+      running.push(await launchApp(app, { registry, announce: info, inheritStdin }));
+    }
+  } catch (error) {
+    await Promise.all(running.map((app) => app.stop()));
+    throw error;
+  }
+  const code = await superviseApps(running, { announce: info });
+  success(`Exited outrig successfully`);
+  return code;
+}
+
+async function runCommand(command: string[], flags: RunFlags): Promise<number> {
+  const paths = outrigPaths();
+  if (flags.runFile) {
+    if (command.length > 0) {
+      throw new CliError("--run-file: an app command cannot be combined with a run file");
+    }
+    const runFile = await loadRunFile(flags.runFile, paths);
+    info(`Validating config and starting app "${runFile.apps.map((a) => a.appId).join('", "')}"`);
+    return runApps(runFile.apps, false);
+  }
+  const appId = validateAppId(flags.appId ?? randomAppId());
+  const explicitResources = [...(flags.resourcesPath ?? []), ...(flags.componentsPath ?? [])].map(
+    (dir) => resolve(dir),
+  );
+  const resources = await selectResources(explicitResources, paths, "--resources-path");
+  const configFile = await selectConfigFile(
+    flags.config ? resolve(flags.config) : undefined,
+    paths,
+    "--config",
+  );
+  const logLevel: LogLevel =
+    flags.logLevel === "fatal" || flags.logLevel === "panic" ? "error" : flags.logLevel;
+  return runApps(
+    [
+      {
+        appId,
+        appPort: flags.appPort,
+        appHost: flags.appChannelAddress,
+        httpPort: flags.daprHttpPort,
+        grpcPort: flags.daprGrpcPort,
+        appProtocol: flags.appProtocol,
+        resources,
+        configFile,
+        logLevel,
+        enableApiLogging: flags.enableApiLogging ?? false,
+        appMaxConcurrency:
+          flags.appMaxConcurrency !== undefined && flags.appMaxConcurrency > 0
+            ? flags.appMaxConcurrency
+            : undefined,
+        appHealthCheckPath: flags.appHealthCheckPath,
+        command,
+        cwd: process.cwd(),
+        env: {},
+        appLog: { destination: "console" },
+        sidecarLog: { destination: "console" },
+        labels: { app: "== APP ==", sidecar: "== OUTRIG ==" },
+      },
+    ],
+    true,
+  );
+}
+
+/** Builds the `outrig` command tree; `onExit` receives the exit code of a finished action. */
+export function createProgram(onExit: (code: number) => void): Command {
+  const program = new Command("outrig")
+    .description(
+      "Run Dapr-compatible sidecars for local apps: no Docker, embedded SQLite state and in-memory pub/sub",
+    )
+    .version(cliVersion, "-v, --version", "print the outrig version")
+    .enablePositionalOptions()
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText(
+      "after",
+      `\nEnvironment:\n  OUTRIG_HOME  where components, config and the app registry live (default ~/.outrig)`,
+    );
+
+  program
+    .command("init")
+    .description(
+      "write the default components (SQLite statestore, in-memory pubsub) and config under ~/.outrig",
+    )
+    .option("--force", "rewrite files that already exist")
+    .action(async (flags: { force?: boolean }) => {
+      const result = await initOutrig(outrigPaths(), flags.force ?? false);
+      for (const file of result.files) {
+        if (file.status === "exists") info(`${file.path} already exists (use --force to rewrite)`);
+        else success(`${file.status === "created" ? "Created" : "Rewrote"} ${file.path}`);
+      }
+      success("outrig is initialized. Run an app with: outrig run --app-id myapp -- node app.js");
+      onExit(0);
+    });
+
+  program
+    .command("run")
+    .description("run a sidecar and (optionally) your app beside it, or every app of a run file")
+    .usage("[options] [-- <command...>]")
+    .argument("[command...]", "the app's command line, after --")
+    .option("-a, --app-id <id>", "the app id, used for service invocation (default: random)")
+    .option(
+      "-p, --app-port <port>",
+      "the port the app listens on (none: no calls to the app)",
+      parsePort,
+    )
+    .option(
+      "-H, --dapr-http-port <port>",
+      "the sidecar's HTTP API port (default: a free port)",
+      parsePort,
+    )
+    .option(
+      "-G, --dapr-grpc-port <port>",
+      "the port given to the app as DAPR_GRPC_PORT (default: a free port; no gRPC API is served)",
+      parsePort,
+    )
+    .option(
+      "--resources-path <dir>",
+      "a resources directory; repeatable (default: ~/.outrig/components)",
+      collect,
+    )
+    .addOption(
+      new Option("-d, --components-path <dir>", "deprecated alias of --resources-path").argParser(
+        collect,
+      ),
+    )
+    .option("-c, --config <file>", "a Dapr Configuration file (default: ~/.outrig/config.yaml)")
+    .addOption(
+      new Option("-P, --app-protocol <protocol>", "the protocol the app speaks")
+        .choices(["http"])
+        .default("http"),
+    )
+    .option("--app-channel-address <host>", "the address the app listens on", "127.0.0.1")
+    .addOption(
+      new Option("--log-level <level>", "the sidecar's log level")
+        .choices(["debug", "info", "warn", "error", "fatal", "panic"])
+        .default("info"),
+    )
+    .option("--enable-api-logging", "log every API call")
+    .option(
+      "--app-max-concurrency <n>",
+      "at most this many concurrent calls to the app (default: unlimited)",
+      parsePositiveInt,
+    )
+    .option("--app-health-check-path <path>", "the app's health check path")
+    .option(
+      "-f, --run-file <file>",
+      "a multi-app run file (outrig.yaml or dapr.yaml), or a directory holding one",
+    )
+    .passThroughOptions()
+    .addHelpText(
+      "after",
+      `
+Examples:
+  outrig run --app-id myapp --app-port 3000 -- node app.js
+  outrig run --app-id myapp                      # a sidecar alone, on a free port
+  outrig run -f outrig.yaml                      # every app of a run file
+
+The app gets APP_ID, APP_PORT, DAPR_HTTP_PORT, DAPR_GRPC_PORT and DAPR_HTTP_ENDPOINT.`,
+    )
+    .action(async (command: string[], flags: RunFlags) => {
+      onExit(await runCommand(command, flags));
+    });
+
+  program
+    .command("list")
+    .description("list the apps started by outrig run on this machine")
+    .addOption(
+      new Option("-o, --output <format>", "output format")
+        .choices(["table", "json", "yaml"])
+        .default("table"),
+    )
+    .action(async (flags: { output: "table" | "json" | "yaml" }) => {
+      const entries = (await new AppRegistry(outrigPaths().apps).list()).map((r) => toListEntry(r));
+      if (flags.output === "json") process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+      else if (flags.output === "yaml") process.stdout.write(toYaml(entries));
+      else if (entries.length === 0) info("No outrig instances found.");
+      else process.stdout.write(`${formatTable(entries)}\n`);
+      onExit(0);
+    });
+
+  program
+    .command("stop")
+    .description("stop apps started by outrig run: by app id, or every app of a run file")
+    .option("-a, --app-id <id>", "the app id to stop; repeatable", collect)
+    .option("-f, --run-file <file>", "stop every app started from this run file")
+    .action(async (flags: { appId?: string[]; runFile?: string }) => {
+      if (!flags.appId && !flags.runFile) {
+        throw new CliError("stop: give --app-id <id> or --run-file <file>");
+      }
+      const registry = new AppRegistry(outrigPaths().apps);
+      const runFile = flags.runFile ? await locateRunFile(flags.runFile) : undefined;
+      const records = await findAppsToStop(registry, { appIds: flags.appId, runFile });
+      await stopApps(records);
+      for (const record of records) success(`app stopped successfully: ${record.appId}`);
+      onExit(0);
+    });
+
+  return program;
+}
+
+/** Runs the CLI and resolves with its exit code (1 for any usage or input error). */
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = 0;
+  const program = createProgram((code) => {
+    exitCode = code;
+  });
+  program.exitOverride();
+  for (const command of program.commands) command.exitOverride();
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof CliError) {
+      process.stderr.write(
+        `${styleText("red", "❌", { stream: process.stderr })}  ${error.message}\n`,
+      );
+      return 1;
+    }
+    throw error;
+  }
+}
+
+export { outrigHome };

@@ -1,0 +1,130 @@
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { CliError } from "./errors.ts";
+
+/** What a running `outrig run` publishes about one app, one JSON file per app id. */
+export interface AppRecord {
+  appId: string;
+  /** The sidecar's Dapr HTTP API port. */
+  httpPort: number;
+  /** Handed to the app as DAPR_GRPC_PORT; outrig serves no gRPC API on it. */
+  grpcPort: number;
+  appPort?: number;
+  appHost: string;
+  /** The `outrig run` process that owns the sidecar (it runs in-process) and the app. */
+  cliPid: number;
+  appPid?: number;
+  command: string[];
+  /** ISO 8601. */
+  startedAt: string;
+  runFile?: string;
+  appLogPath?: string;
+  sidecarLogPath?: string;
+}
+
+const APP_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/** Dapr forbids dots in app ids (they separate the namespace); we also keep ids file-name safe. */
+export function validateAppId(appId: string, source = "--app-id"): string {
+  if (!APP_ID.test(appId)) {
+    throw new CliError(
+      `${source}: invalid app id ${JSON.stringify(appId)}: use letters, digits, "-" and "_" (no dots), starting with a letter or digit`,
+    );
+  }
+  return appId;
+}
+
+/** True while a process with this pid exists (EPERM: it exists but is not ours). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * The local app registry under `~/.outrig/apps`: how sidecars started by separate `outrig run`
+ * commands find each other (Dapr uses mDNS for this). Files are written atomically (temp file,
+ * then rename) so a reader never sees half a record; a record whose owner died is stale and is
+ * deleted by whoever reads it.
+ */
+export class AppRegistry {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  private file(appId: string): string {
+    return join(this.dir, `${appId}.json`);
+  }
+
+  /** Claims the app id; fails if a live process already holds it. */
+  async register(record: AppRecord): Promise<void> {
+    const existing = await this.get(record.appId);
+    if (existing && existing.cliPid !== record.cliPid) {
+      throw new CliError(
+        `app id "${record.appId}" is already running (outrig pid ${existing.cliPid}); stop it with: outrig stop --app-id ${record.appId}`,
+      );
+    }
+    await this.write(record);
+  }
+
+  async write(record: AppRecord): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const target = this.file(record.appId);
+    const temp = `${target}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(temp, `${JSON.stringify(record, null, 2)}\n`, "utf8");
+    await rename(temp, target);
+  }
+
+  /** Removes the record only if this process still owns it. */
+  async unregister(appId: string, cliPid: number = process.pid): Promise<void> {
+    const record = await this.read(this.file(appId));
+    if (record && record.cliPid !== cliPid) return;
+    await unlink(this.file(appId)).catch(() => {});
+  }
+
+  /** The live record for an app id; a stale one is removed and reported as absent. */
+  async get(appId: string): Promise<AppRecord | undefined> {
+    if (!APP_ID.test(appId)) return undefined;
+    const path = this.file(appId);
+    const record = await this.read(path);
+    if (!record) return undefined;
+    if (!isAlive(record.cliPid)) {
+      await unlink(path).catch(() => {});
+      return undefined;
+    }
+    return record;
+  }
+
+  /** Every live app, sorted by id; stale records are cleaned on the way. */
+  async list(): Promise<AppRecord[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return [];
+    }
+    const records: AppRecord[] = [];
+    for (const name of names) {
+      if (!name.endsWith(".json")) continue;
+      const record = await this.get(name.slice(0, -".json".length));
+      if (record) records.push(record);
+    }
+    return records.sort((a, b) => a.appId.localeCompare(b.appId));
+  }
+
+  private async read(path: string): Promise<AppRecord | undefined> {
+    try {
+      const parsed = JSON.parse(await readFile(path, "utf8")) as AppRecord;
+      return typeof parsed.appId === "string" && typeof parsed.cliPid === "number"
+        ? parsed
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,199 @@
+import { readFile } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { CliError } from "./errors.ts";
+import type { LogDestination } from "./log-output.ts";
+import type { OutrigPaths } from "./paths.ts";
+import { validateAppId } from "./registry.ts";
+import {
+  type AppRunConfig,
+  isDirectory,
+  isFile,
+  selectConfigFile,
+  selectResources,
+} from "./run-config.ts";
+import { LOG_LEVELS, type LogLevel } from "./sidecar-logger.ts";
+
+/** File names looked up when `-f` names a directory; Dapr's name is accepted so its templates work. */
+export const RUN_FILE_NAMES = ["outrig.yaml", "outrig.yml", "dapr.yaml", "dapr.yml"] as const;
+
+const port = z.coerce.number().int().min(1).max(65535);
+const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+const destination = z.enum(["console", "file", "fileAndConsole"]);
+
+// Field names are Dapr's (pkg/standalone RunConfig yaml tags), so a dapr.yaml loads unchanged.
+const shared = {
+  configFilePath: z.string().optional(),
+  appProtocol: z.literal("http", "only http is supported").optional(),
+  logLevel: z
+    .string()
+    .transform((level) => (level === "fatal" || level === "panic" ? "error" : level))
+    .pipe(z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]]))
+    .optional(),
+  appMaxConcurrency: z.coerce.number().int().optional(),
+  resourcesPath: z.string().optional(),
+  resourcesPaths: z.array(z.string()).optional(),
+  appHealthCheckPath: z.string().optional(),
+  enableApiLogging: z.boolean().optional(),
+  env: z.record(z.string(), scalar).optional(),
+  appLogDestination: destination.optional(),
+  daprdLogDestination: destination.optional(),
+};
+
+const appSchema = z.object({
+  ...shared,
+  appDirPath: z.string({ error: "is required" }).min(1, "is required"),
+  appID: z.string().optional(),
+  appPort: port.optional(),
+  appChannelAddress: z.string().optional(),
+  daprHTTPPort: port.optional(),
+  daprGRPCPort: port.optional(),
+  command: z.array(scalar).optional(),
+});
+
+const runFileSchema = z.object({
+  version: z.literal(1, "must be 1"),
+  name: z.string().optional(),
+  common: z.object(shared).optional(),
+  apps: z
+    .array(appSchema, { error: "is required (a list of apps)" })
+    .min(1, "needs at least one app"),
+});
+
+type SharedFields = z.infer<z.ZodObject<typeof shared>>;
+
+export interface RunFile {
+  path: string;
+  name?: string;
+  apps: AppRunConfig[];
+}
+
+/** `-f` may name the file or a directory holding one of RUN_FILE_NAMES. */
+export async function locateRunFile(argument: string): Promise<string> {
+  const path = resolve(argument);
+  if (await isFile(path)) return path;
+  if (await isDirectory(path)) {
+    for (const name of RUN_FILE_NAMES) {
+      if (await isFile(join(path, name))) return join(path, name);
+    }
+    throw new CliError(`--run-file: no ${RUN_FILE_NAMES.join(" or ")} in directory ${path}`);
+  }
+  throw new CliError(`--run-file: file not found: ${path}`);
+}
+
+function timestamp(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
+}
+
+function issuePath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, i) =>
+      typeof part === "number" ? `[${part}]` : `${i === 0 ? "" : "."}${String(part)}`,
+    )
+    .join("");
+}
+
+/** Parses and validates a multi-app run file; every error names the file and the field. */
+export async function loadRunFile(argument: string, paths: OutrigPaths): Promise<RunFile> {
+  const path = await locateRunFile(argument);
+  const base = dirname(path);
+  let raw: unknown;
+  try {
+    raw = parseYaml(await readFile(path, "utf8"));
+  } catch (error) {
+    throw new CliError(`${path}: invalid YAML: ${(error as Error).message}`);
+  }
+  const parsed = runFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `  ${issuePath(issue.path) || "(root)"}: ${issue.message}`,
+    );
+    throw new CliError(`${path}: invalid run file:\n${problems.join("\n")}`);
+  }
+  const common: SharedFields = parsed.data.common ?? {};
+  const started = timestamp(new Date());
+  const seen = new Set<string>();
+  const apps: AppRunConfig[] = [];
+
+  for (const [index, app] of parsed.data.apps.entries()) {
+    const where = `${path}: apps[${index}]`;
+    const appDir = resolve(base, app.appDirPath);
+    if (!(await isDirectory(appDir))) {
+      throw new CliError(`${where}.appDirPath: directory not found: ${appDir}`);
+    }
+    const appId = validateAppId(app.appID ?? basename(appDir), `${where}.appID`);
+    if (seen.has(appId)) throw new CliError(`${where}.appID: duplicate app id "${appId}"`);
+    seen.add(appId);
+
+    // Precedence as in Dapr: the app's own, then its .outrig (or .dapr) folder, then common.
+    const appResources =
+      app.resourcesPaths ?? (app.resourcesPath ? [app.resourcesPath] : undefined);
+    let resourcesSource = `${where}.resourcesPaths`;
+    let resourceDirs = appResources?.map((dir) => resolve(base, dir));
+    if (!resourceDirs) {
+      for (const local of [
+        join(appDir, ".outrig", "resources"),
+        join(appDir, ".dapr", "resources"),
+      ]) {
+        if (await isDirectory(local)) {
+          resourceDirs = [local];
+          break;
+        }
+      }
+    }
+    if (!resourceDirs) {
+      const commonResources =
+        common.resourcesPaths ?? (common.resourcesPath ? [common.resourcesPath] : undefined);
+      resourceDirs = commonResources?.map((dir) => resolve(base, dir));
+      resourcesSource = `${path}: common.resourcesPaths`;
+    }
+    const resources = await selectResources(resourceDirs, paths, resourcesSource);
+
+    let configFile = app.configFilePath ? resolve(base, app.configFilePath) : undefined;
+    let configSource = `${where}.configFilePath`;
+    if (!configFile && (await isFile(join(appDir, ".outrig", "config.yaml")))) {
+      configFile = join(appDir, ".outrig", "config.yaml");
+    }
+    if (!configFile && common.configFilePath) {
+      configFile = resolve(base, common.configFilePath);
+      configSource = `${path}: common.configFilePath`;
+    }
+    configFile = await selectConfigFile(configFile, paths, configSource);
+
+    const logsDir = join(appDir, ".outrig", "logs");
+    const appLog: LogDestination =
+      app.appLogDestination ?? common.appLogDestination ?? "fileAndConsole";
+    const sidecarLog: LogDestination =
+      app.daprdLogDestination ?? common.daprdLogDestination ?? "file";
+    const maxConcurrency = app.appMaxConcurrency ?? common.appMaxConcurrency;
+
+    apps.push({
+      appId,
+      appPort: app.appPort,
+      appHost: app.appChannelAddress ?? "127.0.0.1",
+      httpPort: app.daprHTTPPort,
+      grpcPort: app.daprGRPCPort,
+      appProtocol: "http",
+      resources,
+      configFile,
+      logLevel: app.logLevel ?? common.logLevel ?? "info",
+      enableApiLogging: app.enableApiLogging ?? common.enableApiLogging ?? false,
+      appMaxConcurrency:
+        maxConcurrency !== undefined && maxConcurrency > 0 ? maxConcurrency : undefined,
+      appHealthCheckPath: app.appHealthCheckPath ?? common.appHealthCheckPath,
+      command: app.command ?? [],
+      cwd: appDir,
+      env: { ...common.env, ...app.env },
+      appLog: { destination: appLog, filePath: join(logsDir, `${appId}_app_${started}.log`) },
+      sidecarLog: {
+        destination: sidecarLog,
+        filePath: join(logsDir, `${appId}_outrig_${started}.log`),
+      },
+      labels: { app: `== APP - ${appId} ==`, sidecar: `== OUTRIG - ${appId} ==` },
+      runFile: path,
+    });
+  }
+  return { path, name: parsed.data.name, apps };
+}

@@ -1,0 +1,212 @@
+import {
+  type ComponentRegistry,
+  createRegistry,
+  type Sidecar,
+  startSidecar,
+} from "@outrig/runtime";
+import { type AppProcess, startAppProcess } from "./app-process.ts";
+import { embeddedDefaultResources } from "./default-resources.ts";
+import { CliError } from "./errors.ts";
+import { LogOutput } from "./log-output.ts";
+import { assertPortFree, freePort } from "./ports.ts";
+import type { AppRecord, AppRegistry } from "./registry.ts";
+import type { AppRunConfig } from "./run-config.ts";
+import { sharedMemoryManifest } from "./shared-memory-pubsub.ts";
+import { createSidecarLogger } from "./sidecar-logger.ts";
+import { cliVersion } from "./version.ts";
+
+export interface RunningApp {
+  readonly appId: string;
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  readonly record: AppRecord;
+  /** True when there is an app process, false for a sidecar alone. */
+  readonly hasApp: boolean;
+  /**
+   * Resolves when this app is finished by itself: the app process exited (its code), or the app
+   * asked its sidecar to shut down (`POST /v1.0/shutdown`, code 0).
+   */
+  readonly done: Promise<number>;
+  /** Stops the app (if any), then the sidecar; resolves with the app's exit code. */
+  stop(): Promise<number | undefined>;
+}
+
+export interface LaunchContext {
+  registry: AppRegistry;
+  /** Lines the CLI itself prints (ports, readiness), unprefixed like dapr's. */
+  announce(message: string): void;
+  inheritStdin: boolean;
+}
+
+/**
+ * The embedded defaults come with the CLI so they load wherever it runs; any other component
+ * package is found by the runtime from the app's directory or its own dependencies.
+ */
+function componentRegistry(cwd: string): ComponentRegistry {
+  return createRegistry({ manifests: [sharedMemoryManifest], resolveFrom: cwd });
+}
+
+/**
+ * Starts one app the way `dapr run` does: the sidecar first (in this process), then the app
+ * with Dapr's environment variables, registered in the local registry so other apps can invoke
+ * it by id.
+ */
+export async function launchApp(config: AppRunConfig, context: LaunchContext): Promise<RunningApp> {
+  const { registry } = context;
+  if (config.httpPort !== undefined) await assertPortFree(config.httpPort, "--dapr-http-port");
+  if (config.grpcPort !== undefined) await assertPortFree(config.grpcPort, "--dapr-grpc-port");
+  const grpcPort = config.grpcPort ?? (await freePort());
+  // Claimed before the sidecar starts, so a second `outrig run` with the same id fails at once;
+  // the real HTTP port is filled in once the sidecar listens (port 0: the OS picks a free one).
+  let httpPort = config.httpPort ?? 0;
+
+  const record: AppRecord = {
+    appId: config.appId,
+    httpPort,
+    grpcPort,
+    appPort: config.appPort,
+    appHost: config.appHost,
+    cliPid: process.pid,
+    command: config.command,
+    startedAt: new Date().toISOString(),
+    runFile: config.runFile,
+    appLogPath: config.appLog.destination === "console" ? undefined : config.appLog.filePath,
+    sidecarLogPath:
+      config.sidecarLog.destination === "console" ? undefined : config.sidecarLog.filePath,
+  };
+  await registry.register(record);
+
+  const sidecarOutput = new LogOutput({
+    prefix: config.labels.sidecar,
+    colour: "cyan",
+    destination: config.sidecarLog.destination,
+    filePath: config.sidecarLog.filePath,
+  });
+  const appOutput = new LogOutput({
+    prefix: config.labels.app,
+    colour: "green",
+    destination: config.appLog.destination,
+    filePath: config.appLog.filePath,
+  });
+
+  if (config.resources.embedded) {
+    context.announce(
+      "No components directory found: using the embedded in-memory statestore and pubsub (run `outrig init` for durable SQLite state)",
+    );
+  }
+
+  let shutdownRequested: () => void = () => {};
+  const shutdown = new Promise<number>((resolveShutdown) => {
+    shutdownRequested = () => resolveShutdown(0);
+  });
+  let sidecar: Sidecar;
+  try {
+    sidecar = await startSidecar({
+      appId: config.appId,
+      appPort: config.appPort,
+      appHost: config.appHost,
+      appProtocol: config.appProtocol,
+      httpPort,
+      // The runtime reads Configuration documents from its resources, so the config file is one.
+      resourcesPaths: [
+        ...config.resources.paths,
+        ...(config.configFile ? [config.configFile] : []),
+      ],
+      resources: config.resources.embedded ? embeddedDefaultResources : undefined,
+      registry: componentRegistry(config.cwd),
+      onShutdown: () => shutdownRequested(),
+      appMaxConcurrency: config.appMaxConcurrency,
+      appHealthCheckPath: config.appHealthCheckPath,
+      enableApiLogging: config.enableApiLogging,
+      logLevel: config.logLevel,
+      logger: createSidecarLogger(sidecarOutput, config.appId, config.logLevel),
+      resolveApp: async (appId) => {
+        const target = await registry.get(appId);
+        return target?.appPort ? { host: target.appHost, port: target.appPort } : undefined;
+      },
+      extendedMetadata: {
+        appCommand: config.command.join(" "),
+        cliPID: String(process.pid),
+        ...(config.runFile ? { runTemplatePath: config.runFile } : {}),
+        ...(record.appLogPath ? { appLogPath: record.appLogPath } : {}),
+        ...(record.sidecarLogPath ? { daprdLogPath: record.sidecarLogPath } : {}),
+        outrigCliVersion: cliVersion,
+      },
+    });
+  } catch (error) {
+    await registry.unregister(config.appId);
+    await sidecarOutput.end();
+    await appOutput.end();
+    throw new CliError(`${config.appId}: the sidecar failed to start: ${(error as Error).message}`);
+  }
+  httpPort = sidecar.httpPort;
+  record.httpPort = httpPort;
+  await registry.write(record);
+  context.announce(
+    `Starting outrig with id ${config.appId}. HTTP Port: ${httpPort}. gRPC Port: ${grpcPort}`,
+  );
+
+  let app: AppProcess | undefined;
+  if (config.command.length > 0) {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      APP_ID: config.appId,
+      APP_PROTOCOL: config.appProtocol,
+      APP_CHANNEL_ADDRESS: config.appHost,
+      DAPR_HTTP_PORT: String(httpPort),
+      DAPR_GRPC_PORT: String(grpcPort),
+      DAPR_HTTP_ENDPOINT: `http://127.0.0.1:${httpPort}`,
+      ...(config.appPort ? { APP_PORT: String(config.appPort) } : {}),
+      ...config.env,
+    };
+    app = startAppProcess({
+      command: config.command,
+      cwd: config.cwd,
+      env,
+      output: appOutput,
+      inheritStdin: context.inheritStdin,
+    });
+    if (app.pid !== undefined) {
+      record.appPid = app.pid;
+      await registry.write(record);
+      context.announce(`Updating metadata for appPID: ${app.pid}`);
+      void fetch(`${sidecar.url}/v1.0/metadata/appPID`, {
+        method: "PUT",
+        headers: { "content-type": "text/plain" },
+        body: String(app.pid),
+      }).catch(() => {});
+    }
+  }
+
+  const ready = sidecar.ready().then(
+    () =>
+      context.announce(
+        app
+          ? `You're up and running! Both outrig and your app logs will appear here.`
+          : `You're up and running! outrig logs will appear here.`,
+      ),
+    (error: Error) => context.announce(`${config.appId}: sidecar not ready: ${error.message}`),
+  );
+
+  let stopping: Promise<number | undefined> | undefined;
+  return {
+    appId: config.appId,
+    httpPort,
+    grpcPort,
+    record,
+    hasApp: app !== undefined,
+    done: app ? Promise.race([app.exited, shutdown]) : shutdown,
+    stop() {
+      stopping ??= (async () => {
+        const code = app ? await app.stop() : undefined;
+        await sidecar.stop().catch(() => {});
+        void ready;
+        await registry.unregister(config.appId);
+        await appOutput.end();
+        await sidecarOutput.end();
+        return code;
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadRunFile, outrigPaths } from "../src/index.ts";
+import { tempHome } from "./helpers.ts";
+
+describe("multi-app run files", () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    await Promise.all(cleanups.splice(0).map((c) => c()));
+  });
+
+  async function project(files: Record<string, string>, dirs: string[] = []) {
+    const { home, cleanup } = await tempHome();
+    cleanups.push(cleanup);
+    const root = join(home, "project");
+    for (const dir of dirs) await mkdir(join(root, dir), { recursive: true });
+    for (const [name, content] of Object.entries(files)) {
+      await mkdir(join(root, name, ".."), { recursive: true });
+      await writeFile(join(root, name), content);
+    }
+    return { home, root, paths: outrigPaths(join(home, "outrig-home")) };
+  }
+
+  it("reads Dapr's format from a dapr.yaml in a directory, with Dapr's precedence rules", async () => {
+    const { root, paths } = await project(
+      {
+        "dapr.yaml": `version: 1
+common:
+  resourcesPath: ./shared-resources
+  logLevel: debug
+  env:
+    SHARED: common
+    OVERRIDDEN: common
+  daprdLogDestination: console
+apps:
+  - appDirPath: ./orders
+    appPort: 3001
+    daprHTTPPort: 3601
+    command: ["node", "app.js"]
+    env:
+      OVERRIDDEN: app
+  - appID: shipping
+    appDirPath: ./shipping-svc
+    resourcesPaths: [./shipping-resources]
+    appLogDestination: file
+    appMaxConcurrency: 2
+    command: [node, server.js, 8080]
+  - appDirPath: ./local
+`,
+      },
+      [
+        "orders",
+        "shipping-svc",
+        "local/.outrig/resources",
+        "shared-resources",
+        "shipping-resources",
+      ],
+    );
+    const runFile = await loadRunFile(root, paths);
+    expect(runFile.path).toBe(join(root, "dapr.yaml"));
+    const [orders, shipping, local] = runFile.apps;
+
+    expect(orders).toMatchObject({
+      appId: "orders",
+      appPort: 3001,
+      httpPort: 3601,
+      command: ["node", "app.js"],
+      cwd: join(root, "orders"),
+      logLevel: "debug",
+      env: { SHARED: "common", OVERRIDDEN: "app" },
+      resources: { paths: [join(root, "shared-resources")], embedded: false },
+      appLog: { destination: "fileAndConsole" },
+      sidecarLog: { destination: "console" },
+      labels: { app: "== APP - orders ==", sidecar: "== OUTRIG - orders ==" },
+      runFile: join(root, "dapr.yaml"),
+    });
+    expect(orders?.appLog.filePath).toMatch(
+      new RegExp(`^${join(root, "orders", ".outrig", "logs")}/orders_app_\\d{14}\\.log$`),
+    );
+
+    expect(shipping).toMatchObject({
+      appId: "shipping",
+      command: ["node", "server.js", "8080"],
+      resources: { paths: [join(root, "shipping-resources")] },
+      appLog: { destination: "file" },
+      appMaxConcurrency: 2,
+    });
+
+    // The app's own .outrig/resources beats common; no command means a sidecar alone.
+    expect(local).toMatchObject({
+      appId: "local",
+      command: [],
+      resources: { paths: [join(root, "local", ".outrig", "resources")] },
+    });
+  });
+
+  it("falls back to the embedded defaults when nothing names resources and init never ran", async () => {
+    const { root, paths } = await project({
+      "outrig.yaml": "version: 1\napps:\n  - appDirPath: .\n",
+    });
+    const runFile = await loadRunFile(join(root, "outrig.yaml"), paths);
+    expect(runFile.apps[0]?.resources).toEqual({ paths: [], embedded: true });
+    expect(runFile.apps[0]?.appId).toBe("project");
+  });
+
+  it("rejects duplicate app ids, naming the second one", async () => {
+    const { root, paths } = await project(
+      {
+        "outrig.yaml":
+          "version: 1\napps:\n  - appDirPath: a\n    appID: x\n  - appDirPath: b\n    appID: x\n",
+      },
+      ["a", "b"],
+    );
+    await expect(loadRunFile(root, paths)).rejects.toThrow(
+      /apps\[1\]\.appID: duplicate app id "x"/,
+    );
+  });
+});

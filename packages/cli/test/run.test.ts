@@ -1,0 +1,237 @@
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { CliProcess, runCli, tempHome } from "./helpers.ts";
+
+const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
+const running: CliProcess[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((cli) => cli.stop("SIGKILL")));
+  await Promise.all(cleanups.splice(0).map((c) => c()));
+});
+
+async function home(): Promise<string> {
+  const { home, cleanup } = await tempHome();
+  cleanups.push(cleanup);
+  return home;
+}
+
+function start(args: string[], options: { home: string; cwd?: string }): CliProcess {
+  const cli = new CliProcess(args, options);
+  running.push(cli);
+  return cli;
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolvePort) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+describe("outrig run", () => {
+  it("starts the app with Dapr's environment, prefixes its output and exits with its code", async () => {
+    const outrigHome = await home();
+    const cli = start(
+      [
+        "run",
+        "--app-id",
+        "envapp",
+        "--app-port",
+        "4999",
+        "--",
+        process.execPath,
+        join(fixtures, "env-app.mjs"),
+        "3",
+      ],
+      { home: outrigHome },
+    );
+    expect(await cli.exited).toBe(3);
+    const port = cli.output.match(/HTTP Port: (\d+)\. gRPC Port: (\d+)/);
+    expect(port).not.toBeNull();
+    const [, httpPort, grpcPort] = port as RegExpMatchArray;
+    expect(cli.output).toContain("== APP == APP_ID=envapp");
+    expect(cli.output).toContain("== APP == APP_PORT=4999");
+    expect(cli.output).toContain(`== APP == DAPR_HTTP_PORT=${httpPort}`);
+    expect(cli.output).toContain(`== APP == DAPR_GRPC_PORT=${grpcPort}`);
+    expect(cli.output).toContain(`== APP == DAPR_HTTP_ENDPOINT=http://127.0.0.1:${httpPort}`);
+    expect(cli.output).toContain("== APP == METADATA_ID=envapp");
+    expect(cli.output).toContain("== APP == a line on stderr");
+    expect(cli.output).toMatch(/== OUTRIG == .*level=info/);
+    expect(cli.output).toContain("Exited App (envapp) with code 3");
+    // The registry entry goes away with the process.
+    expect(await readdir(join(outrigHome, "apps"))).toEqual([]);
+  });
+
+  it("runs a sidecar alone on the port given, serving the embedded defaults, until SIGINT", async () => {
+    const outrigHome = await home();
+    const port = await freePort();
+    const cli = start(["run", "--app-id", "solo", "--dapr-http-port", String(port)], {
+      home: outrigHome,
+    });
+    await cli.waitFor(/You're up and running/);
+    expect(cli.output).toContain(`HTTP Port: ${port}`);
+    expect(cli.output).toContain("embedded in-memory statestore and pubsub");
+    const save = await fetch(`http://127.0.0.1:${port}/v1.0/state/statestore`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify([{ key: "k", value: { hello: "world" } }]),
+    });
+    expect(save.status).toBe(204);
+    const read = await fetch(`http://127.0.0.1:${port}/v1.0/state/statestore/k`);
+    expect(await read.json()).toEqual({ hello: "world" });
+    expect(await cli.stop("SIGINT")).toBe(0);
+  });
+
+  it("refuses a port that is taken, naming the flag", async () => {
+    const outrigHome = await home();
+    const { createServer } = await import("node:net");
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    try {
+      const result = await runCli(["run", "--dapr-http-port", String(port)], { home: outrigHome });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`--dapr-http-port: port ${port} is not available`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("refuses an app id that is already running", async () => {
+    const outrigHome = await home();
+    const first = start(["run", "--app-id", "twice"], { home: outrigHome });
+    await first.waitFor(/You're up and running/);
+    const second = await runCli(["run", "--app-id", "twice"], { home: outrigHome });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain('app id "twice" is already running');
+  });
+});
+
+describe("two apps of two outrig run commands, with the @dapr/dapr SDK", () => {
+  it("invoke each other by app id through the local registry; list and stop see them", async () => {
+    const outrigHome = await home();
+    const appPort = await freePort();
+    const subscriber = start(
+      [
+        "run",
+        "--app-id",
+        "subscriber",
+        "--app-port",
+        String(appPort),
+        "--",
+        process.execPath,
+        join(fixtures, "subscriber.mjs"),
+      ],
+      { home: outrigHome },
+    );
+    await subscriber.waitFor(/== APP == subscriber ready/);
+
+    const list = await runCli(["list", "-o", "json"], { home: outrigHome });
+    expect(list.code).toBe(0);
+    const entries = JSON.parse(list.stdout);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      appId: "subscriber",
+      appPort,
+      cliPid: subscriber.child.pid,
+    });
+    expect(entries[0].appPid).toBeGreaterThan(0);
+    const table = await runCli(["list"], { home: outrigHome });
+    expect(table.stdout).toMatch(/^APP ID +HTTP PORT +GRPC PORT +APP PORT/);
+    expect(table.stdout).toMatch(
+      new RegExp(`subscriber +${entries[0].httpPort} +\\d+ +${appPort}`),
+    );
+
+    // The caller has no app port: a sidecar and a client only. Separate processes have separate
+    // in-memory brokers, so this one only invokes.
+    const caller = start(
+      [
+        "run",
+        "--app-id",
+        "caller",
+        "--",
+        process.execPath,
+        join(fixtures, "publisher.mjs"),
+        "subscriber",
+        "no-publish",
+      ],
+      { home: outrigHome },
+    );
+    expect(await caller.exited).toBe(0);
+    const result = JSON.parse(
+      (caller.output.match(/RESULT (.*)/) as RegExpMatchArray)[1] as string,
+    );
+    expect(result.seen).toMatchObject({ appId: "subscriber", received: [] });
+    expect(result.doubled).toEqual({ doubled: 42, by: "subscriber" });
+
+    const stop = await runCli(["stop", "--app-id", "subscriber"], { home: outrigHome });
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toContain("app stopped successfully: subscriber");
+    expect(subscriber.child.exitCode).toBe(0);
+    const after = await runCli(["list", "-o", "json"], { home: outrigHome });
+    expect(JSON.parse(after.stdout)).toEqual([]);
+  });
+});
+
+describe("outrig run -f (multi-app run file) with the @dapr/dapr SDK", () => {
+  it("publishes, subscribes and invokes between the apps, writes log files, stops with -f", async () => {
+    const outrigHome = await home();
+    const project = await home();
+    const subscriberPort = await freePort();
+    const runFile = join(project, "dapr.yaml");
+    await mkdir(join(project, "subscriber"));
+    await writeFile(
+      runFile,
+      `version: 1
+common:
+  env:
+    FROM_COMMON: "yes"
+apps:
+  - appID: subscriber
+    appDirPath: ./subscriber
+    appPort: ${subscriberPort}
+    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(join(fixtures, "subscriber.mjs"))}]
+    daprdLogDestination: fileAndConsole
+  - appID: publisher
+    appDirPath: ${JSON.stringify(project)}
+    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(join(fixtures, "publisher.mjs"))}, subscriber]
+    appLogDestination: file
+`,
+    );
+    const cli = start(["run", "-f", project], { home: outrigHome });
+    await cli.waitFor(/== APP - subscriber == received order \{"orderId":"order-\d+"\}/, 30_000);
+    expect(cli.output).toMatch(/== OUTRIG - subscriber == .*level=info/);
+    // The publisher logs only to its file; it exits after its round trip, the subscriber stays.
+    await cli.waitFor(/Exited App \(publisher\) with code 0/, 30_000);
+    expect(cli.output).not.toContain("== APP - publisher ==");
+    const logs = join(project, ".outrig", "logs");
+    const publisherLog = (await readdir(logs)).find((f) => /^publisher_app_\d{14}\.log$/.test(f));
+    expect(publisherLog).toBeDefined();
+    const result = JSON.parse(
+      (
+        (await readFile(join(logs, publisherLog as string), "utf8")).match(
+          /RESULT (.*)/,
+        ) as RegExpMatchArray
+      )[1] as string,
+    );
+    expect(result.seen.received).toContainEqual(result.order);
+    expect(result.doubled).toEqual({ doubled: 42, by: "subscriber" });
+    const subscriberLogs = await readdir(join(project, "subscriber", ".outrig", "logs"));
+    expect(subscriberLogs.some((f) => /^subscriber_outrig_\d{14}\.log$/.test(f))).toBe(true);
+
+    const stop = await runCli(["stop", "-f", runFile], { home: outrigHome });
+    expect(stop.code).toBe(0);
+    expect(await cli.exited).toBe(0);
+    expect(JSON.parse((await runCli(["list", "-o", "json"], { home: outrigHome })).stdout)).toEqual(
+      [],
+    );
+  });
+});

@@ -194,7 +194,8 @@ describe("@dapr/dapr client and server over HTTP", () => {
       "statestore",
       "strictstore",
     ]);
-    expect(meta.subscriptions.map((sub) => sub.topic).sort()).toEqual(["bulk-orders", "orders"]);
+    const subscriptions = (meta as unknown as { subscriptions: { topic: string }[] }).subscriptions;
+    expect(subscriptions.map((sub) => sub.topic).sort()).toEqual(["bulk-orders", "orders"]);
     expect(await client.health.isHealthy()).toBe(true);
   });
 });

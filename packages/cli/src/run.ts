@@ -4,6 +4,7 @@ import {
   type Sidecar,
   startSidecar,
 } from "@outrig/runtime";
+import { manifest as sqliteManifest } from "@outrig/sqlite";
 import { type AppProcess, startAppProcess } from "./app-process.ts";
 import { embeddedDefaultResources } from "./default-resources.ts";
 import { CliError } from "./errors.ts";
@@ -43,7 +44,7 @@ export interface LaunchContext {
  * package is found by the runtime from the app's directory or its own dependencies.
  */
 function componentRegistry(cwd: string): ComponentRegistry {
-  return createRegistry({ manifests: [sharedMemoryManifest], resolveFrom: cwd });
+  return createRegistry({ manifests: [sharedMemoryManifest, sqliteManifest], resolveFrom: cwd });
 }
 
 /**

@@ -21,8 +21,9 @@ export function likePatternToRegExp(pattern: string): RegExp {
   return new RegExp(`${source}$`, "u");
 }
 
+// Only syntax characters and `/` may be escaped in a `u` RegExp; `\-` would be a SyntaxError.
 function escapeRegExp(ch: string): string {
-  return ch.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+  return ch.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
 
 export function keysLikeEmptyPatternError(): ComponentError {

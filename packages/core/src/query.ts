@@ -90,8 +90,15 @@ export function compareJson(a: unknown, b: unknown): number {
 }
 
 function equalJson(a: unknown, b: unknown): boolean {
-  if (typeof a === "number" || typeof b === "number") return Number(a) === Number(b);
+  // A number equals itself or its numeric text, never null, "", false or [] (which Number() makes 0).
+  if (typeof a === "number" && typeof b === "number") return a === b;
+  if (typeof a === "number" && typeof b === "string") return isNumericText(b) && a === Number(b);
+  if (typeof a === "string" && typeof b === "number") return isNumericText(a) && Number(a) === b;
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function isNumericText(text: string): boolean {
+  return text.trim() !== "" && Number.isFinite(Number(text));
 }
 
 /** Evaluates a filter against a decoded document, for stores that filter in process. */

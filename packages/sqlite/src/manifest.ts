@@ -1,0 +1,20 @@
+import { defineManifest, type StateStoreDefinition } from "@outrig/core";
+import { COMPONENT_TYPE, sqliteOptions } from "./options.ts";
+import { createSqliteStateStore } from "./state.ts";
+
+export const stateDefinition: StateStoreDefinition = {
+  type: COMPONENT_TYPE,
+  kind: "state",
+  version: "v1",
+  status: "beta",
+  description: "Embedded, durable state on one SQLite file (WAL), safe for several processes",
+  capabilities: ["ETAG", "TRANSACTIONAL", "QUERY_API", "TTL", "DELETE_WITH_PREFIX", "KEYS_LIKE"],
+  options: sqliteOptions,
+  create: createSqliteStateStore,
+};
+
+export const manifest = defineManifest({
+  packageName: "@outrig/sqlite",
+  version: "0.1.0",
+  components: [stateDefinition],
+});

@@ -1,0 +1,138 @@
+/**
+ * Throughput of state.redis against the raw ioredis client doing the same work, in one process
+ * against one server. Prints ops/s for both and their ratio; it asserts nothing.
+ *
+ *   pnpm --filter @outrig/redis bench            (starts a Redis container)
+ *   OUTRIG_TEST_REDIS_URL=redis://127.0.0.1:6379 pnpm --filter @outrig/redis bench
+ */
+import { randomUUID } from "node:crypto";
+import { startRedis } from "@outrig/conformance/services";
+import { Redis } from "ioredis";
+import { createRedisStateStore } from "../src/index.ts";
+
+const OPS = Number(process.env.BENCH_OPS ?? 20_000);
+const IN_FLIGHT = 32;
+const BULK_SIZE = 100;
+
+const ROUNDS = 3;
+
+async function once(ops: number, op: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const worker = async () => {
+    while (next < ops) await op(next++);
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  return (ops / (performance.now() - started)) * 1000;
+}
+
+/**
+ * Alternates component and raw runs for a few rounds and keeps each side's median, so a noisy
+ * neighbour on a shared machine skews both sides alike rather than one.
+ */
+async function compare(
+  ops: number,
+  component: (i: number) => Promise<unknown>,
+  baseline: (i: number) => Promise<unknown>,
+): Promise<[number, number]> {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    a.push(await once(ops, component));
+    b.push(await once(ops, baseline));
+  }
+  const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
+  return [median(a), median(b)];
+}
+
+const service = await startRedis();
+const store = await createRedisStateStore({ redisHost: service.url });
+const raw = new Redis(service.url);
+const run = randomUUID().replaceAll("-", "");
+const value = { name: "bench", tags: ["a", "b"], n: 42 };
+const data = Buffer.from(JSON.stringify(value));
+const keys = Array.from({ length: 1000 }, (_, i) => `${run}-${i}`);
+const rawKeys = keys.map((k) => `${k}-raw`);
+
+const rows: [string, number, number][] = [];
+try {
+  // Warm both paths (script load, JIT) before measuring.
+  await compare(
+    2000,
+    (i) => store.get({ key: keys[i % 1000]! }),
+    (i) => raw.hmgetBuffer(rawKeys[i % 1000]!, "data", "version"),
+  );
+  rows.push([
+    "set",
+    ...(await compare(
+      OPS,
+      (i) => store.set({ key: keys[i % 1000]!, value }),
+      (i) => raw.hset(rawKeys[i % 1000]!, "data", data, "version", "1"),
+    )),
+  ]);
+  rows.push([
+    "get",
+    ...(await compare(
+      OPS,
+      (i) => store.get({ key: keys[i % 1000]! }),
+      (i) => raw.hmgetBuffer(rawKeys[i % 1000]!, "data", "version"),
+    )),
+  ]);
+  const batches = Math.max(1, Math.floor(OPS / BULK_SIZE / 4));
+  const batch = (b: number, list: string[]) =>
+    Array.from({ length: BULK_SIZE }, (_, j) => list[(b * BULK_SIZE + j) % 1000]!);
+  const perItem = ([c, r]: [number, number]): [number, number] => [c * BULK_SIZE, r * BULK_SIZE];
+  rows.push([
+    `bulkSet x${BULK_SIZE} (items/s)`,
+    ...perItem(
+      await compare(
+        batches,
+        (b) => store.bulkSet(batch(b, keys).map((key) => ({ key, value }))),
+        (b) => {
+          const p = raw.pipeline();
+          for (const key of batch(b, rawKeys)) p.hset(key, "data", data, "version", "1");
+          return p.exec();
+        },
+      ),
+    ),
+  ]);
+  rows.push([
+    `bulkGet x${BULK_SIZE} (items/s)`,
+    ...perItem(
+      await compare(
+        batches,
+        (b) => store.bulkGet(batch(b, keys).map((key) => ({ key }))),
+        (b) => {
+          const p = raw.pipeline();
+          for (const key of batch(b, rawKeys)) p.hmgetBuffer(key, "data", "version");
+          return p.exec();
+        },
+      ),
+    ),
+  ]);
+} finally {
+  const cleanup = raw.pipeline();
+  for (const k of [...keys, ...rawKeys]) cleanup.del(k);
+  await cleanup.exec();
+  raw.disconnect();
+  await store.close();
+  await service.stop();
+}
+
+console.log(
+  `state.redis vs raw ioredis: ${OPS} ops x ${ROUNDS} rounds (median), ${IN_FLIGHT} in flight, server ${service.url}`,
+);
+console.log(
+  "operation".padEnd(26),
+  "component ops/s".padStart(16),
+  "raw ops/s".padStart(12),
+  "ratio".padStart(7),
+);
+for (const [name, component, baseline] of rows) {
+  console.log(
+    name.padEnd(26),
+    component.toFixed(0).padStart(16),
+    baseline.toFixed(0).padStart(12),
+    (component / baseline).toFixed(2).padStart(7),
+  );
+}

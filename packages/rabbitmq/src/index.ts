@@ -1,0 +1,4 @@
+export { manifest } from "./manifest.ts";
+export type { RabbitMQOptions } from "./options.ts";
+export { rabbitmqOptions } from "./options.ts";
+export { createRabbitMQPubSub, RabbitMQPubSub } from "./pubsub.ts";

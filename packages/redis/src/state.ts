@@ -423,7 +423,8 @@ export class RedisStateStore extends BaseStateStore {
         results = [[null, await call(this.#client, ...chunk(0))]];
       } else {
         const pipeline = this.#client.pipeline() as ScriptedPipeline;
-        for (let start = 0; start < keys.length; start += KEYS_PER_SCRIPT) call(pipeline, ...chunk(start));
+        for (let start = 0; start < keys.length; start += KEYS_PER_SCRIPT)
+          call(pipeline, ...chunk(start));
         results = await pipeline.exec();
       }
     } catch (error) {

@@ -22,6 +22,8 @@ export interface StateConformanceOptions {
   ttlGraceMs?: number;
   /** Keys written for the "keysLike has no default page limit" case. Default 1025 (as Dapr). */
   keysLikeManyKeys?: number;
+  /** How long `create()` may take before the suite fails (collection has no timeout of its own). Default 60 s. */
+  createTimeoutMs?: number;
 }
 
 export interface StateConformanceConfig {
@@ -51,6 +53,33 @@ export interface StateSuiteContext {
   has(capability: StateCapability): boolean;
 }
 
+/** Runs `config.create()`, failing with a clear message when it hangs or throws. */
+export async function createStore(config: StateConformanceConfig): Promise<StateStore> {
+  const timeoutMs = config.options?.createTimeoutMs ?? 60_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `${config.name}: create() did not finish within ${timeoutMs} ms (init, case 1)`,
+          ),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([config.create(), timeout]);
+  } catch (error) {
+    throw new Error(
+      `${config.name}: create() failed, so no state conformance case can run (init, case 1): ${describeError(error)}`,
+      { cause: error },
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function createContext(
   config: StateConformanceConfig,
   store: StateStore,
@@ -65,6 +94,7 @@ export function createContext(
       ttlExpireTime: config.options?.ttlExpireTime ?? true,
       ttlGraceMs: config.options?.ttlGraceMs ?? 1000,
       keysLikeManyKeys: config.options?.keysLikeManyKeys ?? 1025,
+      createTimeoutMs: config.options?.createTimeoutMs ?? 60_000,
     },
     key: (suffix) => `${runId}-${suffix}`,
     has: (capability) => store.capabilities.has(capability),

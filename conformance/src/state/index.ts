@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { describeBulk, describeCrud, describeLifecycle } from "./basic.ts";
-import { createContext, type StateConformanceConfig } from "./context.ts";
+import { createContext, createStore, type StateConformanceConfig } from "./context.ts";
 import { describeEtag, describeFirstWrite } from "./etag.ts";
 import { describeDeleteWithPrefix, describeKeysLike } from "./keys.ts";
 import { describeQuery } from "./query.ts";
@@ -30,7 +30,7 @@ export { describeTtl } from "./ttl.ts";
 export function describeStateStoreConformance(config: StateConformanceConfig): void {
   describe(`state store conformance: ${config.name}`, { concurrent: true }, async () => {
     // A failing create() fails the whole suite, as Dapr's init case aborts it.
-    const store = await config.create();
+    const store = await createStore(config);
     const ctx = createContext(config, store);
 
     // The slow groups (they wait for TTLs) first: vitest runs at most maxConcurrency (5) at once.

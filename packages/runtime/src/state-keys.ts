@@ -90,13 +90,13 @@ export class PrefixedStateStore implements StateStore {
     return this.prefix && key.startsWith(this.prefix) ? key.slice(this.prefix.length) : key;
   }
 
-  get(request: GetRequest): Promise<GetResponse> {
+  async get(request: GetRequest): Promise<GetResponse> {
     return this.#inner.get({ ...request, key: this.key(request.key) });
   }
-  set(request: SetRequest): Promise<void> {
+  async set(request: SetRequest): Promise<void> {
     return this.#inner.set({ ...request, key: this.key(request.key) });
   }
-  delete(request: DeleteRequest): Promise<void> {
+  async delete(request: DeleteRequest): Promise<void> {
     return this.#inner.delete({ ...request, key: this.key(request.key) });
   }
   async bulkGet(requests: GetRequest[], options?: BulkOptions): Promise<BulkGetItem[]> {
@@ -106,19 +106,19 @@ export class PrefixedStateStore implements StateStore {
     );
     return items.map((i) => ({ ...i, key: this.strip(i.key) }));
   }
-  bulkSet(requests: SetRequest[], options?: BulkOptions): Promise<void> {
+  async bulkSet(requests: SetRequest[], options?: BulkOptions): Promise<void> {
     const mapped = requests.map((r) => ({ ...r, key: this.key(r.key) }));
     return this.#inner.bulkSet(mapped, options).catch((e: unknown) => {
       throw this.#unprefixBulk(e);
     });
   }
-  bulkDelete(requests: DeleteRequest[], options?: BulkOptions): Promise<void> {
+  async bulkDelete(requests: DeleteRequest[], options?: BulkOptions): Promise<void> {
     const mapped = requests.map((r) => ({ ...r, key: this.key(r.key) }));
     return this.#inner.bulkDelete(mapped, options).catch((e: unknown) => {
       throw this.#unprefixBulk(e);
     });
   }
-  transact(request: TransactionRequest): Promise<void> {
+  async transact(request: TransactionRequest): Promise<void> {
     return this.#inner.transact({
       ...request,
       operations: request.operations.map((op) =>
@@ -135,7 +135,7 @@ export class PrefixedStateStore implements StateStore {
       .map((r) => ({ ...r, key: this.strip(r.key) }));
     return { ...response, results };
   }
-  deleteWithPrefix(request: { prefix: string }): Promise<{ count: number }> {
+  async deleteWithPrefix(request: { prefix: string }): Promise<{ count: number }> {
     return this.#inner.deleteWithPrefix({ prefix: this.prefix + request.prefix });
   }
   async keysLike(request: KeysLikeRequest): Promise<KeysLikeResponse> {

@@ -8,6 +8,7 @@ import {
   type Metadata,
   type PubSubMessage,
 } from "@outrig/core";
+import Denque from "denque";
 import type { TopicMatcher } from "./pubsub-topic.ts";
 
 /** A published message as every subscription queues it; never mutated after publish. */
@@ -72,14 +73,15 @@ export abstract class Subscription {
 
 /**
  * One subscriber's queue, split into lanes that each deliver one message at a time: one lane per
- * partition key (and a lane per message without one) in parallel mode, a single lane in single
- * mode. A failed message stays at the head of its lane and is retried after a backoff, so a
+ * partition key in parallel mode (messages without a key are delivered on their own, concurrently),
+ * a single lane in single mode. A failed message stays at the head of its lane and is retried after a backoff, so a
  * partition key's messages are handled in publish order even across redeliveries.
  */
 export class MessageSubscription extends Subscription {
   readonly #handler: MessageHandler;
   readonly #single: boolean;
-  readonly #lanes = new Map<string, Envelope[]>();
+  // Denque: O(1) shift where an array's shift copies the whole backlog (quadratic in single mode).
+  readonly #lanes = new Map<string | undefined, Denque<Envelope>>();
 
   constructor(
     settings: SubscriptionSettings,
@@ -93,19 +95,19 @@ export class MessageSubscription extends Subscription {
 
   enqueue(envelope: Envelope): void {
     if (this.ended) return;
-    const key = this.#single
-      ? ""
-      : envelope.partitionKey !== undefined
-        ? `key:${envelope.partitionKey}`
-        : `message:${envelope.id}`;
+    // Deliver outside the publisher's call stack, so a handler that publishes cannot recurse.
+    if (!this.#single && envelope.partitionKey === undefined) {
+      setImmediate(() => void this.#deliverUntilHandled(envelope));
+      return;
+    }
+    const key = this.#single ? "" : envelope.partitionKey;
     const lane = this.#lanes.get(key);
     if (lane) {
       lane.push(envelope);
       return;
     }
-    const fresh = [envelope];
+    const fresh = new Denque([envelope]);
     this.#lanes.set(key, fresh);
-    // Deliver outside the publisher's call stack, so a handler that publishes cannot recurse.
     setImmediate(() => void this.#drain(key, fresh));
   }
 
@@ -114,36 +116,32 @@ export class MessageSubscription extends Subscription {
     this.#lanes.clear();
   }
 
-  async #drain(key: string, lane: Envelope[]): Promise<void> {
-    let failures = 0;
+  async #drain(key: string | undefined, lane: Denque<Envelope>): Promise<void> {
     while (!this.ended && lane.length > 0) {
-      const envelope = lane[0] as Envelope;
-      if (isExpired(envelope, Date.now())) {
-        lane.shift();
-        failures = 0;
-        continue;
-      }
-      let handled = false;
+      await this.#deliverUntilHandled(lane.peekFront() as Envelope);
+      lane.shift();
+    }
+    if (this.#lanes.get(key) === lane) this.#lanes.delete(key);
+  }
+
+  /** Retries with backoff until the handler succeeds, the message expires or the subscription ends. */
+  async #deliverUntilHandled(envelope: Envelope): Promise<void> {
+    let failures = 0;
+    while (!this.ended && !isExpired(envelope, Date.now())) {
       try {
         await this.#handler(toMessage(envelope));
-        handled = true;
+        return;
       } catch (error) {
+        failures++;
         this.settings.logger.debug("pub/sub handler failed; the message will be redelivered", {
           topic: envelope.topic,
-          attempt: failures + 1,
+          attempt: failures,
           error: errorMessage(error),
         });
       }
       if (this.ended) return;
-      if (handled) {
-        lane.shift();
-        failures = 0;
-      } else {
-        failures++;
-        await this.pause(this.settings.backoff(failures));
-      }
+      await this.pause(this.settings.backoff(failures));
     }
-    if (this.#lanes.get(key) === lane) this.#lanes.delete(key);
   }
 }
 
@@ -159,7 +157,7 @@ export class BulkSubscription extends Subscription {
   readonly #metadata: Metadata;
   readonly #maxCount: number;
   readonly #maxAwaitMs: number;
-  #queue: Envelope[] = [];
+  readonly #queue = new Denque<Envelope>();
   #wake: (() => void) | undefined;
 
   constructor(
@@ -189,7 +187,7 @@ export class BulkSubscription extends Subscription {
 
   override end(): void {
     super.end();
-    this.#queue = [];
+    this.#queue.clear();
     this.#wake?.();
   }
 
@@ -219,9 +217,7 @@ export class BulkSubscription extends Subscription {
         await this.#nextEvent(deadline - Date.now());
       }
       if (this.ended) return;
-      const now = Date.now();
-      this.#queue = this.#queue.filter((e) => !isExpired(e, now));
-      const batch = this.#queue.splice(0, this.#maxCount);
+      const batch = this.#take();
       if (batch.length === 0) continue;
       const retry = await this.#deliver(batch);
       if (this.ended) return;
@@ -230,9 +226,20 @@ export class BulkSubscription extends Subscription {
         continue;
       }
       failures++;
-      this.#queue.unshift(...retry);
+      for (let i = retry.length - 1; i >= 0; i--) this.#queue.unshift(retry[i] as Envelope);
       await this.pause(this.settings.backoff(failures));
     }
+  }
+
+  /** Up to maxMessagesCount unexpired messages off the front of the queue. */
+  #take(): Envelope[] {
+    const now = Date.now();
+    const batch: Envelope[] = [];
+    while (batch.length < this.#maxCount && this.#queue.length > 0) {
+      const envelope = this.#queue.shift() as Envelope;
+      if (!isExpired(envelope, now)) batch.push(envelope);
+    }
+    return batch;
   }
 
   /** Returns the entries to redeliver. */

@@ -83,6 +83,8 @@ export class MemoryStateStore extends BaseStateStore {
   readonly componentType = COMPONENT_TYPE;
   readonly capabilities: ReadonlySet<StateCapability>;
   readonly #items = new Map<string, StoredItem>();
+  /** Every key (expired ones too) in code-unit order; rebuilt lazily after a key comes or goes. */
+  #sortedKeys: string[] | undefined;
   readonly #timer: ReturnType<typeof setInterval> | undefined;
   #version = 0;
   #closed = false;
@@ -118,6 +120,7 @@ export class MemoryStateStore extends BaseStateStore {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#items.clear();
+    this.#sortedKeys = undefined;
   }
 
   async get(request: GetRequest): Promise<GetResponse> {
@@ -169,10 +172,7 @@ export class MemoryStateStore extends BaseStateStore {
       }
     }
     // Nothing was written until every operation succeeded: all or nothing.
-    for (const [key, item] of staged) {
-      if (item) this.#items.set(key, item);
-      else this.#items.delete(key);
-    }
+    for (const [key, item] of staged) this.#write(key, item);
   }
 
   override async query(request: QueryRequest): Promise<QueryResponse> {
@@ -217,7 +217,7 @@ export class MemoryStateStore extends BaseStateStore {
     let count = 0;
     for (const [key, item] of this.#items) {
       if (!isDirectChild(key, prefix)) continue;
-      this.#items.delete(key);
+      this.#write(key, undefined);
       if (!this.#isExpired(item, now)) count++;
     }
     return { count };
@@ -236,8 +236,7 @@ export class MemoryStateStore extends BaseStateStore {
     const limit = request.pageSize && request.pageSize > 0 ? request.pageSize : Infinity;
     const keys: string[] = [];
     let more = false;
-    for (const key of this.#sortedLiveKeys(Date.now())) {
-      if (after !== undefined && key <= after) continue;
+    for (const key of this.#sortedLiveKeys(Date.now(), after)) {
       if (!pattern.test(key)) continue;
       if (keys.length === limit) {
         more = true;
@@ -291,10 +290,7 @@ export class MemoryStateStore extends BaseStateStore {
     const now = Date.now();
     return {
       read: (key) => this.#live(key, now),
-      write: (key, item) => {
-        if (item) this.#items.set(key, item);
-        else this.#items.delete(key);
-      },
+      write: (key, item) => this.#write(key, item),
     };
   }
 
@@ -302,22 +298,40 @@ export class MemoryStateStore extends BaseStateStore {
     const item = this.#items.get(key);
     if (!item) return undefined;
     if (this.#isExpired(item, now)) {
-      this.#items.delete(key);
+      this.#write(key, undefined);
       return undefined;
     }
     return item;
   }
 
-  #sortedLiveKeys(now: number): string[] {
-    const keys: string[] = [];
-    for (const [key, item] of this.#items) if (!this.#isExpired(item, now)) keys.push(key);
-    // Code-unit order, the same order the keysLike continuation token compares with.
-    return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  #write(key: string, item: StoredItem | undefined): void {
+    if (item) {
+      if (!this.#items.has(key)) this.#sortedKeys = undefined;
+      this.#items.set(key, item);
+    } else if (this.#items.delete(key)) {
+      this.#sortedKeys = undefined;
+    }
+  }
+
+  /**
+   * Live keys in code-unit order (the order the keysLike token compares with), starting after
+   * `after`. The sorted list is cached, so walking N keys in pages sorts once, not once per page.
+   */
+  *#sortedLiveKeys(now: number, after?: string): Generator<string> {
+    this.#sortedKeys ??= [...this.#items.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const keys = this.#sortedKeys;
+    let i = after === undefined ? 0 : firstIndexAfter(keys, after);
+    for (; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const item = this.#items.get(key);
+      if (item && !this.#isExpired(item, now)) yield key;
+    }
   }
 
   #purgeExpired(): void {
     const now = Date.now();
-    for (const [key, item] of this.#items) if (this.#isExpired(item, now)) this.#items.delete(key);
+    for (const [key, item] of this.#items)
+      if (this.#isExpired(item, now)) this.#write(key, undefined);
   }
 
   #mismatch(key: string): ETagError {
@@ -346,6 +360,18 @@ function requireKey(key: unknown): string {
     });
   }
   return key;
+}
+
+/** Index of the first key greater than `after` in an ascending list (binary search). */
+function firstIndexAfter(keys: readonly string[], after: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((keys[mid] as string) <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function parseOffsetToken(token: string | undefined): number {

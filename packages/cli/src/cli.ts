@@ -1,7 +1,6 @@
 import { resolve } from "node:path";
 import { styleText } from "node:util";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { stringify as toYaml } from "yaml";
 import { CliError } from "./errors.ts";
 import { initOutrig } from "./init.ts";
 import { formatTable, toListEntry } from "./list.ts";
@@ -9,7 +8,6 @@ import { outrigHome, outrigPaths } from "./paths.ts";
 import { AppRegistry, validateAppId } from "./registry.ts";
 import type { RunningApp } from "./run.ts";
 import { type AppRunConfig, selectConfigFile, selectResources } from "./run-config.ts";
-import { loadRunFile, locateRunFile } from "./run-file.ts";
 import type { LogLevel } from "./sidecar-logger.ts";
 import { findAppsToStop, stopApps } from "./stop.ts";
 import { superviseApps } from "./supervise.ts";
@@ -76,7 +74,8 @@ async function runApps(apps: AppRunConfig[], inheritStdin: boolean): Promise<num
     throw error;
   }
   const code = await superviseApps(running, { announce: info });
-  success(`Exited outrig successfully`);
+  if (code === 0) success("Exited outrig successfully");
+  else info(`Exited outrig with the app's exit code ${code}`);
   return code;
 }
 
@@ -86,6 +85,7 @@ async function runCommand(command: string[], flags: RunFlags): Promise<number> {
     if (command.length > 0) {
       throw new CliError("--run-file: an app command cannot be combined with a run file");
     }
+    const { loadRunFile } = await import("./run-file.ts");
     const runFile = await loadRunFile(flags.runFile, paths);
     info(`Validating config and starting app "${runFile.apps.map((a) => a.appId).join('", "')}"`);
     return runApps(runFile.apps, false);
@@ -242,8 +242,10 @@ The app gets APP_ID, APP_PORT, DAPR_HTTP_PORT, DAPR_GRPC_PORT and DAPR_HTTP_ENDP
     .action(async (flags: { output: "table" | "json" | "yaml" }) => {
       const entries = (await new AppRegistry(outrigPaths().apps).list()).map((r) => toListEntry(r));
       if (flags.output === "json") process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
-      else if (flags.output === "yaml") process.stdout.write(toYaml(entries));
-      else if (entries.length === 0) info("No outrig instances found.");
+      else if (flags.output === "yaml") {
+        const { stringify } = await import("yaml");
+        process.stdout.write(stringify(entries));
+      } else if (entries.length === 0) info("No outrig instances found.");
       else process.stdout.write(`${formatTable(entries)}\n`);
       onExit(0);
     });
@@ -258,9 +260,11 @@ The app gets APP_ID, APP_PORT, DAPR_HTTP_PORT, DAPR_GRPC_PORT and DAPR_HTTP_ENDP
         throw new CliError("stop: give --app-id <id> or --run-file <file>");
       }
       const registry = new AppRegistry(outrigPaths().apps);
-      const runFile = flags.runFile ? await locateRunFile(flags.runFile) : undefined;
+      const runFile = flags.runFile
+        ? await (await import("./run-file.ts")).locateRunFile(flags.runFile)
+        : undefined;
       const records = await findAppsToStop(registry, { appIds: flags.appId, runFile });
-      await stopApps(records);
+      await stopApps(registry, records);
       for (const record of records) success(`app stopped successfully: ${record.appId}`);
       onExit(0);
     });

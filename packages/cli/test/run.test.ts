@@ -204,6 +204,8 @@ apps:
     appDirPath: ${JSON.stringify(project)}
     command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(join(fixtures, "publisher.mjs"))}, subscriber]
     appLogDestination: file
+  - appID: standby
+    appDirPath: ./subscriber
 `,
     );
     const cli = start(["run", "-f", project], { home: outrigHome });
@@ -226,6 +228,14 @@ apps:
     expect(result.doubled).toEqual({ doubled: 42, by: "subscriber" });
     const subscriberLogs = await readdir(join(project, "subscriber", ".outrig", "logs"));
     expect(subscriberLogs.some((f) => /^subscriber_outrig_\d{14}\.log$/.test(f))).toBe(true);
+
+    // Stopping one app of the run file leaves the others running.
+    const stopOne = await runCli(["stop", "--app-id", "standby"], { home: outrigHome });
+    expect(stopOne.code).toBe(0);
+    const left = JSON.parse((await runCli(["list", "-o", "json"], { home: outrigHome })).stdout);
+    expect(left.map((entry: { appId: string }) => entry.appId)).toEqual(["subscriber"]);
+    expect(left[0].runTemplatePath).toBe(runFile);
+    expect(cli.child.exitCode).toBeNull();
 
     const stop = await runCli(["stop", "-f", runFile], { home: outrigHome });
     expect(stop.code).toBe(0);

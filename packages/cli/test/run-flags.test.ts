@@ -1,0 +1,81 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { CliProcess, tempHome } from "./helpers.ts";
+
+const cleanups: (() => Promise<void>)[] = [];
+const running: CliProcess[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((cli) => cli.stop("SIGKILL")));
+  await Promise.all(cleanups.splice(0).map((c) => c()));
+});
+
+interface Metadata {
+  id: string;
+  enabledFeatures: string[];
+  extended: Record<string, string>;
+  components: { name: string }[];
+}
+
+function memoryStore(name: string): string {
+  return `apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: ${name}\nspec:\n  type: state.in-memory\n  version: v1\n`;
+}
+
+async function sidecar(args: string[]): Promise<{ cli: CliProcess; url: string }> {
+  const { home, cleanup } = await tempHome();
+  cleanups.push(cleanup);
+  const resolved = args.map((arg) => arg.replaceAll("$HOME", home));
+  for (const dir of ["a", "b"]) {
+    await mkdir(join(home, dir), { recursive: true });
+    await writeFile(join(home, dir, "store.yaml"), memoryStore(`from-${dir}`));
+  }
+  await writeFile(
+    join(home, "config.yaml"),
+    "apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata:\n  name: custom\nspec:\n  features:\n    - name: OutrigTestFeature\n      enabled: true\n",
+  );
+  const cli = new CliProcess(["run", ...resolved], { home });
+  running.push(cli);
+  const [, port] = await cli.waitFor(/HTTP Port: (\d+)/);
+  await cli.waitFor(/You're up and running/);
+  return { cli, url: `http://127.0.0.1:${port}` };
+}
+
+describe("outrig run flags reach the sidecar", () => {
+  it("--config loads the Configuration (its features show in the metadata API)", async () => {
+    const { url } = await sidecar(["--app-id", "configured", "--config", "$HOME/config.yaml"]);
+    const metadata = (await (await fetch(`${url}/v1.0/metadata`)).json()) as Metadata;
+    expect(metadata.id).toBe("configured");
+    expect(metadata.enabledFeatures).toContain("OutrigTestFeature");
+    expect(metadata.extended.cliPID).toMatch(/^\d+$/);
+  });
+
+  it("--resources-path replaces the defaults; -d (--components-path) adds to it", async () => {
+    const { url } = await sidecar([
+      "--app-id",
+      "paths",
+      "--resources-path",
+      "$HOME/a",
+      "-d",
+      "$HOME/b",
+    ]);
+    const metadata = (await (await fetch(`${url}/v1.0/metadata`)).json()) as Metadata;
+    const names = metadata.components.map((c) => c.name).sort();
+    expect(names).toEqual(["from-a", "from-b"]);
+    const save = await fetch(`${url}/v1.0/state/statestore`, { method: "POST", body: "[]" });
+    expect(save.status).toBe(400);
+  });
+
+  it("--log-level warn hides the sidecar's info lines", async () => {
+    const { cli } = await sidecar(["--app-id", "quiet", "--log-level", "warn"]);
+    expect(cli.output).toContain("You're up and running");
+    expect(cli.output).not.toContain("level=info");
+  });
+
+  it("POST /v1.0/shutdown stops outrig with exit code 0", async () => {
+    const { cli, url } = await sidecar(["--app-id", "shutdown"]);
+    const response = await fetch(`${url}/v1.0/shutdown`, { method: "POST" });
+    expect(response.status).toBe(204);
+    expect(await cli.exited).toBe(0);
+    expect(cli.output).toContain("Sidecar shutdown shut down");
+  });
+});

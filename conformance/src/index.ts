@@ -1,4 +1,21 @@
 export type { MessageTtlStrategy, PubSubConformanceConfig } from "./pubsub/index.ts";
 export { describePubSubConformance, PUBSUB_CASES } from "./pubsub/index.ts";
-export type { StateConformanceConfig } from "./state/index.ts";
-export { describeStateStoreConformance } from "./state/index.ts";
+export type {
+  StateConformanceConfig,
+  StateConformanceOptions,
+  StateSuiteContext,
+} from "./state/index.ts";
+export {
+  createContext as createStateSuiteContext,
+  describeBulk as describeStateBulk,
+  describeCrud as describeStateCrud,
+  describeDeleteWithPrefix as describeStateDeleteWithPrefix,
+  describeEtag as describeStateEtag,
+  describeFirstWrite as describeStateFirstWrite,
+  describeKeysLike as describeStateKeysLike,
+  describeLifecycle as describeStateLifecycle,
+  describeQuery as describeStateQuery,
+  describeStateStoreConformance,
+  describeTransactions as describeStateTransactions,
+  describeTtl as describeStateTtl,
+} from "./state/index.ts";

@@ -126,6 +126,7 @@ async function runCommand(command: string[], flags: RunFlags): Promise<number> {
         appLog: { destination: "console" },
         sidecarLog: { destination: "console" },
         labels: { app: "== APP ==", sidecar: "== OUTRIG ==" },
+        colours: { app: "green", sidecar: "cyan" },
       },
     ],
     true,

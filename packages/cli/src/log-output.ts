@@ -2,7 +2,15 @@ import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { dirname } from "node:path";
 import { styleText } from "node:util";
 
-type Colour = "green" | "cyan" | "magenta" | "yellow" | "blue" | "red";
+export type Colour = "green" | "cyan" | "magenta" | "yellow" | "blue" | "red";
+
+/** Prefix colours, one pair per app of a run file so each app's lines stand out. */
+export const COLOUR_PAIRS: readonly { app: Colour; sidecar: Colour }[] = [
+  { app: "green", sidecar: "cyan" },
+  { app: "yellow", sidecar: "blue" },
+  { app: "magenta", sidecar: "cyan" },
+  { app: "red", sidecar: "blue" },
+];
 
 /** Where one process's lines go: Dapr's run-file destinations. */
 export type LogDestination = "console" | "file" | "fileAndConsole";

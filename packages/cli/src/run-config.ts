@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import { CliError } from "./errors.ts";
-import type { LogDestination } from "./log-output.ts";
+import type { Colour, LogDestination } from "./log-output.ts";
 import type { OutrigPaths } from "./paths.ts";
 import type { LogLevel } from "./sidecar-logger.ts";
 
@@ -34,6 +34,7 @@ export interface AppRunConfig {
   sidecarLog: { destination: LogDestination; filePath?: string };
   /** Console prefixes, e.g. `== APP ==` / `== OUTRIG ==`. */
   labels: { app: string; sidecar: string };
+  colours: { app: Colour; sidecar: Colour };
   runFile?: string;
 }
 

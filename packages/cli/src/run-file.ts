@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { CliError } from "./errors.ts";
-import type { LogDestination } from "./log-output.ts";
+import { COLOUR_PAIRS, type LogDestination } from "./log-output.ts";
 import type { OutrigPaths } from "./paths.ts";
 import { validateAppId } from "./registry.ts";
 import {
@@ -192,6 +192,7 @@ export async function loadRunFile(argument: string, paths: OutrigPaths): Promise
         filePath: join(logsDir, `${appId}_outrig_${started}.log`),
       },
       labels: { app: `== APP - ${appId} ==`, sidecar: `== OUTRIG - ${appId} ==` },
+      colours: COLOUR_PAIRS[index % COLOUR_PAIRS.length] ?? { app: "green", sidecar: "cyan" },
       runFile: path,
     });
   }

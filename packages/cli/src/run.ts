@@ -79,13 +79,13 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
 
   const sidecarOutput = new LogOutput({
     prefix: config.labels.sidecar,
-    colour: "cyan",
+    colour: config.colours.sidecar,
     destination: config.sidecarLog.destination,
     filePath: config.sidecarLog.filePath,
   });
   const appOutput = new LogOutput({
     prefix: config.labels.app,
-    colour: "green",
+    colour: config.colours.app,
     destination: config.appLog.destination,
     filePath: config.appLog.filePath,
   });

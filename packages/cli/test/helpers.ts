@@ -100,8 +100,13 @@ export class CliProcess {
     throw new Error(`timed out waiting for ${pattern}; output:\n${this.output}`);
   }
 
-  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-    return this.exited;
+  /** Sends `signal`; SIGKILL follows after `graceMs` so no test leaves a process behind. */
+  async stop(signal: NodeJS.Signals = "SIGTERM", graceMs = 10_000): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
   }
 }

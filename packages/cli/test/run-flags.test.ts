@@ -6,7 +6,7 @@ import { CliProcess, tempHome } from "./helpers.ts";
 const cleanups: (() => Promise<void>)[] = [];
 const running: CliProcess[] = [];
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((cli) => cli.stop("SIGKILL")));
+  await Promise.all(running.splice(0).map((cli) => cli.stop()));
   await Promise.all(cleanups.splice(0).map((c) => c()));
 });
 

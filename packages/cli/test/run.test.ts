@@ -9,7 +9,7 @@ const running: CliProcess[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((cli) => cli.stop("SIGKILL")));
+  await Promise.all(running.splice(0).map((cli) => cli.stop()));
   await Promise.all(cleanups.splice(0).map((c) => c()));
 });
 

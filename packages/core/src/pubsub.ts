@@ -208,12 +208,9 @@ export async function bulkSubscribeByBatching(
     },
     (message) =>
       new Promise<void>((resolve, reject) => {
-        batch.push({
-          message,
-          entryId: message.metadata.entryId ?? `${Date.now()}-${seq++}`,
-          resolve,
-          reject,
-        });
+        // Generated, never taken from message metadata: two messages carrying the same
+        // `entryId` header would otherwise share one status in the batch.
+        batch.push({ message, entryId: `${Date.now()}-${seq++}`, resolve, reject });
         if (batch.length >= maxCount) flush();
         else if (!timer) timer = setTimeout(flush, maxWait);
       }),

@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ComponentError, ConfigError, type PubSubMessage } from "@outrig/core";
+import {
+  bulkSubscribeByBatching,
+  ComponentError,
+  ConfigError,
+  type PubSubMessage,
+} from "@outrig/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMemoryPubSub, type MemoryPubSub, pubsubDefinition } from "../src/pubsub.ts";
 import { redeliveryDelay } from "../src/pubsub-options.ts";
@@ -262,6 +267,29 @@ describe("pubsub.in-memory bulk", () => {
       ["b", "c"],
       ["b", "c"],
     ]);
+  });
+  it("gets unique entry IDs from core's batching fallback even when messages carry an entryId", async () => {
+    const pubsub = await make();
+    const t = topic("batching");
+    const batches: string[][] = [];
+    await bulkSubscribeByBatching(
+      pubsub.subscribe.bind(pubsub),
+      { topic: t, maxMessagesCount: 2, maxAwaitDurationMs: 1_000 },
+      async (m) => {
+        batches.push(m.entries.map((e) => e.entryId));
+        return m.entries.map((e) => ({
+          entryId: e.entryId,
+          ...(e.metadata.fail ? { error: "no" } : {}),
+        }));
+      },
+    );
+    await pubsub.publish({ topic: t, data: text("a"), metadata: { entryId: "1" } });
+    await pubsub.publish({ topic: t, data: text("b"), metadata: { entryId: "1", fail: "yes" } });
+    await until(() => batches.length >= 2, "the failed entry's redelivery");
+    expect(batches[0]).toHaveLength(2);
+    expect(new Set(batches[0]).size).toBe(2);
+    // Only the failed entry comes back; with shared IDs both would have been acked or retried.
+    expect(batches[1]).toHaveLength(1);
   });
 });
 

@@ -216,6 +216,59 @@ class SharesReadBuffers extends Forwarding {
   }
 }
 
+/** Query results come back in reverse key order. */
+class QueryUnordered extends Forwarding {
+  override async query(r: QueryRequest) {
+    const res = await this.inner.query(r);
+    return { ...res, results: [...res.results].reverse() };
+  }
+}
+
+/** ttlInSeconds=-1 (or a set without it) keeps the item's previous TTL instead of removing it. */
+class TtlNeverCleared extends Forwarding {
+  override async set(r: SetRequest) {
+    const ttl = parseTtlInSeconds(r.metadata);
+    if (ttl === undefined || ttl < 0) {
+      const expires = (await this.inner.get({ key: r.key })).metadata?.ttlExpireTime;
+      if (expires) {
+        const remaining = Math.max(1, Math.ceil((Date.parse(expires) - Date.now()) / 1000));
+        return this.inner.set({
+          ...r,
+          metadata: { ...r.metadata, ttlInSeconds: String(remaining) },
+        });
+      }
+    }
+    return this.inner.set(r);
+  }
+}
+
+/** keysLike ignores the continuation token, so every page starts from the beginning. */
+class KeysLikeIgnoresToken extends Forwarding {
+  override keysLike({ continuationToken: _ignored, ...r }: KeysLikeRequest) {
+    return this.inner.keysLike(r);
+  }
+}
+
+/** deleteWithPrefix takes the prefix literally instead of appending `||`. */
+class DeleteWithPrefixLiteral extends Forwarding {
+  override async deleteWithPrefix(r: { prefix: string }) {
+    if (r.prefix === "" || r.prefix === "||") return this.inner.deleteWithPrefix(r);
+    const { keys } = await this.inner.keysLike({
+      pattern: `${r.prefix.replace(/[\\%_]/g, "\\$&")}%`,
+    });
+    const children = keys.filter((k) => !k.slice(r.prefix.length).includes("||"));
+    await this.inner.bulkDelete(children.map((key) => ({ key })));
+    return { count: children.length };
+  }
+}
+
+/** bulkGet leaves missing keys out instead of returning an empty item for each. */
+class BulkGetOmitsMissing extends Forwarding {
+  override async bulkGet(requests: GetRequest[]) {
+    return (await super.bulkGet(requests)).filter((item) => item.data !== null);
+  }
+}
+
 /** Each mutant, the bug it stands for, and the suite tests (name fragments) that must catch it. */
 export const stateMutants: Record<string, { create: () => StateStore; mustFail: string[] }> = {
   "ignores-etags": {
@@ -277,6 +330,26 @@ export const stateMutants: Record<string, { create: () => StateStore; mustFail: 
   "missing-key-has-etag": {
     create: () => new MissingKeyHasEtag(),
     mustFail: ["get of a missing key returns null data and no etag", "(17h)", "(10b)"],
+  },
+  "query-unordered": {
+    create: () => new QueryUnordered(),
+    mustFail: ["(6d)", "sort DESC by product.value"],
+  },
+  "ttl-never-cleared": {
+    create: () => new TtlNeverCleared(),
+    mustFail: ["(24b)"],
+  },
+  "keyslike-ignores-token": {
+    create: () => new KeysLikeIgnoresToken(),
+    mustFail: ["paging: size 6", "a token survives deletes and inserts"],
+  },
+  "delete-with-prefix-literal": {
+    create: () => new DeleteWithPrefixLiteral(),
+    mustFail: ["gets `||` appended and deletes 1 key (25)"],
+  },
+  "bulkget-omits-missing": {
+    create: () => new BulkGetOmitsMissing(),
+    mustFail: ["(10b)", "(17j)"],
   },
   "shares-read-buffers": {
     create: () => new SharesReadBuffers(),

@@ -96,6 +96,8 @@ build_image() {
     return 0
   fi
   start=$SECONDS
+  local previous_id
+  previous_id="$(podman image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)"
   log "building $tag"
   export ROOTFS="$work/$svc.rootfs" RECIPE_DIR="$images_dir/$svc" WORK_DIR="$work"
   rm -rf "$ROOTFS"
@@ -125,6 +127,10 @@ build_image() {
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     "${changes[@]}" - "$tag" >/dev/null
   rm -rf "$ROOTFS"
+  # A rebuild leaves the old image untagged; drop it rather than fill the disk.
+  if [ -n "$previous_id" ] && [ "$previous_id" != "$(podman image inspect --format '{{.Id}}' "$tag")" ]; then
+    podman rmi "$previous_id" >/dev/null 2>&1 || true
+  fi
   log "built $tag in $((SECONDS - start)) s ($(podman image inspect --format '{{.Size}}' "$tag" | awk '{ printf "%d MB", $1 / 1000000 }'))"
 }
 

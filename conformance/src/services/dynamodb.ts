@@ -16,8 +16,13 @@ export async function startDynamoDB(options: StartServiceOptions = {}): Promise<
     const url = new URL(override);
     const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
     const endpoint = override.replace(/\/$/, "");
-    const base = await useExternal("dynamodb", OVERRIDE, url.hostname, port, () =>
-      pingDynamoDB(endpoint, REGION),
+    const base = await useExternal(
+      "dynamodb",
+      OVERRIDE,
+      url.hostname,
+      port,
+      () => pingDynamoDB(endpoint, REGION),
+      options.readyTimeoutMs,
     );
     return { ...base, name: "dynamodb", url: endpoint, endpoint, region: REGION, ...CREDENTIALS };
   }

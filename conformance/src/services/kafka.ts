@@ -7,15 +7,15 @@ const OVERRIDE = "OUTRIG_TEST_KAFKA_BROKERS";
 /**
  * The environment of a single-node KRaft broker (broker and controller in one process), in the
  * convention of the official apache/kafka image (`KAFKA_FOO_BAR` is `foo.bar`), which the local
- * image follows too. The client listener listens on the same port inside the container as on
- * the host, so the advertised address is the one clients reach, before and after a restart.
+ * image follows too. The broker listens on 9092 in the container and advertises the host port
+ * the container is published on (chosen before it starts), so the address in Metadata answers
+ * is the one clients reach, before and after a restart.
  */
 export function kafkaEnvironment(hostPort: number, host = "127.0.0.1"): Record<string, string> {
   return {
-    CLUSTER_ID: "b3V0cmlnLXRlc3Qta2Fma2E",
     KAFKA_NODE_ID: "1",
     KAFKA_PROCESS_ROLES: "broker,controller",
-    KAFKA_LISTENERS: `PLAINTEXT://0.0.0.0:${hostPort},CONTROLLER://127.0.0.1:9093`,
+    KAFKA_LISTENERS: "PLAINTEXT://0.0.0.0:9092,CONTROLLER://127.0.0.1:9093",
     KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://${host}:${hostPort}`,
     KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
     KAFKA_CONTROLLER_LISTENER_NAMES: "CONTROLLER",
@@ -45,14 +45,21 @@ export async function startKafka(options: StartServiceOptions = {}): Promise<Kaf
       .map((b) => b.trim())
       .filter(Boolean);
     const { host, port } = hostAndPort(brokers[0] ?? "", 9092);
-    const base = await useExternal("kafka", OVERRIDE, host, port, pingKafka);
+    const base = await useExternal(
+      "kafka",
+      OVERRIDE,
+      host,
+      port,
+      pingKafka,
+      options.readyTimeoutMs,
+    );
     return { ...base, name: "kafka", url: `kafka://${host}:${port}`, brokers };
   }
   const host = process.env.TESTCONTAINERS_HOST_OVERRIDE ?? "127.0.0.1";
   const base = await startContainer(
     {
       name: "kafka",
-      containerPort: undefined,
+      containerPort: 9092,
       environment: (hostPort) => kafkaEnvironment(hostPort, host),
       probe: pingKafka,
     },

@@ -12,7 +12,14 @@ export async function startMosquitto(options: StartServiceOptions = {}): Promise
   const override = options.container ? undefined : process.env[OVERRIDE];
   if (override) {
     const { host, port } = hostAndPort(override, 1883);
-    const base = await useExternal("mosquitto", OVERRIDE, host, port, pingMqtt);
+    const base = await useExternal(
+      "mosquitto",
+      OVERRIDE,
+      host,
+      port,
+      pingMqtt,
+      options.readyTimeoutMs,
+    );
     return { ...base, name: "mosquitto", url: override };
   }
   const base = await startContainer(

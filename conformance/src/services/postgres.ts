@@ -18,8 +18,13 @@ export async function startPostgres(options: StartServiceOptions = {}): Promise<
     const { host, port } = hostAndPort(override, 5432);
     const user = decodeURIComponent(url.username) || "postgres";
     const database = decodeURIComponent(url.pathname.slice(1)) || user;
-    const base = await useExternal("postgres", OVERRIDE, host, port, (h, p) =>
-      pingPostgres(h, p, user, database),
+    const base = await useExternal(
+      "postgres",
+      OVERRIDE,
+      host,
+      port,
+      (h, p) => pingPostgres(h, p, user, database),
+      options.readyTimeoutMs,
     );
     return {
       ...base,

@@ -138,6 +138,20 @@ function longString(value: string): Buffer {
   return Buffer.concat([length, bytes]);
 }
 
+function fieldTable(entries: Buffer[]): Buffer {
+  const body = Buffer.concat(entries);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(body.length);
+  return Buffer.concat([length, body]);
+}
+
+/** Asks RabbitMQ to say why a login failed (Connection.Close) instead of just closing the socket. */
+const AMQP_CLIENT_PROPERTIES = fieldTable([
+  shortString("capabilities"),
+  Buffer.from("F"),
+  fieldTable([shortString("authentication_failure_close"), Buffer.from("t"), Buffer.from([1])]),
+]);
+
 /**
  * RabbitMQ: a full AMQP 0-9-1 connection handshake with PLAIN credentials up to
  * Connection.Open-Ok on vhost `/`, so a broker that refuses the login (e.g. `guest` limited to
@@ -157,7 +171,7 @@ export async function pingAmqp(
       const method = `${frame.classId}.${frame.methodId}`;
       if (method === "10.10") {
         const startOk = Buffer.concat([
-          Buffer.from([0, 0, 0, 0]), // client-properties: empty table
+          AMQP_CLIENT_PROPERTIES,
           shortString("PLAIN"),
           longString(`\0${user}\0${password}`),
           shortString("en_US"),

@@ -15,8 +15,13 @@ export async function startRabbitMQ(options: StartServiceOptions = {}): Promise<
     const { host, port } = hostAndPort(override, 5672);
     const user = decodeURIComponent(url.username) || "guest";
     const password = decodeURIComponent(url.password) || "guest";
-    const base = await useExternal("rabbitmq", OVERRIDE, host, port, (h, p) =>
-      pingAmqp(h, p, user, password),
+    const base = await useExternal(
+      "rabbitmq",
+      OVERRIDE,
+      host,
+      port,
+      (h, p) => pingAmqp(h, p, user, password),
+      options.readyTimeoutMs,
     );
     return { ...base, name: "rabbitmq", url: override, user, password };
   }

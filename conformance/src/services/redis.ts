@@ -9,7 +9,14 @@ export async function startRedis(options: StartServiceOptions = {}): Promise<Red
   const override = options.container ? undefined : process.env[OVERRIDE];
   if (override) {
     const { host, port } = hostAndPort(override, 6379);
-    const base = await useExternal("redis", OVERRIDE, host, port, pingRedis);
+    const base = await useExternal(
+      "redis",
+      OVERRIDE,
+      host,
+      port,
+      pingRedis,
+      options.readyTimeoutMs,
+    );
     return { ...base, name: "redis", url: override };
   }
   const base = await startContainer(

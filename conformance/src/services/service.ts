@@ -175,12 +175,16 @@ export async function startContainer(
       const message = error instanceof Error ? error.message : String(error);
       const portTaken = /address already in use|port is already allocated|bind/i.test(message);
       if (portTaken && attempt < 3) continue;
-      await removeContainersNamed(`outrig-test-${name}-${hostPort}-${process.pid}`, name);
+      const logs = await removeContainersNamed(
+        `outrig-test-${name}-${hostPort}-${process.pid}`,
+        name,
+      );
       const hint =
         /no such image|not found|pull|manifest unknown|unauthorized|requested access/i.test(message)
           ? `; the image ${image} is not available: build the local images with \`pnpm conformance:images\` (as root, with podman) or set ${imageEnvVar(name)}`
           : "";
-      throw new Error(`cannot start ${name} from image ${image}: ${message}${hint}`, {
+      const tail = logs ? `\n--- last container logs ---\n${logs}` : "";
+      throw new Error(`cannot start ${name} from image ${image}: ${message}${hint}${tail}`, {
         cause: error,
       });
     }
@@ -285,18 +289,22 @@ export async function useExternal(
   };
 }
 
-async function removeContainersNamed(containerName: string, name: ServiceName): Promise<void> {
+/** Removes a failed start's container, returning the end of its logs for the error message. */
+async function removeContainersNamed(containerName: string, name: ServiceName): Promise<string> {
   try {
     const client = await runtimeClient(name);
     const all = await client.container.dockerode.listContainers({
       all: true,
       filters: { name: [containerName] },
     });
+    const logs = await Promise.all(all.map((c) => containerLogs(c.Id, name)));
     await Promise.all(
       all.map((c) => client.container.getById(c.Id).remove({ force: true, v: true })),
     );
+    return logs.join("\n");
   } catch {
     // Best effort: the label-based teardown catches what is left.
+    return "";
   }
 }
 

@@ -1,0 +1,113 @@
+import { createConnection } from "node:net";
+import { describe, expect, it } from "vitest";
+import {
+  startDynamoDB,
+  startKafka,
+  startMosquitto,
+  startPostgres,
+  startRabbitMQ,
+  startRedis,
+} from "../src/services/index.ts";
+import { pingRedis } from "../src/services/probes.ts";
+
+const SLOW = 240_000;
+
+/** Resolves true when something accepts TCP connections on host:port. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    socket.setTimeout(2_000);
+    socket.on("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+    socket.on("timeout", () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+// Each test starts its own container (not the override) so it checks the image and definition.
+describe("test services", () => {
+  it(
+    "redis answers PING, goes down with stopTemporarily, and comes back on the same port after restart",
+    async () => {
+      await using redis = await startRedis({ container: true });
+      expect(redis.external).toBe(false);
+      expect(redis.url).toBe(`redis://${redis.host}:${redis.port}`);
+      await pingRedis(redis.host, redis.port);
+
+      const port = redis.port;
+      await redis.stopTemporarily();
+      await expect(pingRedis(redis.host, port)).rejects.toThrow();
+      await redis.start();
+      await pingRedis(redis.host, port);
+
+      await redis.restart();
+      expect(redis.port).toBe(port);
+      await pingRedis(redis.host, port);
+
+      await redis.stop();
+      expect(await accepts(redis.host, port)).toBe(false);
+    },
+    SLOW,
+  );
+
+  it(
+    "postgres accepts connections and restarts on the same port",
+    async () => {
+      await using pg = await startPostgres({ container: true });
+      expect(pg.connectionString).toBe(`postgres://postgres:outrig@${pg.host}:${pg.port}/outrig`);
+      await pg.ping();
+      await pg.restart();
+      await pg.ping();
+    },
+    SLOW,
+  );
+
+  it(
+    "rabbitmq completes an AMQP login as guest",
+    async () => {
+      await using rabbit = await startRabbitMQ({ container: true });
+      expect(rabbit.url).toBe(`amqp://guest:guest@${rabbit.host}:${rabbit.port}`);
+      await rabbit.ping();
+    },
+    SLOW,
+  );
+
+  it(
+    "mosquitto accepts an MQTT connection",
+    async () => {
+      await using mqtt = await startMosquitto({ container: true });
+      expect(mqtt.url).toBe(`mqtt://${mqtt.host}:${mqtt.port}`);
+      await mqtt.ping();
+    },
+    SLOW,
+  );
+
+  it(
+    "kafka answers Metadata and advertises the address clients reach, also after a restart",
+    async () => {
+      await using kafka = await startKafka({ container: true });
+      expect(kafka.brokers).toEqual([`${kafka.host}:${kafka.port}`]);
+      const { pingKafka } = await import("../src/services/probes.ts");
+      const brokers = await pingKafka(kafka.host, kafka.port);
+      expect(brokers.map((b) => `${b.host}:${b.port}`)).toEqual(kafka.brokers);
+      await kafka.restart();
+      expect(await pingKafka(kafka.host, kafka.port)).toHaveLength(1);
+    },
+    SLOW,
+  );
+
+  it(
+    "dynamodb answers ListTables",
+    async () => {
+      await using dynamo = await startDynamoDB({ container: true });
+      expect(dynamo.endpoint).toBe(`http://${dynamo.host}:${dynamo.port}`);
+      await dynamo.ping();
+    },
+    SLOW,
+  );
+});

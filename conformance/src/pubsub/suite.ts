@@ -34,6 +34,7 @@ export const PUBSUB_CASES = {
   redelivery: "redelivery",
   multipleHandlers: "multiple handlers",
   stopSubscribers: "stop subscribers",
+  stopBulkSubscriber: "stop bulk subscriber",
   ordering: "ordering",
   messageTtl: "message TTL",
   topicMatching: "topic matching",
@@ -109,7 +110,8 @@ export function describePubSubConformance(config: PubSubConformanceConfig): void
   const bulkTracker = new DeliveryTracker({ failurePattern: true });
   const mainExpected: number[] = [];
   const bulkExpected: number[] = [];
-  const bulkStats = { batches: 0, largestBatch: 0, duplicateEntryIds: 0 };
+  const bulkStats = { batches: 0, largestBatch: 0, duplicateEntryIds: 0, callsAfterAbort: 0 };
+  const bulkSubscription = newSubscription();
 
   const trackingHandler =
     (tracker: DeliveryTracker, expectedTopic: string): MessageHandler =>
@@ -125,6 +127,7 @@ export function describePubSubConformance(config: PubSubConformanceConfig): void
     };
 
   const bulkHandler: BulkMessageHandler = async (message) => {
+    if (bulkSubscription.signal.aborted) bulkStats.callsAfterAbort++;
     bulkStats.batches++;
     bulkStats.largestBatch = Math.max(bulkStats.largestBatch, message.entries.length);
     const ids = message.entries.map((e) => e.entryId);
@@ -199,7 +202,7 @@ export function describePubSubConformance(config: PubSubConformanceConfig): void
           metadata: { ...c.subscribeMetadata },
           maxMessagesCount: BULK_MAX_MESSAGES,
           maxAwaitDurationMs: BULK_MAX_AWAIT_MS,
-          signal: newSubscription().signal,
+          signal: bulkSubscription.signal,
         };
         if (has("BULK_SUBSCRIBE")) {
           await pubsub.bulkSubscribe(request, bulkHandler);
@@ -292,6 +295,21 @@ export function describePubSubConformance(config: PubSubConformanceConfig): void
         expect(bulkStats.largestBatch).toBeLessThanOrEqual(BULK_MAX_MESSAGES);
         expect(bulkStats.duplicateEntryIds, "entry IDs repeated within one batch").toBe(0);
         expect(bulkTracker.wrongTopics, "batches carried the wrong topic").toEqual([]);
+      },
+      caseTimeout,
+    );
+
+    it(
+      `${PUBSUB_CASES.stopBulkSubscriber}: after abort the bulk handler is never called again, not even for a batch still being gathered`,
+      async () => {
+        for (const seq of range(1900, 2)) await publish(bulkTopic, seq);
+        // Abort while those messages may sit in a half-full batch, before maxAwaitDurationMs.
+        await sleep(BULK_MAX_AWAIT_MS / 5);
+        bulkSubscription.abort();
+        await sleep(c.unsubscribeSettleMs);
+        for (const seq of range(1902, 2)) await publish(bulkTopic, seq);
+        await sleep(c.quietPeriodMs + BULK_MAX_AWAIT_MS);
+        expect(bulkStats.callsAfterAbort, "bulk handler calls after abort").toBe(0);
       },
       caseTimeout,
     );

@@ -199,7 +199,20 @@ export async function bulkSubscribeByBatching(
     );
   };
 
-  request.signal?.addEventListener("abort", flush, { once: true });
+  // An aborted subscription must not reach the handler again: a half-gathered batch is handed
+  // back to the broker (rejected, so redelivered elsewhere) instead of flushed.
+  const aborted = (): Error => new Error("bulk subscription aborted");
+  request.signal?.addEventListener(
+    "abort",
+    () => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      const pending = batch;
+      batch = [];
+      for (const p of pending) p.reject(aborted());
+    },
+    { once: true },
+  );
   await subscribe(
     {
       topic: request.topic,
@@ -208,6 +221,10 @@ export async function bulkSubscribeByBatching(
     },
     (message) =>
       new Promise<void>((resolve, reject) => {
+        if (request.signal?.aborted) {
+          reject(aborted());
+          return;
+        }
         // Generated, never taken from message metadata: two messages carrying the same
         // `entryId` header would otherwise share one status in the batch.
         batch.push({ message, entryId: `${Date.now()}-${seq++}`, resolve, reject });

@@ -18,6 +18,7 @@ const MUST_FAIL: Record<MutantName, CaseId[]> = {
   "acks-failed-handler": ["verifyRead", "verifyBulkRead", "redelivery"],
   "ignores-partition-key": ["ordering", "messageTtl"],
   "delivers-after-abort": ["stopSubscribers"],
+  "bulk-delivers-after-abort": ["stopBulkSubscriber"],
   "drops-bulk-publish-entry": ["verifyRead"],
   "drops-bulk-subscribe-entry": ["verifyBulkRead"],
   "ignores-ttl": ["messageTtl"],

@@ -54,6 +54,12 @@ export const mutants = {
     subscribe: ({ signal: _ignored, ...request }, handler) => inner.subscribe(request, handler),
   })),
 
+  /** The same for bulk subscriptions. */
+  "bulk-delivers-after-abort": mutant((inner) => ({
+    bulkSubscribe: ({ signal: _ignored, ...request }, handler) =>
+      inner.bulkSubscribe(request, handler),
+  })),
+
   /** Bulk publish loses the last entry yet reports no failed entries. */
   "drops-bulk-publish-entry": mutant((inner) => ({
     bulkPublish: (request) =>

@@ -1,6 +1,6 @@
 import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Pool } from "undici";
+import { HttpTarget } from "./http-client.ts";
 import { Semaphore } from "./semaphore.ts";
 
 export interface AppChannelOptions {
@@ -24,7 +24,7 @@ export class AppChannel {
   readonly port: number;
   readonly token: string | undefined;
   readonly maxConcurrency: number | undefined;
-  readonly pool: Pool;
+  readonly target: HttpTarget;
   readonly limit: Semaphore;
 
   constructor(options: AppChannelOptions) {
@@ -32,10 +32,7 @@ export class AppChannel {
     this.port = options.port;
     this.token = options.token;
     this.maxConcurrency = options.maxConcurrency;
-    this.pool = new Pool(`http://${formatHost(options.host)}:${options.port}`, {
-      connections: 128,
-      pipelining: 1,
-    });
+    this.target = new HttpTarget(options.host, options.port);
     this.limit = new Semaphore(options.maxConcurrency);
   }
 
@@ -70,21 +67,18 @@ export class AppChannel {
     return this.limit.run(async () => {
       const headers: Record<string, string> = { ...options.headers };
       if (this.token) headers["dapr-api-token"] = this.token;
-      const response = await this.pool.request({
-        method: options.method,
-        path: options.path.startsWith("/") ? options.path : `/${options.path}`,
+      return this.target.call(
+        options.method,
+        options.path.startsWith("/") ? options.path : `/${options.path}`,
         headers,
-        body: options.body ?? null,
-        headersTimeout: options.timeoutMs ?? 60_000,
-        bodyTimeout: options.timeoutMs ?? 60_000,
-      });
-      const body = Buffer.from(await response.body.arrayBuffer());
-      return { status: response.statusCode, headers: response.headers, body };
+        options.body,
+        options.timeoutMs ?? 60_000,
+      );
     });
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  async close(): Promise<void> {
+    this.target.close();
   }
 }
 

@@ -1,13 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
-import { Pool } from "undici";
-import { formatHost } from "../app-channel.ts";
 import { newTraceparent } from "../cloudevents.ts";
+import { HttpTarget } from "../http-client.ts";
 import type { ApiContext, Handler } from "./context.ts";
 import { apiError } from "./errors.ts";
 import { sendError } from "./io.ts";
 
-/** Headers that describe one connection, never forwarded (and undici refuses some of them). */
+/** Headers that describe one connection, never forwarded. */
 const HOP_BY_HOP = new Set([
   "connection",
   "keep-alive",
@@ -22,39 +21,41 @@ const HOP_BY_HOP = new Set([
   "dapr-api-token",
 ]);
 
-const remotePools = new Map<string, Pool>();
+const remoteTargets = new Map<string, HttpTarget>();
 
-function poolFor(origin: string): Pool {
-  let pool = remotePools.get(origin);
-  if (!pool) {
-    pool = new Pool(origin, { connections: 64 });
-    remotePools.set(origin, pool);
+function targetFor(host: string, port: number): HttpTarget {
+  const key = `${host}:${port}`;
+  let target = remoteTargets.get(key);
+  if (!target) {
+    target = new HttpTarget(host, port, 64);
+    remoteTargets.set(key, target);
   }
-  return pool;
+  return target;
 }
 
-/** Closes the pools opened for other apps (called when the last sidecar stops). */
+/** Closes the connections opened to other apps (called when the last sidecar stops). */
 export async function closeRemotePools(): Promise<void> {
-  const pools = [...remotePools.values()];
-  remotePools.clear();
-  await Promise.allSettled(pools.map((p) => p.close()));
+  for (const t of remoteTargets.values()) t.close();
+  remoteTargets.clear();
 }
 
 async function target(
   ctx: ApiContext,
   appId: string,
-): Promise<{ pool: Pool; local: boolean } | string> {
+): Promise<{ pool: HttpTarget; local: boolean } | string> {
   const decoded = decodeURIComponent(appId);
-  if (/^https?:\/\//i.test(decoded))
-    return { pool: poolFor(new URL(decoded).origin), local: false };
+  if (/^http:\/\//i.test(decoded)) {
+    const url = new URL(decoded);
+    return { pool: targetFor(url.hostname, Number(url.port || 80)), local: false };
+  }
   const bare = decoded.split(".")[0] as string;
   if (decoded === ctx.appId || bare === ctx.appId) {
     if (!ctx.app) return "app channel is not initialized";
-    return { pool: ctx.app.pool, local: true };
+    return { pool: ctx.app.target, local: true };
   }
   const address = await ctx.resolveApp?.(decoded).catch(() => undefined);
   if (!address) return `couldn't find service: ${decoded}`;
-  return { pool: poolFor(`http://${formatHost(address.host)}:${address.port}`), local: false };
+  return { pool: targetFor(address.host, address.port), local: false };
 }
 
 /**
@@ -92,18 +93,19 @@ export async function invoke(
     verb !== "HEAD" &&
     (req.headers["content-length"] !== "0" || req.headers["transfer-encoding"] !== undefined);
   const call = async (): Promise<void> => {
-    const response = await found.pool.request({
-      method: verb as "GET",
-      path: `/${method.startsWith("/") ? method.slice(1) : method}${query}`,
-      headers,
-      body: hasBody ? req : null,
-    });
+    const path = `/${method.startsWith("/") ? method.slice(1) : method}${query}`;
+    const { req: upstream, response } = found.pool.open(verb, path, headers);
+    if (hasBody) {
+      req.pipe(upstream);
+      req.once("error", (e) => upstream.destroy(e));
+    } else upstream.end();
+    const answer = await response;
     const out: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(response.headers)) {
+    for (const [k, v] of Object.entries(answer.headers)) {
       if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
     }
-    res.writeHead(response.statusCode, out);
-    await pipeline(response.body, res);
+    res.writeHead(answer.statusCode ?? 502, out);
+    await pipeline(answer, res);
   };
   try {
     await (found.local && ctx.app ? ctx.app.limit.run(call) : call());

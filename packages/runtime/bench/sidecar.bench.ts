@@ -1,0 +1,243 @@
+// The sidecar's added latency, throughput, start-up time and memory, each against a baseline
+// measured in the same run. Run: pnpm --filter @outrig/runtime bench
+// Environment: BENCH_SECONDS (default 10) per fixed-rate run, BENCH_RATE (default 1000).
+import { type ChildProcess, execFileSync, fork } from "node:child_process";
+import { once } from "node:events";
+import { loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
+const CONNECTIONS = 16;
+const PAYLOAD = JSON.stringify("x".repeat(1022)); // 1 KB as a JSON string value
+const FROM_SOURCE = Boolean(process.env.BENCH_SOURCE);
+const children: ChildProcess[] = [];
+
+/** Builds core, memory and runtime so the servers run the JavaScript users run. */
+function build(): void {
+  const tsc = join(here, "..", "node_modules", ".bin", "tsc");
+  for (const pkg of ["core", "memory", "runtime"]) {
+    execFileSync(tsc, ["-p", join(here, "..", "..", pkg, "tsconfig.build.json")], {
+      stdio: "inherit",
+    });
+  }
+}
+
+async function spawn(
+  mode: string,
+  ...args: string[]
+): Promise<{ child: ChildProcess; info: Record<string, number> }> {
+  const child = fork(join(here, "servers.js"), [mode, ...args], {
+    execArgv: FROM_SOURCE ? ["--conditions=@outrig/source", "--no-warnings"] : ["--no-warnings"],
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+  });
+  children.push(child);
+  const lines = createInterface({ input: child.stdout! });
+  const [line] = (await once(lines, "line")) as [string];
+  return { child, info: JSON.parse(line) as Record<string, number> };
+}
+
+async function rss(child: ChildProcess): Promise<number> {
+  child.send("rss");
+  const [msg] = (await once(child, "message")) as [{ rss: number }];
+  return msg.rss;
+}
+
+interface Load {
+  method: "GET" | "POST";
+  path: string;
+  body?: string;
+  contentType?: string;
+}
+
+interface Figures {
+  p50: number;
+  p90: number;
+  p99: number;
+  rps: number;
+  errors: number;
+  non2xx: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** One autocannon run; latencies are collected per response at sub-millisecond precision. */
+async function run(
+  port: number,
+  load: Load,
+  options: { rate?: number; seconds: number },
+): Promise<Figures> {
+  const latencies: number[] = [];
+  let done!: (r: autocannon.Result) => void;
+  let failed!: (e: unknown) => void;
+  const finished = new Promise<autocannon.Result>((resolve, reject) => {
+    done = resolve;
+    failed = reject;
+  });
+  const instance = autocannon(
+    {
+      url: `http://127.0.0.1:${port}`,
+      connections: CONNECTIONS,
+      duration: options.seconds,
+      ...(options.rate ? { overallRate: options.rate } : {}),
+      requests: [
+        {
+          method: load.method,
+          path: load.path,
+          ...(load.body
+            ? {
+                body: load.body,
+                headers: { "content-type": load.contentType ?? "application/json" },
+              }
+            : {}),
+        },
+      ],
+    },
+    (error, result) => (error ? failed(error) : done(result)),
+  );
+  instance.on("response", (_client: unknown, _status: number, _bytes: number, ms: number) => {
+    latencies.push(ms);
+  });
+  const result = await finished;
+  latencies.sort((a, b) => a - b);
+  return {
+    p50: percentile(latencies, 50),
+    p90: percentile(latencies, 90),
+    p99: percentile(latencies, 99),
+    rps: result.requests.average,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+async function compare(
+  name: string,
+  target: number,
+  baseline: number,
+  load: Load,
+  baselineLoad: Load = load,
+): Promise<Figures> {
+  await run(baseline, baselineLoad, { rate: RATE, seconds: 2 }); // warm-up
+  const base = await run(baseline, baselineLoad, { rate: RATE, seconds: SECONDS });
+  await run(target, load, { rate: RATE, seconds: 2 });
+  const side = await run(target, load, { rate: RATE, seconds: SECONDS });
+  const f = (n: number) => n.toFixed(3).padStart(7);
+  console.log(`\n${name} at ${RATE} req/s, ${CONNECTIONS} connections, 1 KB, ${SECONDS}s`);
+  console.log(`  ${"".padEnd(10)}   p50 ms   p90 ms   p99 ms   req/s  errors`);
+  console.log(
+    `  ${"baseline".padEnd(10)} ${f(base.p50)}  ${f(base.p90)}  ${f(base.p99)}  ${base.rps.toFixed(0).padStart(6)}  ${base.errors + base.non2xx}`,
+  );
+  console.log(
+    `  ${"sidecar".padEnd(10)} ${f(side.p50)}  ${f(side.p90)}  ${f(side.p99)}  ${side.rps.toFixed(0).padStart(6)}  ${side.errors + side.non2xx}`,
+  );
+  console.log(
+    `  ${"added".padEnd(10)} ${f(side.p50 - base.p50)}  ${f(side.p90 - base.p90)}  ${f(side.p99 - base.p99)}`,
+  );
+  return { ...side, p50: side.p50 - base.p50, p90: side.p90 - base.p90, p99: side.p99 - base.p99 };
+}
+
+try {
+  if (!FROM_SOURCE) build();
+  console.log(
+    `outrig sidecar benchmark (${FROM_SOURCE ? "TypeScript source" : "built JavaScript"}), load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} on ${(await import("node:os")).cpus().length} cores`,
+  );
+  const app = await spawn("app");
+  const bare = await spawn("bare");
+  const sidecar = await spawn("sidecar", String(app.info.port));
+  const appPort = app.info.port as number;
+  const barePort = bare.info.port as number;
+  const sidecarPort = sidecar.info.port as number;
+  const rssIdle = await rss(sidecar.child);
+  const rssBareIdle = await rss(bare.child);
+
+  const seed = `[{"key":"bench","value":${PAYLOAD}}]`;
+  for (const port of [barePort, sidecarPort]) {
+    await fetch(`http://127.0.0.1:${port}/v1.0/state/statestore`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: seed,
+    });
+  }
+  const get = await compare("state get", sidecarPort, barePort, {
+    method: "GET",
+    path: "/v1.0/state/statestore/bench",
+  });
+  const rssAtRate = await rss(sidecar.child);
+  const rssBareAtRate = await rss(bare.child);
+  const save = await compare("state save", sidecarPort, barePort, {
+    method: "POST",
+    path: "/v1.0/state/statestore",
+    body: seed,
+  });
+  const echo = {
+    method: "POST" as const,
+    path: "/echo",
+    body: PAYLOAD,
+    contentType: "application/json",
+  };
+  const invoke = await compare(
+    "service invocation",
+    sidecarPort,
+    appPort,
+    { ...echo, path: "/v1.0/invoke/bench/method/echo" },
+    echo,
+  );
+  const rssAfter = await rss(sidecar.child);
+
+  const maxSeconds = Math.max(3, Math.round(SECONDS / 2));
+  const bareMax = await run(
+    barePort,
+    { method: "GET", path: "/v1.0/state/statestore/bench" },
+    { seconds: maxSeconds },
+  );
+  const sideMax = await run(
+    sidecarPort,
+    { method: "GET", path: "/v1.0/state/statestore/bench" },
+    { seconds: maxSeconds },
+  );
+  console.log(`\nmax sustained rate, state get, ${CONNECTIONS} connections, ${maxSeconds}s`);
+  console.log(
+    `  bare server ${bareMax.rps.toFixed(0)} req/s, sidecar ${sideMax.rps.toFixed(0)} req/s (ratio ${(sideMax.rps / bareMax.rps).toFixed(2)})`,
+  );
+
+  const startups: Record<string, number>[] = [];
+  for (let i = 0; i < 5; i++) {
+    const r = await spawn("ready5", String(appPort));
+    startups.push(r.info);
+    await once(r.child, "exit");
+  }
+  const med = (k: string) => startups.map((s) => s[k] as number).sort((a, b) => a - b)[2] as number;
+  console.log(`\nstart to ready, five components (median of 5 fresh processes)`);
+  console.log(
+    `  startSidecar() to ready ${med("fromStartSidecarMs").toFixed(1)} ms (HTTP API listening after ${med("listeningMs").toFixed(1)} ms)`,
+  );
+  console.log(
+    `  process start to ready  ${med("fromProcessStartMs").toFixed(1)} ms (includes loading the modules)`,
+  );
+
+  const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+  console.log(
+    `\nRSS: sidecar idle ${mb(rssIdle)} MB, after ${RATE} req/s state get ${mb(rssAtRate)} MB, after all fixed-rate runs ${mb(rssAfter)} MB`,
+  );
+  console.log(
+    `     bare Node server idle ${mb(rssBareIdle)} MB, after ${RATE} req/s ${mb(rssBareAtRate)} MB (same child script)`,
+  );
+
+  console.log("\nsummary against the targets");
+  console.log(`  added p90 state get   ${get.p90.toFixed(3)} ms (target <= 0.5)`);
+  console.log(`  added p90 state save  ${save.p90.toFixed(3)} ms`);
+  console.log(`  added p90 invocation  ${invoke.p90.toFixed(3)} ms (target <= 1.0)`);
+  console.log(`  start to ready        ${med("fromStartSidecarMs").toFixed(1)} ms (target < 300)`);
+  console.log(`  RSS at ${RATE} req/s     ${mb(Math.max(rssAtRate, rssAfter))} MB (target < 80)`);
+} finally {
+  for (const c of children) c.kill();
+}

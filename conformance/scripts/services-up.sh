@@ -126,8 +126,10 @@ outrig_services_teardown() {
 
 outrig_services_on_exit() {
   local status=$?
+  set +e
   outrig_services_teardown
   if [ -n "${OUTRIG_SERVICES_PREVIOUS_EXIT_TRAP:-}" ]; then
+    (exit "$status") # the earlier handler sees the script's status in $?
     eval "$OUTRIG_SERVICES_PREVIOUS_EXIT_TRAP"
   fi
   exit "$status"

@@ -7,8 +7,9 @@ import {
   startPostgres,
   startRabbitMQ,
   startRedis,
+  useService,
 } from "../src/services/index.ts";
-import { pingRedis } from "../src/services/probes.ts";
+import { pingKafka, pingMqtt, pingRedis } from "../src/services/probes.ts";
 
 const SLOW = 240_000;
 
@@ -92,7 +93,6 @@ describe("test services", () => {
     async () => {
       await using kafka = await startKafka({ container: true });
       expect(kafka.brokers).toEqual([`${kafka.host}:${kafka.port}`]);
-      const { pingKafka } = await import("../src/services/probes.ts");
       const brokers = await pingKafka(kafka.host, kafka.port);
       expect(brokers.map((b) => `${b.host}:${b.port}`)).toEqual(kafka.brokers);
       await kafka.restart();
@@ -110,4 +110,22 @@ describe("test services", () => {
     },
     SLOW,
   );
+});
+
+describe("useService", () => {
+  const mqtt = useService(() => startMosquitto({ container: true }));
+
+  it("starts the service once for the file and hands it to the tests", async () => {
+    expect(mqtt().name).toBe("mosquitto");
+    expect(mqtt().containerId).toMatch(/^[0-9a-f]{12,}$/);
+    await pingMqtt(mqtt().host, mqtt().port);
+  });
+});
+
+describe("an image that is not there", () => {
+  it("fails to start with a message naming the image and how to build it", async () => {
+    await expect(
+      startRedis({ container: true, image: "localhost/outrig-does-not-exist:1" }),
+    ).rejects.toThrow(/localhost\/outrig-does-not-exist:1.*pnpm conformance:images/s);
+  }, 60_000);
 });

@@ -15,7 +15,8 @@ import type { ServiceHandle, ServiceName, StartServiceOptions } from "./types.ts
 export const TEST_CONTAINER_LABEL = "outrig.test";
 
 const PODMAN_SOCKET = "/run/podman/podman.sock";
-const DEFAULT_READY_TIMEOUT_MS = 120_000;
+// Below vitest's hookTimeout (120 s in vitest.shared.ts), so our error, with the container logs, wins.
+const DEFAULT_READY_TIMEOUT_MS = 90_000;
 
 type BaseHandle = Omit<ServiceHandle, "name" | "url">;
 
@@ -148,6 +149,7 @@ export async function startContainer(
   options: StartServiceOptions,
 ): Promise<BaseHandle> {
   const { name } = spec;
+  const client = await runtimeClient(name); // fails first, with how to provide an engine
   const image = await resolveImage(name, options.image);
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   let started: StartedTestContainer | undefined;
@@ -191,7 +193,6 @@ export async function startContainer(
   }
 
   const containerId = started.getId();
-  const client = await runtimeClient(name);
   const dockerContainer = client.container.getById(containerId);
   let removed = false;
   let running = true;

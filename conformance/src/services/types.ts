@@ -85,7 +85,7 @@ export interface MosquittoService extends ServiceHandle {
 export interface StartServiceOptions {
   /** Overrides the image (otherwise `OUTRIG_TEST_<SVC>_IMAGE`, then the defaults). */
   image?: string;
-  /** How long to wait for the service to answer after its container starts. Default 120 s. */
+  /** How long to wait for the service to answer after its container starts. Default 90 s (below vitest's 120 s hook timeout). */
   readyTimeoutMs?: number;
   /** Ignore `OUTRIG_TEST_<SVC>_URL` and always start a container (for restart tests). */
   container?: boolean;

@@ -1,0 +1,4 @@
+export { manifest } from "./manifest.ts";
+export type { PostgresStateOptions } from "./options.ts";
+export { stateOptions } from "./options.ts";
+export { createPostgresStateStore, PostgresStateStore, stateDefinition } from "./state.ts";

@@ -1,0 +1,48 @@
+import { defineOptions, option } from "@outrig/core";
+
+/** `state.postgresql` metadata, spelled as Dapr's PostgreSQL v1 state store so its YAML loads unchanged. */
+export const stateOptions = defineOptions("state.postgresql", {
+  connectionString: option.string({
+    required: true,
+    sensitive: true,
+    aliases: ["url"],
+    description:
+      "libpq connection string, as a URL (postgres://user:pass@host:5432/db) or key=value pairs (host=... user=... dbname=...)",
+    example: "host=localhost user=postgres password=example port=5432 database=dapr_test",
+  }),
+  tableName: option.string({
+    default: "state",
+    description:
+      "Table holding the items, optionally schema-qualified (schema.table); created if missing",
+  }),
+  metadataTableName: option.string({
+    default: "dapr_metadata",
+    description: "Table holding the schema version and the last cleanup time; created if missing",
+  }),
+  timeout: option.duration({
+    default: 20_000,
+    aliases: ["timeoutInSeconds"],
+    description: "Timeout for each database operation, and for opening a connection",
+  }),
+  cleanupInterval: option.string({
+    default: "1h",
+    aliases: ["cleanupIntervalInSeconds"],
+    description:
+      "How often expired rows are deleted (a duration, or seconds); 0 or a negative value disables the cleanup",
+  }),
+  maxConns: option.integer({
+    default: 10,
+    min: 1,
+    description: "Maximum number of connections in the pool",
+  }),
+  connectionMaxIdleTime: option.duration({
+    default: 30_000,
+    description: "How long an idle connection stays open in the pool",
+  }),
+  actorStateStore: option.boolean({
+    default: false,
+    description: "Marks this store as the actor state store (read by the runtime)",
+  }),
+});
+
+export type PostgresStateOptions = ReturnType<typeof stateOptions.parse>;

@@ -1,0 +1,22 @@
+import { defineManifest, type StateStoreDefinition } from "@outrig/core";
+import { COMPONENT_TYPE, dynamodbOptions } from "./options.ts";
+import { createDynamoDBStateStore } from "./state.ts";
+
+export const stateDefinition: StateStoreDefinition = {
+  type: COMPONENT_TYPE,
+  kind: "state",
+  version: "v1",
+  status: "beta",
+  description:
+    "State in an Amazon DynamoDB table (one item per key; TTL when ttlAttributeName is set)",
+  // TTL is declared by an instance only when ttlAttributeName is set.
+  capabilities: ["ETAG", "TRANSACTIONAL", "TTL"],
+  options: dynamodbOptions,
+  create: (metadata, context) => createDynamoDBStateStore(metadata, context),
+};
+
+export const manifest = defineManifest({
+  packageName: "@outrig/dynamodb",
+  version: "0.1.0",
+  components: [stateDefinition],
+});

@@ -75,7 +75,7 @@ describe("outrig run flags reach the sidecar", () => {
     const { cli, url } = await sidecar(["--app-id", "shutdown"]);
     const response = await fetch(`${url}/v1.0/shutdown`, { method: "POST" });
     expect(response.status).toBe(204);
-    expect(await cli.exited).toBe(0);
+    expect(await cli.exited, cli.output).toBe(0);
     expect(cli.output).toContain("Sidecar shutdown shut down");
   });
 });

@@ -52,7 +52,7 @@ describe("outrig run", () => {
       ],
       { home: outrigHome },
     );
-    expect(await cli.exited).toBe(3);
+    expect(await cli.exited, cli.output).toBe(3);
     const port = cli.output.match(/HTTP Port: (\d+)\. gRPC Port: (\d+)/);
     expect(port).not.toBeNull();
     const [, httpPort, grpcPort] = port as RegExpMatchArray;
@@ -165,7 +165,7 @@ describe("two apps of two outrig run commands, with the @dapr/dapr SDK", () => {
       ],
       { home: outrigHome },
     );
-    expect(await caller.exited).toBe(0);
+    expect(await caller.exited, caller.output).toBe(0);
     const result = JSON.parse(
       (caller.output.match(/RESULT (.*)/) as RegExpMatchArray)[1] as string,
     );
@@ -239,7 +239,7 @@ apps:
 
     const stop = await runCli(["stop", "-f", runFile], { home: outrigHome });
     expect(stop.code).toBe(0);
-    expect(await cli.exited).toBe(0);
+    expect(await cli.exited, cli.output).toBe(0);
     expect(JSON.parse((await runCli(["list", "-o", "json"], { home: outrigHome })).stdout)).toEqual(
       [],
     );

@@ -30,6 +30,7 @@ function report(value) {
 
 process.on("message", (m) => {
   if (m === "rss") process.send?.({ rss: process.memoryUsage().rss });
+  if (m === "exit") process.exit(0);
 });
 
 const STATE_PREFIX = "/v1.0/state/statestore";

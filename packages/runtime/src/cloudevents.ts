@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { utf8 } from "@outrig/core";
 
 export const CLOUDEVENT_CONTENT_TYPE = "application/cloudevents+json";
@@ -29,7 +29,10 @@ export function baseType(contentType: string): string {
 
 /** A W3C traceparent with a fresh trace id, sampled. */
 export function newTraceparent(): string {
-  return `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`;
+  // randomUUID draws from a cached pool of random bytes, far cheaper per call than randomBytes.
+  const trace = randomUUID().replaceAll("-", "");
+  const span = randomUUID().replaceAll("-", "").slice(0, 16);
+  return `00-${trace}-${span}-01`;
 }
 
 export interface EnvelopeOptions {

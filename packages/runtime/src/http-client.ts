@@ -1,4 +1,10 @@
-import { Agent, type IncomingHttpHeaders, type IncomingMessage, request } from "node:http";
+import {
+  Agent,
+  type AgentOptions,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  request,
+} from "node:http";
 
 /**
  * A keep-alive connection pool to one HTTP origin. Built on node:http's client so the process
@@ -17,7 +23,9 @@ export class HttpTarget {
       maxSockets,
       maxFreeSockets: maxSockets,
       scheduling: "lifo",
-    });
+      // A proxied request is written in pieces; none may wait for a delayed ACK (Nagle).
+      noDelay: true,
+    } as AgentOptions);
   }
 
   /** Starts a request; the caller writes the body and reads the response. */

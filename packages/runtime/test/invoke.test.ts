@@ -86,6 +86,31 @@ describe("service invocation", () => {
     expect(JSON.parse(body)).toMatchObject({ body: "part1-part2" });
   });
 
+  it("streams a server-sent-events answer as it is produced", async () => {
+    let finish: () => void = () => undefined;
+    const sse = await fakeApp((_r, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write("data: first\n\n");
+      finish = () => res.end("data: last\n\n");
+    });
+    cleanups.push(sse.close);
+    const s = await sidecar({ resolveApp: async () => ({ host: "127.0.0.1", port: sse.port }) });
+    cleanups.push(s.stop);
+    const res = await fetch(`${s.url}/v1.0/invoke/sse/method/events`);
+    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    expect(Buffer.from(first.value ?? []).toString()).toBe("data: first\n\n");
+    finish();
+    let rest = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      rest += Buffer.from(value).toString();
+    }
+    expect(rest).toBe("data: last\n\n");
+  });
+
   it("invokes other apps through resolveApp, and fails with 500 ERR_DIRECT_INVOKE when unknown", async () => {
     const other = await fakeApp((_r, res) => {
       res.writeHead(200, { "content-type": "text/plain" });

@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { pipeline } from "node:stream/promises";
 import { newTraceparent } from "../cloudevents.ts";
 import { HttpTarget } from "../http-client.ts";
 import type { ApiContext, Handler } from "./context.ts";
 import { apiError } from "./errors.ts";
-import { sendError } from "./io.ts";
+import { readBody, sendError } from "./io.ts";
+
+/** Bodies up to this size with a known length are buffered, so each side is one write. */
+const BUFFER_LIMIT = 64 * 1024;
 
 /** Headers that describe one connection, never forwarded. */
 const HOP_BY_HOP = new Set([
@@ -95,17 +97,34 @@ export async function invoke(
   const call = async (): Promise<void> => {
     const path = `/${method.startsWith("/") ? method.slice(1) : method}${query}`;
     const { req: upstream, response } = found.pool.open(verb, path, headers);
-    if (hasBody) {
+    const requestLength = Number(req.headers["content-length"]);
+    if (!hasBody) upstream.end();
+    else if (requestLength <= BUFFER_LIMIT) {
+      // A small body with a known length goes out with the headers in one write.
+      upstream.end(await readBody(req));
+    } else {
       req.pipe(upstream);
       req.once("error", (e) => upstream.destroy(e));
-    } else upstream.end();
+    }
     const answer = await response;
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(answer.headers)) {
       if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
     }
+    if (Number(answer.headers["content-length"]) <= BUFFER_LIMIT) {
+      const body = await readBody(answer);
+      res.writeHead(answer.statusCode ?? 502, out);
+      res.end(body);
+      return;
+    }
+    // Unknown length (chunked, SSE) or large: streamed through as it arrives.
     res.writeHead(answer.statusCode ?? 502, out);
-    await pipeline(answer, res);
+    res.flushHeaders();
+    await new Promise<void>((resolve, reject) => {
+      answer.once("error", reject);
+      res.once("close", resolve);
+      answer.pipe(res);
+    });
   };
   try {
     await (found.local && ctx.app ? ctx.app.limit.run(call) : call());

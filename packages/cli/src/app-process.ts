@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
 import type { LogOutput } from "./log-output.ts";
 
@@ -19,6 +19,18 @@ export interface AppProcess {
   stop(graceMs?: number): Promise<number>;
 }
 
+/** Apps still running; if outrig itself dies (an uncaught error), they must not outlive it. */
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function killChildrenOnExit(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", () => {
+    for (const child of liveChildren) child.kill("SIGTERM");
+  });
+}
+
 function signalExitCode(signal: NodeJS.Signals): number {
   return 128 + (constants.signals[signal] ?? 0);
 }
@@ -34,18 +46,22 @@ export function startAppProcess(options: AppProcessOptions): AppProcess {
     // Windows needs a shell to find `npm.cmd` and friends; POSIX runs the command directly.
     shell: process.platform === "win32",
   });
+  liveChildren.add(child);
+  killChildrenOnExit();
   child.stdout?.on("data", (chunk: Buffer) => options.output.push(chunk));
   child.stderr?.on("data", (chunk: Buffer) => options.output.push(chunk));
 
   let done = false;
   const exited = new Promise<number>((resolveExit) => {
     child.once("error", (error: NodeJS.ErrnoException) => {
+      liveChildren.delete(child);
       if (done) return;
       done = true;
       options.output.line(`failed to start ${JSON.stringify(file)}: ${error.message}`);
       resolveExit(error.code === "ENOENT" ? 127 : 126);
     });
     child.once("close", (code, signal) => {
+      liveChildren.delete(child);
       if (done) return;
       done = true;
       resolveExit(code ?? (signal ? signalExitCode(signal) : 1));

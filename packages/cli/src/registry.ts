@@ -1,3 +1,4 @@
+import { readFileSync, unlinkSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CliError } from "./errors.ts";
@@ -85,6 +86,16 @@ export class AppRegistry {
     const record = await this.read(this.file(appId));
     if (record && record.cliPid !== cliPid) return;
     await unlink(this.file(appId)).catch(() => {});
+  }
+
+  /** For `process.on("exit")`, where nothing async runs: removes the entry if this process owns it. */
+  unregisterSync(appId: string, cliPid: number = process.pid): void {
+    try {
+      const record = JSON.parse(readFileSync(this.file(appId), "utf8")) as AppRecord;
+      if (record.cliPid === cliPid) unlinkSync(this.file(appId));
+    } catch {
+      // Gone or unreadable: nothing of ours to remove.
+    }
   }
 
   /** The live record for an app id; a stale one is removed and reported as absent. */

@@ -76,6 +76,9 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
       config.sidecarLog.destination === "console" ? undefined : config.sidecarLog.filePath,
   };
   await registry.register(record);
+  // A crash of outrig must not leave an entry that points at ports nobody serves.
+  const removeOnExit = () => registry.unregisterSync(config.appId);
+  process.once("exit", removeOnExit);
 
   const sidecarOutput = new LogOutput({
     prefix: config.labels.sidecar,
@@ -136,6 +139,7 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
     });
   } catch (error) {
     await registry.unregister(config.appId);
+    process.off("exit", removeOnExit);
     await sidecarOutput.end();
     await appOutput.end();
     throw new CliError(`${config.appId}: the sidecar failed to start: ${(error as Error).message}`);
@@ -203,6 +207,7 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
         await sidecar.stop().catch(() => {});
         void ready;
         await registry.unregister(config.appId);
+        process.off("exit", removeOnExit);
         await appOutput.end();
         await sidecarOutput.end();
         return code;

@@ -1,3 +1,14 @@
+export type {
+  BindingConformanceConfig,
+  BindingSuiteContext,
+  InputFailureGuarantee,
+} from "./bindings/index.ts";
+export {
+  BINDING_CASES,
+  describeBindingConformance,
+  eventPayload as bindingEventPayload,
+  parseEventPayload as parseBindingEventPayload,
+} from "./bindings/index.ts";
 export type { MessageTtlStrategy, PubSubConformanceConfig } from "./pubsub/index.ts";
 export { describePubSubConformance, PUBSUB_CASES } from "./pubsub/index.ts";
 export type {

@@ -1,6 +1,6 @@
 // Throughput of the component against raw node:sqlite statements doing the same SQL on the same
 // kind of file, in one process, as ops/s and a ratio (component / raw). Run with
-// `pnpm --filter @outrig/sqlite bench` (optional args: operations per case, rounds).
+// `pnpm --filter @outrig/sqlite bench` (optional args: operations per case, rounds; default 2000, 5).
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,7 +9,7 @@ import { DatabaseSync } from "node:sqlite";
 import { createSqliteStateStore } from "../src/index.ts";
 
 const ops = Number(process.argv[2] ?? 2000);
-const rounds = Number(process.argv[3] ?? 3);
+const rounds = Number(process.argv[3] ?? 5);
 const dir = mkdtempSync(join(tmpdir(), "outrig-sqlite-bench-"));
 const value = { message: "hello", n: 42, tags: ["a", "b"] };
 

@@ -13,6 +13,12 @@ export interface StoredValue {
  * it), base64 with `is_binary` for bytes that are not valid UTF-8. Both read back byte-exact.
  */
 export function toStored(value: unknown): StoredValue {
+  // JSON.stringify always yields well-formed text (lone surrogates are escaped), so only bytes
+  // need the UTF-8 check.
+  if (!(value instanceof Uint8Array)) {
+    const text = value === undefined ? undefined : JSON.stringify(value);
+    if (text !== undefined) return { value: text, isBinary: 0 };
+  }
   const bytes = encodeValue(value);
   try {
     return { value: strictUtf8.decode(bytes), isBinary: 0 };
@@ -42,7 +48,8 @@ export function fromStored(value: string, isBinary: unknown): Uint8Array {
  * Dapr writes) with milliseconds, so both compare correctly as strings.
  */
 export function toTimestamp(ms: number): string {
-  return new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
 }
 
 export function fromTimestamp(text: string): number {

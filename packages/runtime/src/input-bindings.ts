@@ -1,4 +1,10 @@
-import { getMetadata, isInputBinding, type Logger } from "@outrig/core";
+import {
+  encodeValue,
+  getMetadata,
+  isInputBinding,
+  type Logger,
+  type SetRequest,
+} from "@outrig/core";
 import type { AppChannel } from "./app-channel.ts";
 import type { Runtime } from "./runtime.ts";
 
@@ -51,10 +57,60 @@ export async function startInputBindings(
       if (response.status !== 200) {
         throw new Error(`app answered ${response.status} to input binding ${component.name}`);
       }
+      await applyLegacyReply(runtime, response.body, logger);
       return response.body.length > 0 ? new Uint8Array(response.body) : undefined;
     }, signal);
     started.push(component.name);
     logger.info("input binding started", { name: component.name, route });
   }
   return started;
+}
+
+/**
+ * Dapr's legacy input-binding reply: `{storeName, state: [...]}` saves state and
+ * `{to: [bindings], data, concurrency}` sends `data` to output bindings. Other replies are ignored.
+ */
+export async function applyLegacyReply(
+  runtime: Runtime,
+  body: Buffer,
+  logger: Logger,
+): Promise<void> {
+  if (body.length === 0 || body[0] !== 0x7b) return;
+  let reply: {
+    storeName?: unknown;
+    state?: unknown;
+    to?: unknown;
+    data?: unknown;
+    concurrency?: unknown;
+  };
+  try {
+    reply = JSON.parse(body.toString("utf8"));
+  } catch {
+    return;
+  }
+  if (typeof reply.storeName === "string" && Array.isArray(reply.state) && reply.state.length > 0) {
+    const items: SetRequest[] = (
+      reply.state as {
+        key?: unknown;
+        value?: unknown;
+        etag?: unknown;
+        metadata?: Record<string, string>;
+      }[]
+    )
+      .filter((i) => typeof i?.key === "string")
+      .map((i) => ({
+        key: i.key as string,
+        value: encodeValue(i.value),
+        ...(typeof i.etag === "string" && i.etag ? { etag: i.etag } : {}),
+        ...(i.metadata ? { metadata: i.metadata } : {}),
+      }));
+    await runtime.stateStore(reply.storeName).bulkSet(items);
+  }
+  if (Array.isArray(reply.to) && reply.to.length > 0) {
+    const send = (name: string) => runtime.invokeBinding(name, "create", reply.data);
+    const names = reply.to.filter((n): n is string => typeof n === "string");
+    if (reply.concurrency === "sequential") for (const n of names) await send(n);
+    else await Promise.all(names.map(send));
+    logger.debug("input binding reply sent to output bindings", { to: names });
+  }
 }

@@ -23,6 +23,18 @@ beforeAll(async () => {
       res.end();
       return;
     }
+    if (r.method === "POST" && r.url === "/in-route" && r.body.includes("legacy")) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          storeName: "statestore",
+          state: [{ key: "from-binding", value: { v: 1 } }],
+          to: ["out"],
+          data: { forwarded: true },
+        }),
+      );
+      return;
+    }
     if (r.method === "POST" && r.url === "/in-route") {
       const fail = r.body.includes("fail");
       res.writeHead(fail ? 500 : 200, { "content-type": "application/json" });
@@ -44,6 +56,15 @@ spec:
   version: v1
   metadata:
     - { name: route, value: /in-route }
+---
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: { name: out }
+spec:
+  type: bindings.test-queue
+  version: v1
+  metadata:
+    - { name: direction, value: output }
 ---
 apiVersion: dapr.io/v1alpha1
 kind: Component
@@ -101,7 +122,7 @@ describe("output bindings", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("metadata.echoed")).toBe("yes");
     expect(await res.text()).toBe('"a string"');
-    const sent = instances.at(-1)?.sent.at(-1);
+    const sent = instances.find((i) => i.handlers.length > 0)?.sent.at(-1);
     expect(sent?.metadata).toMatchObject({
       k: "v",
       traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
@@ -147,6 +168,21 @@ describe("input bindings", () => {
     expect(queue?.replies.map((r) => (r instanceof Uint8Array ? utf8(r) : r))).toContain(
       '{"ok":true}',
     );
+  });
+
+  it("applies the legacy reply: saves state and sends data to output bindings", async () => {
+    await post("/v1.0/bindings/q", JSON.stringify({ data: "legacy", operation: "create" }));
+    await expect
+      .poll(async () => (await fetch(`${s.url}/v1.0/state/statestore/from-binding`)).status)
+      .toBe(200);
+    expect(await (await fetch(`${s.url}/v1.0/state/statestore/from-binding`)).json()).toEqual({
+      v: 1,
+    });
+    const out = instances.find((i) =>
+      i.sent.some((r) => r.operation === "create" && r.data && utf8(r.data).includes("forwarded")),
+    );
+    expect(out?.handlers).toEqual([]);
+    expect(utf8(out?.sent.at(-1)?.data ?? new Uint8Array())).toBe('{"forwarded":true}');
   });
 
   it("reports an app failure to the binding", async () => {

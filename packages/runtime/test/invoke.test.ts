@@ -141,6 +141,40 @@ describe("service invocation", () => {
   });
 });
 
+describe("app-max-concurrency", () => {
+  it("lets at most appMaxConcurrency calls reach the app at once", async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const { createServer } = await import("node:http");
+    const slow = createServer((req, res) => {
+      if (req.url === "/dapr/subscribe") {
+        res.writeHead(404);
+        res.end();
+        return;
+      }
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res.end("ok");
+      }, 40);
+    });
+    await new Promise<void>((r) => slow.listen(0, "127.0.0.1", r));
+    cleanups.push(() => new Promise<void>((r) => slow.close(() => r())));
+    const port = (slow.address() as { port: number }).port;
+    const s = await sidecar({ appPort: port, appMaxConcurrency: 2 });
+    cleanups.push(s.stop);
+    await s.ready();
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        fetch(`${s.url}/v1.0/invoke/app1/method/work`).then((r) => r.text()),
+      ),
+    );
+    expect(answers).toEqual(Array(6).fill("ok"));
+    expect(peak).toBe(2);
+  });
+});
+
 describe("API token, health and metadata", () => {
   it("requires dapr-api-token except on health, and sends APP_API_TOKEN to the app", async () => {
     const { s, app } = await setup({ apiToken: "s3cret", appApiToken: "app-token" });

@@ -1,0 +1,8 @@
+import { defineManifest } from "@outrig/core";
+import { httpBindingDefinition } from "./binding.ts";
+
+export const manifest = defineManifest({
+  packageName: "@outrig/http",
+  version: "0.1.0",
+  components: [httpBindingDefinition],
+});

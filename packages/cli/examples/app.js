@@ -38,8 +38,8 @@ const routes = {
   "GET /dapr/subscribe": async () => [{ pubsubname: "pubsub", topic: "orders", route: "/orders" }],
   "POST /orders": async (request) => {
     const event = await readJson(request);
-    console.log(`Received order event ${event.id}: ${JSON.stringify(event.data)}`);
     await saveState("last-event", event.data);
+    console.log(`Received order event ${event.id}: ${JSON.stringify(event.data)}`);
     return { status: "SUCCESS" };
   },
   "POST /neworder": async (request) => {

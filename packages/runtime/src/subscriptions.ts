@@ -401,15 +401,20 @@ export class Subscriber {
       }
       for (const e of entries) {
         const outcome = all ?? statuses.get(e.entryId) ?? "RETRY";
-        if (outcome === "SUCCESS") results.set(e.entryId, { entryId: e.entryId });
-        else if (
-          outcome === "DROP" ||
-          (await this.#deadLetter(s, e.event, `bulk delivery: ${outcome}`).catch(() => false))
-        ) {
-          if (outcome === "DROP")
-            await this.#deadLetter(s, e.event, "dropped by the app").catch(() => false);
+        if (outcome === "SUCCESS") {
           results.set(e.entryId, { entryId: e.entryId });
-        } else results.set(e.entryId, { entryId: e.entryId, error: outcome });
+          continue;
+        }
+        const deadLettered = await this.#deadLetter(s, e.event, `bulk delivery: ${outcome}`).catch(
+          () => false,
+        );
+        // A dropped entry is acknowledged either way; a failed one only once it is dead-lettered.
+        results.set(
+          e.entryId,
+          outcome === "DROP" || deadLettered
+            ? { entryId: e.entryId }
+            : { entryId: e.entryId, error: outcome },
+        );
       }
     }
     return message.entries.map(

@@ -63,6 +63,17 @@ describe("service invocation", () => {
     expect(app.received.find((r) => r.url === "/add?q=1")?.headers["dapr-app-id"]).toBeUndefined();
   });
 
+  it("serves API routes even with a dapr-app-id header (the header form is the fallback)", async () => {
+    const { s, app } = await setup();
+    const res = await fetch(`${s.url}/v1.0/state/statestore`, {
+      method: "POST",
+      headers: { "dapr-app-id": "app1", "content-type": "application/json" },
+      body: '[{"key":"h","value":1}]',
+    });
+    expect(res.status).toBe(204);
+    expect(app.received.some((r) => r.url.includes("state"))).toBe(false);
+  });
+
   it("passes 4xx answers through unchanged", async () => {
     const { s } = await setup();
     const res = await fetch(`${s.url}/v1.0/invoke/app1/method/fail`);

@@ -237,6 +237,48 @@ describe("publish and subscribe", () => {
     );
   });
 
+  it("bulk delivery acks SUCCESS, dead-letters DROP and missing statuses, and redelivers without a dead-letter topic", async () => {
+    const seen = new Map<string, number>();
+    const bulk = { enabled: true, maxMessagesCount: 3, maxAwaitDurationMs: 100 };
+    const { s, received } = await withApp(
+      [
+        {
+          pubsubname: "pubsub",
+          topic: "bk",
+          route: "/bk",
+          deadLetterTopic: "bk-dead",
+          bulkSubscribe: bulk,
+        },
+        { pubsubname: "pubsub", topic: "bk2", route: "/bk", bulkSubscribe: bulk },
+        { pubsubname: "pubsub", topic: "bk-dead", route: "/bk-dead" },
+      ],
+      (r) => {
+        if (r.url !== "/bk") return { status: 200 };
+        const entries = JSON.parse(r.body).entries as {
+          entryId: string;
+          event: { data: string };
+        }[];
+        const statuses = entries.flatMap((e) => {
+          const n = (seen.get(e.event.data) ?? 0) + 1;
+          seen.set(e.event.data, n);
+          if (e.event.data === "drop") return [{ entryId: e.entryId, status: "DROP" }];
+          if (e.event.data.startsWith("later") && n === 1) return [];
+          return [{ entryId: e.entryId, status: "SUCCESS" }];
+        });
+        return { status: 200, body: JSON.stringify({ statuses }) };
+      },
+    );
+    for (const data of ["ok", "drop", "later"])
+      await publish(s, "/v1.0/publish/pubsub/bk", JSON.stringify(data));
+    await publish(s, "/v1.0/publish/pubsub/bk2", JSON.stringify("later2"));
+    await until(() => (seen.get("later2") ?? 0) >= 2 || undefined, 10_000);
+    await until(() => received.filter((r) => r.url === "/bk-dead").length === 2 || undefined);
+    const dead = received.filter((r) => r.url === "/bk-dead").map((r) => JSON.parse(r.body).data);
+    expect(dead.sort()).toEqual(["drop", "later"]);
+    expect(seen.get("ok")).toBe(1);
+    expect(seen.get("later")).toBe(1);
+  });
+
   it("reports subscriptions in the metadata API", async () => {
     const { s } = await withApp([
       { pubsubname: "pubsub", topic: "m", route: "/m", deadLetterTopic: "dl" },

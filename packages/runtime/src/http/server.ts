@@ -94,15 +94,22 @@ export function createApiHandler(
       res.end("invalid api token");
       return;
     }
-    const viaHeader = headerAppId(req);
-    if (viaHeader) {
-      const url = req.url ?? "/";
-      const q = url.indexOf("?");
-      const path = q >= 0 ? url.slice(0, q) : url;
-      return invoke(ctx, req, res, viaHeader, path.replace(/^\/+/, ""));
-    }
     const route = router.find(req.method as HTTPMethod, req.url ?? "/");
     if (!route) {
+      // As daprd's fallback route: an unmatched path is a method of the app named by the
+      // dapr-app-id header (or basic auth), else there is nothing to call.
+      const viaHeader = headerAppId(req);
+      if (viaHeader) {
+        const url = req.url ?? "/";
+        const q = url.indexOf("?");
+        return invoke(
+          ctx,
+          req,
+          res,
+          viaHeader,
+          (q >= 0 ? url.slice(0, q) : url).replace(/^\/+/, ""),
+        );
+      }
       sendError(
         res,
         apiError(

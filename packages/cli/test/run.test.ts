@@ -175,7 +175,7 @@ describe("two apps of two outrig run commands, with the @dapr/dapr SDK", () => {
     const stop = await runCli(["stop", "--app-id", "subscriber"], { home: outrigHome });
     expect(stop.code).toBe(0);
     expect(stop.stdout).toContain("app stopped successfully: subscriber");
-    expect(subscriber.child.exitCode).toBe(0);
+    expect(await subscriber.exited, subscriber.output).toBe(0);
     const after = await runCli(["list", "-o", "json"], { home: outrigHome });
     expect(JSON.parse(after.stdout)).toEqual([]);
   });

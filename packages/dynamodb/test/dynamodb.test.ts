@@ -7,6 +7,7 @@ import {
 import { BulkError, ComponentError, ConfigError, ETagError, utf8 } from "@outrig/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDynamoDBStateStore } from "../src/index.ts";
+import { startRecordingProxy } from "./proxy.ts";
 import { clientFor, createTestTable, useDynamoDB } from "./service.ts";
 
 const dynamodb = await useDynamoDB();
@@ -248,5 +249,113 @@ describe("configuration and failures", () => {
     expect(((await rejectionOf(plain.get({ key: k("x") }))) as ComponentError).code).toBe(
       "ERR_CLOSED",
     );
+  });
+});
+
+describe("requests as sent (through a recording proxy in front of the service)", async () => {
+  const proxy = await startRecordingProxy(dynamodb.endpoint);
+  const proxied = await createDynamoDBStateStore(
+    { ...table.metadata, endpoint: proxy.endpoint, ttlAttributeName: "expiresAt" },
+    {},
+    { clientConfig: { maxAttempts: 2 } },
+  );
+  afterAll(() => proxied.close());
+  const sent = (operation: string) =>
+    proxy.requests.filter((r) => r.operation === operation).map((r) => r.body);
+
+  it("strong consistency reads with ConsistentRead; eventual does not", async () => {
+    proxy.requests.length = 0;
+    await proxied.get({ key: k("cr"), options: { consistency: "strong" } });
+    await proxied.get({ key: k("cr") });
+    await proxied.bulkGet([
+      { key: k("cr"), options: { consistency: "strong" } },
+      { key: k("cr2") },
+    ]);
+    await proxied.bulkGet([{ key: k("cr") }]);
+    expect(sent("GetItem").map((b) => b.ConsistentRead)).toEqual([true, false]);
+    expect(
+      sent("BatchGetItem").map(
+        (b) =>
+          (b.RequestItems as Record<string, { ConsistentRead: boolean }>)[table.name]
+            ?.ConsistentRead,
+      ),
+    ).toEqual([true, false]);
+  });
+
+  it("first-write and etag writes carry their conditions", async () => {
+    proxy.requests.length = 0;
+    await proxied.set({ key: k("cond"), value: 1, options: { concurrency: "first-write" } });
+    const { etag } = await proxied.get({ key: k("cond") });
+    await proxied.set({ key: k("cond"), value: 2, etag: etag as string });
+    expect(sent("PutItem").map((b) => b.ConditionExpression)).toEqual([
+      "attribute_not_exists(#pk) OR #ttl <= :now",
+      "#etag = :etag AND (attribute_not_exists(#ttl) OR #ttl > :now)",
+    ]);
+  });
+
+  it("throttling that outlasts the SDK's retries surfaces as ERR_UNAVAILABLE with the cause", async () => {
+    proxy.fail = {
+      operations: new Set(["GetItem", "PutItem"]),
+      status: 400,
+      type: "ProvisionedThroughputExceededException",
+    };
+    try {
+      const error = (await rejectionOf(proxied.get({ key: k("throttled") }))) as ComponentError;
+      expect(error.code).toBe("ERR_UNAVAILABLE");
+      expect((error.cause as Error).name).toBe("ProvisionedThroughputExceededException");
+      proxy.fail = { operations: new Set(["PutItem"]), status: 400, type: "ThrottlingException" };
+      expect(
+        ((await rejectionOf(proxied.set({ key: k("throttled"), value: 1 }))) as ComponentError)
+          .code,
+      ).toBe("ERR_UNAVAILABLE");
+    } finally {
+      proxy.fail = undefined;
+    }
+  });
+
+  it("re-sends the items and keys DynamoDB leaves unprocessed until all are done", async () => {
+    proxy.requests.length = 0;
+    proxy.unprocessOnce = 2;
+    await proxied.bulkSet(
+      Array.from({ length: 20 }, (_, i) => ({ key: k(`retry-${i}`), value: i })),
+    );
+    // 20 items → 10 sent, 10 back; 10 → 5 and 5; then the last 5 in one go.
+    expect(
+      sent("BatchWriteItem").map(
+        (b) => (b.RequestItems as Record<string, unknown[]>)[table.name]?.length,
+      ),
+    ).toEqual([20, 10, 5]);
+    proxy.unprocessOnce = 1;
+    const got = await proxied.bulkGet(
+      Array.from({ length: 20 }, (_, i) => ({ key: k(`retry-${i}`) })),
+    );
+    expect(sent("BatchGetItem")).toHaveLength(2);
+    expect(got.map((i) => (i.data ? JSON.parse(utf8(i.data)) : null))).toEqual(
+      Array.from({ length: 20 }, (_, i) => i),
+    );
+    expect(got.every((i) => i.error === "")).toBe(true);
+  });
+
+  it("reports items still unprocessed after every attempt as per-key ERR_UNAVAILABLE", async () => {
+    const limited = await createDynamoDBStateStore(
+      { ...table.metadata, endpoint: proxy.endpoint },
+      {},
+      { batchRetry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } },
+    );
+    try {
+      proxy.unprocessOnce = 2;
+      const error = (await rejectionOf(
+        limited.bulkSet(Array.from({ length: 4 }, (_, i) => ({ key: k(`giveup-${i}`), value: i }))),
+      )) as BulkError;
+      expect(error).toBeInstanceOf(BulkError);
+      // 4 → 2 written, 2 back; 2 → 1 written, 1 back; no third attempt.
+      expect(error.errors.map((e) => [e.key, e.code])).toEqual([
+        [k("giveup-3"), "ERR_UNAVAILABLE"],
+      ]);
+      expect((await limited.get({ key: k("giveup-2") })).data).not.toBeNull();
+    } finally {
+      proxy.unprocessOnce = 0;
+      await limited.close();
+    }
   });
 });

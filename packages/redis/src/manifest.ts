@@ -1,8 +1,9 @@
 import { defineManifest } from "@outrig/core";
+import { pubsubDefinition } from "./pubsub.ts";
 import { stateDefinition } from "./state.ts";
 
 export const manifest = defineManifest({
   packageName: "@outrig/redis",
   version: "0.1.0",
-  components: [stateDefinition],
+  components: [stateDefinition, pubsubDefinition],
 });

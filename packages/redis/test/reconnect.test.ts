@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { startRedis, useService } from "@outrig/conformance/services";
 import { ComponentError, utf8 } from "@outrig/core";
 import { describe, expect, it } from "vitest";
-import { createRedisStateStore } from "../src/index.ts";
+import { createRedisPubSub, createRedisStateStore } from "../src/index.ts";
 
 // A restart needs a container of its own, even when OUTRIG_TEST_REDIS_URL points at a shared server.
 const redis = useService(() => startRedis({ container: true }));
@@ -95,6 +95,49 @@ describe("state.redis while the server restarts", () => {
       expect(utf8((await store.get({ key })).data!)).toBe("2");
     } finally {
       await store.close();
+    }
+  });
+
+  it("pubsub: publishes fail fast while Redis is down, and a subscription keeps receiving once it is back", async () => {
+    const pubsub = await createRedisPubSub({
+      redisHost: redis().url,
+      consumerID: `reconnect-${randomUUID().slice(0, 8)}`,
+      maxRetryBackoff: "200ms",
+      processingTimeout: "1s",
+      redeliverInterval: "200ms",
+    });
+    const topic = `${randomUUID()}-topic`;
+    const received: string[] = [];
+    const controller = new AbortController();
+    try {
+      await pubsub.subscribe({ topic, signal: controller.signal }, async (m) => {
+        received.push(utf8(m.data));
+      });
+      await pubsub.publish({ topic, data: new TextEncoder().encode("before") });
+      expect(await eventually(async () => received.includes("before"), 10_000)).toBe(true);
+
+      await redis().stopTemporarily();
+      const started = Date.now();
+      expect(
+        await codeOf(pubsub.publish({ topic, data: new TextEncoder().encode("during") })),
+      ).toBe("ERR_UNAVAILABLE");
+      expect(Date.now() - started).toBeLessThan(10_000);
+      await redis().start();
+
+      const back = await eventually(
+        async () =>
+          (await codeOf(pubsub.publish({ topic, data: new TextEncoder().encode("after") }))) ===
+          "resolved",
+        30_000,
+      );
+      expect(back, "publishing must work again once Redis is back").toBe(true);
+      expect(
+        await eventually(async () => received.includes("after"), 30_000),
+        `the subscription must resume on its own; received ${JSON.stringify(received)}`,
+      ).toBe(true);
+    } finally {
+      controller.abort();
+      await pubsub.close();
     }
   });
 });

@@ -181,6 +181,52 @@ describe("two apps of two outrig run commands, with the @dapr/dapr SDK", () => {
   });
 });
 
+describe("service invocation in both directions between two outrig run commands", () => {
+  it("each sidecar reaches the other app by id", async () => {
+    const outrigHome = await home();
+    const apps = await Promise.all(
+      ["north", "south"].map(async (appId) => {
+        const appPort = await freePort();
+        const cli = start(
+          [
+            "run",
+            "--app-id",
+            appId,
+            "--app-port",
+            String(appPort),
+            "--",
+            process.execPath,
+            join(fixtures, "subscriber.mjs"),
+          ],
+          { home: outrigHome },
+        );
+        const [, port] = await cli.waitFor(/HTTP Port: (\d+)/);
+        await cli.waitFor(/== APP == subscriber ready/);
+        return { appId, url: `http://127.0.0.1:${port}` };
+      }),
+    );
+    const [north, south] = apps as [(typeof apps)[number], (typeof apps)[number]];
+    for (const [from, to] of [
+      [north, south],
+      [south, north],
+    ] as const) {
+      const response = await fetch(`${from.url}/v1.0/invoke/${to.appId}/method/double`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ n: 4 }),
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ doubled: 8, by: to.appId });
+    }
+    // An id nobody registered fails like Dapr's invocation of an unknown app.
+    const unknown = await fetch(`${north.url}/v1.0/invoke/nobody/method/double`, {
+      method: "POST",
+    });
+    expect(unknown.status).toBe(500);
+    expect(((await unknown.json()) as { errorCode: string }).errorCode).toBe("ERR_DIRECT_INVOKE");
+  });
+});
+
 describe("outrig run -f (multi-app run file) with the @dapr/dapr SDK", () => {
   it("publishes, subscribes and invokes between the apps, writes log files, stops with -f", async () => {
     const outrigHome = await home();

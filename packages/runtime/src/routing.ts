@@ -1,4 +1,3 @@
-import { parse } from "@marcbachmann/cel-js";
 import type { SubscriptionRule } from "./resources/model.ts";
 
 export interface CompiledRule {
@@ -10,16 +9,18 @@ export interface CompiledRule {
 /**
  * Compiles a subscription's rules. Match expressions are CEL, parsed and evaluated by a CEL
  * library (no JavaScript evaluation); an empty match always matches. An expression that does not
- * parse throws, naming it.
+ * parse throws, naming it. The CEL library is loaded only when some rule has a match.
  */
-export function compileRules(rules: readonly SubscriptionRule[]): CompiledRule[] {
+export async function compileRules(rules: readonly SubscriptionRule[]): Promise<CompiledRule[]> {
+  const needsCel = rules.some((r) => r.match.trim() !== "");
+  const { parse } = needsCel ? await import("@marcbachmann/cel-js") : { parse: undefined };
   return rules.map((rule) => {
     const path = rule.path.startsWith("/") ? rule.path : `/${rule.path}`;
     const match = rule.match.trim();
     if (match === "") return { match, path, test: () => true };
-    let program: ReturnType<typeof parse>;
+    let program: (context: Record<string, unknown>) => unknown;
     try {
-      program = parse(match);
+      program = (parse as NonNullable<typeof parse>)(match);
     } catch (error) {
       throw new Error(
         `invalid match expression ${JSON.stringify(match)}: ${(error as Error).message}`,

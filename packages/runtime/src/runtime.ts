@@ -141,7 +141,12 @@ function capabilitiesOf(instance: Component, definition: AnyComponentDefinition)
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const logger = options.logger ?? silentLogger;
   const parts: Resources[] = [];
-  if (options.resourcesPaths?.length) parts.push(await loadResources(options.resourcesPaths));
+  if (options.resourcesPaths?.length) {
+    // As daprd: a resources path that does not exist (e.g. the default one) is warned about.
+    const onMissing = (path: string) =>
+      logger.warn("resources path does not exist; skipped", { path });
+    parts.push(await loadResources(options.resourcesPaths, { onMissing }));
+  }
   if (options.resources) parts.push(parseResources(options.resources, "<resources>"));
   const resources = mergeResources(...parts);
   const registry = options.registry ?? createRegistry();

@@ -246,7 +246,7 @@ export class Subscriber {
       }
       let compiled: CompiledRule[];
       try {
-        compiled = compileRules(s.rules);
+        compiled = await compileRules(s.rules);
       } catch (error) {
         this.#logger.error("subscription ignored", {
           pubsubname: s.pubsubname,

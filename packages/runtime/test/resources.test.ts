@@ -161,6 +161,15 @@ metadata:
     const r = await loadResources([dir]);
     expect(r.components.map((c) => c.name)).toEqual(["a", "b"]);
   });
+
+  it("fails on a missing path, or reports and skips it when asked", async () => {
+    const missing = join(tmpdir(), "outrig-no-such-dir");
+    await expect(loadResources([missing])).rejects.toBeInstanceOf(ConfigError);
+    const skipped: string[] = [];
+    const r = await loadResources([missing], { onMissing: (p) => skipped.push(p) });
+    expect(r.components).toEqual([]);
+    expect(skipped).toEqual([missing]);
+  });
 });
 
 describe("component start-up", () => {

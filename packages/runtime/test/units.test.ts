@@ -17,8 +17,8 @@ import {
 } from "../src/index.ts";
 import { keyPrefixFor } from "../src/state-keys.ts";
 
-describe("CEL routing", () => {
-  const rules = compileRules([
+describe("CEL routing", async () => {
+  const rules = await compileRules([
     { match: 'event.type == "order" && event.data.priority > 2', path: "urgent" },
     { match: 'event.data.tags.exists(t, t == "vip")', path: "/vip" },
     { match: "", path: "/default" },
@@ -28,16 +28,15 @@ describe("CEL routing", () => {
     expect(routeEvent(rules, { type: "order", data: { priority: 1, tags: ["vip"] } })).toBe("/vip");
     expect(routeEvent(rules, { type: "other", data: {} })).toBe("/default");
   });
-  it("treats a missing field as no match, and rejects expressions that do not parse", () => {
-    expect(
-      routeEvent(compileRules([{ match: "event.nope.deeper == 1", path: "/x" }]), { type: "a" }),
-    ).toBeUndefined();
-    expect(() => compileRules([{ match: "event.type ==", path: "/x" }])).toThrow(
+  it("treats a missing field as no match, and rejects expressions that do not parse", async () => {
+    const missing = await compileRules([{ match: "event.nope.deeper == 1", path: "/x" }]);
+    expect(routeEvent(missing, { type: "a" })).toBeUndefined();
+    await expect(compileRules([{ match: "event.type ==", path: "/x" }])).rejects.toThrow(
       /invalid match expression/,
     );
   });
-  it("cannot run JavaScript", () => {
-    const r = compileRules([{ match: 'process.exit(1) == "x"', path: "/x" }]);
+  it("cannot run JavaScript", async () => {
+    const r = await compileRules([{ match: 'process.exit(1) == "x"', path: "/x" }]);
     expect(routeEvent(r, {})).toBeUndefined();
   });
 });

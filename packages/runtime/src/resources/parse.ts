@@ -231,17 +231,26 @@ export function mergeResources(...all: Resources[]): Resources {
 
 /**
  * Loads every `.yaml`/`.yml` file of each path (a directory, not recursive, as daprd does; or a
- * file). Every file is parsed before failing, so one start-up error lists all broken files.
+ * file). Every file is parsed before failing, so one start-up error lists all broken files. A
+ * path that does not exist fails, unless `onMissing` is given: then it is reported and skipped.
  */
-export async function loadResources(paths: readonly string[]): Promise<Resources> {
+export async function loadResources(
+  paths: readonly string[],
+  options: { onMissing?: (path: string) => void } = {},
+): Promise<Resources> {
   const files: string[] = [];
   for (const p of paths) {
     const info = await stat(p).catch((cause: unknown) => {
+      if (options.onMissing && (cause as { code?: string }).code === "ENOENT") return undefined;
       throw new ConfigError([{ field: p, message: "resources path does not exist" }], {
         component: "resources",
         cause,
       });
     });
+    if (!info) {
+      options.onMissing?.(p);
+      continue;
+    }
     if (info.isDirectory()) {
       const names = (await readdir(p)).filter((n) => [".yaml", ".yml"].includes(extname(n))).sort();
       files.push(...names.map((n) => join(p, n)));

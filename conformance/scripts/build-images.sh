@@ -39,6 +39,18 @@ debian_mirror() {
 
 image_tag() { sed -n 's/^TAG=//p' "$images_dir/$1/image.conf"; }
 
+# A digest of a service's recipe folder, stored as an image label: an image built from an older
+# recipe is rebuilt, so a machine that keeps its images between runs never tests a stale one.
+recipe_hash() {
+  (cd "$images_dir/$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16
+}
+image_is_current() {
+  local tag="$1" svc="$2"
+  [ "${OUTRIG_IMAGES_REBUILD:-0}" != "1" ] || return 1
+  podman image exists "$tag" || return 1
+  [ "$(podman image inspect --format '{{index .Config.Labels "outrig.recipe"}}' "$tag" 2>/dev/null)" = "$(recipe_hash "$svc")" ]
+}
+
 base_tar="$work/base-bookworm-minbase.tar"
 build_base() {
   [ -s "$base_tar" ] && return 0
@@ -91,8 +103,8 @@ build_image() {
   local svc="$1" tag start
   tag="$(image_tag "$svc")"
   [ -n "$tag" ] || die "no TAG= in $images_dir/$svc/image.conf"
-  if [ "${OUTRIG_IMAGES_REBUILD:-0}" != "1" ] && podman image exists "$tag"; then
-    log "$tag exists, skipped"
+  if image_is_current "$tag" "$svc"; then
+    log "$tag is up to date, skipped"
     return 0
   fi
   start=$SECONDS
@@ -124,6 +136,7 @@ build_image() {
   tar -C "$ROOTFS" -c . | podman import -q \
     --change 'ENTRYPOINT ["/usr/local/bin/outrig-entrypoint"]' \
     --change 'LABEL org.opencontainers.image.source=outrig/conformance/images' \
+    --change "LABEL outrig.recipe=$(recipe_hash "$svc")" \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     "${changes[@]}" - "$tag" >/dev/null
   rm -rf "$ROOTFS"
@@ -138,11 +151,18 @@ pending=()
 for svc in "${services[@]}"; do
   [ -f "$images_dir/$svc/image.conf" ] || die "unknown service $svc (no $images_dir/$svc/image.conf)"
   tag="$(image_tag "$svc")"
-  if [ "${OUTRIG_IMAGES_REBUILD:-0}" = "1" ] || ! podman image exists "$tag"; then pending+=("$svc"); fi
+  image_is_current "$tag" "$svc" || pending+=("$svc")
 done
 if [ "${#pending[@]}" -eq 0 ]; then
-  log "all images exist: $(for s in "${services[@]}"; do printf '%s ' "$(image_tag "$s")"; done)"
+  log "all images up to date: $(for s in "${services[@]}"; do printf '%s ' "$(image_tag "$s")"; done)"
   exit 0
+fi
+# One build at a time per machine: builds share the work directory and the base tarball.
+mkdir -p "$work"
+exec 9>"$work/.lock"
+if ! flock -n 9; then
+  log "another build holds $work/.lock; waiting"
+  flock 9
 fi
 total=$SECONDS
 build_base

@@ -23,11 +23,14 @@ outrig_services_up() {
   command -v podman >/dev/null 2>&1 || missing+=(podman)
   command -v runc >/dev/null 2>&1 || missing+=(runc)
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  # The Kafka image's jars come from Maven Central through mvn.
+  command -v mvn >/dev/null 2>&1 || missing+=(maven)
   if [ "${#missing[@]}" -gt 0 ]; then
     outrig_services_log "installing ${missing[*]} from Debian"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      podman runc debootstrap uidmap slirp4netns fuse-overlayfs containernetworking-plugins iptables >&2
+    # With recommends: the set verified to run containers here (netavark/CNI, slirp4netns, ...).
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" runc ca-certificates >&2
   fi
 
   outrig_services_configure_podman

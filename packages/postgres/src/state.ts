@@ -205,6 +205,19 @@ export class PostgresStateStore extends BaseStateStore {
       }
     }
     for (const round of uniqueRounds(prepared)) {
+      if (round.every((i) => i.etag === null && !i.firstWrite)) {
+        // Nothing can fail per item: the plain upsert, without the conditional branches.
+        await this.#run(this.#pool, {
+          ...this.#sql.bulkUpsert,
+          values: [
+            round.map((i) => i.key),
+            round.map((i) => i.value),
+            round.map((i) => i.isBinary),
+            round.map((i) => i.ttl),
+          ],
+        });
+        continue;
+      }
       const result = await this.#run<{ key: string }>(this.#pool, {
         text: this.#sql.bulkSet,
         values: [

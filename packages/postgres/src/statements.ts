@@ -84,6 +84,14 @@ export function statements(t: Tables) {
         RETURNING s.key
       )
       SELECT key FROM by_etag UNION ALL SELECT key FROM first_write UNION ALL SELECT key FROM last_write`,
+    /** The common bulk set, every item a plain last-write upsert: arrays of key, value, isbinary, ttl. */
+    bulkUpsert: named(
+      "bulk_upsert",
+      `INSERT INTO ${t.state} AS s (key, value, isbinary, insertdate, expiredate)
+       SELECT key, value, isbinary, now(), ${expiry("ttl")}
+       FROM unnest($1::text[], $2::jsonb[], $3::boolean[], $4::integer[]) AS i(key, value, isbinary, ttl)
+       ON CONFLICT (key) DO UPDATE SET ${UPSERT_SET}`,
+    ),
     /** Arrays of key and etag (NULL for none); returns the keys deleted. */
     bulkDelete: `WITH input AS (
         SELECT * FROM unnest($1::text[], $2::text[]) AS i(key, etag)

@@ -87,6 +87,7 @@ async function runCommand(command: string[], flags: RunFlags): Promise<number> {
     }
     const { loadRunFile } = await import("./run-file.ts");
     const runFile = await loadRunFile(flags.runFile, paths);
+    for (const warning of runFile.warnings) info(`${runFile.path}: ${warning}`);
     info(`Validating config and starting app "${runFile.apps.map((a) => a.appId).join('", "')}"`);
     return runApps(runFile.apps, false);
   }

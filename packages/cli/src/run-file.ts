@@ -63,10 +63,48 @@ const runFileSchema = z.object({
 
 type SharedFields = z.infer<z.ZodObject<typeof shared>>;
 
+/** Dapr run-file fields outrig reads but does not act on (no gRPC, metrics, actors placement...). */
+const DAPR_ONLY_FIELDS = new Set([
+  "apiListenAddresses",
+  "appHealthProbeInterval",
+  "appHealthProbeTimeout",
+  "appHealthThreshold",
+  "appSSL",
+  "containerImage",
+  "containerImagePullPolicy",
+  "createService",
+  "daprHTTPMaxRequestSize",
+  "daprHTTPReadBufferSize",
+  "daprInternalGRPCPort",
+  "enableAppHealthCheck",
+  "enableProfiling",
+  "maxBodySize",
+  "metricsPort",
+  "placementHostAddress",
+  "profilePort",
+  "readBufferSize",
+  "runtimePath",
+  "schedulerHostAddress",
+  "unixDomainSocket",
+]);
+
 export interface RunFile {
   path: string;
   name?: string;
   apps: AppRunConfig[];
+  /** Fields that were ignored, each named by its path, so a typo does not pass unnoticed. */
+  warnings: string[];
+}
+
+function ignoredFields(raw: unknown, known: readonly string[], where: string): string[] {
+  if (typeof raw !== "object" || raw === null) return [];
+  return Object.keys(raw)
+    .filter((key) => !known.includes(key))
+    .map((key) =>
+      DAPR_ONLY_FIELDS.has(key)
+        ? `${where}${key}: not supported by outrig, ignored`
+        : `${where}${key}: unknown field, ignored`,
+    );
 }
 
 /** `-f` may name the file or a directory holding one of RUN_FILE_NAMES. */
@@ -112,6 +150,14 @@ export async function loadRunFile(argument: string, paths: OutrigPaths): Promise
     );
     throw new CliError(`${path}: invalid run file:\n${problems.join("\n")}`);
   }
+  const root = raw as { common?: unknown; apps: unknown[] };
+  const warnings = [
+    ...ignoredFields(root, Object.keys(runFileSchema.shape), ""),
+    ...ignoredFields(root.common, Object.keys(shared), "common."),
+    ...root.apps.flatMap((app, i) =>
+      ignoredFields(app, Object.keys(appSchema.shape), `apps[${i}].`),
+    ),
+  ];
   const common: SharedFields = parsed.data.common ?? {};
   const started = timestamp(new Date());
   const seen = new Set<string>();
@@ -196,5 +242,5 @@ export async function loadRunFile(argument: string, paths: OutrigPaths): Promise
       runFile: path,
     });
   }
-  return { path, name: parsed.data.name, apps };
+  return { path, name: parsed.data.name, apps, warnings };
 }

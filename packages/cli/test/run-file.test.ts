@@ -59,6 +59,7 @@ apps:
     );
     const runFile = await loadRunFile(root, paths);
     expect(runFile.path).toBe(join(root, "dapr.yaml"));
+    expect(runFile.warnings).toEqual([]);
     const [orders, shipping, local] = runFile.apps;
 
     expect(orders).toMatchObject({
@@ -102,6 +103,28 @@ apps:
     const runFile = await loadRunFile(join(root, "outrig.yaml"), paths);
     expect(runFile.apps[0]?.resources).toEqual({ paths: [], embedded: true });
     expect(runFile.apps[0]?.appId).toBe("project");
+  });
+
+  it("names every field it ignores: Dapr-only ones and unknown ones (typos)", async () => {
+    const { root, paths } = await project({
+      "outrig.yaml": `version: 1
+kind: something
+common:
+  metricsPort: 9090
+apps:
+  - appDirPath: .
+    appPorts: 3000
+    enableAppHealthCheck: true
+`,
+    });
+    const runFile = await loadRunFile(root, paths);
+    expect(runFile.warnings).toEqual([
+      "kind: unknown field, ignored",
+      "common.metricsPort: not supported by outrig, ignored",
+      "apps[0].appPorts: unknown field, ignored",
+      "apps[0].enableAppHealthCheck: not supported by outrig, ignored",
+    ]);
+    expect(runFile.apps[0]?.appPort).toBeUndefined();
   });
 
   it("rejects duplicate app ids, naming the second one", async () => {

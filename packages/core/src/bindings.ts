@@ -11,6 +11,7 @@ export interface BindingEvent {
 }
 
 /** Resolving acknowledges the event (optionally with a reply); throwing reports failure. */
+// biome-ignore lint/suspicious/noConfusingVoidType: lets plain `async () => {}` handlers type-check
 export type BindingHandler = (event: BindingEvent) => Promise<Uint8Array | null | undefined | void>;
 
 export interface InputBinding extends Component {

@@ -94,10 +94,14 @@ export class BulkError extends ComponentError {
   readonly errors: readonly BulkItemError[];
 
   constructor(errors: readonly BulkItemError[], options: ComponentErrorOptions = {}) {
-    super("ERR_BULK", `${errors.length} bulk item(s) failed: ${errors.map((e) => e.key).join(", ")}`, {
-      ...options,
-      details: { keys: errors.map((e) => e.key) },
-    });
+    super(
+      "ERR_BULK",
+      `${errors.length} bulk item(s) failed: ${errors.map((e) => e.key).join(", ")}`,
+      {
+        ...options,
+        details: { keys: errors.map((e) => e.key) },
+      },
+    );
     this.name = "BulkError";
     this.errors = errors;
   }
@@ -125,9 +129,13 @@ export class ConfigError extends ComponentError {
 }
 
 export function notSupported(operation: string, component?: string): ComponentError {
-  return new ComponentError("ERR_NOT_SUPPORTED", `${operation} is not supported by this component`, {
-    component,
-  });
+  return new ComponentError(
+    "ERR_NOT_SUPPORTED",
+    `${operation} is not supported by this component`,
+    {
+      component,
+    },
+  );
 }
 
 export function isComponentError(error: unknown, code?: ErrorCode): error is ComponentError {

@@ -1,6 +1,25 @@
-export type { BindingDirection, BindingEvent, BindingHandler, InputBinding, InvokeRequest, InvokeResponse, OutputBinding } from "./bindings.ts";
-export { BINDING_DIRECTIONS, isInputBinding, isOutputBinding, STANDARD_OPERATIONS } from "./bindings.ts";
-export type { Component, ComponentContext, ComponentFactory, ComponentKind, Logger } from "./component.ts";
+export type {
+  BindingDirection,
+  BindingEvent,
+  BindingHandler,
+  InputBinding,
+  InvokeRequest,
+  InvokeResponse,
+  OutputBinding,
+} from "./bindings.ts";
+export {
+  BINDING_DIRECTIONS,
+  isInputBinding,
+  isOutputBinding,
+  STANDARD_OPERATIONS,
+} from "./bindings.ts";
+export type {
+  Component,
+  ComponentContext,
+  ComponentFactory,
+  ComponentKind,
+  Logger,
+} from "./component.ts";
 export { silentLogger } from "./component.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
 export { bytesEqual, decodeJson, encodeValue, toBytes, tryDecodeJson, utf8 } from "./encoding.ts";
@@ -44,13 +63,18 @@ export type {
   BulkPublishResponse,
   BulkSubscribeRequest,
   MessageHandler,
+  PublishRequest,
   PubSub,
   PubSubCapability,
   PubSubMessage,
-  PublishRequest,
   SubscribeRequest,
 } from "./pubsub.ts";
-export { BasePubSub, bulkPublishOneByOne, bulkSubscribeByBatching, PUBSUB_CAPABILITIES } from "./pubsub.ts";
+export {
+  BasePubSub,
+  bulkPublishOneByOne,
+  bulkSubscribeByBatching,
+  PUBSUB_CAPABILITIES,
+} from "./pubsub.ts";
 export type { FilterNode, Query, QueryComparison, QueryFilter, QuerySort } from "./query.ts";
 export { compareJson, matchesFilter, parseFilter, valueAtPath } from "./query.ts";
 export type {

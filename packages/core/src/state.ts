@@ -194,7 +194,8 @@ export function throwBulkFailures(
 ): void {
   const failures: BulkItemError[] = [];
   results.forEach((r, i) => {
-    if (r.status === "rejected") failures.push(new BulkItemError(keys[i] as string, r.reason, { component }));
+    if (r.status === "rejected")
+      failures.push(new BulkItemError(keys[i] as string, r.reason, { component }));
   });
   if (failures.length > 0) throw new BulkError(failures, { component });
 }

@@ -23,7 +23,7 @@ function startWriter(args: string[]): ChildProcess {
     process.execPath,
     ["--conditions=@outrig/source", "--no-warnings", writer, ...args],
     {
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe"],
     },
   );
   children.push(child);
@@ -88,21 +88,32 @@ describe("durability", () => {
   it("two processes writing the same file concurrently: no SQLITE_BUSY surfaces and counts add up", async () => {
     const db = join(dir, "shared.db");
     const perProcess = 300;
-    const startAt = String(Date.now() + 2000);
-    const run = (prefix: string) =>
-      new Promise<Summary>((resolve, reject) => {
-        const child = startWriter(["mixed", db, prefix, String(perProcess), startAt]);
-        const stderr = stderrOf(child);
-        let out = "";
-        child.stdout?.on("data", (chunk: Buffer) => {
-          out += chunk.toString();
+    // Both children open the store, say "ready", and start on the same "go": a start barrier.
+    const writers = ["a", "b"].map((prefix) => {
+      const child = startWriter(["mixed", db, prefix, String(perProcess)]);
+      const stderr = stderrOf(child);
+      const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+      const ready = new Promise<void>((resolve, reject) => {
+        lines.once("line", (line) => (line === "ready" ? resolve() : reject(new Error(line))));
+        child.once("exit", (code) =>
+          reject(new Error(`writer ${prefix} exited with ${code}: ${stderr()}`)),
+        );
+      });
+      const summary = new Promise<Summary>((resolve, reject) => {
+        let last = "";
+        lines.on("line", (line) => {
+          last = line;
         });
         child.on("exit", (code) => {
           if (code !== 0) reject(new Error(`writer ${prefix} exited with ${code}: ${stderr()}`));
-          else resolve(JSON.parse(out.trim()));
+          else resolve(JSON.parse(last));
         });
       });
-    const [a, b] = await Promise.all([run("a"), run("b")]);
+      return { child, ready, summary };
+    });
+    await Promise.all(writers.map((w) => w.ready));
+    for (const w of writers) w.child.stdin?.write("go\n");
+    const [a, b] = (await Promise.all(writers.map((w) => w.summary))) as [Summary, Summary];
     expect(
       a.startedAt < b.endedAt && b.startedAt < a.endedAt,
       `the two writers must overlap in time: ${JSON.stringify({ a, b })}`,

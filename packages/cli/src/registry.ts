@@ -14,6 +14,11 @@ export interface AppRecord {
   appHost: string;
   /** The `outrig run` process that owns the sidecar (it runs in-process) and the app. */
   cliPid: number;
+  /**
+   * When the owning process started, in clock ticks since boot (Linux `/proc/<pid>/stat`), so a
+   * recycled pid is not mistaken for the owner. Absent where the OS does not tell.
+   */
+  cliStartTicks?: number;
   appPid?: number;
   command: string[];
   /** ISO 8601. */
@@ -43,6 +48,28 @@ export function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/** A process's start time in clock ticks since boot, on Linux; undefined elsewhere or if gone. */
+export function processStartTicks(pid: number): number | undefined {
+  if (process.platform !== "linux") return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Field 2 (the command) may contain spaces and parentheses: count fields after its last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[19]);
+    return Number.isFinite(ticks) ? ticks : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The record's owner is still running: its pid is alive and, where known, started when recorded. */
+export function ownerAlive(record: Pick<AppRecord, "cliPid" | "cliStartTicks">): boolean {
+  if (!isAlive(record.cliPid)) return false;
+  if (record.cliStartTicks === undefined) return true;
+  const ticks = processStartTicks(record.cliPid);
+  return ticks === undefined || ticks === record.cliStartTicks;
 }
 
 /**
@@ -104,7 +131,7 @@ export class AppRegistry {
     const path = this.file(appId);
     const record = await this.read(path);
     if (!record) return undefined;
-    if (!isAlive(record.cliPid)) {
+    if (!ownerAlive(record)) {
       await unlink(path).catch(() => {});
       return undefined;
     }

@@ -10,7 +10,7 @@ import { embeddedDefaultResources } from "./default-resources.ts";
 import { CliError } from "./errors.ts";
 import { LogOutput } from "./log-output.ts";
 import { assertPortFree, freePort } from "./ports.ts";
-import type { AppRecord, AppRegistry } from "./registry.ts";
+import { type AppRecord, type AppRegistry, processStartTicks } from "./registry.ts";
 import type { AppRunConfig } from "./run-config.ts";
 import { sharedMemoryManifest } from "./shared-memory-pubsub.ts";
 import { createSidecarLogger } from "./sidecar-logger.ts";
@@ -68,6 +68,7 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
     appPort: config.appPort,
     appHost: config.appHost,
     cliPid: process.pid,
+    cliStartTicks: processStartTicks(process.pid),
     command: config.command,
     startedAt: new Date().toISOString(),
     runFile: config.runFile,

@@ -3,6 +3,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type AppRecord, AppRegistry, CliError, outrigPaths } from "../src/index.ts";
+import { processStartTicks } from "../src/registry.ts";
 import { tempHome } from "./helpers.ts";
 
 function record(appId: string, cliPid: number): AppRecord {
@@ -53,6 +54,15 @@ describe("the local app registry", () => {
     expect(await apps.get("ghost")).toBeUndefined();
     expect((await apps.list()).map((r) => r.appId)).toEqual(["alive"]);
     expect(await readdir(apps.dir)).toEqual(["alive.json"]);
+  });
+
+  it("treats a live pid that started at another time as a recycled pid: stale", async () => {
+    const apps = await registry();
+    const ticks = processStartTicks(process.pid);
+    await apps.write({ ...record("recycled", process.pid), cliStartTicks: (ticks ?? 0) + 1 });
+    await apps.write({ ...record("current", process.pid), cliStartTicks: ticks });
+    const expected = process.platform === "linux" ? ["current"] : ["current", "recycled"];
+    expect((await apps.list()).map((r) => r.appId)).toEqual(expected);
   });
 
   it("skips unreadable files instead of failing", async () => {

@@ -70,6 +70,9 @@ outrig_services_up() {
     outrig_services_log "$var=${!var}"
   done
 
+  # Labels this run's containers (see src/services/service.ts) so the teardown finds them.
+  export OUTRIG_TEST_RUN_ID="${OUTRIG_TEST_RUN_ID:-run-$$-$(date +%s)}"
+  outrig_services_teardown # leftovers of crashed runs
   outrig_services_register_teardown
 }
 
@@ -117,13 +120,22 @@ cgroup_manager = "cgroupfs"
 TOML
 }
 
+# Removes this run's test containers and those whose starting process is gone (crashed runs);
+# containers of other live test processes sharing the engine are left alone.
 outrig_services_teardown() {
-  local ids
-  ids="$(podman ps -aq --filter label=outrig.test=true 2>/dev/null || true)"
-  if [ -n "$ids" ]; then
-    echo "services-up: removing leftover test containers: $(echo "$ids" | tr '\n' ' ')" >&2
-    # shellcheck disable=SC2086
-    podman rm -f -t 2 $ids >/dev/null 2>&1 || true
+  local id run pid doomed=()
+  while read -r id run pid; do
+    [ -n "$id" ] || continue
+    # ("-" ends the run id field so an empty one still reads as a field.)
+    if { [ -n "${OUTRIG_TEST_RUN_ID:-}" ] && [ "$run" = "$OUTRIG_TEST_RUN_ID-" ]; } \
+      || ! [[ "$pid" =~ ^[0-9]+$ ]] || ! kill -0 "$pid" 2>/dev/null; then
+      doomed+=("$id")
+    fi
+  done < <(podman ps -a --filter label=outrig.test=true \
+    --format '{{.ID}} {{index .Labels "outrig.run"}}- {{index .Labels "outrig.pid"}}' 2>/dev/null || true)
+  if [ "${#doomed[@]}" -gt 0 ]; then
+    echo "services-up: removing leftover test containers: ${doomed[*]}" >&2
+    podman rm -f -t 2 "${doomed[@]}" >/dev/null 2>&1 || true
   fi
 }
 

@@ -1,6 +1,8 @@
 import { createConnection } from "node:net";
+import { getContainerRuntimeClient } from "testcontainers";
 import { describe, expect, it } from "vitest";
 import {
+  removeTestContainers,
   startDynamoDB,
   startKafka,
   startMosquitto,
@@ -127,5 +129,26 @@ describe("an image that is not there", () => {
     await expect(
       startRedis({ container: true, image: "localhost/outrig-does-not-exist:1" }),
     ).rejects.toThrow(/localhost\/outrig-does-not-exist:1.*pnpm conformance:images/s);
+  }, 60_000);
+});
+
+describe("removeTestContainers", () => {
+  it("removes containers whose test process is gone and keeps the live ones", async () => {
+    await using redis = await startRedis({ container: true });
+    const client = await getContainerRuntimeClient();
+    const mine = await client.container.getById(redis.containerId!).inspect();
+    expect(mine.Config.Labels).toMatchObject({
+      "outrig.test": "true",
+      "outrig.service": "redis",
+      "outrig.pid": String(process.pid),
+    });
+    const orphan = await client.container.dockerode.createContainer({
+      Image: redis.image,
+      Labels: { "outrig.test": "true", "outrig.service": "redis", "outrig.pid": "2147483646" },
+    });
+    const removed = await removeTestContainers();
+    expect(removed).toBeGreaterThanOrEqual(1);
+    await expect(orphan.inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await redis.ping();
   }, 60_000);
 });

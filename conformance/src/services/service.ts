@@ -162,7 +162,7 @@ export async function startContainer(
     const startedAt = Date.now();
     let container = new GenericContainer(image)
       .withName(`outrig-test-${name}-${hostPort}-${process.pid}`)
-      .withLabels({ [TEST_CONTAINER_LABEL]: "true", "outrig.service": name })
+      .withLabels(containerLabels(name))
       .withExposedPorts({ container: containerPort, host: hostPort })
       .withEnvironment(spec.environment?.(hostPort) ?? {})
       .withWaitStrategy(probeWaitStrategy(`${name} (${image})`, () => spec.probe(host, hostPort)))
@@ -309,18 +309,57 @@ async function removeContainersNamed(containerName: string, name: ServiceName): 
   }
 }
 
-/** Removes every container carrying the test label (leftovers of crashed runs). */
-export async function removeTestContainers(): Promise<number> {
+/**
+ * Labels on every test container: the test label, the service, the process that started it (so
+ * a teardown can tell a live run's containers from a crashed run's), and the CI run id
+ * `OUTRIG_TEST_RUN_ID` when services-up.sh set one.
+ */
+function containerLabels(name: ServiceName): Record<string, string> {
+  const labels: Record<string, string> = {
+    [TEST_CONTAINER_LABEL]: "true",
+    "outrig.service": name,
+    "outrig.pid": String(process.pid),
+  };
+  const run = process.env.OUTRIG_TEST_RUN_ID;
+  if (run) labels["outrig.run"] = run;
+  return labels;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes leftover test containers: those whose starting process is gone and, with
+ * `{ currentRun: true }` (for the end of a whole run, never from inside one test file while
+ * others run), every container of the current `OUTRIG_TEST_RUN_ID`. Containers of other live test
+ * processes are left alone, since several runs may share one engine. Returns how many it removed.
+ */
+export async function removeTestContainers(
+  options: { currentRun?: boolean } = {},
+): Promise<number> {
   configureEngineEnvironment();
   const client = await getContainerRuntimeClient();
   const all = await client.container.dockerode.listContainers({
     all: true,
     filters: { label: [`${TEST_CONTAINER_LABEL}=true`] },
   });
+  const run = options.currentRun ? process.env.OUTRIG_TEST_RUN_ID : undefined;
+  const leftovers = all.filter((c) => {
+    const labels = c.Labels ?? {};
+    if (run && labels["outrig.run"] === run) return true;
+    const pid = Number(labels["outrig.pid"]);
+    return !(Number.isInteger(pid) && pid > 0 && processAlive(pid));
+  });
   await Promise.all(
-    all.map((c) => client.container.getById(c.Id).remove({ force: true, v: true })),
+    leftovers.map((c) => client.container.getById(c.Id).remove({ force: true, v: true })),
   );
-  return all.length;
+  return leftovers.length;
 }
 
 /** Splits `host:port` (or a URL's authority) into its parts, with a default port. */

@@ -1,5 +1,5 @@
 /**
- * Throughput of state.redis against the raw ioredis client doing the same work, in one process
+ * Throughput of state.redis and pubsub.redis (publishing) against the raw ioredis client doing the same work, in one process
  * against one server. Prints ops/s for both and their ratio; it asserts nothing.
  *
  *   pnpm --filter @outrig/redis bench            (starts a Redis container)
@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { startRedis } from "@outrig/conformance/services";
 import { Redis } from "ioredis";
-import { createRedisStateStore } from "../src/index.ts";
+import { createRedisPubSub, createRedisStateStore } from "../src/index.ts";
 
 const OPS = Number(process.env.BENCH_OPS ?? 20_000);
 const IN_FLIGHT = 32;
@@ -47,6 +47,7 @@ async function compare(
 
 const service = await startRedis();
 const store = await createRedisStateStore({ redisHost: service.url });
+const pubsub = await createRedisPubSub({ redisHost: service.url, consumerID: "bench" });
 const raw = new Redis(service.url);
 const run = randomUUID().replaceAll("-", "");
 const value = { name: "bench", tags: ["a", "b"], n: 42 };
@@ -110,7 +111,38 @@ try {
       ),
     ),
   ]);
+  const topic = `${run}-topic`;
+  const rawTopic = `${run}-topic-raw`;
+  const event = new TextEncoder().encode(JSON.stringify(value));
+  rows.push([
+    "publish",
+    ...(await compare(
+      OPS,
+      () => pubsub.publish({ topic, data: event, contentType: "application/json" }),
+      () => raw.xadd(rawTopic, "*", "data", data, "contentType", "application/json"),
+    )),
+  ]);
+  rows.push([
+    `bulkPublish x${BULK_SIZE} (items/s)`,
+    ...perItem(
+      await compare(
+        batches,
+        () =>
+          pubsub.bulkPublish({
+            topic,
+            entries: Array.from({ length: BULK_SIZE }, (_, j) => ({ entryId: String(j), event })),
+          }),
+        () => {
+          const p = raw.pipeline();
+          for (let j = 0; j < BULK_SIZE; j++) p.xadd(rawTopic, "*", "data", data);
+          return p.exec();
+        },
+      ),
+    ),
+  ]);
 } finally {
+  await raw.del(`${run}-topic`, `${run}-topic-raw`);
+  await pubsub.close();
   const cleanup = raw.pipeline();
   for (const k of [...keys, ...rawKeys]) cleanup.del(k);
   await cleanup.exec();
@@ -120,7 +152,7 @@ try {
 }
 
 console.log(
-  `state.redis vs raw ioredis: ${OPS} ops x ${ROUNDS} rounds (median), ${IN_FLIGHT} in flight, server ${service.url}`,
+  `state.redis and pubsub.redis vs raw ioredis: ${OPS} ops x ${ROUNDS} rounds (median), ${IN_FLIGHT} in flight, server ${service.url}`,
 );
 console.log(
   "operation".padEnd(26),

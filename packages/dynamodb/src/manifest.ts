@@ -9,8 +9,8 @@ export const stateDefinition: StateStoreDefinition = {
   status: "beta",
   description:
     "State in an Amazon DynamoDB table (one item per key; TTL when ttlAttributeName is set)",
-  // TTL is declared by an instance only when ttlAttributeName is set.
-  capabilities: ["ETAG", "TRANSACTIONAL", "TTL"],
+  // An instance declares TTL only with ttlAttributeName, ACTOR only with actorStateStore=true.
+  capabilities: ["ETAG", "TRANSACTIONAL", "TTL", "ACTOR"],
   options: dynamodbOptions,
   create: (metadata, context) => createDynamoDBStateStore(metadata, context),
 };

@@ -34,6 +34,11 @@ export const dynamodbOptions = defineOptions(COMPONENT_TYPE, {
     default: "key",
     description: "Name of the table's hash key attribute, which holds the state key.",
   }),
+  actorStateStore: option.boolean({
+    default: false,
+    description:
+      "Marks the store as the actor state store; it then declares the ACTOR capability (needs TransactWriteItems).",
+  }),
   ttlAttributeName: option.string({
     description:
       "Attribute that holds the expiry (epoch seconds). Set it to enable TTL; enable DynamoDB's TTL on the same attribute so expired items are deleted.",

@@ -123,6 +123,8 @@ export class DynamoDBStateStore extends BaseStateStore {
     if (transactional) capabilities.push("TRANSACTIONAL");
     // Without an expiry attribute there is nowhere to keep a TTL, so the capability is absent.
     if (this.#ttl) capabilities.push("TTL");
+    // Actors need ETags and transactions; without TransactWriteItems the flag cannot be honoured.
+    if (settings.actorStateStore && transactional) capabilities.push("ACTOR");
     this.capabilities = new Set(capabilities);
   }
 

@@ -7,8 +7,13 @@ const table = await createTestTable(dynamodb);
 const customKeyTable = await createTestTable(dynamodb, { partitionKey: "id", ttl: false });
 
 describeStateStoreConformance({
-  name: "dynamodb-ttl",
-  create: () => createDynamoDBStateStore({ ...table.metadata, ttlAttributeName: "expiresAt" }),
+  name: "dynamodb-ttl-actor",
+  create: () =>
+    createDynamoDBStateStore({
+      ...table.metadata,
+      ttlAttributeName: "expiresAt",
+      actorStateStore: "true",
+    }),
 });
 
 describeStateStoreConformance({

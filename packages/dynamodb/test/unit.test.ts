@@ -75,7 +75,7 @@ describe("metadata", () => {
 
   it("names state.aws.dynamodb in the manifest", () => {
     expect(manifest.components.map((c) => [c.type, c.kind, c.capabilities])).toEqual([
-      ["state.aws.dynamodb", "state", ["ETAG", "TRANSACTIONAL", "TTL"]],
+      ["state.aws.dynamodb", "state", ["ETAG", "TRANSACTIONAL", "TTL", "ACTOR"]],
     ]);
   });
 });

@@ -8,7 +8,16 @@ export const stateDefinition: StateStoreDefinition = {
   version: "v1",
   status: "beta",
   description: "Embedded, durable state on one SQLite file (WAL), safe for several processes",
-  capabilities: ["ETAG", "TRANSACTIONAL", "QUERY_API", "TTL", "DELETE_WITH_PREFIX", "KEYS_LIKE"],
+  // ACTOR only with actorStateStore=true.
+  capabilities: [
+    "ETAG",
+    "TRANSACTIONAL",
+    "QUERY_API",
+    "TTL",
+    "DELETE_WITH_PREFIX",
+    "KEYS_LIKE",
+    "ACTOR",
+  ],
   options: sqliteOptions,
   create: createSqliteStateStore,
 };

@@ -41,6 +41,10 @@ export const sqliteOptions = defineOptions(COMPONENT_TYPE, {
     description:
       "How often expired rows are deleted (a duration; 0 or negative disables the cleanup).",
   }),
+  actorStateStore: option.boolean({
+    default: false,
+    description: "Marks the store as the actor state store; it then declares the ACTOR capability.",
+  }),
   disableWAL: option.boolean({
     default: false,
     description:

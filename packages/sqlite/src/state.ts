@@ -194,7 +194,7 @@ function prepareDelete(request: DeleteRequest): PreparedDelete {
  */
 export class SqliteStateStore extends BaseStateStore {
   readonly componentType = COMPONENT_TYPE;
-  readonly capabilities: ReadonlySet<StateCapability> = new Set(CAPABILITIES);
+  readonly capabilities: ReadonlySet<StateCapability>;
   /** Where the data lives: an absolute file path or `:memory:`. */
   readonly location: string;
 
@@ -220,6 +220,9 @@ export class SqliteStateStore extends BaseStateStore {
     this.#readOnly = target.readOnly;
     this.#settings = settings;
     this.#logger = logger;
+    this.capabilities = new Set<StateCapability>(
+      settings.actorStateStore ? [...CAPABILITIES, "ACTOR"] : CAPABILITIES,
+    );
     this.#stmts = prepareStatements(db, settings.tableName, settings.metadataTableName);
   }
 

@@ -11,12 +11,13 @@ describeStateStoreConformance({
 });
 
 describeStateStoreConformance({
-  name: "sqlite-memory-custom-tables",
+  name: "sqlite-memory-custom-tables-actor",
   create: () =>
     createSqliteStateStore({
       connectionString: ":memory:",
       tableName: "outrig_state",
       metadataTableName: "outrig_meta",
       cleanupInterval: "1s",
+      actorStateStore: "true",
     }),
 });

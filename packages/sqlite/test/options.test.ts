@@ -119,6 +119,7 @@ describe("metadata", () => {
       "TTL",
       "DELETE_WITH_PREFIX",
       "KEYS_LIKE",
+      "ACTOR",
     ]);
   });
 });

@@ -82,6 +82,31 @@ if (mode === "bare") {
     res.end(body);
   });
   server.listen(0, "127.0.0.1", () => report({ port: server.address().port }));
+} else if (mode === "proxy") {
+  // The least a Node proxy can do: buffer, forward over a keep-alive agent, answer.
+  const { Agent, request } = await import("node:http");
+  const agent = new Agent({ keepAlive: true, maxSockets: 128, noDelay: true });
+  const server = createServer(async (req, res) => {
+    const body = await readBody(req);
+    const path = (req.url ?? "/").replace(/^\/v1\.0\/invoke\/[^/]+\/method/, "");
+    const headers = {
+      "content-type": req.headers["content-type"] ?? "",
+      "content-length": body.length,
+    };
+    const up = request(
+      { host: "127.0.0.1", port: Number(appPortArg), method: req.method, path, headers, agent },
+      async (answer) => {
+        const out = await readBody(answer);
+        res.writeHead(answer.statusCode ?? 502, {
+          "content-type": answer.headers["content-type"] ?? "",
+          "content-length": out.length,
+        });
+        res.end(out);
+      },
+    );
+    up.end(body);
+  });
+  server.listen(0, "127.0.0.1", () => report({ port: server.address().port }));
 } else if (mode === "sidecar") {
   const { startSidecar, silentLogger } = await runtime();
   const sidecar = await startSidecar({

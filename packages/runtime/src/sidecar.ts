@@ -14,7 +14,6 @@ import {
   mergeSubscriptions,
   parseProgrammatic,
   Subscriber,
-  type Subscriber as SubscriberType,
   type Subscription,
 } from "./subscriptions.ts";
 import { DAPR_API_LEVEL, RUNTIME_VERSION } from "./version.ts";
@@ -91,7 +90,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const health = { outbound: false, ready: false };
   const extended: Record<string, string> = { ...options.extendedMetadata };
   const abort = new AbortController();
-  let subscriber: SubscriberType | undefined;
+  let subscriber: Subscriber | undefined;
   let subscriptions: Subscription[] = [];
   let stopped: Promise<void> | undefined;
 

@@ -3,6 +3,7 @@ import { getContainerRuntimeClient } from "testcontainers";
 import { describe, expect, it } from "vitest";
 import {
   removeTestContainers,
+  sharedServices,
   startDynamoDB,
   startKafka,
   startMosquitto,
@@ -150,5 +151,20 @@ describe("removeTestContainers", () => {
     expect(removed).toBeGreaterThanOrEqual(1);
     await expect(orphan.inspect()).rejects.toMatchObject({ statusCode: 404 });
     await redis.ping();
+  }, 60_000);
+});
+
+describe("sharedServices (vitest globalSetup)", () => {
+  it("starts a service once, points the override at it, and undoes both in teardown", async () => {
+    const before = process.env.OUTRIG_TEST_REDIS_URL;
+    const teardown = await sharedServices(() => startRedis({ container: true }))();
+    const url = process.env.OUTRIG_TEST_REDIS_URL;
+    expect(url).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
+    const reused = await startRedis();
+    expect(reused).toMatchObject({ external: true, url });
+    await reused.ping();
+    await teardown();
+    expect(process.env.OUTRIG_TEST_REDIS_URL).toBe(before);
+    expect(await accepts(reused.host, reused.port)).toBe(false);
   }, 60_000);
 });

@@ -8,6 +8,7 @@ export type { KafkaBroker } from "./probes.ts";
 export { startRabbitMQ } from "./rabbitmq.ts";
 export { startRedis } from "./redis.ts";
 export { removeTestContainers, resolveImage, TEST_CONTAINER_LABEL } from "./service.ts";
+export { overrideFor, sharedServices } from "./shared.ts";
 export type {
   DynamoDBService,
   KafkaService,

@@ -4,6 +4,7 @@ import {
   type BulkSubscribeRequest,
   type ComponentContext,
   type ComponentDefinition,
+  ComponentError,
   defineManifest,
   type MessageHandler,
   type Metadata,
@@ -45,25 +46,38 @@ class SharedPubSubHandle implements PubSub {
     this.capabilities = inner.capabilities;
   }
 
+  /** This sidecar closed its handle: like any closed component, it refuses further calls. */
+  #open(operation: string): void {
+    if (this.#closed.signal.aborted) {
+      throw new ComponentError("ERR_CLOSED", `${operation} after close`, {
+        component: "pubsub.in-memory",
+      });
+    }
+  }
+
   #signal(request: SubscribeRequest): AbortSignal {
     return request.signal
       ? AbortSignal.any([request.signal, this.#closed.signal])
       : this.#closed.signal;
   }
 
-  publish(request: PublishRequest): Promise<void> {
+  async publish(request: PublishRequest): Promise<void> {
+    this.#open("publish");
     return this.#inner.publish(request);
   }
 
-  bulkPublish(request: BulkPublishRequest) {
+  async bulkPublish(request: BulkPublishRequest) {
+    this.#open("bulkPublish");
     return this.#inner.bulkPublish(request);
   }
 
-  subscribe(request: SubscribeRequest, handler: MessageHandler): Promise<void> {
+  async subscribe(request: SubscribeRequest, handler: MessageHandler): Promise<void> {
+    this.#open("subscribe");
     return this.#inner.subscribe({ ...request, signal: this.#signal(request) }, handler);
   }
 
-  bulkSubscribe(request: BulkSubscribeRequest, handler: BulkMessageHandler): Promise<void> {
+  async bulkSubscribe(request: BulkSubscribeRequest, handler: BulkMessageHandler): Promise<void> {
+    this.#open("bulkSubscribe");
     return this.#inner.bulkSubscribe({ ...request, signal: this.#signal(request) }, handler);
   }
 

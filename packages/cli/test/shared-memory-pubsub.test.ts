@@ -32,6 +32,11 @@ describe("pubsub.in-memory shared by the sidecars of one process", () => {
 
     // Closing one sidecar's handle ends its subscriptions but leaves the broker to the other.
     await shipping.close();
+    await expect(
+      shipping.publish({ topic: "orders", data: Buffer.from("late") }),
+    ).rejects.toMatchObject({
+      code: "ERR_CLOSED",
+    });
     const own = collector(orders, "orders");
     await own.done;
     await orders.publish({ topic: "orders", data: Buffer.from("order-2") });

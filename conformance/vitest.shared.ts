@@ -10,7 +10,7 @@ const packageName = basename(process.cwd());
  * conditions to Node as `--conditions`, where `import` would also apply to CommonJS `require`
  * (pg's `require("pg-pool")` would then load pg-pool's ESM build and fail).
  */
-const conditions = ["@outrig/source", "module", "node", "default"];
+const conditions = ["@outrig/source", "node", "default"];
 
 export const sharedConfig = defineConfig({
   resolve: { conditions },

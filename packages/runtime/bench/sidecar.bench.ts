@@ -15,6 +15,10 @@ const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const CONNECTIONS = 16;
 const PAYLOAD = JSON.stringify("x".repeat(1022)); // 1 KB as a JSON string value
 const FROM_SOURCE = Boolean(process.env.BENCH_SOURCE);
+/** Extra Node flags for every server child, e.g. `--max-semi-space-size=2`. */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+/** Baseline and sidecar runs alternate in rounds, so both see the same drift in machine load. */
+const ROUNDS = 3;
 const children: ChildProcess[] = [];
 
 /** Builds core, memory and runtime so the servers run the JavaScript users run. */
@@ -32,7 +36,11 @@ async function spawn(
   ...args: string[]
 ): Promise<{ child: ChildProcess; info: Record<string, number> }> {
   const child = fork(join(here, "servers.js"), [mode, ...args], {
-    execArgv: FROM_SOURCE ? ["--conditions=@outrig/source", "--no-warnings"] : ["--no-warnings"],
+    execArgv: [
+      ...(FROM_SOURCE ? ["--conditions=@outrig/source"] : []),
+      "--no-warnings",
+      ...NODE_FLAGS,
+    ],
     stdio: ["ignore", "pipe", "inherit", "ipc"],
   });
   children.push(child);
@@ -73,8 +81,8 @@ async function run(
   port: number,
   load: Load,
   options: { rate?: number; seconds: number },
+  latencies: number[] = [],
 ): Promise<Figures> {
-  const latencies: number[] = [];
   let done!: (r: autocannon.Result) => void;
   let failed!: (e: unknown) => void;
   const finished = new Promise<autocannon.Result>((resolve, reject) => {
@@ -125,11 +133,33 @@ async function compare(
   baselineLoad: Load = load,
 ): Promise<Figures> {
   await run(baseline, baselineLoad, { rate: RATE, seconds: 2 }); // warm-up
-  const base = await run(baseline, baselineLoad, { rate: RATE, seconds: SECONDS });
   await run(target, load, { rate: RATE, seconds: 2 });
-  const side = await run(target, load, { rate: RATE, seconds: SECONDS });
+  const baseLatencies: number[] = [];
+  const sideLatencies: number[] = [];
+  const baseRuns: Figures[] = [];
+  const sideRuns: Figures[] = [];
+  const slice = Math.max(1, Math.round(SECONDS / ROUNDS));
+  for (let r = 0; r < ROUNDS; r++) {
+    baseRuns.push(await run(baseline, baselineLoad, { rate: RATE, seconds: slice }, baseLatencies));
+    sideRuns.push(await run(target, load, { rate: RATE, seconds: slice }, sideLatencies));
+  }
+  const pooled = (latencies: number[], runs: Figures[]): Figures => {
+    latencies.sort((a, b) => a - b);
+    return {
+      p50: percentile(latencies, 50),
+      p90: percentile(latencies, 90),
+      p99: percentile(latencies, 99),
+      rps: runs.reduce((a, r) => a + r.rps, 0) / runs.length,
+      errors: runs.reduce((a, r) => a + r.errors, 0),
+      non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
+    };
+  };
+  const base = pooled(baseLatencies, baseRuns);
+  const side = pooled(sideLatencies, sideRuns);
   const f = (n: number) => n.toFixed(3).padStart(7);
-  console.log(`\n${name} at ${RATE} req/s, ${CONNECTIONS} connections, 1 KB, ${SECONDS}s`);
+  console.log(
+    `\n${name} at ${RATE} req/s, ${CONNECTIONS} connections, 1 KB, ${ROUNDS} x ${slice}s each`,
+  );
   console.log(`  ${"".padEnd(10)}   p50 ms   p90 ms   p99 ms   req/s  errors`);
   console.log(
     `  ${"baseline".padEnd(10)} ${f(base.p50)}  ${f(base.p90)}  ${f(base.p99)}  ${base.rps.toFixed(0).padStart(6)}  ${base.errors + base.non2xx}`,
@@ -146,7 +176,7 @@ async function compare(
 try {
   if (!FROM_SOURCE) build();
   console.log(
-    `outrig sidecar benchmark (${FROM_SOURCE ? "TypeScript source" : "built JavaScript"}), load average ${loadavg()
+    `outrig sidecar benchmark (${FROM_SOURCE ? "TypeScript source" : "built JavaScript"}${NODE_FLAGS.length ? `, node ${NODE_FLAGS.join(" ")}` : ""}), load average ${loadavg()
       .map((l) => l.toFixed(2))
       .join(" ")} on ${(await import("node:os")).cpus().length} cores`,
   );

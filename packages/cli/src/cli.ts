@@ -4,7 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { CliError } from "./errors.ts";
 import { initOutrig } from "./init.ts";
 import { formatTable, toListEntry } from "./list.ts";
-import { outrigHome, outrigPaths } from "./paths.ts";
+import { outrigPaths } from "./paths.ts";
 import { AppRegistry, validateAppId } from "./registry.ts";
 import type { RunningApp } from "./run.ts";
 import { type AppRunConfig, selectConfigFile, selectResources } from "./run-config.ts";
@@ -65,15 +65,30 @@ async function runApps(apps: AppRunConfig[], inheritStdin: boolean): Promise<num
   const { launchApp } = await import("./run.ts");
   const registry = new AppRegistry(outrigPaths().apps);
   const running: RunningApp[] = [];
+  // A Ctrl-C while apps are still starting must stop the ones already up, not orphan them.
+  let interrupted: NodeJS.Signals | undefined;
+  const onEarlySignal = (signal: NodeJS.Signals) => {
+    interrupted = signal;
+  };
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const signal of signals) process.on(signal, onEarlySignal);
   try {
     for (const app of apps) {
+      if (interrupted) break;
       running.push(await launchApp(app, { registry, announce: info, inheritStdin }));
     }
   } catch (error) {
     await Promise.all(running.map((app) => app.stop()));
     throw error;
+  } finally {
+    for (const signal of signals) process.off(signal, onEarlySignal);
   }
-  const code = await superviseApps(running, { announce: info });
+  if (interrupted) {
+    info(`Received ${interrupted} while starting: stopping`);
+    await Promise.all(running.map((app) => app.stop()));
+    return 0;
+  }
+  const code = await superviseApps(running, { announce: info, signals });
   if (code === 0) success("Exited outrig successfully");
   else info(`Exited outrig with the app's exit code ${code}`);
   return code;
@@ -296,5 +311,3 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
 }
-
-export { outrigHome };

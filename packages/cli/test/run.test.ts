@@ -227,6 +227,27 @@ describe("service invocation in both directions between two outrig run commands"
   });
 });
 
+describe("stopping a run file while it starts", () => {
+  it("SIGTERM after the first app is up stops every app and sidecar, leaving nothing behind", async () => {
+    const outrigHome = await home();
+    const project = await home();
+    const idle = JSON.stringify([process.execPath, "-e", "setInterval(() => {}, 1000)"]);
+    const apps = ["one", "two", "three"]
+      .map((id) => `  - appID: ${id}\n    appDirPath: .\n    command: ${idle}\n`)
+      .join("");
+    await writeFile(join(project, "outrig.yaml"), `version: 1\napps:\n${apps}`);
+    const cli = start(["run", "-f", project], { home: outrigHome });
+    await cli.waitFor(/Updating metadata for appPID: \d+/);
+    expect(await cli.stop("SIGTERM"), cli.output).toBe(0);
+    const appPids = [...cli.output.matchAll(/appPID: (\d+)/g)].map((m) => Number(m[1]));
+    expect(appPids.length).toBeGreaterThan(0);
+    for (const pid of appPids) {
+      expect(() => process.kill(pid, 0), `app ${pid} outlived outrig`).toThrow();
+    }
+    expect(await readdir(join(outrigHome, "apps"))).toEqual([]);
+  });
+});
+
 describe("outrig run -f (multi-app run file) with the @dapr/dapr SDK", () => {
   it("publishes, subscribes and invokes between the apps, writes log files, stops with -f", async () => {
     const outrigHome = await home();

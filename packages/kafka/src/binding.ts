@@ -1,0 +1,395 @@
+import { randomUUID } from "node:crypto";
+import {
+  type BindingDefinition,
+  type BindingHandler,
+  type ComponentContext,
+  ComponentError,
+  ConfigError,
+  defineOptions,
+  errorMessage,
+  getMetadata,
+  type InputBinding,
+  type InvokeRequest,
+  type InvokeResponse,
+  type Logger,
+  type Metadata,
+  notSupported,
+  type OutputBinding,
+  option,
+  type ParsedOptions,
+  silentLogger,
+} from "@outrig/core";
+import {
+  type Consumer,
+  type IHeaders,
+  Kafka,
+  type KafkaMessage,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type SASLOptions,
+} from "kafkajs";
+
+const COMPONENT = "bindings.kafka";
+/** How long `read` waits for the consumer to join its group before it gives up. */
+const JOIN_TIMEOUT_MS = 60_000;
+const MAX_RETRY_INTERVAL_MS = 10_000;
+
+/** Dapr's `bindings.kafka` metadata names and defaults. */
+export const kafkaBindingOptions = defineOptions(COMPONENT, {
+  brokers: option.list({
+    required: true,
+    description: "Comma-separated bootstrap brokers, host:port",
+    example: "localhost:9092",
+  }),
+  topics: option.list({
+    description: "Comma-separated topics the input reads (needed for read)",
+    example: "orders,refunds",
+  }),
+  publishTopic: option.string({
+    description:
+      "Topic the output's create publishes to (needed for create); request metadata `topic` overrides it",
+    example: "orders",
+  }),
+  consumerGroup: option.string({
+    description: "Consumer group of the input; falls back to consumerID, then the app ID",
+  }),
+  consumerID: option.string({ description: "Consumer group when consumerGroup is not set" }),
+  clientID: option.string({ description: "Client ID sent to the brokers; defaults to the app ID" }),
+  initialOffset: option.enum(["newest", "oldest"] as const, {
+    default: "newest",
+    description: "Where a consumer group without a committed offset starts reading",
+  }),
+  authType: option.enum(["none", "password"] as const, {
+    description:
+      "none, or password (SASL with saslUsername/saslPassword, over TLS unless disableTls)",
+  }),
+  authRequired: option.boolean({
+    default: false,
+    description: "Deprecated Dapr switch: true means authType=password",
+  }),
+  saslUsername: option.string({ description: "SASL user (authType=password)" }),
+  saslPassword: option.string({
+    sensitive: true,
+    description: "SASL password (authType=password)",
+  }),
+  saslMechanism: option.enum(["PLAINTEXT", "PLAIN", "SHA-256", "SHA-512"] as const, {
+    default: "PLAINTEXT",
+    description: "SASL mechanism: PLAIN (Dapr also spells it PLAINTEXT), SCRAM SHA-256 or SHA-512",
+  }),
+  disableTls: option.boolean({
+    default: false,
+    description: "Connect without TLS even with authentication configured",
+  }),
+  consumeRetryInterval: option.duration({
+    default: 100,
+    description: "Pause before the first in-process retry of a failed handler; doubles up to 10 s",
+  }),
+  direction: option.string({
+    description: "Dapr's binding direction (`input`, `output` or `input, output`); informational",
+  }),
+});
+
+export type KafkaBindingOptions = ParsedOptions<typeof kafkaBindingOptions.fields>;
+
+function sasl(opts: KafkaBindingOptions): SASLOptions | undefined {
+  const authType = opts.authType ?? (opts.authRequired ? "password" : "none");
+  if (authType !== "password") return undefined;
+  const username = opts.saslUsername ?? "";
+  const password = opts.saslPassword ?? "";
+  if (opts.saslMechanism === "SHA-256") return { mechanism: "scram-sha-256", username, password };
+  if (opts.saslMechanism === "SHA-512") return { mechanism: "scram-sha-512", username, password };
+  return { mechanism: "plain", username, password };
+}
+
+function headersToMetadata(headers: IHeaders | undefined): Metadata {
+  const metadata: Metadata = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v === undefined) continue;
+    const value = Array.isArray(v) ? v[v.length - 1] : v;
+    metadata[k] = Buffer.isBuffer(value) ? value.toString("utf8") : String(value);
+  }
+  return metadata;
+}
+
+/**
+ * `bindings.kafka`: the output's `create` publishes to `publishTopic` (key from the `key` or
+ * `partitionKey` request metadata; other request metadata become headers, acks from all
+ * in-sync replicas). Each read is one consumer in `consumerGroup` on `topics`; a handler that
+ * throws is retried in process with backoff (doubling from consumeRetryInterval up to 10 s) for as
+ * long as the read lives, and the offset is committed only after it succeeded, so a failed
+ * message is never skipped (its partition waits behind it), and one left failing when the reader
+ * stops is read again by the group's next consumer.
+ */
+export class KafkaBinding implements InputBinding, OutputBinding {
+  readonly opts: KafkaBindingOptions;
+  readonly #kafka: Kafka;
+  readonly #group: string | undefined;
+  readonly #logger: Logger;
+  readonly #consumers = new Set<Consumer>();
+  #producer: Promise<Producer> | undefined;
+  #closed = false;
+
+  constructor(opts: KafkaBindingOptions, kafka: Kafka, group: string | undefined, logger: Logger) {
+    this.opts = opts;
+    this.#kafka = kafka;
+    this.#group = group;
+    this.#logger = logger;
+  }
+
+  operations(): readonly string[] {
+    return ["create"];
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen();
+    const admin = this.#kafka.admin();
+    try {
+      await admin.connect();
+      await admin.describeCluster();
+    } catch (error) {
+      throw new ComponentError(
+        "ERR_UNAVAILABLE",
+        `the brokers do not answer: ${errorMessage(error)}`,
+        {
+          component: COMPONENT,
+          cause: error,
+        },
+      );
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+
+  async invoke(request: InvokeRequest): Promise<InvokeResponse> {
+    this.#assertOpen();
+    if (request.operation.toLowerCase() !== "create") {
+      throw notSupported(`operation ${JSON.stringify(request.operation)}`, COMPONENT);
+    }
+    const metadata = request.metadata ?? {};
+    const topic = getMetadata(metadata, "topic") || this.opts.publishTopic;
+    if (!topic) {
+      throw new ComponentError(
+        "ERR_INVALID_REQUEST",
+        "create needs publishTopic (or the topic metadata)",
+        {
+          component: COMPONENT,
+        },
+      );
+    }
+    const key =
+      getMetadata(metadata, "key") ||
+      getMetadata(metadata, "partitionKey") ||
+      getMetadata(metadata, "__key");
+    const headers: IHeaders = {};
+    for (const [k, v] of Object.entries(metadata)) {
+      if (!["topic", "key", "partitionkey", "__key"].includes(k.toLowerCase())) headers[k] = v;
+    }
+    try {
+      const producer = await this.#connectProducer();
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: [
+          {
+            value: Buffer.from(request.data ?? new Uint8Array()),
+            headers,
+            ...(key ? { key } : {}),
+          },
+        ],
+      });
+    } catch (error) {
+      throw new ComponentError(
+        "ERR_UNAVAILABLE",
+        `publish to ${topic} failed: ${errorMessage(error)}`,
+        {
+          component: COMPONENT,
+          cause: error,
+        },
+      );
+    }
+    return {};
+  }
+
+  async read(handler: BindingHandler, signal?: AbortSignal): Promise<void> {
+    this.#assertOpen();
+    if (signal?.aborted) return;
+    const topics = this.opts.topics ?? [];
+    if (topics.length === 0 || !this.#group) {
+      throw new ComponentError(
+        "ERR_INVALID_REQUEST",
+        "read needs the topics metadata and a consumerGroup (or consumerID, or an app ID)",
+        { component: COMPONENT },
+      );
+    }
+    const consumer = this.#kafka.consumer({ groupId: this.#group, allowAutoTopicCreation: true });
+    this.#consumers.add(consumer);
+    let stopped = false;
+    const stop = async (): Promise<void> => {
+      stopped = true;
+      this.#consumers.delete(consumer);
+      await consumer.disconnect().catch(() => {});
+    };
+    const joined = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(`did not join consumer group ${this.#group} within ${JOIN_TIMEOUT_MS} ms`),
+          ),
+        JOIN_TIMEOUT_MS,
+      );
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    try {
+      await this.#ensureTopics(topics);
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: this.opts.initialOffset === "oldest" });
+      await consumer.run({
+        autoCommit: true,
+        eachMessage: async ({ topic, partition, message }) => {
+          await this.#deliver(handler, topic, partition, message, () => stopped || this.#closed);
+        },
+      });
+      await joined;
+    } catch (error) {
+      await stop();
+      throw new ComponentError(
+        "ERR_UNAVAILABLE",
+        `cannot read ${topics.join(",")}: ${errorMessage(error)}`,
+        {
+          component: COMPONENT,
+          cause: error,
+        },
+      );
+    }
+    signal?.addEventListener("abort", () => void stop(), { once: true });
+  }
+
+  /** Calls the handler until it succeeds; throwing out of eachMessage keeps the offset. */
+  async #deliver(
+    handler: BindingHandler,
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    stopped: () => boolean,
+  ): Promise<void> {
+    const value = message.value ?? Buffer.alloc(0);
+    const metadata: Metadata = {
+      ...headersToMetadata(message.headers),
+      topic,
+      partition: String(partition),
+      offset: message.offset,
+      ...(message.key ? { key: message.key.toString("utf8") } : {}),
+    };
+    let delay = this.opts.consumeRetryInterval;
+    for (let attempt = 0; ; attempt++) {
+      // A stopped reader hands out nothing more; the uncommitted offset is read again later.
+      if (stopped()) throw new Error("the reader stopped");
+      try {
+        await handler({
+          data: new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
+          metadata: { ...metadata },
+        });
+        return;
+      } catch (error) {
+        this.#logger.debug("kafka binding handler failed; retrying", {
+          topic,
+          partition,
+          offset: message.offset,
+          attempt,
+          error: errorMessage(error),
+        });
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, MAX_RETRY_INTERVAL_MS);
+    }
+  }
+
+  /** Creates missing topics (broker defaults), so a consumer can subscribe before anyone published. */
+  async #ensureTopics(topics: string[]): Promise<void> {
+    const admin = this.#kafka.admin();
+    try {
+      await admin.connect();
+      await admin.createTopics({
+        topics: topics.map((topic) => ({ topic })),
+        waitForLeaders: true,
+      });
+    } catch (error) {
+      // Another client creating the same topic at once is fine; anything else surfaces at subscribe.
+      this.#logger.debug("kafka binding: creating topics failed", { error: errorMessage(error) });
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const consumers = [...this.#consumers];
+    this.#consumers.clear();
+    await Promise.all(consumers.map((c) => c.disconnect().catch(() => {})));
+    const producer = await this.#producer?.catch(() => undefined);
+    await producer?.disconnect().catch(() => {});
+  }
+
+  #connectProducer(): Promise<Producer> {
+    if (!this.#producer) {
+      const producer = this.#kafka.producer({
+        allowAutoTopicCreation: true,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      const connecting = producer.connect().then(() => producer);
+      this.#producer = connecting;
+      connecting.catch(() => {
+        if (this.#producer === connecting) this.#producer = undefined;
+      });
+    }
+    return this.#producer;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw new ComponentError("ERR_CLOSED", "the binding is closed", { component: COMPONENT });
+    }
+  }
+}
+
+/** Creates a `bindings.kafka` binding from Dapr metadata (`brokers`, `topics`, `publishTopic`, ...). */
+export async function createKafkaBinding(
+  metadata: Metadata,
+  context: ComponentContext = {},
+): Promise<KafkaBinding> {
+  const opts = kafkaBindingOptions.parse(metadata);
+  if (!opts.topics?.length && !opts.publishTopic) {
+    throw new ConfigError(
+      [{ field: "topics", message: "set topics (input), publishTopic (output) or both" }],
+      { component: COMPONENT },
+    );
+  }
+  const auth = sasl(opts);
+  const kafka = new Kafka({
+    clientId: opts.clientID || context.appId || `outrig-${randomUUID().slice(0, 8)}`,
+    brokers: opts.brokers,
+    logLevel: logLevel.NOTHING,
+    ...(auth ? { sasl: auth, ssl: !opts.disableTls } : {}),
+  });
+  const group = opts.consumerGroup || opts.consumerID || context.appId;
+  const binding = new KafkaBinding(opts, kafka, group, context.logger ?? silentLogger);
+  await binding.ping();
+  return binding;
+}
+
+export const kafkaBindingDefinition: BindingDefinition = {
+  type: COMPONENT,
+  kind: "bindings",
+  version: "v1",
+  status: "beta",
+  description: "Kafka topics as input (offset committed after the handler) and output (create)",
+  capabilities: ["create", "read"],
+  directions: ["input", "output"],
+  options: kafkaBindingOptions,
+  create: createKafkaBinding,
+};

@@ -325,6 +325,18 @@ spec:
   });
 });
 
+describe("sidecar start-up failures", () => {
+  it("rejects with the ConfigError and listens on nothing", async () => {
+    const { freePort, sidecar } = await import("./helpers.ts");
+    const port = await freePort();
+    const error = await configErrorOf(
+      sidecar({ httpPort: port, resources: component("x", "state.nosuch") }),
+    );
+    expect(error.issues[0]?.field).toContain("[document 0]");
+    await expect(fetch(`http://127.0.0.1:${port}/v1.0/healthz`)).rejects.toThrow();
+  });
+});
+
 describe("library mode", () => {
   it("gives in-process access to state, publish and bindings with the sidecar's semantics", async () => {
     const runtime = await createRuntime({

@@ -25,6 +25,22 @@ async function measure(count: number, op: (i: number) => Promise<unknown>): Prom
   return (count / (performance.now() - started)) * 1000;
 }
 
+/**
+ * Runs component and raw measurements alternately, ROUNDS times each, and keeps each side's
+ * best: on a shared machine one slow round should not decide the ratio.
+ */
+const ROUNDS = 3;
+async function compare(
+  component: () => Promise<number>,
+  raw: () => Promise<number>,
+): Promise<[number, number]> {
+  let best: [number, number] = [0, 0];
+  for (let i = 0; i < ROUNDS; i++) {
+    best = [Math.max(best[0], await component()), Math.max(best[1], await raw())];
+  }
+  return best;
+}
+
 /** Publishes `count` messages and waits until the subscriber has acked them all. */
 async function roundTrip(
   count: number,
@@ -81,13 +97,17 @@ try {
 
   rows.push([
     "publish (confirmed)",
-    await measure(MESSAGES, viaComponent),
-    await measure(MESSAGES, viaRaw),
+    ...(await compare(
+      () => measure(MESSAGES, viaComponent),
+      () => measure(MESSAGES, viaRaw),
+    )),
   ]);
   rows.push([
     "publish + consume + ack",
-    await roundTrip(MESSAGES, viaComponent, () => got),
-    await roundTrip(MESSAGES, viaRaw, () => rawGot),
+    ...(await compare(
+      () => roundTrip(MESSAGES, viaComponent, () => got),
+      () => roundTrip(MESSAGES, viaRaw, () => rawGot),
+    )),
   ]);
 } finally {
   await pubsub.close();

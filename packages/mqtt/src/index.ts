@@ -1,0 +1,4 @@
+export { manifest } from "./manifest.ts";
+export type { MqttOptions } from "./options.ts";
+export { mqttOptions } from "./options.ts";
+export { createMqttPubSub, MqttPubSub } from "./pubsub.ts";

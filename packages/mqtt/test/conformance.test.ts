@@ -1,0 +1,56 @@
+import { randomUUID } from "node:crypto";
+import { describePubSubConformance } from "@outrig/conformance";
+import { startMosquitto, useService } from "@outrig/conformance/services";
+import { createMqttPubSub } from "../src/index.ts";
+
+const mosquitto = useService(() => startMosquitto());
+
+/** Every run gets its own client IDs, so persistent sessions never meet another run's. */
+const consumerID = (variant: string): string => `conf-${variant}-${randomUUID().slice(0, 8)}`;
+
+// Dapr's conformance configuration for pubsub.mqtt3: QoS 1, persistent sessions. A failed
+// message is re-published to its topic (Dapr's backOffMaxRetries default 0).
+const dapr = consumerID("qos1");
+describePubSubConformance({
+  name: "mqtt3-qos1",
+  create: () =>
+    createMqttPubSub({
+      url: mosquitto().url,
+      consumerID: dapr,
+      qos: "1",
+      retain: "false",
+      cleanSession: "false",
+    }),
+  waitBeforePublishMs: 300,
+});
+
+// Exactly-once transfer, clean sessions, and failed handlers retried in-process (order kept).
+const qos2 = consumerID("qos2");
+describePubSubConformance({
+  name: "mqtt3-qos2-retry",
+  create: () =>
+    createMqttPubSub({
+      url: mosquitto().url,
+      consumerID: qos2,
+      qos: "2",
+      cleanSession: "true",
+      backOffMaxRetries: "-1",
+      backOffInitialInterval: "50ms",
+    }),
+  waitBeforePublishMs: 300,
+});
+
+// At most once on the wire: only in-process redelivery is possible.
+const qos0 = consumerID("qos0");
+describePubSubConformance({
+  name: "mqtt3-qos0",
+  create: () =>
+    createMqttPubSub({
+      url: mosquitto().url,
+      consumerID: qos0,
+      qos: "0",
+      backOffMaxRetries: "3",
+      backOffInitialInterval: "50ms",
+    }),
+  waitBeforePublishMs: 300,
+});

@@ -95,6 +95,10 @@ export const pubsubOptions = defineOptions("pubsub.redis", {
     min: 1,
     description: "Trim each stream to about this many entries on publish (XADD MAXLEN ~)",
   }),
+  streamTTL: option.duration({
+    description:
+      "Trim entries older than this on publish (XADD MINID ~); ignored when maxLenApprox is set",
+  }),
 });
 
 export type RedisStateOptions = ReturnType<typeof stateOptions.parse>;

@@ -235,9 +235,12 @@ export class RedisPubSub extends BasePubSub {
       throw new ComponentError("ERR_INVALID_REQUEST", "a topic is required", {
         component: COMPONENT,
       });
+    // One trim strategy per XADD: a length bound, else an age bound (entry ids start with their ms).
     const trim = this.options.maxLenApprox
       ? ["MAXLEN", "~", String(this.options.maxLenApprox)]
-      : [];
+      : this.options.streamTTL
+        ? ["MINID", "~", String(Math.max(0, Date.now() - this.options.streamTTL))]
+        : [];
     return [topic, ...trim, "*", ...entryArgs(fields)];
   }
 

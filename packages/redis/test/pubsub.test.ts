@@ -106,6 +106,19 @@ describe("pubsub.redis stream entries", () => {
     expect(length).toBeLessThan(400);
   });
 
+  it("trims entries older than streamTTL, a whole stream node at a time (MINID ~)", async () => {
+    const pubsub = await open({ streamTTL: "1s" });
+    const topic = `${run}-stream-ttl`;
+    const pipeline = raw.pipeline();
+    for (let i = 0; i < 150; i++) pipeline.xadd(topic, "*", "data", String(i));
+    await pipeline.exec();
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await pubsub.publish({ topic, data: new Uint8Array([1]) });
+    const length = await raw.xlen(topic);
+    expect(length).toBeGreaterThan(1);
+    expect(length).toBeLessThan(151);
+  });
+
   it("bulkPublish reports entries the server rejected", async () => {
     const pubsub = await open();
     const topic = `${run}-not-a-stream`;

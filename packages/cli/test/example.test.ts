@@ -28,7 +28,7 @@ async function post(url: string, body: unknown): Promise<Response> {
   });
 }
 
-describe("the README walk-through with examples/app.js", () => {
+describe("the README walk-through with examples/app.js", { timeout: 60_000 }, () => {
   it("saves through invocation, reads back, and receives a published event", async () => {
     const { home, cleanup } = await tempHome();
     cleanups.push(cleanup);
@@ -77,7 +77,7 @@ describe("the README walk-through with examples/app.js", () => {
   });
 });
 
-describe("a registry entry left by a killed outrig", () => {
+describe("a registry entry left by a killed outrig", { timeout: 60_000 }, () => {
   it("is ignored by list and removed", async () => {
     const { home, cleanup } = await tempHome();
     cleanups.push(cleanup);

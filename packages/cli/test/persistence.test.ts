@@ -16,7 +16,7 @@ async function startSidecar(home: string): Promise<{ cli: CliProcess; url: strin
   return { cli, url: `http://127.0.0.1:${port}/v1.0/state/statestore` };
 }
 
-describe("state through outrig run on the defaults of outrig init", () => {
+describe("state through outrig run on the defaults of outrig init", { timeout: 60_000 }, () => {
   it("survives stopping and restarting outrig (SQLite under OUTRIG_HOME)", async () => {
     const { home, cleanup } = await tempHome();
     cleanups.push(cleanup);

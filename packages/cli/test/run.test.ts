@@ -35,7 +35,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-describe("outrig run", () => {
+describe("outrig run", { timeout: 60_000 }, () => {
   it("starts the app with Dapr's environment, prefixes its output and exits with its code", async () => {
     const outrigHome = await home();
     const cli = start(
@@ -115,7 +115,9 @@ describe("outrig run", () => {
   });
 });
 
-describe("two apps of two outrig run commands, with the @dapr/dapr SDK", () => {
+describe("two apps of two outrig run commands, with the @dapr/dapr SDK", {
+  timeout: 60_000,
+}, () => {
   it("invoke each other by app id through the local registry; list and stop see them", async () => {
     const outrigHome = await home();
     const appPort = await freePort();
@@ -181,7 +183,9 @@ describe("two apps of two outrig run commands, with the @dapr/dapr SDK", () => {
   });
 });
 
-describe("service invocation in both directions between two outrig run commands", () => {
+describe("service invocation in both directions between two outrig run commands", {
+  timeout: 60_000,
+}, () => {
   it("each sidecar reaches the other app by id", async () => {
     const outrigHome = await home();
     const apps = await Promise.all(
@@ -248,7 +252,7 @@ describe("stopping a run file while it starts", () => {
   });
 });
 
-describe("outrig run -f (multi-app run file) with the @dapr/dapr SDK", () => {
+describe("outrig run -f (multi-app run file) with the @dapr/dapr SDK", { timeout: 60_000 }, () => {
   it("publishes, subscribes and invokes between the apps, writes log files, stops with -f", async () => {
     const outrigHome = await home();
     const project = await home();

@@ -22,6 +22,10 @@ export interface LoopbackFlaws {
   readAfterClose?: boolean;
   /** An unknown operation resolves instead of rejecting. */
   acceptUnknown?: boolean;
+  /** A read keeps delivering after its AbortSignal fired. */
+  ignoreAbort?: boolean;
+  /** `delete` does nothing. */
+  deleteNoop?: boolean;
 }
 
 interface Queue {
@@ -80,7 +84,7 @@ export class LoopbackBinding implements InputBinding, OutputBinding {
         return { data: data ?? null };
       }
       case "delete":
-        store.delete(key);
+        if (!this.flaws.deleteNoop) store.delete(key);
         return {};
       case "list":
         return { data: new TextEncoder().encode(JSON.stringify([...store.keys()])) };
@@ -121,7 +125,7 @@ export class LoopbackBinding implements InputBinding, OutputBinding {
     };
     q.readers.add(wake);
     this.stops.push(stop);
-    signal?.addEventListener("abort", stop, { once: true });
+    if (!this.flaws.ignoreAbort) signal?.addEventListener("abort", stop, { once: true });
     wake();
   }
 

@@ -18,6 +18,8 @@ const MUST_FAIL: Record<string, CaseId[]> = {
   "corrupt-get": ["get"],
   "reads-after-close": ["closeInput"],
   "accepts-unknown-operation": ["operations"],
+  "ignores-abort": ["abort"],
+  "delete-is-a-no-op": ["delete"],
 };
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));

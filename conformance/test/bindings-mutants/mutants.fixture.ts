@@ -6,6 +6,8 @@ export const FLAWS: Record<string, LoopbackFlaws> = {
   "corrupt-get": { corruptGet: true },
   "reads-after-close": { readAfterClose: true },
   "accepts-unknown-operation": { acceptUnknown: true },
+  "ignores-abort": { ignoreAbort: true },
+  "delete-is-a-no-op": { deleteNoop: true },
 };
 
 for (const [name, flaws] of Object.entries(FLAWS)) {

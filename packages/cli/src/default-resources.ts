@@ -1,5 +1,5 @@
 /**
- * The resource files `outrig init` writes, and the in-memory pair `outrig run` falls back to.
+ * The resource files `outrig init` writes, and the same pair `outrig run` falls back to.
  * Same names as Dapr's (`statestore`, `pubsub`, `daprConfig`) so tutorials work unchanged;
  * embedded backends instead of Redis so nothing but Node is needed.
  */
@@ -55,5 +55,10 @@ metadata:
 spec: {}
 `;
 
-/** What `outrig run` loads when `~/.outrig/components` does not exist (before `outrig init`). */
-export const embeddedDefaultResources = `${memoryStateStoreYaml}---\n${memoryPubSubYaml}`;
+/**
+ * What `outrig run` loads when `~/.outrig/components` does not exist (before `outrig init`): the
+ * same durable SQLite statestore `init` writes, so state survives restarts from the first run.
+ */
+export function embeddedDefaultResources(stateDatabase: string): string {
+  return `${sqliteStateStoreYaml(stateDatabase)}---\n${memoryPubSubYaml}`;
+}

@@ -56,7 +56,7 @@ export async function isFile(path: string): Promise<boolean> {
 
 /**
  * Explicit directories must exist (the error names where they came from); with none given,
- * `~/.outrig/components` is used if present, else the embedded in-memory defaults.
+ * `~/.outrig/components` is used if present, else the embedded defaults (SQLite state, in-memory pub/sub).
  */
 export async function selectResources(
   explicit: readonly string[] | undefined,

@@ -1,3 +1,5 @@
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
 import {
   type ComponentRegistry,
   createRegistry,
@@ -9,6 +11,7 @@ import { type AppProcess, startAppProcess } from "./app-process.ts";
 import { embeddedDefaultResources } from "./default-resources.ts";
 import { CliError } from "./errors.ts";
 import { LogOutput } from "./log-output.ts";
+import { outrigPaths } from "./paths.ts";
 import { assertPortFree, freePort } from "./ports.ts";
 import { type AppRecord, type AppRegistry, processStartTicks } from "./registry.ts";
 import type { AppRunConfig } from "./run-config.ts";
@@ -96,7 +99,7 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
 
   if (config.resources.embedded) {
     context.announce(
-      "No components directory found: using the embedded in-memory statestore and pubsub (run `outrig init` for durable SQLite state)",
+      "No components directory found: using the embedded defaults, SQLite statestore and in-memory pubsub (`outrig init` writes them as editable files)",
     );
   }
 
@@ -117,7 +120,9 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
         ...config.resources.paths,
         ...(config.configFile ? [config.configFile] : []),
       ],
-      resources: config.resources.embedded ? embeddedDefaultResources : undefined,
+      resources: config.resources.embedded
+        ? embeddedDefaultResources(await embeddedStateDatabase())
+        : undefined,
       registry: componentRegistry(config.cwd),
       onShutdown: () => shutdownRequested(),
       appMaxConcurrency: config.appMaxConcurrency,
@@ -216,4 +221,11 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
       return stopping;
     },
   };
+}
+
+/** The embedded statestore's file, under OUTRIG_HOME (created on first use). */
+async function embeddedStateDatabase(): Promise<string> {
+  const file = outrigPaths().stateDatabase;
+  await mkdir(dirname(file), { recursive: true });
+  return file;
 }

@@ -40,7 +40,7 @@ describe("state through outrig run on the defaults of outrig init", { timeout: 6
     expect(await second.cli.stop("SIGINT")).toBe(0);
   });
 
-  it("without init, the embedded in-memory store forgets on restart", async () => {
+  it("without init, the embedded SQLite default keeps state across restarts too", async () => {
     const { home, cleanup } = await tempHome();
     cleanups.push(cleanup);
     const first = await startSidecar(home);
@@ -52,7 +52,9 @@ describe("state through outrig run on the defaults of outrig init", { timeout: 6
     expect((await fetch(`${first.url}/k`)).status).toBe(200);
     await first.cli.stop();
     const second = await startSidecar(home);
-    expect((await fetch(`${second.url}/k`)).status).toBe(204);
+    const read = await fetch(`${second.url}/k`);
+    expect(read.status).toBe(200);
+    expect(await read.json()).toBe(1);
     await second.cli.stop();
   });
 });

@@ -77,7 +77,7 @@ describe("outrig run", { timeout: 60_000 }, () => {
     });
     await cli.waitFor(/You're up and running/);
     expect(cli.output).toContain(`HTTP Port: ${port}`);
-    expect(cli.output).toContain("embedded in-memory statestore and pubsub");
+    expect(cli.output).toContain("embedded defaults, SQLite statestore and in-memory pubsub");
     const save = await fetch(`http://127.0.0.1:${port}/v1.0/state/statestore`, {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -25,5 +25,4 @@ if [ "$(outrig_node_major)" -lt 22 ]; then
   echo "bootstrap: Node >= 22 is required, found $(node --version 2>/dev/null || echo none)" >&2
   return 1 2>/dev/null || exit 1
 fi
-export PNPM_HOME="${PNPM_HOME:-$OUTRIG_TOOLCHAIN/pnpm-home}"
 export COREPACK_ENABLE_STRICT=0

@@ -1,6 +1,6 @@
 // Child process for the benchmark: one server per process, so the load generator, the sidecar
 // and the app do not share an event loop. Modes: bare | app | sidecar | ready5.
-// Prints {"port": N} (or the ready figures) as one JSON line; answers "rss" over IPC.
+// Prints {"port": N} (or the ready figures) as one JSON line; answers "rss" and "cpu" over IPC.
 // Plain JavaScript on purpose: a .ts child would load Node's TypeScript stripper (~17 MB RSS)
 // into every measured process.
 import { createServer } from "node:http";
@@ -30,6 +30,10 @@ function report(value) {
 
 process.on("message", (m) => {
   if (m === "rss") process.send?.({ rss: process.memoryUsage().rss });
+  if (m === "cpu") {
+    const { user, system } = process.cpuUsage();
+    process.send?.({ cpu: user + system });
+  }
   if (m === "exit") process.exit(0);
 });
 

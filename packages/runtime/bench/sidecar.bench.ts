@@ -49,6 +49,13 @@ async function spawn(
   return { child, info: JSON.parse(line) as Record<string, number> };
 }
 
+/** CPU time (user + system, microseconds) the child used so far. */
+async function cpu(child: ChildProcess): Promise<number> {
+  child.send("cpu");
+  const [msg] = (await once(child, "message")) as [{ cpu: number }];
+  return msg.cpu;
+}
+
 async function rss(child: ChildProcess): Promise<number> {
   child.send("rss");
   const [msg] = (await once(child, "message")) as [{ rss: number }];
@@ -69,6 +76,7 @@ interface Figures {
   rps: number;
   errors: number;
   non2xx: number;
+  total: number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -122,26 +130,35 @@ async function run(
     rps: result.requests.average,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    total: result.requests.total,
   };
 }
 
 async function compare(
   name: string,
-  target: number,
-  baseline: number,
+  target: { port: number; child: ChildProcess },
+  baseline: { port: number; child: ChildProcess },
   load: Load,
   baselineLoad: Load = load,
-): Promise<Figures> {
-  await run(baseline, baselineLoad, { rate: RATE, seconds: 2 }); // warm-up
-  await run(target, load, { rate: RATE, seconds: 2 });
+): Promise<Figures & { cpuPerRequest: number }> {
+  await run(baseline.port, baselineLoad, { rate: RATE, seconds: 2 }); // warm-up
+  await run(target.port, load, { rate: RATE, seconds: 2 });
+  let baseCpu = 0;
+  let sideCpu = 0;
   const baseLatencies: number[] = [];
   const sideLatencies: number[] = [];
   const baseRuns: Figures[] = [];
   const sideRuns: Figures[] = [];
   const slice = Math.max(1, Math.round(SECONDS / ROUNDS));
   for (let r = 0; r < ROUNDS; r++) {
-    baseRuns.push(await run(baseline, baselineLoad, { rate: RATE, seconds: slice }, baseLatencies));
-    sideRuns.push(await run(target, load, { rate: RATE, seconds: slice }, sideLatencies));
+    const b0 = await cpu(baseline.child);
+    baseRuns.push(
+      await run(baseline.port, baselineLoad, { rate: RATE, seconds: slice }, baseLatencies),
+    );
+    baseCpu += (await cpu(baseline.child)) - b0;
+    const s0 = await cpu(target.child);
+    sideRuns.push(await run(target.port, load, { rate: RATE, seconds: slice }, sideLatencies));
+    sideCpu += (await cpu(target.child)) - s0;
   }
   const pooled = (latencies: number[], runs: Figures[]): Figures => {
     latencies.sort((a, b) => a - b);
@@ -152,6 +169,7 @@ async function compare(
       rps: runs.reduce((a, r) => a + r.rps, 0) / runs.length,
       errors: runs.reduce((a, r) => a + r.errors, 0),
       non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
+      total: runs.reduce((a, r) => a + r.total, 0),
     };
   };
   const base = pooled(baseLatencies, baseRuns);
@@ -170,7 +188,18 @@ async function compare(
   console.log(
     `  ${"added".padEnd(10)} ${f(side.p50 - base.p50)}  ${f(side.p90 - base.p90)}  ${f(side.p99 - base.p99)}`,
   );
-  return { ...side, p50: side.p50 - base.p50, p90: side.p90 - base.p90, p99: side.p99 - base.p99 };
+  const baseCpuPer = baseCpu / Math.max(1, base.total);
+  const sideCpuPer = sideCpu / Math.max(1, side.total);
+  console.log(
+    `  CPU per request: baseline process ${baseCpuPer.toFixed(0)} µs, measured process ${sideCpuPer.toFixed(0)} µs (user + system; insensitive to scheduling delays)`,
+  );
+  return {
+    ...side,
+    p50: side.p50 - base.p50,
+    p90: side.p90 - base.p90,
+    p99: side.p99 - base.p99,
+    cpuPerRequest: sideCpuPer,
+  };
 }
 
 try {
@@ -198,13 +227,16 @@ try {
       body: seed,
     });
   }
-  const get = await compare("state get", sidecarPort, barePort, {
+  const sidecarTarget = { port: sidecarPort, child: sidecar.child };
+  const bareTarget = { port: barePort, child: bare.child };
+  const appTarget = { port: appPort, child: app.child };
+  const get = await compare("state get", sidecarTarget, bareTarget, {
     method: "GET",
     path: "/v1.0/state/statestore/bench",
   });
   const rssAtRate = await rss(sidecar.child);
   const rssBareAtRate = await rss(bare.child);
-  const save = await compare("state save", sidecarPort, barePort, {
+  const save = await compare("state save", sidecarTarget, bareTarget, {
     method: "POST",
     path: "/v1.0/state/statestore",
     body: seed,
@@ -217,16 +249,16 @@ try {
   };
   const invoke = await compare(
     "service invocation",
-    sidecarPort,
-    appPort,
+    sidecarTarget,
+    appTarget,
     { ...echo, path: "/v1.0/invoke/bench/method/echo" },
     echo,
   );
   const rssAfter = await rss(sidecar.child);
   const minimal = await compare(
     "service invocation through a minimal 20-line Node proxy (reference, not a target)",
-    proxy.info.port as number,
-    appPort,
+    { port: proxy.info.port as number, child: proxy.child },
+    appTarget,
     { ...echo, path: "/v1.0/invoke/bench/method/echo" },
     echo,
   );
@@ -275,6 +307,9 @@ try {
   console.log(`  added p90 state save  ${save.p90.toFixed(3)} ms`);
   console.log(
     `  added p90 invocation  ${invoke.p90.toFixed(3)} ms (target <= 1.0; a minimal Node proxy adds ${minimal.p90.toFixed(3)} ms here)`,
+  );
+  console.log(
+    `  CPU per request       state get ${get.cpuPerRequest.toFixed(0)} µs; invocation ${invoke.cpuPerRequest.toFixed(0)} µs (minimal proxy ${minimal.cpuPerRequest.toFixed(0)} µs)`,
   );
   console.log(`  start to ready        ${med("fromStartSidecarMs").toFixed(1)} ms (target < 300)`);
   console.log(`  RSS at ${RATE} req/s     ${mb(Math.max(rssAtRate, rssAfter))} MB (target < 80)`);

@@ -177,6 +177,7 @@ class Reader {
   restart(): void {
     this.#channel = undefined;
     if (this.#stopped) return;
+    this.#binding.logger.debug("rabbitmq binding: resuming a reader after a reconnect");
     this.start().catch((error) =>
       this.#binding.logger.warn("rabbitmq binding: restarting a reader failed", {
         error: errorMessage(error),

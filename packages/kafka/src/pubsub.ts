@@ -1,0 +1,293 @@
+import {
+  BasePubSub,
+  type BulkMessageHandler,
+  type BulkPublishRequest,
+  type BulkPublishResponse,
+  type BulkSubscribeRequest,
+  type ComponentContext,
+  ComponentError,
+  ConfigError,
+  errorMessage,
+  type Logger,
+  type MessageHandler,
+  type Metadata,
+  type PublishRequest,
+  type PubSubCapability,
+  type PubSubDefinition,
+  parseTtlInSeconds,
+  type SubscribeRequest,
+  silentLogger,
+} from "@outrig/core";
+import { type Admin, Kafka, Partitioners, type Producer } from "kafkajs";
+import { kafkaConfig } from "./client.ts";
+import { toKafkaMessage } from "./headers.ts";
+import { type KafkaOptions, kafkaOptions } from "./options.ts";
+import { type Delivery, Subscription } from "./subscription.ts";
+
+const COMPONENT = "pubsub.kafka";
+const CAPABILITIES: readonly PubSubCapability[] = ["BULK_PUBSUB", "BULK_SUBSCRIBE", "ORDERING"];
+
+/**
+ * Dapr's `pubsub.kafka` over kafkajs: one idempotence-free producer waiting for all in-sync
+ * replicas (acks=-1), and one consumer-group member per subscription.
+ */
+export class KafkaPubSub extends BasePubSub {
+  readonly componentType = COMPONENT;
+  readonly capabilities: ReadonlySet<PubSubCapability> = new Set(CAPABILITIES);
+  readonly options: KafkaOptions;
+  readonly #kafka: Kafka;
+  readonly #producer: Producer;
+  readonly #groupId: string | undefined;
+  readonly #logger: Logger;
+  readonly #subscriptions = new Set<Subscription>();
+  /** Topics known to exist (created or found), so CreateTopics runs once per topic. */
+  readonly #topics = new Map<string, Promise<void>>();
+  #admin: Promise<Admin> | undefined;
+  #closed = false;
+
+  private constructor(
+    kafka: Kafka,
+    producer: Producer,
+    opts: KafkaOptions,
+    groupId: string | undefined,
+    logger: Logger,
+  ) {
+    super();
+    this.#kafka = kafka;
+    this.#producer = producer;
+    this.options = opts;
+    this.#groupId = groupId;
+    this.#logger = logger;
+  }
+
+  static async create(metadata: Metadata, context: ComponentContext = {}): Promise<KafkaPubSub> {
+    const opts = kafkaOptions.parse(metadata);
+    const logger = context.logger ?? silentLogger;
+    const clientId = opts.clientID ?? context.appId ?? "outrig";
+    const kafka = new Kafka(kafkaConfig(opts, clientId, logger));
+    const producer = kafka.producer({
+      allowAutoTopicCreation: !opts.disableEntityManagement,
+      // Java's murmur2 partitioning, so keys land where other Kafka clients put them.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    try {
+      await producer.connect();
+    } catch (error) {
+      throw new ComponentError(
+        "ERR_UNAVAILABLE",
+        `cannot connect to ${opts.brokers.join(",")}: ${errorMessage(error)}`,
+        {
+          component: COMPONENT,
+          cause: error,
+        },
+      );
+    }
+    return new KafkaPubSub(
+      kafka,
+      producer,
+      opts,
+      opts.consumerGroup ?? opts.consumerID ?? context.appId,
+      logger,
+    );
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen();
+    try {
+      const admin = await this.#adminClient();
+      await admin.describeCluster();
+    } catch (error) {
+      throw new ComponentError("ERR_UNAVAILABLE", `brokers do not answer: ${errorMessage(error)}`, {
+        component: COMPONENT,
+        cause: error,
+      });
+    }
+  }
+
+  async publish(request: PublishRequest): Promise<void> {
+    this.#assertOpen();
+    // Kafka has no per-message expiry; the value is still validated like everywhere else.
+    parseTtlInSeconds(request.metadata);
+    const message = toKafkaMessage(request.data, request.metadata, request.contentType);
+    await this.#ensureTopic(request.topic);
+    try {
+      await this.#producer.send({ topic: request.topic, acks: -1, messages: [message] });
+    } catch (error) {
+      throw new ComponentError(
+        "ERR_UNAVAILABLE",
+        `publish to ${request.topic} failed: ${errorMessage(error)}`,
+        {
+          component: COMPONENT,
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /** One produce request for all entries; Kafka accepts or refuses a partition's batch as a whole. */
+  override async bulkPublish(request: BulkPublishRequest): Promise<BulkPublishResponse> {
+    this.#assertOpen();
+    const messages = request.entries.map((e) => {
+      const metadata = { ...request.metadata, ...e.metadata };
+      parseTtlInSeconds(metadata);
+      return toKafkaMessage(e.event, metadata, e.contentType);
+    });
+    if (messages.length === 0) return { failedEntries: [] };
+    try {
+      await this.#ensureTopic(request.topic);
+      await this.#producer.send({ topic: request.topic, acks: -1, messages });
+      return { failedEntries: [] };
+    } catch (error) {
+      const message = errorMessage(error);
+      return {
+        failedEntries: request.entries.map((e) => ({ entryId: e.entryId, error: message })),
+      };
+    }
+  }
+
+  async subscribe(request: SubscribeRequest, handler: MessageHandler): Promise<void> {
+    await this.#subscribe(request, { kind: "single", handler }, undefined);
+  }
+
+  override async bulkSubscribe(
+    request: BulkSubscribeRequest,
+    handler: BulkMessageHandler,
+  ): Promise<void> {
+    const maxMessages =
+      request.maxMessagesCount && request.maxMessagesCount > 0 ? request.maxMessagesCount : 100;
+    const maxWait =
+      request.maxAwaitDurationMs && request.maxAwaitDurationMs > 0
+        ? request.maxAwaitDurationMs
+        : 1000;
+    await this.#subscribe(
+      request,
+      { kind: "bulk", handler, maxMessages, metadata: { ...request.metadata } },
+      maxWait,
+    );
+  }
+
+  async #subscribe(
+    request: SubscribeRequest,
+    delivery: Delivery,
+    maxWaitMs: number | undefined,
+  ): Promise<void> {
+    this.#assertOpen();
+    if (request.signal?.aborted) return;
+    if (!this.#groupId) {
+      throw new ConfigError(
+        [{ field: "consumerGroup", message: "is required to subscribe (or set consumerID)" }],
+        { component: COMPONENT },
+      );
+    }
+    await this.#ensureTopic(request.topic);
+    const sub = new Subscription(
+      this.#kafka,
+      { topic: request.topic, groupId: this.#groupId, delivery, maxWaitMs },
+      this.options,
+      this.#logger,
+    );
+    this.#subscriptions.add(sub);
+    try {
+      await sub.start();
+    } catch (error) {
+      this.#subscriptions.delete(sub);
+      await sub.stop();
+      throw new ComponentError(
+        "ERR_UNAVAILABLE",
+        `subscribe to ${request.topic} failed: ${errorMessage(error)}`,
+        {
+          component: COMPONENT,
+          cause: error,
+        },
+      );
+    }
+    request.signal?.addEventListener(
+      "abort",
+      () => {
+        if (this.#subscriptions.delete(sub)) void sub.stop();
+      },
+      { once: true },
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const subs = [...this.#subscriptions];
+    this.#subscriptions.clear();
+    await Promise.allSettled(subs.map((s) => s.stop()));
+    const admin = this.#admin;
+    await Promise.allSettled([this.#producer.disconnect(), admin?.then((a) => a.disconnect())]);
+  }
+
+  #adminClient(): Promise<Admin> {
+    if (!this.#admin) {
+      const admin = this.#kafka.admin();
+      const connecting = admin.connect().then(() => admin);
+      connecting.catch(() => {
+        if (this.#admin === connecting) this.#admin = undefined;
+      });
+      this.#admin = connecting;
+    }
+    return this.#admin;
+  }
+
+  /**
+   * Creates a missing topic with the broker's default partitions and replication, unless
+   * disableEntityManagement; then a missing topic is the caller's problem, as Dapr leaves it.
+   */
+  #ensureTopic(topic: string): Promise<void> {
+    if (this.options.disableEntityManagement) return Promise.resolve();
+    let known = this.#topics.get(topic);
+    if (!known) {
+      known = this.#adminClient()
+        .then((admin) => admin.createTopics({ topics: [{ topic }], waitForLeaders: true }))
+        .then(
+          () => undefined,
+          (error: unknown) => {
+            if (/already exists/i.test(errorMessage(error))) return;
+            throw error;
+          },
+        );
+      const creating = known;
+      creating.catch(() => {
+        if (this.#topics.get(topic) === creating) this.#topics.delete(topic);
+      });
+      this.#topics.set(topic, known);
+    }
+    return known.catch((error: unknown) => {
+      throw new ComponentError(
+        "ERR_UNAVAILABLE",
+        `cannot create topic ${topic}: ${errorMessage(error)}`,
+        {
+          component: COMPONENT,
+          cause: error,
+        },
+      );
+    });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw new ComponentError("ERR_CLOSED", "the component is closed", { component: COMPONENT });
+    }
+  }
+}
+
+export function createKafkaPubSub(
+  metadata: Metadata,
+  context?: ComponentContext,
+): Promise<KafkaPubSub> {
+  return KafkaPubSub.create(metadata, context);
+}
+
+export const pubsubDefinition: PubSubDefinition = {
+  type: COMPONENT,
+  kind: "pubsub",
+  version: "v1",
+  status: "beta",
+  description: "Apache Kafka: consumer groups, ordering per key, bulk publish and bulk subscribe.",
+  capabilities: CAPABILITIES,
+  options: kafkaOptions,
+  create: createKafkaPubSub,
+};

@@ -1,0 +1,216 @@
+import {
+  type BulkMessageHandler,
+  errorMessage,
+  type Logger,
+  type MessageHandler,
+  type Metadata,
+} from "@outrig/core";
+import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
+import { rangeAssigner } from "./assigner.ts";
+import { fromKafkaMessage } from "./headers.ts";
+import type { KafkaOptions } from "./options.ts";
+
+const DEFAULT_FETCH_WAIT_MS = 1000;
+/** How long `subscribe` waits for the consumer to join its group and start fetching. */
+const JOIN_TIMEOUT_MS = 60_000;
+
+export type Delivery =
+  | { kind: "single"; handler: MessageHandler }
+  | { kind: "bulk"; handler: BulkMessageHandler; maxMessages: number; metadata: Metadata };
+
+export interface SubscriptionSpec {
+  topic: string;
+  groupId: string;
+  delivery: Delivery;
+  maxWaitMs: number | undefined;
+}
+
+/**
+ * One kafkajs consumer (one group member) per subscription. Messages of a partition are handled
+ * strictly one after another (one chunk after another in bulk mode); a failed handler is retried
+ * in-process, with heartbeats, and the offset is resolved only after success. If the partition is
+ * taken away meanwhile (rebalance) or the subscription stops, the loop leaves without resolving, so
+ * the committed offset still points at the failed message and its next owner starts there: nothing
+ * is skipped or lost, and order per partition (so per key) holds.
+ */
+export class Subscription {
+  readonly spec: SubscriptionSpec;
+  readonly #kafka: Kafka;
+  readonly #opts: KafkaOptions;
+  readonly #logger: Logger;
+  #consumer: Consumer | undefined;
+  #stopped = false;
+
+  constructor(kafka: Kafka, spec: SubscriptionSpec, opts: KafkaOptions, logger: Logger) {
+    this.#kafka = kafka;
+    this.spec = spec;
+    this.#opts = opts;
+    this.#logger = logger;
+  }
+
+  async start(): Promise<void> {
+    const opts = this.#opts;
+    const consumer = this.#kafka.consumer({
+      groupId: this.spec.groupId,
+      partitionAssigners: [rangeAssigner],
+      sessionTimeout: opts.sessionTimeout,
+      heartbeatInterval: opts.heartbeatInterval,
+      maxBytesPerPartition: opts.maxMessageBytes,
+      allowAutoTopicCreation: !opts.disableEntityManagement,
+      // An idle fetch returns after this long; it also bounds how long subscribe waits for the first.
+      maxWaitTimeInMs: this.spec.maxWaitMs ?? DEFAULT_FETCH_WAIT_MS,
+    });
+    this.#consumer = consumer;
+    const joined = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `the consumer did not join group ${this.spec.groupId} within ${JOIN_TIMEOUT_MS} ms`,
+            ),
+          ),
+        JOIN_TIMEOUT_MS,
+      );
+      const stopJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
+        stopJoin();
+        // Offsets of newly assigned partitions are looked up just before the first fetch; once it
+        // has returned, a publish after subscribe lands past the start even with newest.
+        const stopFetch = consumer.on(consumer.events.FETCH, () => {
+          stopFetch();
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      const stopCrash = consumer.on(consumer.events.CRASH, (event) => {
+        stopCrash();
+        clearTimeout(timer);
+        reject(event.payload.error);
+      });
+    });
+    joined.catch(() => {});
+    await consumer.connect();
+    await consumer.subscribe({
+      topic: this.spec.topic,
+      fromBeginning: opts.initialOffset === "oldest",
+    });
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.#eachBatch(payload),
+    });
+    await joined;
+  }
+
+  async #eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const size = this.spec.delivery.kind === "bulk" ? this.spec.delivery.maxMessages : 1;
+    for (let i = 0; i < batch.messages.length; i += size) {
+      if (!this.#live(payload)) return;
+      const chunk = batch.messages.slice(i, i + size);
+      const done = await this.#deliver(payload, chunk);
+      if (!done) return;
+      payload.resolveOffset((chunk[chunk.length - 1] as KafkaMessage).offset);
+      await payload.heartbeat();
+      await payload.commitOffsetsIfNecessary();
+    }
+  }
+
+  #live(payload: EachBatchPayload): boolean {
+    return !this.#stopped && payload.isRunning() && !payload.isStale();
+  }
+
+  /**
+   * Hands a chunk to the handler until every message in it succeeded. Returns false when the
+   * subscription stopped or lost the partition first; the chunk then stays unresolved.
+   */
+  async #deliver(payload: EachBatchPayload, chunk: KafkaMessage[]): Promise<boolean> {
+    const { batch } = payload;
+    let pending = chunk;
+    let delay = this.#opts.consumeRetryInterval;
+    for (let attempt = 0; ; attempt++) {
+      if (!this.#live(payload)) return false;
+      pending = await this.#attempt(batch, pending);
+      if (pending.length === 0) return true;
+      if (!this.#opts.consumeRetryEnabled) {
+        this.#logger.error("kafka handler failed; consumeRetryEnabled=false skips the message(s)", {
+          topic: batch.topic,
+          partition: batch.partition,
+          offsets: pending.map((m) => m.offset),
+        });
+        return true;
+      }
+      await sleepWithHeartbeats(delay, payload);
+      delay = Math.min(delay * 2, this.#opts.consumeRetryInterval * 10);
+      if (attempt % 50 === 49) {
+        this.#logger.warn("kafka handler keeps failing; the partition waits for it", {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: pending[0]?.offset,
+          attempts: attempt + 1,
+        });
+      }
+    }
+  }
+
+  /** Runs the handler once over `messages`; returns those that failed. */
+  async #attempt(batch: Batch, messages: KafkaMessage[]): Promise<KafkaMessage[]> {
+    const delivery = this.spec.delivery;
+    if (delivery.kind === "single") {
+      const message = messages[0] as KafkaMessage;
+      try {
+        await delivery.handler({
+          topic: batch.topic,
+          ...fromKafkaMessage(message, batch.partition),
+        });
+        return [];
+      } catch (error) {
+        this.#logger.debug("kafka handler failed", {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          error: errorMessage(error),
+        });
+        return messages;
+      }
+    }
+    const byId = new Map(messages.map((m) => [`${batch.partition}-${m.offset}`, m]));
+    try {
+      const statuses = await delivery.handler({
+        topic: batch.topic,
+        metadata: { ...delivery.metadata },
+        entries: [...byId].map(([entryId, m]) => {
+          const { data, metadata, contentType } = fromKafkaMessage(m, batch.partition);
+          return { entryId, event: data, metadata, ...(contentType ? { contentType } : {}) };
+        }),
+      });
+      const ok = new Set(statuses.filter((s) => !s.error).map((s) => s.entryId));
+      return [...byId].filter(([id]) => !ok.has(id)).map(([, m]) => m);
+    } catch (error) {
+      this.#logger.debug("kafka bulk handler failed", {
+        topic: batch.topic,
+        error: errorMessage(error),
+      });
+      return messages;
+    }
+  }
+
+  /** Leaves the group; resolved offsets are committed, unresolved messages go to the next owner. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const consumer = this.#consumer;
+    this.#consumer = undefined;
+    await consumer?.disconnect().catch((error: unknown) => {
+      this.#logger.warn("kafka consumer disconnect failed", { error: errorMessage(error) });
+    });
+  }
+}
+
+/** Waits between retries while keeping the group membership alive. */
+async function sleepWithHeartbeats(ms: number, payload: EachBatchPayload): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end && payload.isRunning() && !payload.isStale()) {
+    await new Promise((r) => setTimeout(r, Math.min(500, end - Date.now())));
+    await payload.heartbeat();
+  }
+}

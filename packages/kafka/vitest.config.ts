@@ -1,0 +1,6 @@
+import { mergeConfig } from "vitest/config";
+import { sharedConfig } from "../../conformance/vitest.shared.ts";
+
+// Every test file starts its own Kafka broker (a JVM); on small CI machines several at once starve
+// each other into coordinator and leader-election timeouts, so the files run one after another.
+export default mergeConfig(sharedConfig, { test: { fileParallelism: false } });

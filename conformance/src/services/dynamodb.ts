@@ -7,7 +7,8 @@ const REGION = "us-east-1";
 const CREDENTIALS = { accessKeyId: "outrig", secretAccessKey: "outrig" };
 
 /**
- * A DynamoDB API emulator in a container (dynalite by default: in memory, any credentials), or
+ * A DynamoDB API emulator in a container (moto's DynamoDB by default: in memory, any credentials,
+ * transactions and TTL settings; expired items are not deleted), or
  * the endpoint `OUTRIG_TEST_DYNAMODB_ENDPOINT` names (`http://host:port`).
  */
 export async function startDynamoDB(options: StartServiceOptions = {}): Promise<DynamoDBService> {

@@ -9,7 +9,7 @@ export interface ServiceImages {
 
 /**
  * Image pairs per service. `local` tags must match `TAG=` in conformance/images/<svc>/image.conf.
- * DynamoDB has no open-source official image: both point at the dynalite image built locally
+ * DynamoDB has no open-source official image: both point at the moto image built locally
  * (DynamoDB Local's licence is the vendor's own terms, so the project does not ship or default to it).
  */
 export const SERVICE_IMAGES: Readonly<Record<ServiceName, ServiceImages>> = {
@@ -18,8 +18,8 @@ export const SERVICE_IMAGES: Readonly<Record<ServiceName, ServiceImages>> = {
   rabbitmq: { public: "rabbitmq:3", local: "localhost/outrig-rabbitmq:3" },
   kafka: { public: "apache/kafka:4.4.0", local: "localhost/outrig-kafka:4.4.0" },
   dynamodb: {
-    public: "localhost/outrig-dynamodb:dynalite-4",
-    local: "localhost/outrig-dynamodb:dynalite-4",
+    public: "localhost/outrig-dynamodb:moto-5.2.1",
+    local: "localhost/outrig-dynamodb:moto-5.2.1",
   },
   mosquitto: { public: "eclipse-mosquitto:2", local: "localhost/outrig-mosquitto:2" },
 };

@@ -1,3 +1,10 @@
+export {
+  createPostgresBinding,
+  POSTGRES_BINDING_OPERATIONS,
+  PostgresBinding,
+  postgresBindingDefinition,
+  postgresBindingOptions,
+} from "./binding.ts";
 export { manifest } from "./manifest.ts";
 export type { PostgresStateOptions } from "./options.ts";
 export { stateOptions } from "./options.ts";

@@ -1,3 +1,10 @@
+export {
+  createRedisBinding,
+  REDIS_BINDING_OPERATIONS,
+  RedisBinding,
+  redisBindingDefinition,
+  redisBindingOptions,
+} from "./binding.ts";
 export { manifest } from "./manifest.ts";
 export type { RedisPubSubOptions, RedisStateOptions } from "./options.ts";
 export { pubsubOptions, stateOptions } from "./options.ts";

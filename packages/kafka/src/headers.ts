@@ -1,8 +1,6 @@
-import { getMetadata, type Metadata } from "@outrig/core";
+import { type Metadata, parseTtlInSeconds } from "@outrig/core";
 import type { IHeaders, KafkaMessage } from "kafkajs";
 
-/** Publish metadata that steers the message rather than travelling as a header. */
-const RESERVED = new Set(["partitionkey", "__key", "ttlinseconds"]);
 const CONTENT_TYPE_HEADER = "content-type";
 
 export interface OutgoingMessage {
@@ -11,19 +9,45 @@ export interface OutgoingMessage {
   headers: IHeaders;
 }
 
-/** Dapr's mapping: `partitionKey` (or `__key`) is the message key, other metadata are headers. */
+/**
+ * Dapr's mapping: `partitionKey` (or `__key`) is the message key, other metadata are headers;
+ * `ttlInSeconds` is validated and dropped (Kafka has no per-message expiry). One pass over the
+ * metadata, since bulk publish runs this for every entry.
+ */
 export function toKafkaMessage(
   data: Uint8Array,
   metadata: Metadata | undefined,
   contentType: string | undefined,
 ): OutgoingMessage {
   const headers: IHeaders = {};
-  for (const [k, v] of Object.entries(metadata ?? {})) {
-    if (!RESERVED.has(k.toLowerCase())) headers[k] = v;
+  let partitionKey: string | undefined;
+  let rawKey: string | undefined;
+  if (metadata) {
+    for (const k in metadata) {
+      const v = metadata[k] as string;
+      switch (k.toLowerCase()) {
+        case "partitionkey":
+          partitionKey = v;
+          break;
+        case "__key":
+          rawKey = v;
+          break;
+        case "ttlinseconds":
+          parseTtlInSeconds({ ttlInSeconds: v });
+          break;
+        default:
+          headers[k] = v;
+      }
+    }
   }
   if (contentType) headers[CONTENT_TYPE_HEADER] = contentType;
-  const key = getMetadata(metadata, "partitionKey") || getMetadata(metadata, "__key") || null;
-  return { key, value: Buffer.from(data.buffer, data.byteOffset, data.byteLength), headers };
+  return {
+    key: partitionKey || rawKey || null,
+    value: Buffer.isBuffer(data)
+      ? data
+      : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    headers,
+  };
 }
 
 /** Headers back to metadata, plus `__key`, `__partition` and `__offset` as Dapr reports them. */

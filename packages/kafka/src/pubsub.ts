@@ -14,7 +14,6 @@ import {
   type PublishRequest,
   type PubSubCapability,
   type PubSubDefinition,
-  parseTtlInSeconds,
   type SubscribeRequest,
   silentLogger,
 } from "@outrig/core";
@@ -106,8 +105,6 @@ export class KafkaPubSub extends BasePubSub {
 
   async publish(request: PublishRequest): Promise<void> {
     this.#assertOpen();
-    // Kafka has no per-message expiry; the value is still validated like everywhere else.
-    parseTtlInSeconds(request.metadata);
     const message = toKafkaMessage(request.data, request.metadata, request.contentType);
     await this.#ensureTopic(request.topic);
     try {
@@ -127,11 +124,11 @@ export class KafkaPubSub extends BasePubSub {
   /** One produce request for all entries; Kafka accepts or refuses a partition's batch as a whole. */
   override async bulkPublish(request: BulkPublishRequest): Promise<BulkPublishResponse> {
     this.#assertOpen();
-    const messages = request.entries.map((e) => {
-      const metadata = { ...request.metadata, ...e.metadata };
-      parseTtlInSeconds(metadata);
-      return toKafkaMessage(e.event, metadata, e.contentType);
-    });
+    const shared =
+      request.metadata && Object.keys(request.metadata).length > 0 ? request.metadata : undefined;
+    const messages = request.entries.map((e) =>
+      toKafkaMessage(e.event, shared ? { ...shared, ...e.metadata } : e.metadata, e.contentType),
+    );
     if (messages.length === 0) return { failedEntries: [] };
     try {
       await this.#ensureTopic(request.topic);
@@ -182,6 +179,7 @@ export class KafkaPubSub extends BasePubSub {
     await this.#ensureTopic(request.topic);
     const sub = new Subscription(
       this.#kafka,
+      () => this.#adminClient(),
       { topic: request.topic, groupId: this.#groupId, delivery, maxWaitMs },
       this.options,
       this.#logger,

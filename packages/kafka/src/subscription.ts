@@ -5,7 +5,7 @@ import {
   type MessageHandler,
   type Metadata,
 } from "@outrig/core";
-import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
+import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import { rangeAssigner } from "./assigner.ts";
 import { fromKafkaMessage } from "./headers.ts";
 import type { KafkaOptions } from "./options.ts";
@@ -41,19 +41,8 @@ export class Subscription {
   #consumer: Consumer | undefined;
   #stopped = false;
 
-  readonly #admin: () => Promise<Admin>;
-  /** Partitions whose offset this subscription has resolved at least once. */
-  readonly #handled = new Set<number>();
-
-  constructor(
-    kafka: Kafka,
-    admin: () => Promise<Admin>,
-    spec: SubscriptionSpec,
-    opts: KafkaOptions,
-    logger: Logger,
-  ) {
+  constructor(kafka: Kafka, spec: SubscriptionSpec, opts: KafkaOptions, logger: Logger) {
     this.#kafka = kafka;
-    this.#admin = admin;
     this.spec = spec;
     this.#opts = opts;
     this.#logger = logger;
@@ -66,10 +55,8 @@ export class Subscription {
   async start(): Promise<void> {
     const deadline = Date.now() + JOIN_TIMEOUT_MS;
     for (;;) {
-      const unset = this.#opts.initialOffset === "newest" ? await this.#uncommitted() : undefined;
       try {
         await this.#join();
-        if (unset) await this.#pinStart(unset);
         return;
       } catch (error) {
         const consumer = this.#consumer;
@@ -79,42 +66,6 @@ export class Subscription {
         this.#logger.debug("kafka subscribe retried", { error: errorMessage(error) });
         await new Promise((r) => setTimeout(r, 1000));
       }
-    }
-  }
-
-  /**
-   * With initialOffset=newest, a partition without a committed offset starts at the end of the
-   * log whenever it is assigned: after a rebalance that would skip everything published since
-   * this subscription started. So the ends of the log as they were before joining are looked up
-   * here, and committed once joined for the partitions nobody has committed yet.
-   */
-  async #uncommitted(): Promise<Map<number, string>> {
-    const admin = await this.#admin();
-    const [ends, committed] = await Promise.all([
-      admin.fetchTopicOffsets(this.spec.topic),
-      admin.fetchOffsets({ groupId: this.spec.groupId, topics: [this.spec.topic] }),
-    ]);
-    const unset = new Map<number, string>();
-    const known = new Set(
-      committed
-        .flatMap((t) => t.partitions)
-        .filter((p) => Number(p.offset) >= 0)
-        .map((p) => p.partition),
-    );
-    for (const end of ends) if (!known.has(end.partition)) unset.set(end.partition, end.high);
-    return unset;
-  }
-
-  async #pinStart(unset: Map<number, string>): Promise<void> {
-    const offsets = [...unset]
-      .filter(([partition]) => !this.#handled.has(partition))
-      .map(([partition, offset]) => ({ topic: this.spec.topic, partition, offset }));
-    if (offsets.length === 0) return;
-    try {
-      await this.#consumer?.commitOffsets(offsets);
-    } catch (error) {
-      // Not fatal: the start then depends on when partitions are assigned, as in Dapr.
-      this.#logger.warn("kafka could not pin the start offsets", { error: errorMessage(error) });
     }
   }
 
@@ -180,7 +131,6 @@ export class Subscription {
       const chunk = batch.messages.slice(i, i + size);
       const done = await this.#deliver(payload, chunk);
       if (!done) return;
-      this.#handled.add(batch.partition);
       payload.resolveOffset((chunk[chunk.length - 1] as KafkaMessage).offset);
       await payload.heartbeat();
       await payload.commitOffsetsIfNecessary();

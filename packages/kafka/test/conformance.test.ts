@@ -24,16 +24,18 @@ describePubSubConformance({
   metadataRoundTrip: true,
 });
 
-// consumerGroup falls back to consumerID; newest offsets; partitions handled concurrently.
-const newest = group("newest");
+// consumerGroup falls back to consumerID; partitions handled concurrently; a short retry pause.
+// (initialOffset=newest is covered in kafka.test.ts: in a group this size, rebalances before a
+// partition's first commit can move its start past a message, the gap the README names.)
+const byConsumerID = group("consumerid");
 describePubSubConformance({
-  name: "kafka-newest-consumerid",
+  name: "kafka-consumerid-concurrent",
   create: () =>
     createKafkaPubSub({
       brokers: kafka().brokers.join(","),
-      consumerID: newest,
+      consumerID: byConsumerID,
       clientID: "outrig-conformance",
-      initialOffset: "newest",
+      initialOffset: "oldest",
       partitionsConsumedConcurrently: "4",
       consumeRetryInterval: "50ms",
     }),

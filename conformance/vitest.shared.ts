@@ -1,4 +1,6 @@
-import { basename } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 const reportDir = process.env.OUTRIG_TEST_REPORT_DIR;
@@ -12,8 +14,38 @@ const packageName = basename(process.cwd());
  */
 const conditions = ["@outrig/source", "node", "default"];
 
+/**
+ * The same mapping as an alias list: vitest loads `globalSetup` files outside the module runner
+ * that honours the conditions above, so `@outrig/conformance/services` would otherwise resolve to
+ * a `dist/` that only exists after a build.
+ */
+function workspaceSourceAliases(): { find: RegExp; replacement: string }[] {
+  const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+  const dirs = [
+    join(root, "conformance"),
+    ...readdirSync(join(root, "packages")).map((d) => join(root, "packages", d)),
+  ];
+  const aliases: { find: RegExp; replacement: string }[] = [];
+  for (const dir of dirs) {
+    const manifest = join(dir, "package.json");
+    if (!existsSync(manifest)) continue;
+    const pkg = JSON.parse(readFileSync(manifest, "utf8")) as {
+      name: string;
+      exports?: Record<string, Record<string, string>>;
+    };
+    for (const [subpath, target] of Object.entries(pkg.exports ?? {})) {
+      const source = target["@outrig/source"];
+      if (!source) continue;
+      const specifier = subpath === "." ? pkg.name : `${pkg.name}/${subpath.slice(2)}`;
+      const escaped = specifier.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+      aliases.push({ find: new RegExp(`^${escaped}$`), replacement: join(dir, source) });
+    }
+  }
+  return aliases;
+}
+
 export const sharedConfig = defineConfig({
-  resolve: { conditions },
+  resolve: { conditions, alias: workspaceSourceAliases() },
   ssr: { resolve: { conditions } },
   test: {
     include: ["test/**/*.test.ts"],

@@ -81,7 +81,10 @@ describe("state.redis while the server restarts", () => {
       }
       await restarting;
       const seen = new Set(await Promise.all(outcomes));
-      for (const code of seen) expect(["resolved", "ERR_UNAVAILABLE"]).toContain(code);
+      // A call already in flight when the server vanished may end by its command timeout instead:
+      // still bounded, never a hang. Anything else (an unmapped error) fails.
+      for (const code of seen)
+        expect(["resolved", "ERR_UNAVAILABLE", "ERR_TIMEOUT"]).toContain(code);
       expect(
         seen.has("ERR_UNAVAILABLE"),
         `outcomes seen during the restart: ${[...seen].join(", ")}`,

@@ -103,5 +103,6 @@ export {
   mapWithParallelism,
   STATE_CAPABILITIES,
   throwBulkFailures,
+  toBulkGetItem,
   validateStateOptions,
 } from "./state.ts";

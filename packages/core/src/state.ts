@@ -140,6 +140,17 @@ export interface StateStore extends Component {
   readonly maxTransactionSize?: number;
 }
 
+/** A read item of a bulk get: the get response under its key, with an empty error. */
+export function toBulkGetItem(key: string, response: GetResponse): BulkGetItem {
+  return {
+    key,
+    data: response.data,
+    ...(response.etag !== undefined ? { etag: response.etag } : {}),
+    ...(response.metadata ? { metadata: response.metadata } : {}),
+    error: "",
+  };
+}
+
 /** Rejects option values Dapr rejects, with a message naming the field. */
 export function validateStateOptions(options: StateOptions | undefined): void {
   if (!options) return;
@@ -221,13 +232,7 @@ export abstract class BaseStateStore implements StateStore {
     return results.map((r, i) => {
       const key = (requests[i] as GetRequest).key;
       if (r.status === "fulfilled") {
-        return {
-          key,
-          data: r.value.data,
-          ...(r.value.etag !== undefined ? { etag: r.value.etag } : {}),
-          ...(r.value.metadata ? { metadata: r.value.metadata } : {}),
-          error: "",
-        };
+        return toBulkGetItem(key, r.value);
       }
       return { key, data: null, error: String((r.reason as Error)?.message ?? r.reason) };
     });

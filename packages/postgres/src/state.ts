@@ -26,6 +26,7 @@ import {
   type StateCapability,
   type StateStoreDefinition,
   type TransactionRequest,
+  toBulkGetItem,
   ttlExpireTimeMetadata,
   utf8,
   validateStateOptions,
@@ -178,14 +179,7 @@ export class PostgresStateStore extends BaseStateStore {
     return requests.map((r) => {
       const row = byKey.get(r.key);
       if (!row) return { key: r.key, data: null, error: "" };
-      const item = toGetResponse(row);
-      return {
-        key: r.key,
-        data: item.data,
-        ...(item.etag !== undefined ? { etag: item.etag } : {}),
-        ...(item.metadata ? { metadata: item.metadata } : {}),
-        error: "",
-      };
+      return toBulkGetItem(r.key, toGetResponse(row));
     });
   }
 

@@ -25,6 +25,7 @@ import {
   type StateCapability,
   type StateStoreDefinition,
   type TransactionRequest,
+  toBulkGetItem,
   ttlExpireTimeMetadata,
   validateStateOptions,
 } from "@outrig/core";
@@ -165,14 +166,7 @@ export class RedisStateStore extends BaseStateStore {
     return requests.map((r, i) => {
       const outcome = outcomes[i] as Outcome<GetResponse>;
       if (!outcome.ok) return { key: r.key, data: null, error: outcome.error.message };
-      const item = outcome.value;
-      return {
-        key: r.key,
-        data: item.data,
-        ...(item.etag !== undefined ? { etag: item.etag } : {}),
-        ...(item.metadata ? { metadata: item.metadata } : {}),
-        error: "",
-      };
+      return toBulkGetItem(r.key, outcome.value);
     });
   }
 

@@ -40,13 +40,29 @@ export function validateAppId(appId: string, source = "--app-id"): string {
   return appId;
 }
 
-/** True while a process with this pid exists (EPERM: it exists but is not ours). */
+/**
+ * True while a process with this pid runs (EPERM: it exists but is not ours). A zombie does not
+ * count: a SIGKILLed `outrig run` stays one until its parent reaps it, and a restart in that
+ * window must not be refused as "already running".
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  return !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  if (process.platform !== "linux") return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state === "Z" || state === "X";
+  } catch {
+    // Gone between the two checks: not alive either.
+    return true;
   }
 }
 

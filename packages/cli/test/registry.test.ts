@@ -1,4 +1,5 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -82,6 +83,32 @@ describe("the local app registry", () => {
     await apps.register(record("billing", process.pid));
     expect((await apps.get("billing"))?.cliPid).toBe(process.pid);
   });
+
+  it.runIf(process.platform === "linux")(
+    "takes over at once from an owner that was SIGKILLed but not reaped yet (a zombie)",
+    async () => {
+      const apps = await registry();
+      // `exec sleep` leaves the backgrounded sleep with a parent that never reaps it.
+      const parent = spawn("/bin/sh", ["-c", "sleep 30 & echo $!; exec sleep 30"], {
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      cleanups.push(async () => {
+        parent.kill("SIGKILL");
+      });
+      const pid = Number(
+        await new Promise<string>((r) => parent.stdout.once("data", (c) => r(String(c)))),
+      );
+      await apps.write(record("killed", pid));
+      process.kill(pid, "SIGKILL");
+      const state = () => {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+      };
+      while (state() !== "Z") await new Promise((r) => setTimeout(r, 10));
+      await apps.register(record("killed", process.pid));
+      expect((await apps.get("killed"))?.cliPid).toBe(process.pid);
+    },
+  );
 
   it("unregister removes only the caller's own entry", async () => {
     const apps = await registry();

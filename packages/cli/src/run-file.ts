@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -107,6 +108,24 @@ function ignoredFields(raw: unknown, known: readonly string[], where: string): s
     );
 }
 
+/** A run-file path: `~` is the home directory (as in Dapr), a relative path is relative to `base`. */
+function resolvePath(base: string, path: string): string {
+  if (path === "~" || path.startsWith("~/")) return join(homedir(), path.slice(1));
+  return resolve(base, path);
+}
+
+/** resourcesPaths plus resourcesPath, resolved from `base`; undefined when neither is set. */
+function mergedResources(
+  fields: Pick<SharedFields, "resourcesPath" | "resourcesPaths">,
+  base: string,
+): string[] | undefined {
+  const all = [
+    ...(fields.resourcesPaths ?? []),
+    ...(fields.resourcesPath ? [fields.resourcesPath] : []),
+  ];
+  return all.length > 0 ? all.map((dir) => resolvePath(base, dir)) : undefined;
+}
+
 /** `-f` may name the file or a directory holding one of RUN_FILE_NAMES. */
 export async function locateRunFile(argument: string): Promise<string> {
   const path = resolve(argument);
@@ -165,7 +184,7 @@ export async function loadRunFile(argument: string, paths: OutrigPaths): Promise
 
   for (const [index, app] of parsed.data.apps.entries()) {
     const where = `${path}: apps[${index}]`;
-    const appDir = resolve(base, app.appDirPath);
+    const appDir = resolvePath(base, app.appDirPath);
     if (!(await isDirectory(appDir))) {
       throw new CliError(`${where}.appDirPath: directory not found: ${appDir}`);
     }
@@ -173,11 +192,12 @@ export async function loadRunFile(argument: string, paths: OutrigPaths): Promise
     if (seen.has(appId)) throw new CliError(`${where}.appID: duplicate app id "${appId}"`);
     seen.add(appId);
 
-    // Precedence as in Dapr: the app's own, then its .outrig (or .dapr) folder, then common.
-    const appResources =
-      app.resourcesPaths ?? (app.resourcesPath ? [app.resourcesPath] : undefined);
+    // Dapr's rules (pkg/runfileconfig): an app's own paths resolve from its appDirPath, common's
+    // from the run file's folder; resourcesPath and resourcesPaths are merged. Then precedence:
+    // the app's own, its .outrig (or Dapr's .dapr) folder, common, then ~/.outrig.
+    const appResources = mergedResources(app, appDir);
     let resourcesSource = `${where}.resourcesPaths`;
-    let resourceDirs = appResources?.map((dir) => resolve(base, dir));
+    let resourceDirs = appResources;
     if (!resourceDirs) {
       for (const local of [
         join(appDir, ".outrig", "resources"),
@@ -190,20 +210,21 @@ export async function loadRunFile(argument: string, paths: OutrigPaths): Promise
       }
     }
     if (!resourceDirs) {
-      const commonResources =
-        common.resourcesPaths ?? (common.resourcesPath ? [common.resourcesPath] : undefined);
-      resourceDirs = commonResources?.map((dir) => resolve(base, dir));
+      resourceDirs = mergedResources(common, base);
       resourcesSource = `${path}: common.resourcesPaths`;
     }
     const resources = await selectResources(resourceDirs, paths, resourcesSource);
 
-    let configFile = app.configFilePath ? resolve(base, app.configFilePath) : undefined;
+    let configFile = app.configFilePath ? resolvePath(appDir, app.configFilePath) : undefined;
     let configSource = `${where}.configFilePath`;
-    if (!configFile && (await isFile(join(appDir, ".outrig", "config.yaml")))) {
-      configFile = join(appDir, ".outrig", "config.yaml");
+    for (const local of [
+      join(appDir, ".outrig", "config.yaml"),
+      join(appDir, ".dapr", "config.yaml"),
+    ]) {
+      if (!configFile && (await isFile(local))) configFile = local;
     }
     if (!configFile && common.configFilePath) {
-      configFile = resolve(base, common.configFilePath);
+      configFile = resolvePath(base, common.configFilePath);
       configSource = `${path}: common.configFilePath`;
     }
     configFile = await selectConfigFile(configFile, paths, configSource);
@@ -213,7 +234,7 @@ export async function loadRunFile(argument: string, paths: OutrigPaths): Promise
       app.appLogDestination ?? common.appLogDestination ?? "fileAndConsole";
     const sidecarLog: LogDestination =
       app.daprdLogDestination ?? common.daprdLogDestination ?? "file";
-    const maxConcurrency = app.appMaxConcurrency ?? common.appMaxConcurrency;
+    const maxConcurrency = app.appMaxConcurrency || common.appMaxConcurrency;
 
     apps.push({
       appId,
@@ -225,10 +246,11 @@ export async function loadRunFile(argument: string, paths: OutrigPaths): Promise
       resources,
       configFile,
       logLevel: app.logLevel ?? common.logLevel ?? "info",
-      enableApiLogging: app.enableApiLogging ?? common.enableApiLogging ?? false,
+      // Dapr's merge: common's value wherever the app's is the zero value (false, 0, "").
+      enableApiLogging: (app.enableApiLogging || common.enableApiLogging) ?? false,
       appMaxConcurrency:
         maxConcurrency !== undefined && maxConcurrency > 0 ? maxConcurrency : undefined,
-      appHealthCheckPath: app.appHealthCheckPath ?? common.appHealthCheckPath,
+      appHealthCheckPath: app.appHealthCheckPath || common.appHealthCheckPath,
       command: app.command ?? [],
       cwd: appDir,
       env: { ...common.env, ...app.env },

@@ -25,6 +25,7 @@ describe("multi-app run files", () => {
   it("reads Dapr's format from a dapr.yaml in a directory, with Dapr's precedence rules", async () => {
     const { root, paths } = await project(
       {
+        "shipping-svc/config.yaml": "apiVersion: dapr.io/v1alpha1\nkind: Configuration\n",
         "dapr.yaml": `version: 1
 common:
   resourcesPath: ./shared-resources
@@ -42,7 +43,9 @@ apps:
       OVERRIDDEN: app
   - appID: shipping
     appDirPath: ./shipping-svc
-    resourcesPaths: [./shipping-resources]
+    resourcesPaths: [../shipping-resources]
+    resourcesPath: ./own-resources
+    configFilePath: ./config.yaml
     appLogDestination: file
     appMaxConcurrency: 2
     command: [node, server.js, 8080]
@@ -55,6 +58,7 @@ apps:
         "local/.outrig/resources",
         "shared-resources",
         "shipping-resources",
+        "shipping-svc/own-resources",
       ],
     );
     const runFile = await loadRunFile(root, paths);
@@ -83,7 +87,11 @@ apps:
     expect(shipping).toMatchObject({
       appId: "shipping",
       command: ["node", "server.js", "8080"],
-      resources: { paths: [join(root, "shipping-resources")] },
+      // An app's own paths resolve from its appDirPath (Dapr's rule); both resources fields count.
+      resources: {
+        paths: [join(root, "shipping-resources"), join(root, "shipping-svc", "own-resources")],
+      },
+      configFile: join(root, "shipping-svc", "config.yaml"),
       appLog: { destination: "file" },
       appMaxConcurrency: 2,
     });
@@ -125,6 +133,45 @@ apps:
       "apps[0].enableAppHealthCheck: not supported by outrig, ignored",
     ]);
     expect(runFile.apps[0]?.appPort).toBeUndefined();
+  });
+
+  it("resolves common's paths from the run file's folder and inherits common where an app leaves a field zero", async () => {
+    const { root, paths } = await project(
+      {
+        "deploy/dapr.yaml": `version: 1
+common:
+  resourcesPaths: [./resources]
+  configFilePath: ./config.yaml
+  enableApiLogging: true
+  appMaxConcurrency: 3
+apps:
+  - appDirPath: ../svc
+    enableApiLogging: false
+    appMaxConcurrency: 0
+`,
+        "deploy/config.yaml": "apiVersion: dapr.io/v1alpha1\nkind: Configuration\n",
+      },
+      ["deploy/resources", "svc"],
+    );
+    const [svc] = (await loadRunFile(join(root, "deploy"), paths)).apps;
+    expect(svc).toMatchObject({
+      appId: "svc",
+      cwd: join(root, "svc"),
+      resources: { paths: [join(root, "deploy", "resources")] },
+      configFile: join(root, "deploy", "config.yaml"),
+      enableApiLogging: true,
+      appMaxConcurrency: 3,
+    });
+  });
+
+  it("names the app's field when a path relative to its appDirPath does not exist", async () => {
+    const { root, paths } = await project(
+      { "dapr.yaml": "version: 1\napps:\n  - appDirPath: ./svc\n    resourcesPath: ./resources\n" },
+      ["svc", "resources"],
+    );
+    await expect(loadRunFile(root, paths)).rejects.toThrow(
+      `apps[0].resourcesPaths: resources directory not found: ${join(root, "svc", "resources")}`,
+    );
   });
 
   it("rejects duplicate app ids, naming the second one", async () => {

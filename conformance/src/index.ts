@@ -12,6 +12,18 @@ export {
 export type { MessageTtlStrategy, PubSubConformanceConfig } from "./pubsub/index.ts";
 export { describePubSubConformance, PUBSUB_CASES } from "./pubsub/index.ts";
 export type {
+  SidecarBindingConfig,
+  SidecarComponent,
+  SidecarConformanceConfig,
+  SidecarOutputCall,
+  SidecarPubSubConfig,
+  SidecarStateConfig,
+  SidecarUnderTest,
+  StartSidecar,
+  StartSidecarOptions,
+} from "./sidecar/index.ts";
+export { describeSidecarConformance } from "./sidecar/index.ts";
+export type {
   StateConformanceConfig,
   StateConformanceOptions,
   StateSuiteContext,

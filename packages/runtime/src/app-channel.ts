@@ -18,13 +18,18 @@ export interface AppResponse {
   body: Buffer;
 }
 
-/** The sidecar's HTTP connection to its app: keep-alive pool, token, concurrency limit. */
+/**
+ * The sidecar's HTTP connection to its app: token, concurrency limit, and two keep-alive pools,
+ * `target` for service invocation and `deliveries` for subscriptions, input bindings and
+ * discovery, so no amount of invocation traffic (hung or abandoned) can starve deliveries.
+ */
 export class AppChannel {
   readonly host: string;
   readonly port: number;
   readonly token: string | undefined;
   readonly maxConcurrency: number | undefined;
   readonly target: HttpTarget;
+  readonly deliveries: HttpTarget;
   readonly limit: Semaphore;
 
   constructor(options: AppChannelOptions) {
@@ -33,6 +38,7 @@ export class AppChannel {
     this.token = options.token;
     this.maxConcurrency = options.maxConcurrency;
     this.target = new HttpTarget(options.host, options.port);
+    this.deliveries = new HttpTarget(options.host, options.port);
     this.limit = new Semaphore(options.maxConcurrency);
   }
 
@@ -67,7 +73,7 @@ export class AppChannel {
     return this.limit.run(async () => {
       const headers: Record<string, string> = { ...options.headers };
       if (this.token) headers["dapr-api-token"] = this.token;
-      return this.target.call(
+      return this.deliveries.call(
         options.method,
         options.path.startsWith("/") ? options.path : `/${options.path}`,
         headers,
@@ -79,6 +85,7 @@ export class AppChannel {
 
   async close(): Promise<void> {
     this.target.close();
+    this.deliveries.close();
   }
 }
 

@@ -5,6 +5,7 @@ import {
   type IncomingMessage,
   request,
 } from "node:http";
+import { Agent as TlsAgent, request as tlsRequest } from "node:https";
 
 /**
  * A keep-alive connection pool to one HTTP origin. Built on node:http's client so the process
@@ -14,11 +15,15 @@ export class HttpTarget {
   readonly host: string;
   readonly port: number;
   readonly agent: Agent;
+  readonly tls: boolean;
 
-  constructor(host: string, port: number, maxSockets = 128) {
+  /** `tls` for an https origin (external HTTPEndpoints); apps are spoken to in plain HTTP. */
+  constructor(host: string, port: number, maxSockets = 128, tls = false) {
     this.host = host;
     this.port = port;
-    this.agent = new Agent({
+    this.tls = tls;
+    const Pool = tls ? TlsAgent : Agent;
+    this.agent = new Pool({
       keepAlive: true,
       maxSockets,
       maxFreeSockets: maxSockets,
@@ -35,7 +40,7 @@ export class HttpTarget {
     headers: Record<string, string | string[]>,
     timeoutMs?: number,
   ): { req: ReturnType<typeof request>; response: Promise<IncomingMessage> } {
-    const req = request({
+    const req = (this.tls ? tlsRequest : request)({
       host: this.host,
       port: this.port,
       method,

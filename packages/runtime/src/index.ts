@@ -5,16 +5,22 @@ export {
   isJsonContentType,
   wrapRawPayload,
 } from "./cloudevents.ts";
+export { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
+export { DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
 export type { ApiOperation } from "./http/errors.ts";
 export { ERROR_TABLE, mapError } from "./http/errors.ts";
+export { DEFAULT_INVOCATION_TIMEOUT_MS } from "./http/invoke.ts";
+export { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
 export type { LogLevel } from "./logger.ts";
 export { createConsoleLogger } from "./logger.ts";
+export { megabytesToBytes, parseQuantity } from "./quantity.ts";
 export type { AnyComponentDefinition, ComponentRegistry, RegistryOptions } from "./registry.ts";
 export { CATALOG, createRegistry } from "./registry.ts";
 export { resolveComponentMetadata } from "./resources/metadata.ts";
 export type {
   ComponentResource,
   ConfigurationResource,
+  HttpEndpointResource,
   ResiliencyResource,
   ResourceSource,
   Resources,

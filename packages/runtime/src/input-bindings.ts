@@ -18,6 +18,7 @@ export async function startInputBindings(
   app: AppChannel,
   logger: Logger,
   signal: AbortSignal,
+  track: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn(),
 ): Promise<string[]> {
   const started: string[] = [];
   for (const component of runtime.components) {
@@ -43,23 +44,27 @@ export async function startInputBindings(
         continue;
       }
     }
-    await component.instance.read(async (event) => {
-      const headers: Record<string, string> = { "content-type": "application/json" };
-      for (const [k, v] of Object.entries(event.metadata)) {
-        if (/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k) && !/[\r\n\0]/.test(v)) headers[k] = v;
-      }
-      const response = await app.request({
-        method: "POST",
-        path: route,
-        headers,
-        body: Buffer.from(event.data),
-      });
-      if (response.status !== 200) {
-        throw new Error(`app answered ${response.status} to input binding ${component.name}`);
-      }
-      await applyLegacyReply(runtime, response.body, logger);
-      return response.body.length > 0 ? new Uint8Array(response.body) : undefined;
-    }, signal);
+    await component.instance.read(
+      (event) =>
+        track(async () => {
+          const headers: Record<string, string> = { "content-type": "application/json" };
+          for (const [k, v] of Object.entries(event.metadata)) {
+            if (/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k) && !/[\r\n\0]/.test(v)) headers[k] = v;
+          }
+          const response = await app.request({
+            method: "POST",
+            path: route,
+            headers,
+            body: Buffer.from(event.data),
+          });
+          if (response.status !== 200) {
+            throw new Error(`app answered ${response.status} to input binding ${component.name}`);
+          }
+          await applyLegacyReply(runtime, response.body, logger);
+          return response.body.length > 0 ? new Uint8Array(response.body) : undefined;
+        }),
+      signal,
+    );
     started.push(component.name);
     logger.info("input binding started", { name: component.name, route });
   }

@@ -2,8 +2,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "@outrig/core";
 import { AppChannel } from "./app-channel.ts";
+import { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
+import { ConnectionCap, DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
 import type { ApiContext } from "./http/context.ts";
-import { closeRemotePools } from "./http/invoke.ts";
+import { closeExternalPools } from "./http/external.ts";
+import { closeRemotePools, DEFAULT_INVOCATION_TIMEOUT_MS } from "./http/invoke.ts";
+import { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
 import { createApiHandler } from "./http/server.ts";
 import { startInputBindings } from "./input-bindings.ts";
 import { createConsoleLogger, type LogLevel } from "./logger.ts";
@@ -52,6 +56,31 @@ export interface SidecarOptions {
   namespace?: string;
   /** Called on `POST /v1.0/shutdown` instead of stopping the sidecar (the CLI stops the app too). */
   onShutdown?: () => void;
+  /**
+   * Bytes a request body may have; a larger one is answered 413 `ERR_BODY_TOO_LARGE` and not
+   * read further. Default 4 MiB, daprd's `--max-body-size 4Mi`.
+   */
+  maxBodySize?: number;
+  /**
+   * On stop, how long calls and deliveries in flight may take to finish before the components
+   * close. Default 5, daprd's `--dapr-graceful-shutdown-seconds`.
+   */
+  gracefulShutdownSeconds?: number;
+  /** An invocation fails (500 `ERR_DIRECT_INVOKE`) when the callee sends nothing for this long. Default 60. */
+  invocationTimeoutSeconds?: number;
+  /**
+   * Hosts (`host` or `host:port`) a URL used as app id may name, besides the base URLs of
+   * HTTPEndpoint resources. Default none: external invocation only through HTTPEndpoints.
+   */
+  allowedExternalHosts?: string[];
+  /** Connections of the HTTP API at once; idle and unadmitted ones are evicted first. Default 4096. */
+  maxConnections?: number;
+  /** A request's headers must arrive within this. Default 10000. */
+  headersTimeoutMs?: number;
+  /** A whole request (headers and body) must arrive within this. Default 60000. */
+  requestTimeoutMs?: number;
+  /** An idle keep-alive connection is closed after this. Default 65000. */
+  keepAliveTimeoutMs?: number;
 }
 
 export interface Sidecar {
@@ -61,7 +90,10 @@ export interface Sidecar {
   readonly runtime: Runtime;
   /** Resolves once the app channel is ready (healthz answers 204); rejects if start-up failed. */
   ready(): Promise<void>;
+  /** Drains (see Drain: stop accepting, stop deliveries, wait, close) and closes everything. */
   stop(): Promise<void>;
+  /** The shutdown sequence, for other API servers to hook into and track their calls. */
+  readonly drain: Drain;
 }
 
 let openSidecars = 0;
@@ -107,7 +139,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       version: c.version,
       capabilities: c.capabilities,
     })),
-    httpEndpoints: [],
+    httpEndpoints: (ctx.invocation?.endpoints ?? []).map((e) => ({ name: e.name })),
     subscriptions: subscriptions.map((s) => ({
       pubsubname: s.pubsubname,
       topic: s.topic,
@@ -128,17 +160,17 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     },
   });
 
+  const drain = new Drain(
+    (options.gracefulShutdownSeconds ?? DEFAULT_GRACEFUL_SHUTDOWN_SECONDS) * 1000,
+    logger,
+  );
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
-      abort.abort();
-      subscriber?.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await app?.close();
-      await runtime.close();
-      if (--openSidecars === 0) await closeRemotePools();
+      await drain.run();
+      if (--openSidecars === 0) {
+        await closeRemotePools();
+        closeExternalPools();
+      }
       logger.info("sidecar stopped", { appId: options.appId });
     })();
     return stopped;
@@ -157,14 +189,54 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       if (options.onShutdown) options.onShutdown();
       else void stop();
     },
+    invocation: {
+      timeoutMs: (options.invocationTimeoutSeconds ?? DEFAULT_INVOCATION_TIMEOUT_MS / 1000) * 1000,
+      endpoints: runtime.resources.httpEndpoints.filter(
+        (e) => e.scopes.length === 0 || e.scopes.includes(options.appId),
+      ),
+      allowedHosts: options.allowedExternalHosts ?? [],
+    },
   };
+  for (const e of ctx.invocation?.endpoints ?? []) {
+    if (e.unsupported.length > 0) {
+      logger.warn("HTTPEndpoint fields are not applied", { name: e.name, fields: e.unsupported });
+    }
+  }
+  let cap: ConnectionCap | undefined;
+  const handler = createApiHandler(ctx, {
+    apiToken: options.apiToken ?? process.env.DAPR_API_TOKEN,
+    enableApiLogging: options.enableApiLogging,
+    maxBodySize: options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
+    onAdmitted: (req, res) => cap?.admit(req, res),
+  });
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const server: Server = createServer(
-    { keepAliveTimeout: 65_000, requestTimeout: 0 },
-    createApiHandler(ctx, {
-      apiToken: options.apiToken ?? process.env.DAPR_API_TOKEN,
-      enableApiLogging: options.enableApiLogging,
-    }),
+    {
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000,
+      headersTimeout,
+      requestTimeout: Math.max(options.requestTimeoutMs ?? 60_000, headersTimeout),
+      // How often the header and request timeouts are checked (node's default is 30 s).
+      connectionsCheckingInterval: Math.min(1000, headersTimeout),
+    },
+    (req, res) => {
+      res.once("close", drain.begin());
+      handler(req, res);
+    },
   );
+  cap = new ConnectionCap(server, options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+  drain.on("accept", () => {
+    server.close();
+    server.closeIdleConnections();
+  });
+  drain.on("sources", () => {
+    abort.abort();
+    subscriber?.stop();
+  });
+  drain.on("force", () => server.closeAllConnections());
+  drain.on("close", async () => {
+    await app?.close();
+    await runtime.close();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.httpPort ?? 3500, options.host ?? "127.0.0.1", () => {
@@ -211,10 +283,10 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       logger.warn("cannot read the app's subscriptions", { error: (error as Error).message });
     }
     const all = mergeSubscriptions(declarative, programmatic, logger);
-    subscriber = new Subscriber(runtime, app, logger);
+    subscriber = new Subscriber(runtime, app, logger, (fn) => drain.track(fn));
     await subscriber.start(all);
     subscriptions = subscriber.active;
-    await startInputBindings(runtime, app, logger, abort.signal);
+    await startInputBindings(runtime, app, logger, abort.signal, (fn) => drain.track(fn));
     health.ready = true;
     logger.info("dapr initialized. Status: Running", { appId: options.appId });
   })();
@@ -229,5 +301,6 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     runtime,
     ready: () => appReady,
     stop,
+    drain,
   };
 }

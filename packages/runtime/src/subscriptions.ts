@@ -228,11 +228,19 @@ export class Subscriber {
   readonly #logger: Logger;
   readonly #abort = new AbortController();
   readonly active: Subscription[] = [];
+  readonly #track: <T>(fn: () => Promise<T>) => Promise<T>;
 
-  constructor(runtime: Runtime, app: AppChannel, logger: Logger) {
+  /** `track` wraps each delivery, so a graceful shutdown waits for those in flight. */
+  constructor(
+    runtime: Runtime,
+    app: AppChannel,
+    logger: Logger,
+    track: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn(),
+  ) {
     this.#runtime = runtime;
     this.#app = app;
     this.#logger = logger;
+    this.#track = track;
   }
 
   async start(subscriptions: Subscription[]): Promise<void> {
@@ -278,13 +286,13 @@ export class Subscriber {
           ? { maxAwaitDurationMs: s.bulkSubscribe.maxAwaitDurationMs }
           : {}),
       };
-      const handler = (m: BulkMessage) => this.#deliverBulk(s, m);
+      const handler = (m: BulkMessage) => this.#track(() => this.#deliverBulk(s, m));
       if (pubsub.capabilities.has("BULK_SUBSCRIBE"))
         await pubsub.bulkSubscribe(bulkRequest, handler);
       else await bulkSubscribeByBatching(pubsub.subscribe.bind(pubsub), bulkRequest, handler);
       return;
     }
-    await pubsub.subscribe(request, (m) => this.#deliver(s, m));
+    await pubsub.subscribe(request, (m) => this.#track(() => this.#deliver(s, m)));
   }
 
   async #deadLetter(s: Active, event: Record<string, unknown>, why: string): Promise<boolean> {

@@ -103,8 +103,28 @@ spec:
 apiVersion: dapr.io/v1alpha1
 kind: HTTPEndpoint
 metadata:
-  name: ignored
+  name: billing
+spec:
+  baseUrl: http://billing.local:8080/api
+  headers:
+    - name: x-key
+      value: k1
+    - name: x-secret
+      secretKeyRef:
+        name: s
+        key: k
+  clientTLS:
+    certificate:
+      value: c
 `);
+    expect(r.httpEndpoints).toMatchObject([
+      {
+        name: "billing",
+        baseUrl: "http://billing.local:8080/api",
+        headers: { "x-key": "k1" },
+        unsupported: ["spec.clientTLS", "spec.headers.x-secret (only value is applied)"],
+      },
+    ]);
     expect(r.components).toHaveLength(1);
     expect(r.components[0]).toMatchObject({
       name: "statestore",

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "@outrig/core";
 import type { AppChannel } from "../app-channel.ts";
+import type { HttpEndpointResource } from "../resources/model.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Query } from "./io.ts";
 
@@ -17,6 +18,17 @@ export interface ApiContext {
   readonly extended: Record<string, string>;
   readonly metadata: () => Record<string, unknown>;
   readonly shutdown: () => void;
+  /** Service invocation settings: timeout and the external targets allowed. */
+  readonly invocation?: InvocationSettings;
+}
+
+export interface InvocationSettings {
+  /** An invocation fails when the callee sends nothing for this long. */
+  readonly timeoutMs: number;
+  /** HTTPEndpoint resources in scope: callable by name or by their base URL. */
+  readonly endpoints: readonly HttpEndpointResource[];
+  /** Hosts (`host` or `host:port`) a URL app id may name besides the endpoints. */
+  readonly allowedHosts: readonly string[];
 }
 
 export type Handler = (

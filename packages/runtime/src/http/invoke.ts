@@ -3,7 +3,12 @@ import { newTraceparent } from "../cloudevents.ts";
 import { HttpTarget } from "../http-client.ts";
 import type { ApiContext, Handler } from "./context.ts";
 import { apiError } from "./errors.ts";
+import { externalTarget } from "./external.ts";
 import { readBody, sendError } from "./io.ts";
+import { BodyTooLargeError, bodyLimiter } from "./limits.ts";
+
+/** Documented default of `invocationTimeoutSeconds`. */
+export const DEFAULT_INVOCATION_TIMEOUT_MS = 60_000;
 
 /** Bodies up to this size with a known length are buffered, so each side is one write. */
 const BUFFER_LIMIT = 64 * 1024;
@@ -41,15 +46,25 @@ export async function closeRemotePools(): Promise<void> {
   remoteTargets.clear();
 }
 
+interface Target {
+  pool: HttpTarget;
+  local: boolean;
+  basePath?: string;
+  headers?: Record<string, string>;
+}
+
 async function target(
   ctx: ApiContext,
   appId: string,
-): Promise<{ pool: HttpTarget; local: boolean } | string> {
+): Promise<Target | string | { refused: string }> {
   const decoded = decodeURIComponent(appId);
-  if (/^http:\/\//i.test(decoded)) {
-    const url = new URL(decoded);
-    return { pool: targetFor(url.hostname, Number(url.port || 80)), local: false };
-  }
+  const external = externalTarget(
+    decoded,
+    ctx.invocation?.endpoints ?? [],
+    ctx.invocation?.allowedHosts ?? [],
+  );
+  if (typeof external === "string") return { refused: external };
+  if (external) return { ...external, local: false };
   const bare = decoded.split(".")[0] as string;
   if (decoded === ctx.appId || bare === ctx.appId) {
     if (!ctx.app) return "app channel is not initialized";
@@ -72,6 +87,9 @@ export async function invoke(
   method: string,
 ): Promise<void> {
   const found = await target(ctx, appId);
+  if (typeof found === "object" && "refused" in found) {
+    return sendError(res, apiError(403, "ERR_DIRECT_INVOKE", found.refused));
+  }
   if (typeof found === "string") {
     return sendError(
       res,
@@ -89,21 +107,33 @@ export async function invoke(
   headers["dapr-callee-app-id"] = appId;
   headers.traceparent ??= newTraceparent();
   if (found.local && ctx.app?.token) headers["dapr-api-token"] = ctx.app.token;
+  if (found.headers) Object.assign(headers, found.headers);
   const verb = req.method ?? "GET";
   const hasBody =
     verb !== "GET" &&
     verb !== "HEAD" &&
     (req.headers["content-length"] !== "0" || req.headers["transfer-encoding"] !== undefined);
+  const timeoutMs = ctx.invocation?.timeoutMs ?? DEFAULT_INVOCATION_TIMEOUT_MS;
   const call = async (): Promise<void> => {
-    const path = `/${method.startsWith("/") ? method.slice(1) : method}${query}`;
-    const { req: upstream, response } = found.pool.open(verb, path, headers);
+    // A caller that went away while waiting for app-max-concurrency is not called for.
+    if (res.destroyed) throw new Error("the caller went away");
+    const path = `${found.basePath ?? ""}/${method.startsWith("/") ? method.slice(1) : method}${query}`;
+    const { req: upstream, response } = found.pool.open(verb, path, headers, timeoutMs);
+    // The upstream call is cancelled as soon as the caller goes away before its answer is out,
+    // so abandoned calls never hold one of the pool's connections.
+    const cancel = (): void => {
+      if (!res.writableFinished) upstream.destroy(new Error("the caller went away"));
+    };
+    res.once("close", cancel);
     const requestLength = Number(req.headers["content-length"]);
     if (!hasBody) upstream.end();
     else if (requestLength <= BUFFER_LIMIT) {
       // A small body with a known length goes out with the headers in one write.
       upstream.end(await readBody(req));
     } else {
-      req.pipe(upstream);
+      const limiter = bodyLimiter(req);
+      req.pipe(limiter).pipe(upstream);
+      limiter.once("error", (e) => upstream.destroy(e));
       req.once("error", (e) => upstream.destroy(e));
     }
     const answer = await response;
@@ -129,6 +159,7 @@ export async function invoke(
   try {
     await (found.local && ctx.app ? ctx.app.limit.run(call) : call());
   } catch (error) {
+    if (error instanceof BodyTooLargeError) return;
     if (res.headersSent) {
       res.destroy(error as Error);
       return;

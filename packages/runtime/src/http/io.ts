@@ -1,18 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Metadata } from "@outrig/core";
 import type { ApiError } from "./errors.ts";
+import { readBodyLimited } from "./limits.ts";
 
 export const JSON_TYPE = "application/json";
 
+/** The whole request body, within the request's max-body-size (a 413 was sent past it). */
 export function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () =>
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)),
-    );
-    req.on("error", reject);
-  });
+  return readBodyLimited(req);
 }
 
 export function sendNoContent(res: ServerResponse): void {
@@ -36,6 +31,11 @@ export function sendJson(
 }
 
 export function sendError(res: ServerResponse, error: ApiError): void {
+  // Already answered (e.g. 413 from a body read): a second answer would throw.
+  if (res.headersSent) {
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
   sendJson(res, error.status, { errorCode: error.errorCode, message: error.message });
 }
 

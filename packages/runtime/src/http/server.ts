@@ -3,8 +3,16 @@ import Router, { type HTTPMethod } from "find-my-way";
 import { invokeOutputBinding } from "./bindings.ts";
 import type { ApiContext, Handler } from "./context.ts";
 import { apiError } from "./errors.ts";
+import { checkPath, tokenAllows } from "./guard.ts";
 import { invoke, invokeRoute } from "./invoke.ts";
 import { sendError } from "./io.ts";
+import {
+  BodyTooLargeError,
+  DEFAULT_MAX_BODY_SIZE,
+  declaredTooLarge,
+  limitBody,
+  refuseAndClose,
+} from "./limits.ts";
 import { getMetadata, healthz, healthzOutbound, putMetadata, shutdown } from "./metadata.ts";
 import { bulkPublish, publish, publishWithoutName, publishWithoutTopic } from "./publish.ts";
 import { bulkGetSecret, getSecret } from "./secrets.ts";
@@ -23,6 +31,10 @@ export interface ApiOptions {
   /** When set, every request but the health checks needs `dapr-api-token: <token>`. */
   apiToken?: string | undefined;
   enableApiLogging?: boolean | undefined;
+  /** Bytes a request body may have (413 past it); default 4 MiB. */
+  maxBodySize?: number | undefined;
+  /** Called for each request that passed the path and token checks. */
+  onAdmitted?: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 }
 
 function buildRouter(): Router.Instance<Router.HTTPVersion.V1> {
@@ -74,42 +86,37 @@ function headerAppId(req: IncomingMessage): string | undefined {
   return undefined;
 }
 
-function isHealth(req: IncomingMessage): boolean {
-  const url = req.url ?? "";
-  return (
-    req.method === "GET" &&
-    (url.startsWith("/v1.0/healthz") || url.startsWith("/v1.0/healthz/outbound"))
-  );
-}
-
 /** The request listener serving Dapr's HTTP API v1.0 over `ctx`. */
 export function createApiHandler(
   ctx: ApiContext,
   options: ApiOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const router = buildRouter();
+  const maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (options.apiToken && !isHealth(req) && req.headers["dapr-api-token"] !== options.apiToken) {
-      res.writeHead(401, { "content-type": "text/plain" });
-      res.end("invalid api token");
+    // Path and token are checked before any routing; a refused request's body is never read.
+    const checked = checkPath(req.url);
+    if ("status" in checked) {
+      refuseAndClose(
+        res,
+        checked.status,
+        JSON.stringify({ errorCode: checked.errorCode, message: checked.message }),
+      );
       return;
     }
-    const route = router.find(req.method as HTTPMethod, req.url ?? "/");
+    if (!tokenAllows(req, checked.path, options.apiToken)) {
+      refuseAndClose(res, 401, "invalid api token", "text/plain");
+      return;
+    }
+    options.onAdmitted?.(req, res);
+    if (declaredTooLarge(req, res, maxBodySize)) return;
+    limitBody(req, res, maxBodySize);
+    const route = router.find(req.method as HTTPMethod, checked.path + checked.query);
     if (!route) {
       // As daprd's fallback route: an unmatched path is a method of the app named by the
       // dapr-app-id header (or basic auth), else there is nothing to call.
       const viaHeader = headerAppId(req);
-      if (viaHeader) {
-        const url = req.url ?? "/";
-        const q = url.indexOf("?");
-        return invoke(
-          ctx,
-          req,
-          res,
-          viaHeader,
-          (q >= 0 ? url.slice(0, q) : url).replace(/^\/+/, ""),
-        );
-      }
+      if (viaHeader) return invoke(ctx, req, res, viaHeader, checked.path.replace(/^\/+/, ""));
       sendError(
         res,
         apiError(
@@ -141,9 +148,10 @@ export function createApiHandler(
       );
     }
     serve(req, res).catch((error: unknown) => {
+      if (error instanceof BodyTooLargeError) return; // answered 413 already
       ctx.logger.error("unhandled API error", { error: (error as Error).message, path: req.url });
       if (!res.headersSent) sendError(res, apiError(500, "ERR_INTERNAL", (error as Error).message));
-      else res.destroy();
+      else if (!res.writableEnded) res.destroy();
     });
   };
 }

@@ -208,13 +208,48 @@ export interface ConfigurationResource {
   source: ResourceSource;
 }
 
+/** Dapr's HTTPEndpoint (`dapr.io/v1alpha1`): an external service invoked by name or base URL. */
+export const httpEndpointSchema = z.object({
+  apiVersion: z.string().optional(),
+  kind: z.literal("HTTPEndpoint"),
+  metadata: objectMeta,
+  spec: z
+    .object({
+      baseUrl: z
+        .string()
+        .refine((v) => /^https?:\/\/[^/]/i.test(v) && URL.canParse(v), "must be an http(s) URL"),
+      headers: z.array(metadataItem).nullish(),
+    })
+    .passthrough(),
+  scopes,
+});
+
+export interface HttpEndpointResource {
+  kind: "HTTPEndpoint";
+  name: string;
+  baseUrl: string;
+  /** `spec.headers` given as plain values; sent on every call through the endpoint. */
+  headers: Record<string, string>;
+  /** Fields of the resource that are not applied (warned about by name at start). */
+  unsupported: string[];
+  scopes: string[];
+  source: ResourceSource;
+}
+
 export interface Resources {
   components: ComponentResource[];
   subscriptions: SubscriptionResource[];
   resiliencies: ResiliencyResource[];
   configurations: ConfigurationResource[];
+  httpEndpoints: HttpEndpointResource[];
 }
 
 export function emptyResources(): Resources {
-  return { components: [], subscriptions: [], resiliencies: [], configurations: [] };
+  return {
+    components: [],
+    subscriptions: [],
+    resiliencies: [],
+    configurations: [],
+    httpEndpoints: [],
+  };
 }

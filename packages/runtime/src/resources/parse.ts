@@ -8,6 +8,7 @@ import {
   componentSchema,
   configurationSchema,
   emptyResources,
+  httpEndpointSchema,
   type ResourceSource,
   type Resources,
   resiliencySchema,
@@ -147,8 +148,31 @@ export function parseResources(text: string, file = "<inline>"): Resources {
           });
         break;
       }
+      case "HTTPEndpoint": {
+        const e = check(httpEndpointSchema);
+        if (e) {
+          const headers: Record<string, string> = {};
+          const unsupported = Object.keys(e.spec)
+            .filter((k) => k !== "baseUrl" && k !== "headers")
+            .map((k) => `spec.${k}`);
+          for (const h of e.spec.headers ?? []) {
+            if (h.value !== undefined) headers[h.name] = String(h.value);
+            else unsupported.push(`spec.headers.${h.name} (only value is applied)`);
+          }
+          resources.httpEndpoints.push({
+            kind: "HTTPEndpoint",
+            name: e.metadata.name,
+            baseUrl: e.spec.baseUrl,
+            headers,
+            unsupported,
+            scopes: e.scopes,
+            source,
+          });
+        }
+        break;
+      }
       default:
-        // Other Dapr kinds (HTTPEndpoint, ...) may sit alongside; they are not served yet.
+        // Other Dapr kinds may sit alongside; they are not served yet.
         break;
     }
   });
@@ -225,6 +249,7 @@ export function mergeResources(...all: Resources[]): Resources {
     out.subscriptions.push(...r.subscriptions);
     out.resiliencies.push(...r.resiliencies);
     out.configurations.push(...r.configurations);
+    out.httpEndpoints.push(...r.httpEndpoints);
   }
   return out;
 }

@@ -9,13 +9,19 @@ export { startRabbitMQ } from "./rabbitmq.ts";
 export { startRedis } from "./redis.ts";
 export { removeTestContainers, resolveImage, TEST_CONTAINER_LABEL } from "./service.ts";
 export { overrideFor, sharedServices } from "./shared.ts";
+export type { TestCertificates } from "./tls.ts";
+export { makeTestCertificates } from "./tls.ts";
 export type {
   DynamoDBService,
   KafkaService,
   MosquittoService,
+  MosquittoStartOptions,
   PostgresService,
+  PostgresStartOptions,
   RabbitMQService,
+  RabbitMQStartOptions,
   RedisService,
+  RedisStartOptions,
   ServiceHandle,
   ServiceName,
   StartServiceOptions,

@@ -1,15 +1,61 @@
+import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { pingMqtt } from "./probes.ts";
 import { hostAndPort, startContainer, useExternal } from "./service.ts";
-import type { MosquittoService, StartServiceOptions } from "./types.ts";
+import type { MosquittoService, MosquittoStartOptions } from "./types.ts";
 
 const OVERRIDE = "OUTRIG_TEST_MQTT_URL";
+const TLS_PORT = 8883;
+const MTLS_PORT = 8884;
+
+/**
+ * A `password_file` line as `mosquitto_passwd` writes it for Mosquitto 2: PBKDF2-SHA512 with 101
+ * iterations and a 12-byte salt (`$7$iterations$salt$hash`, base64).
+ */
+function passwordLine(user: string, password: string): string {
+  const salt = randomBytes(12);
+  const hash = pbkdf2Sync(password, salt, 101, 64, "sha512");
+  return `${user}:$7$101$${salt.toString("base64")}$${hash.toString("base64")}`;
+}
+
+/**
+ * Mosquitto's configuration with TLS: the anonymous plain listener the probe uses, a TLS listener
+ * that wants a user and password, and one that wants a client certificate (its common name is the
+ * user name).
+ */
+function tlsConfig(): string {
+  return `per_listener_settings true
+persistence false
+log_dest stdout
+user mosquitto
+
+listener 1883
+allow_anonymous true
+
+listener ${TLS_PORT}
+cafile /tls/ca.crt
+certfile /tls/server.crt
+keyfile /tls/server.key
+allow_anonymous false
+password_file /tls/passwd
+
+listener ${MTLS_PORT}
+cafile /tls/ca.crt
+certfile /tls/server.crt
+keyfile /tls/server.key
+require_certificate true
+use_identity_as_username true
+`;
+}
 
 /**
  * Eclipse Mosquitto 2 in a container (anonymous MQTT 3.1.1/5 on one listener), or the broker
- * `OUTRIG_TEST_MQTT_URL` names (`mqtt://host:port`).
+ * `OUTRIG_TEST_MQTT_URL` names (`mqtt://host:port`). With `tls` it is always a container with two
+ * more listeners (`tlsPort`: TLS and `users`' passwords; `mtlsPort`: TLS and a client certificate).
  */
-export async function startMosquitto(options: StartServiceOptions = {}): Promise<MosquittoService> {
-  const override = options.container ? undefined : process.env[OVERRIDE];
+export async function startMosquitto(
+  options: MosquittoStartOptions = {},
+): Promise<MosquittoService> {
+  const override = options.container || options.tls ? undefined : process.env[OVERRIDE];
   if (override) {
     const { host, port } = hostAndPort(override, 1883);
     const base = await useExternal(
@@ -22,16 +68,40 @@ export async function startMosquitto(options: StartServiceOptions = {}): Promise
     );
     return { ...base, name: "mosquitto", url: override };
   }
+  const tls = options.tls;
+  const users = Object.entries(options.users ?? {});
   const base = await startContainer(
     {
       name: "mosquitto",
       containerPort: 1883,
       // Mosquitto 2 listens on loopback only unless configured; the official image ships this file
       // for anonymous access on 1883, and the local image does too.
-      command: ["mosquitto", "-c", "/mosquitto-no-auth.conf"],
+      command: ["mosquitto", "-c", tls ? "/tls/mosquitto.conf" : "/mosquitto-no-auth.conf"],
+      ...(tls
+        ? {
+            extraPorts: [TLS_PORT, MTLS_PORT],
+            // Readable by the `mosquitto` user the broker runs as; a test key only.
+            files: [
+              { content: tls.caCert, target: "/tls/ca.crt", mode: 0o644 },
+              { content: tls.serverCert, target: "/tls/server.crt", mode: 0o644 },
+              { content: tls.serverKey, target: "/tls/server.key", mode: 0o644 },
+              {
+                content: `${users.map(([u, p]) => passwordLine(u, p)).join("\n")}\n`,
+                target: "/tls/passwd",
+                mode: 0o644,
+              },
+              { content: tlsConfig(), target: "/tls/mosquitto.conf", mode: 0o644 },
+            ],
+          }
+        : {}),
       probe: pingMqtt,
     },
     options,
   );
-  return { ...base, name: "mosquitto", url: `mqtt://${base.host}:${base.port}` };
+  return {
+    ...base,
+    name: "mosquitto",
+    url: `mqtt://${base.host}:${base.port}`,
+    ...(tls ? { tlsPort: base.extraHostPorts[0], mtlsPort: base.extraHostPorts[1] } : {}),
+  };
 }

@@ -1,6 +1,6 @@
 import { pingPostgres } from "./probes.ts";
 import { hostAndPort, startContainer, useExternal } from "./service.ts";
-import type { PostgresService, StartServiceOptions } from "./types.ts";
+import type { PostgresService, PostgresStartOptions } from "./types.ts";
 
 const OVERRIDE = "OUTRIG_TEST_POSTGRES_URL";
 const USER = "postgres";
@@ -8,11 +8,23 @@ const PASSWORD = "outrig";
 const DATABASE = "outrig";
 
 /**
- * PostgreSQL 15 in a container (user `postgres`, password `outrig`, database `outrig`), or the
- * one `OUTRIG_TEST_POSTGRES_URL` names (`postgres://user:password@host:port/database`).
+ * `pg_hba.conf` of a TLS server: the role `mtls` must come over TLS with a client certificate the
+ * CA signed; everyone else as in the image (password, TLS or not).
  */
-export async function startPostgres(options: StartServiceOptions = {}): Promise<PostgresService> {
-  const override = options.container ? undefined : process.env[OVERRIDE];
+const TLS_HBA = `local all all trust
+hostssl all mtls all scram-sha-256 clientcert=verify-ca
+hostnossl all mtls all reject
+host all all all scram-sha-256
+`;
+
+/**
+ * PostgreSQL 15 in a container (user `postgres`, password `outrig`, database `outrig`), or the
+ * one `OUTRIG_TEST_POSTGRES_URL` names (`postgres://user:password@host:port/database`). With
+ * `tls` it is always a container with `ssl=on` (on the same port) and the `pg_hba.conf` above; the
+ * role `mtls` is for the test to create.
+ */
+export async function startPostgres(options: PostgresStartOptions = {}): Promise<PostgresService> {
+  const override = options.container || options.tls ? undefined : process.env[OVERRIDE];
   if (override) {
     const url = new URL(override);
     const { host, port } = hostAndPort(override, 5432);
@@ -46,6 +58,25 @@ export async function startPostgres(options: StartServiceOptions = {}): Promise<
         POSTGRES_DB: DATABASE,
       }),
       probe: (host, port) => pingPostgres(host, port, USER, DATABASE),
+      ...(options.tls
+        ? {
+            files: [
+              { content: options.tls.caCert, target: "/tls/ca.crt" },
+              { content: options.tls.serverCert, target: "/tls/server.crt" },
+              { content: options.tls.serverKey, target: "/tls/server.key", mode: 0o600 },
+              { content: TLS_HBA, target: "/tls/pg_hba.conf" },
+            ],
+            // postgres wants its key owned by itself and private; the copy is root's.
+            command: [
+              "sh",
+              "-c",
+              "install -o postgres -g postgres -m 0600 /tls/server.key /var/run/postgresql/server.key && " +
+                "exec outrig-entrypoint postgres -c ssl=on -c ssl_cert_file=/tls/server.crt " +
+                "-c ssl_key_file=/var/run/postgresql/server.key -c ssl_ca_file=/tls/ca.crt " +
+                "-c hba_file=/tls/pg_hba.conf",
+            ],
+          }
+        : {}),
     },
     options,
   );

@@ -1,12 +1,19 @@
 import { pingRedis } from "./probes.ts";
 import { hostAndPort, startContainer, useExternal } from "./service.ts";
-import type { RedisService, StartServiceOptions } from "./types.ts";
+import type { RedisService, RedisStartOptions } from "./types.ts";
 
 const OVERRIDE = "OUTRIG_TEST_REDIS_URL";
+const TLS_PORT = 6380;
 
-/** Redis 7 in a container, or the one `OUTRIG_TEST_REDIS_URL` names (`redis://host:port`). */
-export async function startRedis(options: StartServiceOptions = {}): Promise<RedisService> {
-  const override = options.container ? undefined : process.env[OVERRIDE];
+/**
+ * Redis 7 in a container, or the one `OUTRIG_TEST_REDIS_URL` names (`redis://host:port`). With
+ * `tls`, `password` or `user` it is always a container, configured at start through a file copied
+ * in (the image stays as it is).
+ */
+export async function startRedis(options: RedisStartOptions = {}): Promise<RedisService> {
+  const secured =
+    options.tls !== undefined || options.password !== undefined || options.user !== undefined;
+  const override = options.container || secured ? undefined : process.env[OVERRIDE];
   if (override) {
     const { host, port } = hostAndPort(override, 6379);
     const base = await useExternal(
@@ -19,9 +26,41 @@ export async function startRedis(options: StartServiceOptions = {}): Promise<Red
     );
     return { ...base, name: "redis", url: override };
   }
+  const config = ["include /etc/redis/outrig.conf"];
+  const files: Array<{ content: string; target: string; mode?: number }> = [];
+  if (options.tls) {
+    files.push(
+      { content: options.tls.caCert, target: "/tls/ca.crt" },
+      { content: options.tls.serverCert, target: "/tls/server.crt" },
+      { content: options.tls.serverKey, target: "/tls/server.key", mode: 0o600 },
+    );
+    config.push(
+      `tls-port ${TLS_PORT}`,
+      "tls-cert-file /tls/server.crt",
+      "tls-key-file /tls/server.key",
+      "tls-ca-cert-file /tls/ca.crt",
+      "tls-auth-clients yes",
+    );
+  }
+  if (options.password) config.push(`requirepass ${options.password}`);
+  if (options.user)
+    config.push(`user ${options.user.name} on >${options.user.password} ~* &* +@all`);
+  const command = secured ? ["redis-server", "/tls/redis.conf"] : undefined;
+  if (secured) files.push({ content: `${config.join("\n")}\n`, target: "/tls/redis.conf" });
   const base = await startContainer(
-    { name: "redis", containerPort: 6379, probe: pingRedis },
+    {
+      name: "redis",
+      containerPort: 6379,
+      ...(options.tls ? { extraPorts: [TLS_PORT] } : {}),
+      ...(command ? { command, files } : {}),
+      probe: (host, port) => pingRedis(host, port, options.password),
+    },
     options,
   );
-  return { ...base, name: "redis", url: `redis://${base.host}:${base.port}` };
+  return {
+    ...base,
+    name: "redis",
+    url: `redis://${base.host}:${base.port}`,
+    ...(options.tls ? { tlsPort: base.extraHostPorts[0] } : {}),
+  };
 }

@@ -18,14 +18,21 @@ const PODMAN_SOCKET = "/run/podman/podman.sock";
 // Below vitest's hookTimeout (120 s in vitest.shared.ts), so our error, with the container logs, wins.
 const DEFAULT_READY_TIMEOUT_MS = 90_000;
 
-type BaseHandle = Omit<ServiceHandle, "name" | "url">;
+type BaseHandle = Omit<ServiceHandle, "name" | "url"> & {
+  /** Host ports of `ContainerSpec.extraPorts`, in the same order. */
+  extraHostPorts: number[];
+};
 
 export interface ContainerSpec {
   name: ServiceName;
   /** The port inside the container; `undefined` means "the same number as the host port". */
   containerPort: number | undefined;
-  environment?: (hostPort: number) => Record<string, string>;
-  command?: string[];
+  /** Further container ports to publish (e.g. a TLS listener), each on a free host port. */
+  extraPorts?: number[];
+  environment?: (hostPort: number, extraHostPorts: number[]) => Record<string, string>;
+  command?: string[] | ((hostPort: number, extraHostPorts: number[]) => string[]);
+  /** Files written into the container before it starts (configuration, test certificates). */
+  files?: Array<{ content: string; target: string; mode?: number }>;
   probe: (host: string, port: number) => Promise<unknown>;
 }
 
@@ -154,20 +161,34 @@ export async function startContainer(
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   let started: StartedTestContainer | undefined;
   let hostPort = 0;
+  let extraHostPorts: number[] = [];
   let host = "127.0.0.1";
   for (let attempt = 1; started === undefined; attempt++) {
     hostPort = await freePort();
+    extraHostPorts = [];
+    for (const _ of spec.extraPorts ?? []) extraHostPorts.push(await freePort());
     const containerPort = spec.containerPort ?? hostPort;
     log(`starting ${name} from image ${image} on host port ${hostPort}`);
     const startedAt = Date.now();
     let container = new GenericContainer(image)
       .withName(`outrig-test-${name}-${hostPort}-${process.pid}`)
       .withLabels(containerLabels(name))
-      .withExposedPorts({ container: containerPort, host: hostPort })
-      .withEnvironment(spec.environment?.(hostPort) ?? {})
+      .withExposedPorts(
+        { container: containerPort, host: hostPort },
+        ...(spec.extraPorts ?? []).map((container, i) => ({
+          container,
+          host: extraHostPorts[i] as number,
+        })),
+      )
+      .withEnvironment(spec.environment?.(hostPort, extraHostPorts) ?? {})
       .withWaitStrategy(probeWaitStrategy(`${name} (${image})`, () => spec.probe(host, hostPort)))
       .withStartupTimeout(readyTimeoutMs);
-    if (spec.command) container = container.withCommand(spec.command);
+    if (spec.command) {
+      container = container.withCommand(
+        typeof spec.command === "function" ? spec.command(hostPort, extraHostPorts) : spec.command,
+      );
+    }
+    if (spec.files?.length) container = container.withCopyContentToContainer(spec.files);
     host = process.env.TESTCONTAINERS_HOST_OVERRIDE ?? "127.0.0.1";
     try {
       started = await container.start();
@@ -244,6 +265,7 @@ export async function startContainer(
     external: false,
     host,
     port: hostPort,
+    extraHostPorts,
     stop,
     restart: async () => {
       await stopTemporarily();
@@ -281,6 +303,7 @@ export async function useExternal(
     external: true,
     host,
     port,
+    extraHostPorts: [],
     stop: async () => {},
     restart: notManaged("restart"),
     stopTemporarily: notManaged("stopTemporarily"),

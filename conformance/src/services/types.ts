@@ -1,3 +1,5 @@
+import type { TestCertificates } from "./tls.ts";
+
 /** The services the conformance suites run against. */
 export type ServiceName = "redis" | "postgres" | "rabbitmq" | "kafka" | "dynamodb" | "mosquitto";
 
@@ -39,8 +41,24 @@ export interface ServiceHandle {
 
 export interface RedisService extends ServiceHandle {
   readonly name: "redis";
-  /** `redis://host:port` */
+  /** `redis://host:port` (the plain listener) */
   readonly url: string;
+  /** The TLS listener's host port, when started with `tls`. */
+  readonly tlsPort?: number;
+}
+
+export interface PostgresStartOptions extends StartServiceOptions {
+  /** Turns on TLS (same port) with these certificates; the role `mtls` then needs a client certificate. */
+  tls?: TestCertificates;
+}
+
+export interface RedisStartOptions extends StartServiceOptions {
+  /** Adds a TLS listener (`tlsPort`) that requires a client certificate the CA signed. */
+  tls?: TestCertificates;
+  /** `requirepass`: the default user's password (on every listener). */
+  password?: string;
+  /** An ACL user with every permission. */
+  user?: { name: string; password: string };
 }
 
 export interface PostgresService extends ServiceHandle {
@@ -57,7 +75,15 @@ export interface RabbitMQService extends ServiceHandle {
   /** `amqp://user:password@host:port` (vhost `/`) */
   readonly url: string;
   readonly user: string;
-  readonly password: string;
+  readonly password: string /** With `tls`: the AMQPS listener's host port. */;
+  readonly tlsPort?: number;
+}
+
+export interface RabbitMQStartOptions extends StartServiceOptions {
+  /** Adds an AMQPS listener (`tlsPort`) with these certificates, and SASL EXTERNAL for `clientName`. */
+  tls?: TestCertificates;
+  /** More users (name to password) with every permission on `/`. */
+  users?: Record<string, string>;
 }
 
 export interface KafkaService extends ServiceHandle {
@@ -78,8 +104,19 @@ export interface DynamoDBService extends ServiceHandle {
 
 export interface MosquittoService extends ServiceHandle {
   readonly name: "mosquitto";
-  /** `mqtt://host:port` */
+  /** `mqtt://host:port` (the anonymous plain listener) */
   readonly url: string;
+  /** With `tls`: the TLS listener that wants a user and password. */
+  readonly tlsPort?: number;
+  /** With `tls`: the TLS listener that wants a client certificate. */
+  readonly mtlsPort?: number;
+}
+
+export interface MosquittoStartOptions extends StartServiceOptions {
+  /** Adds the TLS listeners `tlsPort` and `mtlsPort` with these certificates. */
+  tls?: TestCertificates;
+  /** User names and passwords the `tlsPort` listener accepts. */
+  users?: Record<string, string>;
 }
 
 export interface StartServiceOptions {

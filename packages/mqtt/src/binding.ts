@@ -19,7 +19,8 @@ import {
   type ParsedOptions,
   silentLogger,
 } from "@outrig/core";
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
+import type { IClientOptions, IPublishPacket, MqttClient } from "mqtt";
+import { connectClient as connectWith } from "./connection.ts";
 
 const COMPONENT = "bindings.mqtt3";
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -104,34 +105,9 @@ function clientOptions(
   };
 }
 
-/** Connects and waits for CONNACK, so a wrong address surfaces as ERR_UNAVAILABLE. */
+/** Connects and waits for CONNACK (see connection.ts); later errors are the reconnect loop's. */
 async function connectClient(url: string, options: IClientOptions): Promise<MqttClient> {
-  const client = mqtt.connect(url, options);
-  // mqtt.js reads customHandleAcks from client.options; for MQTT 3.1.1 it is what delays PUBACK.
-  if (options.customHandleAcks) client.options.customHandleAcks = options.customHandleAcks;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no CONNACK within ${CONNECT_TIMEOUT_MS} ms`)),
-        CONNECT_TIMEOUT_MS,
-      );
-      client.once("connect", () => {
-        clearTimeout(timer);
-        client.removeListener("error", reject);
-        resolve();
-      });
-      client.once("error", (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
-  } catch (error) {
-    await client.endAsync(true).catch(() => {});
-    throw new ComponentError("ERR_UNAVAILABLE", `cannot connect: ${errorMessage(error)}`, {
-      component: COMPONENT,
-      cause: error,
-    });
-  }
+  const client = await connectWith(url, options, COMPONENT);
   client.on("error", () => {});
   return client;
 }

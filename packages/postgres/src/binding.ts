@@ -13,7 +13,7 @@ import {
 } from "@outrig/core";
 import pg from "pg";
 import { connectionConfig } from "./connection-string.ts";
-import { toComponentError } from "./errors.ts";
+import { connectError, toComponentError } from "./errors.ts";
 import { stateOptions } from "./options.ts";
 
 const COMPONENT = "bindings.postgresql";
@@ -177,13 +177,14 @@ export async function createPostgresBinding(
   context: ComponentContext = {},
 ): Promise<PostgresBinding> {
   const options = postgresBindingOptions.parse(metadata);
+  const connection = connectionConfig(options.connectionString, COMPONENT);
   const pool = new pg.Pool({
     max: options.maxConns,
     idleTimeoutMillis: options.connectionMaxIdleTime,
     connectionTimeoutMillis: options.timeout,
     query_timeout: options.timeout,
     application_name: `outrig ${COMPONENT}${context.name ? ` ${context.name}` : ""}`,
-    ...connectionConfig(options.connectionString, COMPONENT),
+    ...connection,
   });
   pool.on("error", () => {});
   try {
@@ -191,7 +192,7 @@ export async function createPostgresBinding(
     client.release();
   } catch (error) {
     await pool.end().catch(() => undefined);
-    throw toComponentError(error, COMPONENT);
+    throw connectError(error, connection, COMPONENT);
   }
   return new PostgresBinding(pool);
 }

@@ -1,16 +1,41 @@
+import { readFileSync } from "node:fs";
+import type { ConnectionOptions } from "node:tls";
 import { ConfigError } from "@outrig/core";
 import type { ClientConfig } from "pg";
 
+/** The TLS settings of a connection string, as libpq (and Dapr's pgx) reads them. */
+const SSL_KEYS = ["sslmode", "sslrootcert", "sslcert", "sslkey"] as const;
+type SslSettings = Partial<Record<(typeof SSL_KEYS)[number], string>>;
+
 /**
- * Turns Dapr's `connectionString` into pg settings. A `postgres://` URL goes to pg as it is; the
- * libpq keyword/value form (`host=localhost user=postgres port=5432 database=dapr_test`), which
- * Dapr's documentation uses and pg does not read, is parsed here.
+ * Turns Dapr's `connectionString` into pg settings. A `postgres://` URL goes to pg without its
+ * TLS parameters; the libpq keyword/value form (`host=localhost user=postgres port=5432
+ * database=dapr_test`), which Dapr's documentation uses and pg does not read, is parsed here. TLS
+ * follows libpq in both forms (pg itself would read `sslmode=require` as verify-full).
  */
 export function connectionConfig(text: string, component: string): ClientConfig {
   const trimmed = text.trim();
-  if (/^postgres(ql)?:\/\//i.test(trimmed)) return { connectionString: trimmed };
+  if (/^postgres(ql)?:\/\//i.test(trimmed)) {
+    let url: URL;
+    try {
+      url = new URL(trimmed);
+    } catch {
+      throw invalid(component, "is not a valid postgres:// URL");
+    }
+    const settings: SslSettings = {};
+    for (const key of SSL_KEYS) {
+      const value = url.searchParams.get(key);
+      if (value !== null) settings[key] = value;
+      url.searchParams.delete(key);
+    }
+    if (Object.keys(settings).length === 0) return { connectionString: trimmed };
+    const ssl = sslConfig(settings, component);
+    // The URL without the TLS parameters, so pg's own reading of them cannot override ours.
+    return { connectionString: url.toString(), ...(ssl === undefined ? {} : { ssl }) };
+  }
   const pairs = parseKeywordValue(trimmed, component);
   const config: ClientConfig = {};
+  const settings: SslSettings = {};
   for (const [key, value] of pairs) {
     switch (key) {
       case "host":
@@ -40,19 +65,60 @@ export function connectionConfig(text: string, component: string): ClientConfig 
           config.connectionTimeoutMillis = Number(value) * 1000;
         break;
       case "sslmode":
-        if (value === "require" || value === "prefer" || value === "allow")
-          config.ssl = { rejectUnauthorized: false };
-        else if (value === "verify-ca" || value === "verify-full")
-          config.ssl = { rejectUnauthorized: true };
-        else if (value !== "disable")
-          throw invalid(component, `unknown sslmode ${JSON.stringify(value)}`);
+      case "sslrootcert":
+      case "sslcert":
+      case "sslkey":
+        settings[key] = value;
         break;
       default:
         // Other libpq settings (pool_max_conns, options, ...) have no pg equivalent here.
         break;
     }
   }
+  const ssl = sslConfig(settings, component);
+  if (ssl !== undefined) config.ssl = ssl;
   return config;
+}
+
+/**
+ * libpq's `sslmode`: `disable` plain; `allow`, `prefer` and `require` encrypt without checking
+ * the server (pg cannot fall back to plain, so `allow` and `prefer` need a TLS server); `require`
+ * with `sslrootcert` and `verify-ca` check the chain; `verify-full` checks the chain and the host
+ * name. `sslrootcert`, `sslcert` and `sslkey` are files, read at init. Without any of them: plain.
+ */
+function sslConfig(
+  settings: SslSettings,
+  component: string,
+): ConnectionOptions | false | undefined {
+  const mode = settings.sslmode ?? (Object.keys(settings).length > 0 ? "prefer" : undefined);
+  if (mode === undefined) return undefined;
+  const modes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+  if (!modes.includes(mode)) {
+    throw invalid(
+      component,
+      `unknown sslmode ${JSON.stringify(mode)} (one of ${modes.join(", ")})`,
+    );
+  }
+  if (mode === "disable") return false;
+  if (Boolean(settings.sslcert) !== Boolean(settings.sslkey)) {
+    throw invalid(component, "sslcert and sslkey go together");
+  }
+  const read = (key: "sslrootcert" | "sslcert" | "sslkey") => {
+    const path = settings[key] as string;
+    try {
+      return readFileSync(path, "utf8");
+    } catch (error) {
+      throw invalid(component, `${key}: cannot read ${path}: ${(error as Error).message}`);
+    }
+  };
+  const ca = settings.sslrootcert ? read("sslrootcert") : undefined;
+  const verify = mode === "verify-ca" || mode === "verify-full" || (mode === "require" && !!ca);
+  return {
+    rejectUnauthorized: verify,
+    ...(verify && mode !== "verify-full" ? { checkServerIdentity: () => undefined } : {}),
+    ...(ca ? { ca } : {}),
+    ...(settings.sslcert ? { cert: read("sslcert"), key: read("sslkey") } : {}),
+  };
 }
 
 function invalid(component: string, message: string): ConfigError {

@@ -1,4 +1,5 @@
 import { ComponentError } from "@outrig/core";
+import type { ClientConfig } from "pg";
 
 /** SQLSTATE classes and codes that mean "the server cannot serve us right now". */
 const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "53300", "53400"]);
@@ -50,4 +51,46 @@ export function toComponentError(error: unknown, component: string): ComponentEr
     });
   }
   return new ComponentError("ERR_INTERNAL", message, { component, cause: error });
+}
+
+/** The server a pg configuration points at, as `host:port` (never the credentials). */
+export function serverOf(config: ClientConfig): string {
+  if (config.connectionString) {
+    try {
+      const url = new URL(config.connectionString);
+      return `${url.hostname || "localhost"}:${url.port || 5432}`;
+    } catch {
+      // fall through to the defaults
+    }
+  }
+  return `${config.host ?? "localhost"}:${config.port ?? 5432}`;
+}
+
+/**
+ * A failed first connection: the error mapped as usual, naming the server, and a TLS failure
+ * (certificate verification, or a server without TLS) as ERR_UNAVAILABLE saying what to check.
+ */
+export function connectError(
+  error: unknown,
+  config: ClientConfig,
+  component: string,
+): ComponentError {
+  if (error instanceof ComponentError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  const tls =
+    (typeof code === "string" &&
+      (code.startsWith("ERR_SSL") ||
+        code.startsWith("ERR_TLS") ||
+        /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HOSTNAME/.test(code))) ||
+    message.includes("does not support SSL");
+  const mapped = toComponentError(error, component);
+  const reason = tls
+    ? `the TLS handshake failed: ${message}${typeof code === "string" ? ` (${code})` : ""} (check sslmode and sslrootcert)`
+    : message;
+  return new ComponentError(
+    tls ? "ERR_UNAVAILABLE" : mapped.code,
+    `cannot connect to PostgreSQL at ${serverOf(config)}: ${reason}`,
+    { component, cause: error },
+  );
 }

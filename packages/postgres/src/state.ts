@@ -33,7 +33,7 @@ import {
 } from "@outrig/core";
 import pg from "pg";
 import { connectionConfig } from "./connection-string.ts";
-import { toComponentError } from "./errors.ts";
+import { connectError, toComponentError } from "./errors.ts";
 import { bareTableName, quoteTableName } from "./identifiers.ts";
 import { type PostgresStateOptions, stateOptions } from "./options.ts";
 import { buildQuery, Params } from "./query.ts";
@@ -536,6 +536,7 @@ export async function createPostgresStateStore(
   };
   const cleanupIntervalMs = parseCleanupInterval(options.cleanupInterval ?? "1h");
   const timeout = options.timeout ?? 20_000;
+  const connection = connectionConfig(options.connectionString ?? "", COMPONENT);
   const pool = new pg.Pool({
     max: options.maxConns ?? 10,
     idleTimeoutMillis: options.connectionMaxIdleTime ?? 30_000,
@@ -543,7 +544,7 @@ export async function createPostgresStateStore(
     query_timeout: timeout,
     application_name: `outrig ${COMPONENT}${context.name ? ` ${context.name}` : ""}`,
     // Last, so what the connection string says (connect_timeout, application_name) wins.
-    ...connectionConfig(options.connectionString ?? "", COMPONENT),
+    ...connection,
   });
   // An idle connection the server closes (restart, failover) emits here; the pool replaces it.
   pool.on("error", () => {});
@@ -556,7 +557,7 @@ export async function createPostgresStateStore(
     }
   } catch (error) {
     await pool.end().catch(() => {});
-    throw toComponentError(error, COMPONENT);
+    throw connectError(error, connection, COMPONENT);
   }
   return new PostgresStateStore(pool, options, tables, cleanupIntervalMs);
 }

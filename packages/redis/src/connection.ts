@@ -51,6 +51,17 @@ export function checkConnectionOptions(
   if (options.redisType === "cluster") {
     issues.push({ field: "redisType", message: "cluster mode is not supported; use node" });
   }
+  const tls = options.enableTLS || (typeof address !== "string" && address.tls);
+  if (!tls) {
+    for (const field of ["caCert", "clientCert", "clientKey"] as const) {
+      if (options[field]) {
+        issues.push({ field, message: "needs enableTLS=true (or a rediss:// redisHost)" });
+      }
+    }
+  }
+  if (Boolean(options.clientCert) !== Boolean(options.clientKey)) {
+    issues.push({ field: "clientCert", message: "clientCert and clientKey go together" });
+  }
   if (options.failover) {
     issues.push({ field: "failover", message: "Redis Sentinel failover is not supported" });
   }
@@ -82,7 +93,16 @@ export function clientOptions(
     db: options.redisDB || address.db || 0,
     ...(username ? { username } : {}),
     ...(password ? { password } : {}),
-    ...(tls ? { tls: { servername: address.host } } : {}),
+    ...(tls
+      ? {
+          tls: {
+            servername: address.host,
+            ...(options.caCert ? { ca: options.caCert } : {}),
+            ...(options.clientCert ? { cert: options.clientCert } : {}),
+            ...(options.clientKey ? { key: options.clientKey } : {}),
+          },
+        }
+      : {}),
     connectionName,
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -99,13 +119,57 @@ export async function connect(redisOptions: RedisOptions, component: string): Pr
   const client = new Redis(redisOptions);
   // Errors also surface on each command; without a listener Node would treat them as uncaught.
   client.on("error", () => {});
+  // connect() rejects with "Connection is closed"; the reason (a TLS or AUTH failure) is an event.
+  let reason: unknown;
+  const remember = (error: unknown) => {
+    reason ??= error;
+  };
+  client.on("error", remember);
   try {
     await client.connect();
   } catch (error) {
     client.disconnect();
-    throw toComponentError(error, component);
+    throw connectError(reason ?? error, redisOptions, component);
+  } finally {
+    client.off("error", remember);
   }
   return client;
+}
+
+/** A failed first connection, naming the server (never the credentials) and why. */
+function connectError(
+  error: unknown,
+  redisOptions: RedisOptions,
+  component: string,
+): ComponentError {
+  const where = `${redisOptions.host}:${redisOptions.port}`;
+  const mapped = toComponentError(error, component);
+  const tls = tlsFailure(error);
+  const reason = tls
+    ? `the TLS handshake failed: ${tls} (check caCert, clientCert and clientKey)`
+    : error instanceof Error
+      ? error.message
+      : String(error);
+  return new ComponentError(
+    tls ? "ERR_UNAVAILABLE" : mapped.code,
+    `cannot connect to Redis at ${where}: ${reason}`,
+    { component, cause: error },
+  );
+}
+
+/** Node's TLS errors carry an OpenSSL code (`ERR_SSL_*`) or a certificate verification code. */
+function tlsFailure(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (typeof code !== "string") return undefined;
+  if (
+    code.startsWith("ERR_SSL") ||
+    code.startsWith("ERR_TLS") ||
+    /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HOSTNAME/.test(code)
+  ) {
+    return `${message} (${code})`;
+  }
+  return undefined;
 }
 
 const UNAVAILABLE = [

@@ -14,7 +14,19 @@ const connectionFields = {
   redisUsername: option.string({ description: "ACL user name (Redis 6+)" }),
   redisPassword: option.string({ sensitive: true, description: "Password (AUTH)" }),
   redisDB: option.integer({ default: 0, min: 0, description: "Database index to SELECT" }),
-  enableTLS: option.boolean({ default: false, description: "Connect over TLS" }),
+  enableTLS: option.boolean({
+    default: false,
+    description:
+      "Connect over TLS; the server certificate is verified against caCert, else the system CAs",
+  }),
+  caCert: option.string({
+    description:
+      "PEM CA certificate(s) to verify the server with (outrig's addition: Dapr skips verification)",
+  }),
+  clientCert: option.string({
+    description: "PEM client certificate for servers that require one (with clientKey)",
+  }),
+  clientKey: option.string({ sensitive: true, description: "PEM private key of clientCert" }),
   redisType: option.enum(["node", "cluster"], {
     default: "node",
     description: "Only `node` (a single server) is supported; `cluster` is rejected at init",

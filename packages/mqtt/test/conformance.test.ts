@@ -1,9 +1,19 @@
 import { randomUUID } from "node:crypto";
-import { describePubSubConformance } from "@outrig/conformance";
-import { startMosquitto, useService } from "@outrig/conformance/services";
-import { createMqttPubSub } from "../src/index.ts";
+import {
+  describePubSubConformance,
+  describeSidecarConformance,
+  type StartSidecar,
+} from "@outrig/conformance";
+import { startMosquitto } from "@outrig/conformance/services";
+import { silentLogger } from "@outrig/core";
+import { createRegistry, startSidecar } from "@outrig/runtime";
+import { afterAll } from "vitest";
+import { createMqttPubSub, manifest } from "../src/index.ts";
 
-const mosquitto = useService(() => startMosquitto());
+// Started while the file is collected: the sidecar suite below starts its sidecar then.
+const broker = await startMosquitto();
+afterAll(() => broker.stop());
+const mosquitto = () => broker;
 
 /** Every run gets its own client IDs, so persistent sessions never meet another run's. */
 const consumerID = (variant: string): string => `conf-${variant}-${randomUUID().slice(0, 8)}`;
@@ -53,4 +63,30 @@ describePubSubConformance({
       backOffInitialInterval: "50ms",
     }),
   waitBeforePublishMs: 300,
+});
+
+/** The real sidecar (@outrig/runtime, a devDependency) with this package's components. */
+const start: StartSidecar = (options) =>
+  startSidecar({
+    ...options,
+    httpPort: 0,
+    logger: silentLogger,
+    registry: createRegistry({ manifests: [manifest], discover: false }),
+  });
+
+// pubsub.mqtt3 and bindings.mqtt3 through the sidecar: the binding publishes to the topic it reads.
+describeSidecarConformance({
+  name: "mqtt3",
+  startSidecar: start,
+  pubsub: {
+    type: "pubsub.mqtt3",
+    metadata: { url: broker.url, consumerID: "sc-{runId}", qos: "1", cleanSession: "false" },
+    waitBeforePublishMs: 300,
+  },
+  binding: {
+    type: "bindings.mqtt3",
+    metadata: { url: broker.url, topic: "sc-{runId}-binding", consumerID: "sc-{runId}-binding" },
+    output: (id) => ({ operation: "create", data: { id } }),
+    input: "round-trip",
+  },
 });

@@ -1,9 +1,19 @@
 import { randomUUID } from "node:crypto";
-import { describePubSubConformance } from "@outrig/conformance";
-import { startRabbitMQ, useService } from "@outrig/conformance/services";
-import { createRabbitMQPubSub } from "../src/index.ts";
+import {
+  describePubSubConformance,
+  describeSidecarConformance,
+  type StartSidecar,
+} from "@outrig/conformance";
+import { startRabbitMQ } from "@outrig/conformance/services";
+import { silentLogger } from "@outrig/core";
+import { createRegistry, startSidecar } from "@outrig/runtime";
+import { afterAll } from "vitest";
+import { createRabbitMQPubSub, manifest } from "../src/index.ts";
 
-const rabbit = useService(() => startRabbitMQ());
+// Started while the file is collected: the sidecar suite below starts its sidecar then.
+const broker = await startRabbitMQ();
+afterAll(() => broker.stop());
+const rabbit = () => broker;
 
 /** Every run gets its own consumer ID, so its queues never meet another run's. */
 const consumerID = (variant: string): string => `conf-${variant}-${randomUUID().slice(0, 8)}`;
@@ -56,4 +66,37 @@ describePubSubConformance({
   waitBeforePublishMs: 300,
   metadataRoundTrip: true,
   messageTtlStrategy: "resubscribe",
+});
+
+/** The real sidecar (@outrig/runtime, a devDependency) with this package's components. */
+const start: StartSidecar = (options) =>
+  startSidecar({
+    ...options,
+    httpPort: 0,
+    logger: silentLogger,
+    registry: createRegistry({ manifests: [manifest], discover: false }),
+  });
+
+// pubsub.rabbitmq and bindings.rabbitmq through the sidecar: the binding publishes to its queue.
+// Transient topology (auto-deleted queues), so a reused broker keeps nothing of the run.
+describeSidecarConformance({
+  name: "rabbitmq",
+  startSidecar: start,
+  pubsub: {
+    type: "pubsub.rabbitmq",
+    metadata: {
+      connectionString: broker.url,
+      consumerID: "sc-{runId}",
+      durable: "false",
+      deletedWhenUnused: "true",
+      requeueInFailure: "true",
+    },
+    waitBeforePublishMs: 300,
+  },
+  binding: {
+    type: "bindings.rabbitmq",
+    metadata: { host: broker.url, queueName: "sc-{runId}-binding", deleteWhenUnused: "true" },
+    output: (id) => ({ operation: "create", data: { id } }),
+    input: "round-trip",
+  },
 });

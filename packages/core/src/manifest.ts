@@ -10,6 +10,8 @@ export type ComponentStatus = "alpha" | "beta" | "stable";
 interface DefinitionBase<K extends ComponentKind, C extends Component> {
   /** Dapr's component type, e.g. `state.redis`. */
   type: string;
+  /** Other names Dapr registers the same component under, e.g. `bindings.postgres`. */
+  aliases?: readonly string[];
   kind: K;
   /** Dapr's component version string, e.g. `v1`. */
   version: string;

@@ -5,5 +5,9 @@ import { stateDefinition } from "./state.ts";
 export const manifest = defineManifest({
   packageName: "@outrig/postgres",
   version: "0.1.0",
-  components: [stateDefinition, postgresBindingDefinition],
+  // Aliases as daprd registers them (cmd/daprd/components/state_postgres.go, binding_postgres.go).
+  components: [
+    { ...stateDefinition, aliases: ["state.postgres"] },
+    { ...postgresBindingDefinition, aliases: ["bindings.postgres"] },
+  ],
 });

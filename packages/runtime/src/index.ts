@@ -15,7 +15,7 @@ export type { LogLevel } from "./logger.ts";
 export { createConsoleLogger } from "./logger.ts";
 export { megabytesToBytes, parseQuantity } from "./quantity.ts";
 export type { AnyComponentDefinition, ComponentRegistry, RegistryOptions } from "./registry.ts";
-export { CATALOG, createRegistry } from "./registry.ts";
+export { CATALOG, CATALOG_ALIASES, createRegistry } from "./registry.ts";
 export { resolveComponentMetadata } from "./resources/metadata.ts";
 export type {
   ComponentResource,

@@ -22,6 +22,8 @@ export interface RegistryOptions {
   manifests?: readonly PackageManifest[];
   /** Component type to package name; default: the catalog generated from the workspace manifests. */
   catalog?: Readonly<Record<string, string>>;
+  /** Alias type to the type it names (Dapr's second names, e.g. `bindings.postgres`); default: the catalog's. */
+  aliases?: Readonly<Record<string, string>>;
   /** Also scan `node_modules/@outrig/*` for packages the catalog does not know. Default true. */
   discover?: boolean;
   /** Where to resolve packages from besides this module; default `process.cwd()`. */
@@ -32,6 +34,10 @@ export interface RegistryOptions {
 export const CATALOG: Readonly<Record<string, string>> = (
   catalogFile as { components: Record<string, string> }
 ).components;
+
+/** The catalog's aliases: a type Dapr also accepts under another name, to that type. */
+export const CATALOG_ALIASES: Readonly<Record<string, string>> =
+  (catalogFile as { aliases?: Record<string, string> }).aliases ?? {};
 
 const BUILTINS: readonly SecretStoreDefinition[] = [
   envSecretStoreDefinition,
@@ -65,6 +71,7 @@ function notFound(error: unknown, pkg: string): boolean {
  */
 export function createRegistry(options: RegistryOptions = {}): ComponentRegistry {
   const catalog = options.catalog ?? CATALOG;
+  const aliases = options.aliases ?? CATALOG_ALIASES;
   const resolveFrom = options.resolveFrom ?? process.cwd();
   const definitions: AnyComponentDefinition[] = [
     ...(options.manifests ?? []).flatMap((m) => m.components),
@@ -104,7 +111,7 @@ export function createRegistry(options: RegistryOptions = {}): ComponentRegistry
   }
 
   function find(type: string): AnyComponentDefinition[] {
-    return definitions.filter((d) => d.type === type);
+    return definitions.filter((d) => d.type === type || d.aliases?.includes(type));
   }
 
   function pick(
@@ -129,7 +136,7 @@ export function createRegistry(options: RegistryOptions = {}): ComponentRegistry
     async resolve(type, version) {
       let found = find(type);
       if (found.length > 0) return pick(type, version, found);
-      const pkg = catalog[type];
+      const pkg = catalog[type] ?? catalog[aliases[type] ?? ""];
       if (pkg) {
         try {
           await loadPackage(pkg);

@@ -17,6 +17,7 @@ export interface SecretStore extends Component {
 
 export interface SecretStoreDefinition {
   type: string;
+  aliases?: readonly string[];
   kind: "secretstores";
   version: string;
   status: "alpha" | "beta" | "stable";

@@ -5,7 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger } from "@outrig/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CATALOG, createRegistry, type Sidecar, startSidecar } from "../src/index.ts";
+import {
+  CATALOG,
+  CATALOG_ALIASES,
+  createRegistry,
+  type Sidecar,
+  startSidecar,
+} from "../src/index.ts";
 
 let s: Sidecar;
 let dir: string;
@@ -53,6 +59,45 @@ describe("a catalog package through the sidecar", () => {
       type: "state.sqlite",
       capabilities: expect.arrayContaining(["ETAG", "TRANSACTIONAL"]),
     });
+  });
+
+  it("accepts the other names Dapr registers a type under, through the catalog's aliases", async () => {
+    expect(CATALOG_ALIASES).toMatchObject({
+      "bindings.postgres": "bindings.postgresql",
+      "state.postgres": "state.postgresql",
+      "state.sqlite3": "state.sqlite",
+      "pubsub.mqtt": "pubsub.mqtt3",
+      "bindings.mqtt": "bindings.mqtt3",
+    });
+    const aliased = await startSidecar({
+      appId: "alias-app",
+      httpPort: 0,
+      logger: silentLogger,
+      registry: createRegistry({ discover: false }),
+      resources: `
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: legacy
+spec:
+  type: state.sqlite3
+  version: v1
+  metadata:
+    - name: connectionString
+      value: ${join(dir, "alias.db")}
+`,
+    });
+    try {
+      const save = await fetch(`${aliased.url}/v1.0/state/legacy`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify([{ key: "k", value: 1 }]),
+      });
+      expect(save.status).toBe(204);
+      expect(await (await fetch(`${aliased.url}/v1.0/state/legacy/k`)).json()).toBe(1);
+    } finally {
+      await aliased.stop();
+    }
   });
 
   it("reports an invalid option of the package with its file, document and field", async () => {

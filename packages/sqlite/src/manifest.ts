@@ -25,5 +25,6 @@ export const stateDefinition: StateStoreDefinition = {
 export const manifest = defineManifest({
   packageName: "@outrig/sqlite",
   version: "0.1.0",
-  components: [stateDefinition],
+  // daprd registers state.sqlite also as state.sqlite3 (cmd/daprd/components/state_sqlite.go).
+  components: [{ ...stateDefinition, aliases: ["state.sqlite3"] }],
 });

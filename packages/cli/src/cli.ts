@@ -9,6 +9,7 @@ import { AppRegistry, validateAppId } from "./registry.ts";
 import type { RunningApp } from "./run.ts";
 import { type AppRunConfig, selectConfigFile, selectResources } from "./run-config.ts";
 import type { LogLevel } from "./sidecar-logger.ts";
+import { consoleStatus } from "./status.ts";
 import { findAppsToStop, stopApps } from "./stop.ts";
 import { superviseApps } from "./supervise.ts";
 import { cliVersion } from "./version.ts";
@@ -31,13 +32,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-function info(message: string): void {
-  process.stdout.write(`${styleText("blue", "ℹ", { stream: process.stdout })}  ${message}\n`);
-}
-
-function success(message: string): void {
-  process.stdout.write(`${styleText("green", "✅", { stream: process.stdout })}  ${message}\n`);
-}
+const { info, success } = consoleStatus;
 
 function randomAppId(): string {
   return `app-${Math.random().toString(36).slice(2, 8)}`;
@@ -60,7 +55,7 @@ interface RunFlags {
   runFile?: string;
 }
 
-async function runApps(apps: AppRunConfig[], inheritStdin: boolean): Promise<number> {
+async function runApps(apps: AppRunConfig[], mode: "single" | "runFile"): Promise<number> {
   // Loaded on demand: init, list and stop never need the sidecar's HTTP stack.
   const { launchApp } = await import("./run.ts");
   const registry = new AppRegistry(outrigPaths().apps);
@@ -75,7 +70,16 @@ async function runApps(apps: AppRunConfig[], inheritStdin: boolean): Promise<num
   try {
     for (const app of apps) {
       if (interrupted) break;
-      running.push(await launchApp(app, { registry, announce: info, inheritStdin }));
+      if (mode === "runFile")
+        info(`Validating config and starting app ${JSON.stringify(app.appId)}`);
+      running.push(
+        await launchApp(app, {
+          registry,
+          status: consoleStatus,
+          mode,
+          inheritStdin: mode === "single",
+        }),
+      );
     }
   } catch (error) {
     await Promise.all(running.map((app) => app.stop()));
@@ -88,7 +92,7 @@ async function runApps(apps: AppRunConfig[], inheritStdin: boolean): Promise<num
     await Promise.all(running.map((app) => app.stop()));
     return 0;
   }
-  const code = await superviseApps(running, { announce: info, signals });
+  const code = await superviseApps(running, { status: consoleStatus, mode, signals });
   if (code === 0) success("Exited outrig successfully");
   else info(`Exited outrig with the app's exit code ${code}`);
   return code;
@@ -103,8 +107,7 @@ async function runCommand(command: string[], flags: RunFlags): Promise<number> {
     const { loadRunFile } = await import("./run-file.ts");
     const runFile = await loadRunFile(flags.runFile, paths);
     for (const warning of runFile.warnings) info(`${runFile.path}: ${warning}`);
-    info(`Validating config and starting app "${runFile.apps.map((a) => a.appId).join('", "')}"`);
-    return runApps(runFile.apps, false);
+    return runApps(runFile.apps, "runFile");
   }
   const appId = validateAppId(flags.appId ?? randomAppId());
   const explicitResources = [...(flags.resourcesPath ?? []), ...(flags.componentsPath ?? [])].map(
@@ -145,7 +148,7 @@ async function runCommand(command: string[], flags: RunFlags): Promise<number> {
         colours: { app: "green", sidecar: "cyan" },
       },
     ],
-    true,
+    "single",
   );
 }
 

@@ -17,6 +17,7 @@ import { type AppRecord, type AppRegistry, processStartTicks } from "./registry.
 import type { AppRunConfig } from "./run-config.ts";
 import { sharedMemoryManifest } from "./shared-memory-pubsub.ts";
 import { createSidecarLogger } from "./sidecar-logger.ts";
+import type { StatusLines } from "./status.ts";
 import { cliVersion } from "./version.ts";
 
 export interface RunningApp {
@@ -38,9 +39,14 @@ export interface RunningApp {
 export interface LaunchContext {
   registry: AppRegistry;
   /** Lines the CLI itself prints (ports, readiness), unprefixed like dapr's. */
-  announce(message: string): void;
+  status: StatusLines;
+  /** `single`: `outrig run [-- cmd]`; `runFile`: one app of `outrig run -f`. Dapr prints differently. */
+  mode: "single" | "runFile";
   inheritStdin: boolean;
 }
+
+/** How often an app that does not listen yet is reported as awaited. */
+const WAITING_REPORT_MS = 5_000;
 
 /**
  * The embedded defaults come with the CLI so they load wherever it runs; any other component
@@ -97,8 +103,9 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
     filePath: config.appLog.filePath,
   });
 
+  const { status } = context;
   if (config.resources.embedded) {
-    context.announce(
+    status.info(
       "No components directory found: using the embedded defaults, SQLite statestore and in-memory pubsub (`outrig init` writes them as editable files)",
     );
   }
@@ -153,9 +160,18 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
   httpPort = sidecar.httpPort;
   record.httpPort = httpPort;
   await registry.write(record);
-  context.announce(
-    `Starting outrig with id ${config.appId}. HTTP Port: ${httpPort}. gRPC Port: ${grpcPort}`,
-  );
+  // The dapr CLI's lines, word for word (cmd/run.go): tools wait for them.
+  if (context.mode === "single") {
+    status.info(
+      `Starting Dapr with id ${config.appId}. HTTP Port: ${httpPort}. gRPC Port: ${grpcPort}`,
+    );
+  } else {
+    status.info(
+      `Started Dapr with app id ${JSON.stringify(config.appId)}. HTTP Port: ${httpPort}. gRPC Port: ${grpcPort}`,
+    );
+    const logFile = config.appLog.filePath ?? config.sidecarLog.filePath;
+    if (logFile) status.info(`Writing log files to directory : ${dirname(logFile)}`);
+  }
 
   let app: AppProcess | undefined;
   if (config.command.length > 0) {
@@ -180,7 +196,10 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
     if (app.pid !== undefined) {
       record.appPid = app.pid;
       await registry.write(record);
-      context.announce(`Updating metadata for appPID: ${app.pid}`);
+      if (context.mode === "single") {
+        status.info(`Updating metadata for appPID: ${app.pid}`);
+        status.info(`Updating metadata for app command: ${config.command.join(" ")}`);
+      }
       void fetch(`${sidecar.url}/v1.0/metadata/appPID`, {
         method: "PUT",
         headers: { "content-type": "text/plain" },
@@ -189,14 +208,32 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
     }
   }
 
+  // An app that never listens must not be waited for in silence.
+  const waiting =
+    app && config.appPort
+      ? setInterval(
+          () =>
+            status.info(
+              `${config.appId}: waiting for the app to listen on port ${config.appPort} (${config.appHost})`,
+            ),
+          WAITING_REPORT_MS,
+        )
+      : undefined;
+  void app?.exited.then(() => clearInterval(waiting));
   const ready = sidecar.ready().then(
-    () =>
-      context.announce(
-        app
-          ? `You're up and running! Both outrig and your app logs will appear here.`
-          : `You're up and running! outrig logs will appear here.`,
-      ),
-    (error: Error) => context.announce(`${config.appId}: sidecar not ready: ${error.message}`),
+    () => {
+      clearInterval(waiting);
+      const line = app
+        ? "You're up and running! Both Dapr and your app logs will appear here.\n"
+        : "You're up and running! Dapr logs will appear here.\n";
+      // In a run file, Dapr writes this line to the app's daprd log, not the console.
+      if (context.mode === "single") status.success(line);
+      else sidecarOutput.line(line.trimEnd());
+    },
+    (error: Error) => {
+      clearInterval(waiting);
+      status.warning(`${config.appId}: sidecar not ready: ${error.message}`);
+    },
   );
 
   let stopping: Promise<number | undefined> | undefined;
@@ -209,6 +246,7 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
     done: app ? Promise.race([app.exited, shutdown]) : shutdown,
     stop() {
       stopping ??= (async () => {
+        clearInterval(waiting);
         const code = app ? await app.stop() : undefined;
         await sidecar.stop().catch(() => {});
         void ready;

@@ -1,10 +1,12 @@
 import type { RunningApp } from "./run.ts";
+import type { StatusLines } from "./status.ts";
 
 /** Exit codes of a process that died from the signal we (or the terminal) sent while stopping. */
 const STOPPED_BY_REQUEST = new Set([130, 137, 143]);
 
 export interface SuperviseOptions {
-  announce(message: string): void;
+  status: StatusLines;
+  mode: "single" | "runFile";
   signals?: readonly NodeJS.Signals[];
 }
 
@@ -32,6 +34,11 @@ export function superviseApps(
       for (const signal of signals) process.off(signal, onSignal);
       process.on("SIGINT", forceExit);
       const stopped = await Promise.all(apps.map((app) => app.stop()));
+      // The dapr CLI's order (cmd/run.go): the sidecar's line, then the app's.
+      if (requested && options.mode === "single") {
+        options.status.success("Exited Dapr successfully");
+        if (apps.some((app) => app.hasApp)) options.status.success("Exited App successfully");
+      }
       if (requested) {
         for (const code of stopped) {
           if (code !== undefined && !STOPPED_BY_REQUEST.has(code)) codes.push(code);
@@ -41,7 +48,12 @@ export function superviseApps(
       resolveExit(codes.length ? Math.max(...codes) : 0);
     };
     const onSignal = (signal: NodeJS.Signals) => {
-      options.announce(`Received ${signal}: stopping ${apps.map((a) => a.appId).join(", ")}`);
+      options.status.info(
+        options.mode === "single"
+          ? "terminated signal received: shutting down"
+          : "Received signal to stop Dapr and app processes. Shutting down Dapr and app processes.",
+      );
+      options.status.info(`Received ${signal}: stopping ${apps.map((a) => a.appId).join(", ")}`);
       void finish(true);
     };
     // A second Ctrl-C while stopping means "now".
@@ -51,13 +63,19 @@ export function superviseApps(
     for (const app of apps) {
       void app.done.then(async (code) => {
         if (finishing) return;
-        options.announce(
+        if (app.hasApp && options.mode === "single") {
+          if (code === 0) options.status.success("Exited App successfully");
+          else
+            options.status.failure(`The App process exited with error code: exit status ${code}`);
+        }
+        options.status.info(
           app.hasApp
             ? `Exited App (${app.appId}) with code ${code}`
             : `Sidecar ${app.appId} shut down`,
         );
         codes.push(code);
         await app.stop();
+        if (options.mode === "single") options.status.success("Exited Dapr successfully");
         if (!watched.includes(app)) return;
         running -= 1;
         if (running === 0) void finish(false);

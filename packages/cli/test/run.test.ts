@@ -241,10 +241,15 @@ describe("stopping a run file while it starts", () => {
       .join("");
     await writeFile(join(project, "outrig.yaml"), `version: 1\napps:\n${apps}`);
     const cli = start(["run", "-f", project], { home: outrigHome });
-    await cli.waitFor(/Updating metadata for appPID: \d+/);
+    // The first app's pid, from the registry (a run file's console has no appPID line, as in Dapr).
+    const appPids: number[] = [];
+    while (appPids.length === 0) {
+      await new Promise((r) => setTimeout(r, 25));
+      const record = await readFile(join(outrigHome, "apps", "one.json"), "utf8").catch(() => "{}");
+      const { appPid } = JSON.parse(record) as { appPid?: number };
+      if (appPid) appPids.push(appPid);
+    }
     expect(await cli.stop("SIGTERM"), cli.output).toBe(0);
-    const appPids = [...cli.output.matchAll(/appPID: (\d+)/g)].map((m) => Number(m[1]));
-    expect(appPids.length).toBeGreaterThan(0);
     for (const pid of appPids) {
       expect(() => process.kill(pid, 0), `app ${pid} outlived outrig`).toThrow();
     }

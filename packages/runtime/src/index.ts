@@ -1,3 +1,27 @@
+export type { InvocationSettings } from "./api/context.ts";
+export type {
+  ApiErrorEntry,
+  ApiErrorKind,
+  ApiErrorParams,
+  ApiOperation,
+  GrpcStatusCode,
+} from "./api/errors.ts";
+export {
+  API_ERRORS,
+  ApiError,
+  apiError,
+  ERROR_INFO_DOMAIN,
+  ERROR_TABLE,
+  fromComponentError,
+  GrpcStatus,
+  isApiError,
+  mapError,
+  UNIMPLEMENTED_APIS,
+  unimplementedApiOf,
+} from "./api/errors.ts";
+export { DEFAULT_INVOCATION_TIMEOUT_MS } from "./api/invoke.ts";
+export { MAX_JSON_DEPTH } from "./api/json.ts";
+export { MAX_TRANSACTION_OPERATIONS } from "./api/state.ts";
 export type { AppChannelOptions } from "./app-channel.ts";
 export {
   buildEnvelope,
@@ -7,9 +31,6 @@ export {
 } from "./cloudevents.ts";
 export { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
 export { DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
-export type { ApiOperation } from "./http/errors.ts";
-export { ERROR_TABLE, mapError } from "./http/errors.ts";
-export { DEFAULT_INVOCATION_TIMEOUT_MS } from "./http/invoke.ts";
 export { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
 export type { LogLevel } from "./logger.ts";
 export { createConsoleLogger } from "./logger.ts";

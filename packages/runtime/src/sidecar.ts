@@ -1,12 +1,12 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "@outrig/core";
+import type { ApiContext } from "./api/context.ts";
+import { closeExternalPools } from "./api/external.ts";
+import { closeRemotePools, DEFAULT_INVOCATION_TIMEOUT_MS } from "./api/invoke.ts";
 import { AppChannel } from "./app-channel.ts";
 import { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
 import { ConnectionCap, DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
-import type { ApiContext } from "./http/context.ts";
-import { closeExternalPools } from "./http/external.ts";
-import { closeRemotePools, DEFAULT_INVOCATION_TIMEOUT_MS } from "./http/invoke.ts";
 import { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
 import { createApiHandler } from "./http/server.ts";
 import { startInputBindings } from "./input-bindings.ts";

@@ -1,36 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Logger } from "@outrig/core";
-import type { AppChannel } from "../app-channel.ts";
-import type { HttpEndpointResource } from "../resources/model.ts";
-import type { Runtime } from "../runtime.ts";
+import type { ApiContext } from "../api/context.ts";
 import type { Query } from "./io.ts";
 
-/** What the HTTP handlers share: the components, the app channel, readiness and metadata. */
-export interface ApiContext {
-  readonly runtime: Runtime;
-  readonly appId: string;
-  readonly logger: Logger;
-  readonly app: AppChannel | undefined;
-  readonly resolveApp:
-    | ((appId: string) => Promise<{ host: string; port: number } | undefined>)
-    | undefined;
-  readonly health: { outbound: boolean; ready: boolean };
-  readonly extended: Record<string, string>;
-  readonly metadata: () => Record<string, unknown>;
-  readonly shutdown: () => void;
-  /** Service invocation settings: timeout and the external targets allowed. */
-  readonly invocation?: InvocationSettings;
-}
+export type { ApiContext, InvocationSettings } from "../api/context.ts";
 
-export interface InvocationSettings {
-  /** An invocation fails when the callee sends nothing for this long. */
-  readonly timeoutMs: number;
-  /** HTTPEndpoint resources in scope: callable by name or by their base URL. */
-  readonly endpoints: readonly HttpEndpointResource[];
-  /** Hosts (`host` or `host:port`) a URL app id may name besides the endpoints. */
-  readonly allowedHosts: readonly string[];
-}
-
+/** An HTTP route: decodes the request, calls the API core, encodes the result. */
 export type Handler = (
   ctx: ApiContext,
   req: IncomingMessage,

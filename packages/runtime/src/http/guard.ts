@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { type ApiError, apiError } from "./errors.ts";
+import { type ApiError, apiError } from "../api/errors.ts";
 
 /**
  * The checks every API request passes before any routing: its path is well formed and holds no
@@ -15,7 +15,7 @@ export interface CheckedPath {
 }
 
 function malformed(message: string): ApiError {
-  return apiError(400, "ERR_MALFORMED_REQUEST", message);
+  return apiError("MALFORMED_REQUEST", { detail: message });
 }
 
 /**

@@ -1,14 +1,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { newTraceparent } from "../cloudevents.ts";
-import { HttpTarget } from "../http-client.ts";
+import {
+  invocationHeaders,
+  invocationTimeoutMs,
+  invokeError,
+  resolveInvokeTarget,
+  runInvocation,
+} from "../api/invoke.ts";
 import type { ApiContext, Handler } from "./context.ts";
-import { apiError } from "./errors.ts";
-import { externalTarget } from "./external.ts";
 import { readBody, sendError } from "./io.ts";
 import { BodyTooLargeError, bodyLimiter } from "./limits.ts";
 
-/** Documented default of `invocationTimeoutSeconds`. */
-export const DEFAULT_INVOCATION_TIMEOUT_MS = 60_000;
+export { closeRemotePools, DEFAULT_INVOCATION_TIMEOUT_MS } from "../api/invoke.ts";
 
 /** Bodies up to this size with a known length are buffered, so each side is one write. */
 const BUFFER_LIMIT = 64 * 1024;
@@ -28,53 +30,6 @@ const HOP_BY_HOP = new Set([
   "dapr-api-token",
 ]);
 
-const remoteTargets = new Map<string, HttpTarget>();
-
-function targetFor(host: string, port: number): HttpTarget {
-  const key = `${host}:${port}`;
-  let target = remoteTargets.get(key);
-  if (!target) {
-    target = new HttpTarget(host, port, 64);
-    remoteTargets.set(key, target);
-  }
-  return target;
-}
-
-/** Closes the connections opened to other apps (called when the last sidecar stops). */
-export async function closeRemotePools(): Promise<void> {
-  for (const t of remoteTargets.values()) t.close();
-  remoteTargets.clear();
-}
-
-interface Target {
-  pool: HttpTarget;
-  local: boolean;
-  basePath?: string;
-  headers?: Record<string, string>;
-}
-
-async function target(
-  ctx: ApiContext,
-  appId: string,
-): Promise<Target | string | { refused: string }> {
-  const decoded = decodeURIComponent(appId);
-  const external = externalTarget(
-    decoded,
-    ctx.invocation?.endpoints ?? [],
-    ctx.invocation?.allowedHosts ?? [],
-  );
-  if (typeof external === "string") return { refused: external };
-  if (external) return { ...external, local: false };
-  const bare = decoded.split(".")[0] as string;
-  if (decoded === ctx.appId || bare === ctx.appId) {
-    if (!ctx.app) return "app channel is not initialized";
-    return { pool: ctx.app.target, local: true };
-  }
-  const address = await ctx.resolveApp?.(decoded).catch(() => undefined);
-  if (!address) return `couldn't find service: ${decoded}`;
-  return { pool: targetFor(address.host, address.port), local: false };
-}
-
 /**
  * Proxies one call to `appId`'s `method`: verb, headers, query and body go out as they came (the
  * body streamed), and status, headers and body come back unchanged, errors included.
@@ -86,16 +41,7 @@ export async function invoke(
   appId: string,
   method: string,
 ): Promise<void> {
-  const found = await target(ctx, appId);
-  if (typeof found === "object" && "refused" in found) {
-    return sendError(res, apiError(403, "ERR_DIRECT_INVOKE", found.refused));
-  }
-  if (typeof found === "string") {
-    return sendError(
-      res,
-      apiError(500, "ERR_DIRECT_INVOKE", `failed to invoke, id: ${appId}, err: ${found}`),
-    );
-  }
+  const found = await resolveInvokeTarget(ctx, appId);
   const url = req.url ?? "";
   const q = url.indexOf("?");
   const query = q >= 0 && q < url.length - 1 ? url.slice(q) : "";
@@ -103,17 +49,17 @@ export async function invoke(
   for (const [k, v] of Object.entries(req.headers)) {
     if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
   }
-  headers["dapr-caller-app-id"] = ctx.appId;
-  headers["dapr-callee-app-id"] = appId;
-  headers.traceparent ??= newTraceparent();
-  if (found.local && ctx.app?.token) headers["dapr-api-token"] = ctx.app.token;
-  if (found.headers) Object.assign(headers, found.headers);
+  const tp = req.headers.traceparent;
+  Object.assign(
+    headers,
+    invocationHeaders(ctx, found, appId, typeof tp === "string" ? tp : undefined),
+  );
   const verb = req.method ?? "GET";
   const hasBody =
     verb !== "GET" &&
     verb !== "HEAD" &&
     (req.headers["content-length"] !== "0" || req.headers["transfer-encoding"] !== undefined);
-  const timeoutMs = ctx.invocation?.timeoutMs ?? DEFAULT_INVOCATION_TIMEOUT_MS;
+  const timeoutMs = invocationTimeoutMs(ctx);
   const call = async (): Promise<void> => {
     // A caller that went away while waiting for app-max-concurrency is not called for.
     if (res.destroyed) throw new Error("the caller went away");
@@ -157,21 +103,14 @@ export async function invoke(
     });
   };
   try {
-    await (found.local && ctx.app ? ctx.app.limit.run(call) : call());
+    await runInvocation(ctx, found, call);
   } catch (error) {
     if (error instanceof BodyTooLargeError) return;
     if (res.headersSent) {
       res.destroy(error as Error);
       return;
     }
-    sendError(
-      res,
-      apiError(
-        500,
-        "ERR_DIRECT_INVOKE",
-        `failed to invoke, id: ${appId}, err: ${(error as Error).message}`,
-      ),
-    );
+    sendError(res, invokeError(appId, error));
   }
 }
 

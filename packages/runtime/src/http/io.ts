@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Metadata } from "@outrig/core";
-import type { ApiError } from "./errors.ts";
+import type { ApiError } from "../api/errors.ts";
 import { readBodyLimited } from "./limits.ts";
+
+export { field, stringMap } from "../api/json.ts";
 
 export const JSON_TYPE = "application/json";
 
@@ -37,27 +39,6 @@ export function sendError(res: ServerResponse, error: ApiError): void {
     return;
   }
   sendJson(res, error.status, { errorCode: error.errorCode, message: error.message });
-}
-
-/** Reads a JSON field as Go does: exact name first, then case-insensitively. */
-export function field(obj: unknown, name: string): unknown {
-  if (obj === null || typeof obj !== "object") return undefined;
-  const rec = obj as Record<string, unknown>;
-  if (name in rec) return rec[name];
-  const lower = name.toLowerCase();
-  for (const k of Object.keys(rec)) if (k.toLowerCase() === lower) return rec[k];
-  return undefined;
-}
-
-/** A `{string: string}` map from a JSON value; `null`/missing is empty, other scalars are stringified. */
-export function stringMap(value: unknown): Metadata {
-  const out: Metadata = {};
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return out;
-  for (const [k, v] of Object.entries(value)) {
-    if (v === null || v === undefined) continue;
-    out[k] = typeof v === "string" ? v : JSON.stringify(v);
-  }
-  return out;
 }
 
 export type Query = Record<string, string | string[] | undefined>;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Transform, type TransformCallback } from "node:stream";
-import { apiError } from "./errors.ts";
+import { apiError } from "../api/errors.ts";
 
 /** Dapr's `--max-body-size` default, 4Mi. */
 export const DEFAULT_MAX_BODY_SIZE = 4 * 2 ** 20;
@@ -47,7 +47,7 @@ export function refuseAndClose(
 
 function refuseTooLarge(limit: Limit): BodyTooLargeError {
   const error = new BodyTooLargeError(limit.maxBodySize);
-  const e = apiError(413, "ERR_BODY_TOO_LARGE", error.message);
+  const e = apiError("BODY_TOO_LARGE", { detail: error.message });
   refuseAndClose(
     limit.res,
     e.status,

@@ -1,40 +1,33 @@
+import {
+  getMetadata as apiGetMetadata,
+  shutdown as apiShutdown,
+  checkHealth,
+  checkOutboundHealth,
+  setMetadata,
+} from "../api/metadata.ts";
 import type { Handler } from "./context.ts";
-import { apiError } from "./errors.ts";
-import { queryValue, readBody, sendError, sendJson, sendNoContent } from "./io.ts";
+import { queryValue, readBody, sendJson, sendNoContent } from "./io.ts";
 
 export const getMetadata: Handler = (ctx, _req, res) => {
-  sendJson(res, 200, ctx.metadata());
+  sendJson(res, 200, apiGetMetadata(ctx));
 };
 
 export const putMetadata: Handler = async (ctx, req, res, params) => {
-  ctx.extended[params.key as string] = (await readBody(req)).toString("utf8");
+  setMetadata(ctx, { key: params.key as string, value: (await readBody(req)).toString("utf8") });
   sendNoContent(res);
 };
 
 export const healthz: Handler = (ctx, _req, res, _params, query) => {
-  const appid = queryValue(query, "appid");
-  if (appid !== undefined && appid !== ctx.appId) {
-    return sendError(
-      res,
-      apiError(500, "ERR_HEALTH_APPID_NOT_MATCH", "dapr app-id does not match"),
-    );
-  }
-  if (!ctx.health.ready)
-    return sendError(res, apiError(500, "ERR_HEALTH_NOT_READY", "dapr is not ready"));
+  checkHealth(ctx, queryValue(query, "appid"));
   sendNoContent(res);
 };
 
 export const healthzOutbound: Handler = (ctx, _req, res) => {
-  if (!ctx.health.outbound) {
-    return sendError(
-      res,
-      apiError(500, "ERR_OUTBOUND_HEALTH_NOT_READY", "dapr outbound is not ready"),
-    );
-  }
+  checkOutboundHealth(ctx);
   sendNoContent(res);
 };
 
 export const shutdown: Handler = (ctx, _req, res) => {
   sendNoContent(res);
-  setImmediate(ctx.shutdown);
+  apiShutdown(ctx);
 };

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import Router, { type HTTPMethod } from "find-my-way";
+import { API_ERRORS, apiError, isApiError, UNIMPLEMENTED_APIS } from "../api/errors.ts";
+import { noAppIdError } from "../api/invoke.ts";
 import { invokeOutputBinding } from "./bindings.ts";
 import type { ApiContext, Handler } from "./context.ts";
-import { apiError } from "./errors.ts";
 import { checkPath, tokenAllows } from "./guard.ts";
 import { invoke, invokeRoute } from "./invoke.ts";
 import { sendError } from "./io.ts";
@@ -71,6 +72,15 @@ function buildRouter(): Router.Instance<Router.HTTPVersion.V1> {
   on("GET", "/v1.0/secrets/:store/bulk", bulkGetSecret);
   on("GET", "/v1.0/secrets/:store/:key", getSecret);
   router.all("/v1.0/invoke/:appId/method/*", () => undefined, invokeRoute as never);
+  for (const { api, http } of UNIMPLEMENTED_APIS) {
+    const unimplemented: Handler = () => {
+      throw apiError("API_UNIMPLEMENTED", { api });
+    };
+    for (const prefix of http) {
+      router.all(prefix, () => undefined, unimplemented as never);
+      router.all(`${prefix}/*`, () => undefined, unimplemented as never);
+    }
+  }
   return router;
 }
 
@@ -105,7 +115,8 @@ export function createApiHandler(
       return;
     }
     if (!tokenAllows(req, checked.path, options.apiToken)) {
-      refuseAndClose(res, 401, "invalid api token", "text/plain");
+      const invalid = API_ERRORS.INVALID_API_TOKEN;
+      refuseAndClose(res, invalid.http, invalid.message, "text/plain");
       return;
     }
     options.onAdmitted?.(req, res);
@@ -117,14 +128,7 @@ export function createApiHandler(
       // dapr-app-id header (or basic auth), else there is nothing to call.
       const viaHeader = headerAppId(req);
       if (viaHeader) return invoke(ctx, req, res, viaHeader, checked.path.replace(/^\/+/, ""));
-      sendError(
-        res,
-        apiError(
-          404,
-          "ERR_DIRECT_INVOKE",
-          "failed getting app id either from the URL path or the header dapr-app-id",
-        ),
-      );
+      sendError(res, noAppIdError());
       return;
     }
     await (route.store as Handler)(
@@ -149,8 +153,13 @@ export function createApiHandler(
     }
     serve(req, res).catch((error: unknown) => {
       if (error instanceof BodyTooLargeError) return; // answered 413 already
-      ctx.logger.error("unhandled API error", { error: (error as Error).message, path: req.url });
-      if (!res.headersSent) sendError(res, apiError(500, "ERR_INTERNAL", (error as Error).message));
+      if (!isApiError(error))
+        ctx.logger.error("unhandled API error", { error: (error as Error).message, path: req.url });
+      if (!res.headersSent)
+        sendError(
+          res,
+          isApiError(error) ? error : apiError("INTERNAL", { detail: (error as Error).message }),
+        );
       else if (!res.writableEnded) res.destroy();
     });
   };

@@ -1,0 +1,30 @@
+import type { Logger } from "@outrig/core";
+import type { AppChannel } from "../app-channel.ts";
+import type { HttpEndpointResource } from "../resources/model.ts";
+import type { Runtime } from "../runtime.ts";
+
+/** What the API operations share, whatever the transport: components, app channel, metadata. */
+export interface ApiContext {
+  readonly runtime: Runtime;
+  readonly appId: string;
+  readonly logger: Logger;
+  readonly app: AppChannel | undefined;
+  readonly resolveApp:
+    | ((appId: string) => Promise<{ host: string; port: number } | undefined>)
+    | undefined;
+  readonly health: { outbound: boolean; ready: boolean };
+  readonly extended: Record<string, string>;
+  readonly metadata: () => Record<string, unknown>;
+  readonly shutdown: () => void;
+  /** Service invocation settings: timeout and the external targets allowed. */
+  readonly invocation?: InvocationSettings;
+}
+
+export interface InvocationSettings {
+  /** An invocation fails when the callee sends nothing for this long. */
+  readonly timeoutMs: number;
+  /** HTTPEndpoint resources in scope: callable by name or by their base URL. */
+  readonly endpoints: readonly HttpEndpointResource[];
+  /** Hosts (`host` or `host:port`) a URL app id may name besides the endpoints. */
+  readonly allowedHosts: readonly string[];
+}

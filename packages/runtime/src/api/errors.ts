@@ -1,0 +1,554 @@
+import { BulkError, ComponentError, type ErrorCode } from "@outrig/core";
+
+/** gRPC status codes (google.rpc.Code), numeric as on the wire. */
+export const GrpcStatus = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
+export type GrpcStatusCode = (typeof GrpcStatus)[keyof typeof GrpcStatus];
+
+/** The `google.rpc.ErrorInfo` domain Dapr puts on its rich errors. */
+export const ERROR_INFO_DOMAIN = "dapr.io";
+
+export interface ApiErrorEntry {
+  /** Dapr's `errorCode` (the HTTP body's field; also the gRPC message's subject). */
+  readonly errorCode: string;
+  /** HTTP status. */
+  readonly http: number;
+  /** gRPC status code. */
+  readonly grpc: GrpcStatusCode;
+  /** `google.rpc.ErrorInfo.reason` where Dapr sends one; absent where Dapr sends a plain status. */
+  readonly reason?: string;
+  /** Message with `{name}` placeholders, filled by {@link apiError}. */
+  readonly message: string;
+}
+
+const S = GrpcStatus;
+
+/**
+ * Every error the API answers, in one place: Dapr's errorCode, the HTTP status, the gRPC status,
+ * the ErrorInfo reason and the message. Facts from Dapr's error-code reference and its runtime
+ * (`pkg/messages/errorcodes`, `pkg/api/errors`); where Dapr's HTTP status differs from its docs the
+ * runtime's is used. Transports read status and body from here and never pick their own.
+ */
+export const API_ERRORS = {
+  // Common
+  MALFORMED_REQUEST: {
+    errorCode: "ERR_MALFORMED_REQUEST",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "{detail}",
+  },
+  MALFORMED_BODY: {
+    errorCode: "ERR_MALFORMED_REQUEST",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "failed deserializing HTTP body: {detail}",
+  },
+  INTERNAL: { errorCode: "ERR_INTERNAL", http: 500, grpc: S.INTERNAL, message: "{detail}" },
+  API_UNIMPLEMENTED: {
+    errorCode: "ERR_API_UNIMPLEMENTED",
+    http: 501,
+    grpc: S.UNIMPLEMENTED,
+    message: "the {api} API is not implemented by outrig",
+  },
+  BODY_TOO_LARGE: {
+    errorCode: "ERR_BODY_TOO_LARGE",
+    http: 413,
+    grpc: S.RESOURCE_EXHAUSTED,
+    message: "{detail}",
+  },
+  INVALID_API_TOKEN: {
+    errorCode: "ERR_API_TOKEN_INVALID",
+    http: 401,
+    grpc: S.UNAUTHENTICATED,
+    message: "invalid api token",
+  },
+
+  // Health
+  HEALTH_NOT_READY: {
+    errorCode: "ERR_HEALTH_NOT_READY",
+    http: 500,
+    grpc: S.UNAVAILABLE,
+    message: "dapr is not ready",
+  },
+  HEALTH_APPID_NOT_MATCH: {
+    errorCode: "ERR_HEALTH_APPID_NOT_MATCH",
+    http: 500,
+    grpc: S.INVALID_ARGUMENT,
+    message: "dapr app-id does not match",
+  },
+  OUTBOUND_HEALTH_NOT_READY: {
+    errorCode: "ERR_OUTBOUND_HEALTH_NOT_READY",
+    http: 500,
+    grpc: S.UNAVAILABLE,
+    message: "dapr outbound is not ready",
+  },
+
+  // State
+  STATE_STORE_NOT_CONFIGURED: {
+    errorCode: "ERR_STATE_STORE_NOT_CONFIGURED",
+    http: 500,
+    grpc: S.FAILED_PRECONDITION,
+    reason: "DAPR_STATE_NOT_CONFIGURED",
+    message: "state store is not configured",
+  },
+  STATE_STORE_NOT_FOUND: {
+    errorCode: "ERR_STATE_STORE_NOT_FOUND",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_STATE_NOT_FOUND",
+    message: "state store {store} is not found",
+  },
+  STATE_ILLEGAL_KEY: {
+    errorCode: "ERR_MALFORMED_REQUEST",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_STATE_ILLEGAL_KEY",
+    message: "{detail}",
+  },
+  STATE_GET: {
+    errorCode: "ERR_STATE_GET",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "fail to get {key} from state store {store}: {error}",
+  },
+  STATE_BULK_GET: {
+    errorCode: "ERR_STATE_BULK_GET",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "failed getting state in bulk from state store {store}: {error}",
+  },
+  STATE_SAVE: {
+    errorCode: "ERR_STATE_SAVE",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "failed saving state in state store {store}: {error}",
+  },
+  STATE_SAVE_ETAG_MISMATCH: {
+    errorCode: "ERR_STATE_SAVE",
+    http: 409,
+    grpc: S.ABORTED,
+    message: "failed saving state in state store {store}: {error}",
+  },
+  STATE_SAVE_ETAG_INVALID: {
+    errorCode: "ERR_STATE_SAVE",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "failed saving state in state store {store}: {error}",
+  },
+  STATE_DELETE: {
+    errorCode: "ERR_STATE_DELETE",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "failed deleting state with key {key}: {error}",
+  },
+  STATE_DELETE_ETAG_MISMATCH: {
+    errorCode: "ERR_STATE_DELETE",
+    http: 409,
+    grpc: S.ABORTED,
+    message: "failed deleting state with key {key}: {error}",
+  },
+  STATE_DELETE_ETAG_INVALID: {
+    errorCode: "ERR_STATE_DELETE",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "failed deleting state with key {key}: {error}",
+  },
+  STATE_TRANSACTION: {
+    errorCode: "ERR_STATE_TRANSACTION",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "error while executing state transaction: {error}",
+  },
+  STATE_TRANSACTIONS_NOT_SUPPORTED: {
+    errorCode: "ERR_STATE_STORE_NOT_SUPPORTED",
+    http: 500,
+    grpc: S.UNIMPLEMENTED,
+    reason: "DAPR_STATE_TRANSACTIONS_NOT_SUPPORTED",
+    message: "state store {store} doesn't support transactions",
+  },
+  STATE_NOT_SUPPORTED_OPERATION: {
+    errorCode: "ERR_NOT_SUPPORTED_STATE_OPERATION",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "operation type {operation} not supported",
+  },
+  STATE_TOO_MANY_TRANSACTIONS: {
+    errorCode: "ERR_STATE_STORE_TOO_MANY_TRANSACTIONS",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_STATE_TOO_MANY_TRANSACTIONS",
+    message: "the transaction contains {count} operations, {limit}",
+  },
+  STATE_QUERY_NOT_SUPPORTED: {
+    errorCode: "ERR_STATE_STORE_NOT_SUPPORTED",
+    http: 500,
+    grpc: S.INTERNAL,
+    reason: "DAPR_STATE_QUERYING_NOT_SUPPORTED",
+    message: "state store {store} doesn't support query",
+  },
+  STATE_QUERY: {
+    errorCode: "ERR_STATE_QUERY",
+    http: 500,
+    grpc: S.INTERNAL,
+    reason: "DAPR_STATE_QUERY_FAILED",
+    message: "failed query in state store {store}: {error}",
+  },
+  STATE_QUERY_INVALID: {
+    errorCode: "ERR_MALFORMED_REQUEST",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "failed query in state store {store}: {error}",
+  },
+
+  // Pub/sub
+  PUBSUB_NOT_CONFIGURED: {
+    errorCode: "ERR_PUBSUB_NOT_CONFIGURED",
+    http: 400,
+    grpc: S.FAILED_PRECONDITION,
+    reason: "DAPR_PUBSUB_NOT_CONFIGURED",
+    message: "no pubsub is configured",
+  },
+  PUBSUB_EMPTY: {
+    errorCode: "ERR_PUBSUB_EMPTY",
+    http: 404,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_PUBSUB_NAME_EMPTY",
+    message: "pubsub name is empty",
+  },
+  PUBSUB_NOT_FOUND: {
+    errorCode: "ERR_PUBSUB_NOT_FOUND",
+    http: 404,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_PUBSUB_NOT_FOUND",
+    message: "pubsub {pubsub} is not found",
+  },
+  PUBSUB_TOPIC_EMPTY: {
+    errorCode: "ERR_TOPIC_NAME_EMPTY",
+    http: 404,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_PUBSUB_TOPIC_NAME_EMPTY",
+    message: "topic is empty in pubsub {pubsub}",
+  },
+  PUBSUB_REQUEST_METADATA: {
+    errorCode: "ERR_PUBSUB_REQUEST_METADATA",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_PUBSUB_METADATA_DESERIALIZATION",
+    message: "{detail}",
+  },
+  PUBSUB_CLOUD_EVENTS_SER: {
+    errorCode: "ERR_PUBSUB_CLOUD_EVENTS_SER",
+    http: 500,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_PUBSUB_CLOUD_EVENT_CREATION",
+    message: "cannot create cloudevent: {error}",
+  },
+  PUBSUB_PUBLISH_MESSAGE: {
+    errorCode: "ERR_PUBSUB_PUBLISH_MESSAGE",
+    http: 500,
+    grpc: S.INTERNAL,
+    reason: "DAPR_PUBSUB_PUBLISH_MESSAGE",
+    message: "error when publish to topic {topic} in pubsub {pubsub}: {error}",
+  },
+  PUBSUB_EVENTS_SER: {
+    errorCode: "ERR_PUBSUB_EVENTS_SER",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_PUBSUB_UNMARSHAL_EVENTS",
+    message: "{detail}",
+  },
+  PUBSUB_UNMARSHAL_EVENTS: {
+    errorCode: "ERR_PUBSUB_EVENTS_SER",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_PUBSUB_UNMARSHAL_EVENTS",
+    message: "error when unmarshaling the request for topic {topic}: {detail}",
+  },
+
+  // Bindings
+  BINDING_INVOKE_OUTPUT: {
+    errorCode: "ERR_INVOKE_OUTPUT_BINDING",
+    http: 500,
+    grpc: S.INTERNAL,
+    reason: "DAPR_BINDING_INVOKE_OUTPUT_BINDING",
+    message: "error invoking output binding {name}: {error}",
+  },
+
+  // Secrets (Dapr puts the errorCode itself in ErrorInfo.reason here)
+  SECRET_STORES_NOT_CONFIGURED: {
+    errorCode: "ERR_SECRET_STORES_NOT_CONFIGURED",
+    http: 500,
+    grpc: S.FAILED_PRECONDITION,
+    reason: "ERR_SECRET_STORES_NOT_CONFIGURED",
+    message: "secret store is not configured",
+  },
+  SECRET_STORE_NOT_FOUND: {
+    errorCode: "ERR_SECRET_STORE_NOT_FOUND",
+    http: 401,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "ERR_SECRET_STORE_NOT_FOUND",
+    message: "failed finding secret store with key {store}",
+  },
+  SECRET_PERMISSION_DENIED: {
+    errorCode: "ERR_PERMISSION_DENIED",
+    http: 403,
+    grpc: S.PERMISSION_DENIED,
+    reason: "ERR_PERMISSION_DENIED",
+    message: "access denied by policy to get {key} from {store}",
+  },
+  SECRET_GET: {
+    errorCode: "ERR_SECRET_GET",
+    http: 500,
+    grpc: S.INTERNAL,
+    reason: "ERR_SECRET_GET",
+    message: "failed getting secret with key {key} from secret store {store}: {error}",
+  },
+  SECRET_BULK_GET: {
+    errorCode: "ERR_SECRET_GET",
+    http: 500,
+    grpc: S.INTERNAL,
+    reason: "ERR_SECRET_GET",
+    message: "failed getting secrets from secret store {store}: {error}",
+  },
+
+  // Service invocation
+  DIRECT_INVOKE: {
+    errorCode: "ERR_DIRECT_INVOKE",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "failed to invoke, id: {appId}, err: {error}",
+  },
+  DIRECT_INVOKE_FORBIDDEN: {
+    errorCode: "ERR_DIRECT_INVOKE",
+    http: 403,
+    grpc: S.PERMISSION_DENIED,
+    message: "{detail}",
+  },
+  DIRECT_INVOKE_NO_APP_ID: {
+    errorCode: "ERR_DIRECT_INVOKE",
+    http: 404,
+    grpc: S.INVALID_ARGUMENT,
+    message: "failed getting app id either from the URL path or the header dapr-app-id",
+  },
+} as const satisfies Record<string, ApiErrorEntry>;
+
+export type ApiErrorKind = keyof typeof API_ERRORS;
+export type ApiErrorParams = Record<string, string | number | undefined>;
+
+/** Fills `{name}` placeholders; a missing parameter leaves an empty string. */
+export function formatMessage(template: string, params: ApiErrorParams): string {
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? ""));
+}
+
+/**
+ * The one error type of the API core. Each transport encodes it: HTTP as `status` with
+ * `{errorCode, message}`, gRPC as `grpcStatus` with `message` and an ErrorInfo of `reason`.
+ */
+export class ApiError extends Error {
+  readonly kind: ApiErrorKind;
+  readonly errorCode: string;
+  /** HTTP status. */
+  readonly status: number;
+  readonly grpcStatus: GrpcStatusCode;
+  readonly reason: string | undefined;
+  /** ErrorInfo metadata (e.g. the limit that was exceeded). */
+  readonly metadata: Record<string, string>;
+
+  constructor(
+    kind: ApiErrorKind,
+    message: string,
+    options: { cause?: unknown; metadata?: Record<string, string> } = {},
+  ) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
+    const entry: ApiErrorEntry = API_ERRORS[kind];
+    this.name = "ApiError";
+    this.kind = kind;
+    this.errorCode = entry.errorCode;
+    this.status = entry.http;
+    this.grpcStatus = entry.grpc;
+    this.reason = entry.reason;
+    this.metadata = options.metadata ?? {};
+  }
+}
+
+/** An ApiError of `kind` with its registry message filled from `params`. */
+export function apiError(
+  kind: ApiErrorKind,
+  params: ApiErrorParams = {},
+  options: { cause?: unknown; metadata?: Record<string, string> } = {},
+): ApiError {
+  return new ApiError(kind, formatMessage(API_ERRORS[kind].message, params), options);
+}
+
+export function isApiError(error: unknown): error is ApiError {
+  return error instanceof ApiError;
+}
+
+/** The API operation a component failure happened in; each has its own Dapr errorCode. */
+export type ApiOperation =
+  | "stateGet"
+  | "stateBulkGet"
+  | "stateSave"
+  | "stateDelete"
+  | "stateTransaction"
+  | "stateQuery"
+  | "publish"
+  | "bulkPublish"
+  | "outputBinding"
+  | "secretGet"
+  | "secretBulkGet"
+  | "invoke";
+
+interface OperationErrors {
+  /** The registry entry for a failure of this operation. */
+  default: ApiErrorKind;
+  /** Entries for the core codes Dapr treats differently (ETag mismatch 409, invalid ETag 400, ...). */
+  codes?: Partial<Record<ErrorCode, ApiErrorKind>>;
+}
+
+/**
+ * From core `ComponentError` codes to registry entries, per operation. The message is the
+ * default entry's, so a mapped failure keeps its operation's wording.
+ */
+export const ERROR_TABLE: Record<ApiOperation, OperationErrors> = {
+  stateGet: { default: "STATE_GET" },
+  stateBulkGet: { default: "STATE_BULK_GET" },
+  stateSave: {
+    default: "STATE_SAVE",
+    codes: {
+      ERR_ETAG_MISMATCH: "STATE_SAVE_ETAG_MISMATCH",
+      ERR_ETAG_INVALID: "STATE_SAVE_ETAG_INVALID",
+    },
+  },
+  stateDelete: {
+    default: "STATE_DELETE",
+    codes: {
+      ERR_ETAG_MISMATCH: "STATE_DELETE_ETAG_MISMATCH",
+      ERR_ETAG_INVALID: "STATE_DELETE_ETAG_INVALID",
+    },
+  },
+  stateTransaction: {
+    default: "STATE_TRANSACTION",
+    codes: { ERR_NOT_SUPPORTED: "STATE_TRANSACTIONS_NOT_SUPPORTED" },
+  },
+  stateQuery: {
+    default: "STATE_QUERY",
+    codes: {
+      ERR_NOT_SUPPORTED: "STATE_QUERY_NOT_SUPPORTED",
+      ERR_INVALID_REQUEST: "STATE_QUERY_INVALID",
+    },
+  },
+  publish: {
+    default: "PUBSUB_PUBLISH_MESSAGE",
+    codes: { ERR_INVALID_REQUEST: "PUBSUB_REQUEST_METADATA" },
+  },
+  bulkPublish: { default: "PUBSUB_PUBLISH_MESSAGE" },
+  outputBinding: { default: "BINDING_INVOKE_OUTPUT" },
+  secretGet: { default: "SECRET_GET" },
+  secretBulkGet: { default: "SECRET_BULK_GET" },
+  invoke: { default: "DIRECT_INVOKE" },
+};
+
+/** The code that decides the status: for a bulk failure, its first item's (as Go's errors.As). */
+function effectiveCode(error: unknown): ErrorCode | undefined {
+  if (error instanceof BulkError) {
+    const first = error.errors[0];
+    const inner = first?.cause;
+    return inner instanceof ComponentError ? inner.code : first?.code;
+  }
+  return error instanceof ComponentError ? error.code : undefined;
+}
+
+function kindFor(operation: ApiOperation, error: unknown): ApiErrorKind {
+  const entry = ERROR_TABLE[operation];
+  const code = effectiveCode(error);
+  return (code && entry.codes?.[code]) || entry.default;
+}
+
+/** The HTTP status and Dapr errorCode a component failure of `operation` answers. */
+export function mapError(
+  operation: ApiOperation,
+  error: unknown,
+): { status: number; errorCode: string } {
+  const entry = API_ERRORS[kindFor(operation, error)];
+  return { status: entry.http, errorCode: entry.errorCode };
+}
+
+/** A component failure of `operation` as an ApiError; `params` fill the operation's message. */
+export function fromComponentError(
+  operation: ApiOperation,
+  error: unknown,
+  params: ApiErrorParams,
+): ApiError {
+  if (error instanceof ApiError) return error;
+  const kind = kindFor(operation, error);
+  const template = API_ERRORS[ERROR_TABLE[operation].default].message;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new ApiError(kind, formatMessage(template, { ...params, error: detail }), {
+    cause: error,
+  });
+}
+
+/**
+ * The Dapr APIs outrig does not implement. HTTP answers their routes 501 ERR_API_UNIMPLEMENTED
+ * naming the API (never the invocation fallback's 404); gRPC answers their methods UNIMPLEMENTED.
+ */
+export const UNIMPLEMENTED_APIS: readonly {
+  /** The building block, as named in messages. */
+  api: string;
+  /** HTTP route prefixes (every path below them). */
+  http: readonly string[];
+  /** gRPC method names of `dapr.proto.runtime.v1.Dapr` belonging to it. */
+  grpc: RegExp;
+}[] = [
+  { api: "actors", http: ["/v1.0/actors"], grpc: /Actor/ },
+  {
+    api: "configuration",
+    http: ["/v1.0/configuration", "/v1.0-alpha1/configuration"],
+    grpc: /Configuration/,
+  },
+  {
+    api: "distributed lock",
+    http: ["/v1.0-alpha1/lock", "/v1.0-alpha1/unlock"],
+    grpc: /^(TryLock|Unlock)/,
+  },
+  {
+    api: "cryptography",
+    http: ["/v1.0-alpha1/crypto", "/v1.0-alpha1/subtlecrypto"],
+    grpc: /^(Encrypt|Decrypt|Subtle)/,
+  },
+  {
+    api: "workflows",
+    http: ["/v1.0/workflows", "/v1.0-alpha1/workflows", "/v1.0-beta1/workflows"],
+    grpc: /Workflow/,
+  },
+  { api: "jobs", http: ["/v1.0-alpha1/jobs"], grpc: /Job/ },
+  {
+    api: "conversation",
+    http: ["/v1.0-alpha1/conversation", "/v1.0-alpha2/conversation"],
+    grpc: /^Converse/,
+  },
+  { api: "streaming subscriptions", http: [], grpc: /^SubscribeTopicEvents/ },
+];
+
+/** The unimplemented API a gRPC method belongs to, if any. */
+export function unimplementedApiOf(grpcMethod: string): string | undefined {
+  return UNIMPLEMENTED_APIS.find((a) => a.grpc.test(grpcMethod))?.api;
+}

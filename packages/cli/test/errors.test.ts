@@ -90,6 +90,38 @@ describe("errors name the bad flag or file and exit with 1", () => {
     );
   });
 
+  // Issue 15 §5: the sidecar's start-up errors reach `outrig run` with where they are, exit 1.
+  it("a component of an unknown type: file, component, field and its line", async () => {
+    const dir = join(home, "components-unknown");
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, "statestore.yaml");
+    await writeFile(
+      file,
+      "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: orders\nspec:\n  type: state.nosuch\n  version: v1\n",
+    );
+    const result = await runCli(["run", "--app-id", "errs1", "--resources-path", dir], { home });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `${file} [document 0] orders (state.nosuch) spec.type (line 6)`,
+    );
+    expect(result.stderr).toContain("no outrig package provides it");
+  });
+
+  it("a component that fails to start: file, component, type and field", async () => {
+    const dir = join(home, "components-broken");
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, "statestore.yaml");
+    await writeFile(
+      file,
+      `apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: orders\nspec:\n  type: state.sqlite\n  metadata:\n    - name: connectionString\n      value: ${join(file, "state.db")}\n`,
+    );
+    const result = await runCli(["run", "--app-id", "errs2", "--resources-path", dir], { home });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `${file} [document 0] component orders (state.sqlite) spec.metadata.connectionString (line 8)`,
+    );
+  });
+
   it("stop without a selector, and stop of an app that is not running", async () => {
     const none = await runCli(["stop"], { home });
     expect(none.code).toBe(1);

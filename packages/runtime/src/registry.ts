@@ -159,11 +159,16 @@ export function createRegistry(options: RegistryOptions = {}): ComponentRegistry
         found = find(type);
         if (found.length > 0) return pick(type, version, found);
       }
+      const sameBlock = Object.keys(catalog)
+        .filter((t) => t.split(".")[0] === type.split(".")[0])
+        .sort();
       throw new ConfigError(
         [
           {
             field: "spec.type",
-            message: `unknown component type ${type}: no installed @outrig package provides it`,
+            message: `unknown component type ${type}: no outrig package provides it${
+              sameBlock.length > 0 ? ` (outrig provides ${sameBlock.join(", ")})` : ""
+            }`,
           },
         ],
         { component: type },

@@ -22,6 +22,7 @@ import { resolveComponentMetadata } from "./resources/metadata.ts";
 import type { ComponentResource, Resources, SubscriptionResource } from "./resources/model.ts";
 import { loadResources, locate, mergeResources, parseResources } from "./resources/parse.ts";
 import type { SecretStore } from "./secretstores.ts";
+import { startupFailure } from "./startup-errors.ts";
 import { keyPrefixFor, PrefixedStateStore } from "./state-keys.ts";
 
 export type LoadedKind = "state" | "pubsub" | "bindings" | "secretstores";
@@ -160,7 +161,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     const prior = seen.get(key);
     if (prior) {
       issues.push({
-        field: locate(c.source, "metadata.name"),
+        field: locate(c.source, "metadata.name", c.fieldLines["metadata.name"]),
         message: `component ${c.name} is already defined in ${prior.source.file} [document ${prior.source.document}]`,
       });
     }
@@ -182,7 +183,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         }
         if (error instanceof ConfigError) {
           for (const i of error.issues)
-            issues.push({ field: locate(c.source, `${c.name} ${i.field}`), message: i.message });
+            issues.push({
+              field: locate(c.source, `${c.name} (${c.type}) ${i.field}`, c.fieldLines[i.field]),
+              message: i.message,
+            });
         } else throw error;
       }
     }),
@@ -203,18 +207,22 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     const definition = definitions.get(c);
     if (!definition) return;
     const began = performance.now();
+    let metadata: Metadata | undefined;
     try {
-      const metadata = await resolveComponentMetadata(c, {
+      metadata = await resolveComponentMetadata(c, {
         appId,
         ...(namespace ? { namespace } : {}),
         secret,
       });
       const instance = await withTimeout(
-        (definition.create as (m: Metadata, ctx: object) => Promise<Component>)(metadata, {
-          name: c.name,
-          appId,
-          logger,
-        }),
+        (definition.create as (m: Metadata, ctx: object) => Promise<Component>)(
+          metadata as Metadata,
+          {
+            name: c.name,
+            appId,
+            logger,
+          },
+        ),
         c.initTimeoutMs,
         `component ${c.name} (${c.type})`,
       ).catch((e: unknown) => {
@@ -229,7 +237,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         capabilities: capabilitiesOf(instance, definition),
         instance,
         resource: c,
-        metadata,
+        metadata: metadata as Metadata,
         initMs: performance.now() - began,
       };
       loaded.push(entry);
@@ -240,7 +248,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         version: c.version,
         ms: Math.round(entry.initMs),
       });
-    } catch (error) {
+    } catch (caught) {
+      const error = startupFailure(caught, c, metadata);
       if (c.ignoreErrors) {
         logger.warn("component failed to start and is skipped (ignoreErrors)", {
           name: c.name,

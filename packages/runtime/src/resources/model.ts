@@ -169,6 +169,8 @@ export interface ComponentResource {
   source: ResourceSource;
   /** 1-based line of each metadata item, by its name, for error messages. */
   metadataLines: Record<string, number>;
+  /** 1-based line of other fields (`metadata.name`, `spec.type`, `spec.version`, ...), by path. */
+  fieldLines: Record<string, number>;
 }
 
 export interface SubscriptionRule {

@@ -187,17 +187,31 @@ function toComponent(
   lineOf: (offset: number | undefined) => number,
   issues: ConfigIssue[],
 ): ComponentResource {
+  const ignore = c.spec.ignoreErrors;
+  const fieldLines: Record<string, number> = {};
+  for (const path of [
+    "metadata.name",
+    "spec.type",
+    "spec.version",
+    "spec.initTimeout",
+    "spec.ignoreErrors",
+    "auth.secretStore",
+  ]) {
+    const node = doc.getIn(path.split("."), true) as
+      | { range?: [number, number, number] }
+      | undefined;
+    if (node?.range) fieldLines[path] = lineOf(node.range[0]);
+  }
   let initTimeoutMs = DEFAULT_INIT_TIMEOUT_MS;
   if (c.spec.initTimeout !== undefined) {
     const ms = parseDuration(c.spec.initTimeout);
     if (ms === undefined || ms <= 0) {
       issues.push({
-        field: locate(source, "spec.initTimeout"),
+        field: locate(source, "spec.initTimeout", fieldLines["spec.initTimeout"]),
         message: "must be a duration such as 5s",
       });
     } else initTimeoutMs = ms;
   }
-  const ignore = c.spec.ignoreErrors;
   const metadataLines: Record<string, number> = {};
   c.spec.metadata.forEach((item, i) => {
     const node = doc.getIn(["spec", "metadata", i], true) as
@@ -229,6 +243,7 @@ function toComponent(
     scopes: c.scopes,
     source,
     metadataLines,
+    fieldLines,
   };
 }
 

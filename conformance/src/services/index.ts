@@ -14,6 +14,7 @@ export { makeTestCertificates } from "./tls.ts";
 export type {
   DynamoDBService,
   KafkaService,
+  KafkaStartOptions,
   MosquittoService,
   MosquittoStartOptions,
   PostgresService,

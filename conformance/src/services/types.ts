@@ -88,8 +88,19 @@ export interface RabbitMQStartOptions extends StartServiceOptions {
 
 export interface KafkaService extends ServiceHandle {
   readonly name: "kafka";
-  /** `host:port` entries for a client's bootstrap list. */
+  /** `host:port` entries for a client's bootstrap list (PLAINTEXT). */
   readonly brokers: string[];
+  /** With `tls`: the SSL listener (a client certificate is required). */
+  readonly sslBrokers?: string[];
+  /** With `tls`: the SASL_SSL listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). */
+  readonly saslBrokers?: string[];
+}
+
+export interface KafkaStartOptions extends StartServiceOptions {
+  /** Adds the SSL and SASL_SSL listeners with these certificates. */
+  tls?: TestCertificates;
+  /** SASL users (name to password), for PLAIN and both SCRAM mechanisms. */
+  users?: Record<string, string>;
 }
 
 export interface DynamoDBService extends ServiceHandle {

@@ -1,4 +1,4 @@
-import { ConfigError } from "@outrig/core";
+import { ComponentError, ConfigError, type ConfigIssue, errorMessage } from "@outrig/core";
 import type { RabbitMQOptions } from "./options.ts";
 
 export interface ConnectTarget {
@@ -42,6 +42,7 @@ export function connectTarget(opts: RabbitMQOptions, credentials: unknown): Conn
       { component: "pubsub.rabbitmq" },
     );
   }
+  checkTls(opts);
   const socketOptions: Record<string, unknown> = {};
   if (opts.caCert) socketOptions.ca = [opts.caCert];
   if (opts.clientCert) socketOptions.cert = opts.clientCert;
@@ -54,4 +55,77 @@ export function connectTarget(opts: RabbitMQOptions, credentials: unknown): Conn
 function withHeartbeat(connectionString: string, heartbeat: number): string {
   if (/[?&]heartbeat=/.test(connectionString)) return connectionString;
   return `${connectionString}${connectionString.includes("?") ? "&" : "?"}heartbeat=${heartbeat}`;
+}
+
+/** TLS settings that could not take effect are refused by name instead of being ignored. */
+function checkTls(opts: RabbitMQOptions): void {
+  const issues: ConfigIssue[] = [];
+  const { scheme } = brokerAddress(opts);
+  if (scheme !== "amqps") {
+    for (const field of ["caCert", "clientCert", "clientKey", "saslExternal"] as const) {
+      if (opts[field]) issues.push({ field, message: `needs amqps (not ${scheme})` });
+    }
+  }
+  if (Boolean(opts.clientCert) !== Boolean(opts.clientKey)) {
+    issues.push({ field: "clientCert", message: "clientCert and clientKey go together" });
+  }
+  if (opts.saslExternal && !opts.clientCert) {
+    issues.push({
+      field: "saslExternal",
+      message:
+        "SASL EXTERNAL authenticates with the client certificate: set clientCert and clientKey",
+    });
+  }
+  if (issues.length > 0) throw new ConfigError(issues, { component: "pubsub.rabbitmq" });
+}
+
+/** Scheme, host and port the configuration points at (never the credentials). */
+export function brokerAddress(opts: RabbitMQOptions): {
+  scheme: string;
+  host: string;
+  port: number;
+} {
+  if (opts.connectionString) {
+    try {
+      const url = new URL(opts.connectionString);
+      const scheme = url.protocol.replace(/:$/, "").toLowerCase();
+      const port = url.port ? Number(url.port) : scheme === "amqps" ? 5671 : 5672;
+      return { scheme, host: url.hostname || "localhost", port };
+    } catch {
+      return { scheme: "amqp", host: "(unparsable connectionString)", port: 5672 };
+    }
+  }
+  const [host, port] = (opts.hostname ?? "localhost").split(":");
+  const scheme = opts.protocol;
+  return {
+    scheme,
+    host: host || "localhost",
+    port: port ? Number(port) : scheme === "amqps" ? 5671 : 5672,
+  };
+}
+
+/** A failed first connection as ERR_UNAVAILABLE, naming the broker and, for TLS, what to check. */
+export function connectError(
+  error: unknown,
+  opts: RabbitMQOptions,
+  component: string,
+): ComponentError {
+  const { host, port } = brokerAddress(opts);
+  const code = (error as { code?: unknown } | null)?.code;
+  const tls =
+    typeof code === "string" &&
+    (code.startsWith("ERR_SSL") ||
+      code.startsWith("ERR_TLS") ||
+      /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HOSTNAME/.test(code));
+  const reason = tls
+    ? `the TLS handshake failed: ${errorMessage(error)} (${code}) (check caCert, clientCert and clientKey)`
+    : errorMessage(error);
+  return new ComponentError(
+    "ERR_UNAVAILABLE",
+    `cannot connect to RabbitMQ at ${host}:${port}: ${reason}`,
+    {
+      component,
+      cause: error,
+    },
+  );
 }

@@ -15,7 +15,7 @@ import {
   silentLogger,
 } from "@outrig/core";
 import amqp, { type Channel, type ConfirmChannel, type RecoveringChannelModel } from "amqplib";
-import { connectTarget } from "./connection.ts";
+import { connectError, connectTarget } from "./connection.ts";
 import { type RabbitMQOptions, rabbitmqOptions } from "./options.ts";
 import { publishSettings } from "./properties.ts";
 import { Subscription } from "./subscription.ts";
@@ -96,10 +96,7 @@ export class RabbitMQPubSub extends BasePubSub {
       await connection.waitForConnect();
     } catch (error) {
       await connection.close().catch(() => {});
-      throw new ComponentError("ERR_UNAVAILABLE", `cannot connect: ${errorMessage(error)}`, {
-        component: COMPONENT,
-        cause: error,
-      });
+      throw connectError(error, opts, COMPONENT);
     }
     return pubsub;
   }

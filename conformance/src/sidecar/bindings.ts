@@ -24,9 +24,16 @@ export function describeSidecarBinding(
     if (caps.has("OUTPUT_BINDING")) {
       if (!config.output) throw new Error(`${BINDING} is an output binding: give output`);
       const output = config.output;
-      it("output: the operation succeeds", async () => {
-        const got = await invoke(output(`${ctx.runId}-out`));
+      it(`output: ${config.readBack ? "what the operation writes reads back" : "the operation succeeds"}`, async () => {
+        const id = `${ctx.runId}-out`;
+        const sent = output(id);
+        const got = await invoke(sent);
         expect([200, 204]).toContain(got.status);
+        if (config.readBack) {
+          const back = await invoke(config.readBack(id));
+          expect(back.status).toBe(200);
+          expect(back.json).toEqual(sent.data);
+        }
       });
 
       it("output: an operation the binding does not have is 500 ERR_INVOKE_OUTPUT_BINDING", async () => {

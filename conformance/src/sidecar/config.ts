@@ -60,6 +60,11 @@ export interface SidecarBindingConfig extends SidecarComponent {
    */
   output?: (runId: string) => SidecarOutputCall;
   /**
+   * A second call that reads back what `output` wrote (redis `get` of the key, http `get` of the
+   * path): its response body must be `output`'s data.
+   */
+  readBack?: (runId: string) => SidecarOutputCall;
+  /**
    * How events reach the input side: `round-trip` (what `output` sends comes back, e.g. a queue)
    * or `source` (the binding emits by itself, e.g. a cron schedule).
    */

@@ -24,5 +24,6 @@ describeSidecarConformance({
     type: "bindings.http",
     metadata: { url: `${server.url}/api/` },
     output: (id) => ({ operation: "post", data: { id }, metadata: { path: `sc-${id}` } }),
+    readBack: (id) => ({ operation: "get", metadata: { path: `sc-${id}` } }),
   },
 });

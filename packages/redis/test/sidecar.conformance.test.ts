@@ -35,5 +35,6 @@ describeSidecarConformance({
     type: "bindings.redis",
     metadata: { redisHost: `${redis.host}:${redis.port}` },
     output: (id) => ({ operation: "create", data: { id }, metadata: { key: `sc-${id}` } }),
+    readBack: (id) => ({ operation: "get", metadata: { key: `sc-${id}` } }),
   },
 });

@@ -1,4 +1,4 @@
-import { STATE_CAPABILITIES, type StateOptions } from "@outrig/core";
+import { STATE_CAPABILITIES, type StateOptions, valueKind } from "@outrig/core";
 import { expect } from "vitest";
 import {
   expectAbsent,
@@ -72,9 +72,37 @@ export function describeCrud(ctx: StateSuiteContext): void {
     step("get every regular fixture: bytes verbatim, the rest JSON-equal (4)", async () => {
       for (const f of fixtures) {
         const res = await store.get({ key: k(f.suffix), metadata: f.metadata });
-        expectValue(res.data, f.value, `get ${f.suffix}`);
+        expectValue(res, f.value, `get ${f.suffix}`);
       }
     });
+
+    step(
+      ctx.options.valueKind
+        ? "values keep their kind: JSON reads back as JSON, bytes as bytes, even bytes that are JSON text"
+        : "the layout does not record kinds, so reads claim none; bytes that are JSON text stay verbatim",
+      async () => {
+        const jsonBytes = new TextEncoder().encode('{"looks":"like json"}');
+        await store.set({ key: k("kind-bytes"), value: jsonBytes });
+        await store.set({ key: k("kind-json"), value: { looks: "like json" } });
+        await store.set({ key: k("kind-json-string"), value: '{"looks":"like json"}' });
+        const bytes = await store.get({ key: k("kind-bytes") });
+        const json = await store.get({ key: k("kind-json") });
+        const text = await store.get({ key: k("kind-json-string") });
+        expectValue(bytes.data, jsonBytes, "bytes that are JSON text");
+        expectValue(json.data, { looks: "like json" }, "a JSON object");
+        expectValue(text.data, '{"looks":"like json"}', "a JSON string that looks like an object");
+        const kinds = [bytes.kind, json.kind, text.kind];
+        expect(kinds, "the kind of each read").toEqual(
+          ctx.options.valueKind ? ["bytes", "json", "json"] : [undefined, undefined, undefined],
+        );
+        for (const f of fixtures.filter((f) => f.suffix !== "to-be-deleted")) {
+          const res = await store.get({ key: k(f.suffix) });
+          expect(res.kind, `kind of ${f.suffix}`).toBe(
+            ctx.options.valueKind ? valueKind(f.value) : undefined,
+          );
+        }
+      },
+    );
 
     step("a string is stored as its JSON encoding, quotes included (§1.6)", async () => {
       const res = await store.get({ key: k("string") });
@@ -85,7 +113,7 @@ export function describeCrud(ctx: StateSuiteContext): void {
 
     step("protobuf bytes with 0xff come back byte-exact (5)", async () => {
       await store.set({ key: k("proto"), value: PROTO_BYTES });
-      expectValue((await store.get({ key: k("proto") })).data, PROTO_BYTES, "proto round trip");
+      expectValue(await store.get({ key: k("proto") }), PROTO_BYTES, "proto round trip");
     });
 
     step("a plain set overwrites (last-write is the default)", async () => {
@@ -181,7 +209,7 @@ export function describeBulk(ctx: StateSuiteContext): void {
       for (const f of fixtures) {
         const item = items.find((i) => i.key === k(f.suffix));
         expect(item?.error ?? "", `bulkGet ${f.suffix} error`).toBe("");
-        expectValue(item?.data, f.value, `bulkGet ${f.suffix}`);
+        expectValue(item, f.value, `bulkGet ${f.suffix}`);
       }
     });
 

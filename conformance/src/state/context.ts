@@ -8,6 +8,8 @@ import {
   type ETagErrorKind,
   type StateCapability,
   type StateStore,
+  type ValueKind,
+  valueKind,
 } from "@outrig/core";
 import { describe, expect, it } from "vitest";
 
@@ -24,6 +26,12 @@ export interface StateConformanceOptions {
   keysLikeManyKeys?: number;
   /** How long `create()` may take before the suite fails (collection has no timeout of its own). Default 60 s. */
   createTimeoutMs?: number;
+  /**
+   * Whether reads report each value's kind (JSON or bytes), as stores whose layout records it do
+   * (PostgreSQL v1 `isbinary`, SQLite `is_binary`, DynamoDB S vs B). False for layouts that keep
+   * both as the same bytes (Redis, PostgreSQL v2): then reads must not claim a kind. Default true.
+   */
+  valueKind?: boolean;
 }
 
 export interface StateConformanceConfig {
@@ -95,6 +103,7 @@ export function createContext(
       ttlGraceMs: config.options?.ttlGraceMs ?? 1000,
       keysLikeManyKeys: config.options?.keysLikeManyKeys ?? 1025,
       createTimeoutMs: config.options?.createTimeoutMs ?? 60_000,
+      valueKind: config.options?.valueKind ?? true,
     },
     key: (suffix) => `${runId}-${suffix}`,
     has: (capability) => store.capabilities.has(capability),
@@ -198,16 +207,27 @@ export async function expectBulkError(
   return bulk;
 }
 
+/** What a read returned: the bytes alone, or a get response / bulk item with its kind. */
+export type ReadValue =
+  | Uint8Array
+  | null
+  | undefined
+  | { data: Uint8Array | null; kind?: ValueKind | undefined };
+
 /**
- * Compares stored bytes with an expected value as Dapr does (§1.6): bytes must match exactly,
- * anything else is compared JSON-decoded.
+ * Compares a read with an expected value as Dapr does (§1.6): bytes must match exactly, anything
+ * else is compared JSON-decoded. When the read reports a kind, it must be the kind the value was
+ * set with (a JSON value comes back as JSON, bytes as bytes).
  */
-export function expectValue(
-  data: Uint8Array | null | undefined,
-  expected: unknown,
-  what: string,
-): void {
+export function expectValue(read: ReadValue, expected: unknown, what: string): void {
+  const isResponse = read !== null && read !== undefined && !(read instanceof Uint8Array);
+  const data = isResponse ? read.data : read;
   expect(data, `${what}: expected a value, got none`).toBeInstanceOf(Uint8Array);
+  if (isResponse && read.kind !== undefined) {
+    expect(read.kind, `${what}: the value must come back with the kind it was set with`).toBe(
+      valueKind(expected),
+    );
+  }
   if (expected instanceof Uint8Array) {
     expect([...(data as Uint8Array)], `${what}: bytes must come back verbatim`).toEqual([
       ...expected,
@@ -238,7 +258,7 @@ export async function expectStored(
   what: string,
 ): Promise<void> {
   const res = await store.get({ key });
-  expectValue(res.data, expected, `${what} (${key})`);
+  expectValue(res, expected, `${what} (${key})`);
 }
 
 /** Polls `read` every `intervalMs` until it returns true or `timeoutMs` passes. */

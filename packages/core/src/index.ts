@@ -22,7 +22,19 @@ export type {
 } from "./component.ts";
 export { silentLogger } from "./component.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
-export { bytesEqual, decodeJson, encodeValue, toBytes, tryDecodeJson, utf8 } from "./encoding.ts";
+export type { EncodedValue, ValueKind } from "./encoding.ts";
+export {
+  bytesEqual,
+  decodeJson,
+  decodeStateValue,
+  encodeStateValue,
+  encodeValue,
+  jsonText,
+  toBytes,
+  tryDecodeJson,
+  utf8,
+  valueKind,
+} from "./encoding.ts";
 export type { ComponentErrorOptions, ConfigIssue, ErrorCode, ETagErrorKind } from "./errors.ts";
 export {
   BulkError,

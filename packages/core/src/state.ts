@@ -1,4 +1,5 @@
 import type { Component } from "./component.ts";
+import { decodeStateValue, type ValueKind } from "./encoding.ts";
 import { BulkError, BulkItemError, ComponentError, notSupported } from "./errors.ts";
 import type { Metadata } from "./metadata.ts";
 import type { Query } from "./query.ts";
@@ -33,8 +34,14 @@ export interface GetRequest {
 }
 
 export interface GetResponse {
-  /** The stored bytes, or `null` when the key is missing or expired. */
+  /** The stored bytes (a JSON value's JSON encoding), or `null` when the key is missing or expired. */
   data: Uint8Array | null;
+  /**
+   * Whether `data` is a JSON value's encoding or opaque bytes, as it was set. Absent when the key
+   * is missing, and from stores whose layout does not record it (Redis, PostgreSQL v2 keep both
+   * as the same bytes, as Dapr does).
+   */
+  kind?: ValueKind;
   /** Absent when the key is missing. */
   etag?: string;
   /** e.g. `ttlExpireTime` (RFC 3339) when the item has a TTL. */
@@ -44,13 +51,18 @@ export interface GetResponse {
 
 export interface SetRequest {
   key: string;
-  /** `Uint8Array` is stored verbatim; anything else as its JSON encoding. */
+  /**
+   * A `Uint8Array` is opaque bytes, stored verbatim; anything else is a JSON value, kept as JSON
+   * where the store's layout can (Dapr's Go `[]byte` vs any other value). The sidecar passes a
+   * JSON body value as JSON, and bytes as bytes unless their content type is `application/json`.
+   */
   value: unknown;
   /** Counts only when non-empty. */
   etag?: string;
   /** `ttlInSeconds` (integer; -1 removes the TTL), `contentType`, `partitionKey`, ... */
   metadata?: Metadata;
   options?: StateOptions;
+  /** The value's media type, for stores that keep it. */
   contentType?: string;
 }
 
@@ -64,6 +76,8 @@ export interface DeleteRequest {
 export interface BulkGetItem {
   key: string;
   data: Uint8Array | null;
+  /** As in `GetResponse`. */
+  kind?: ValueKind;
   etag?: string;
   metadata?: Metadata;
   /** Empty when the item was read (or is simply missing). */
@@ -145,6 +159,7 @@ export function toBulkGetItem(key: string, response: GetResponse): BulkGetItem {
   return {
     key,
     data: response.data,
+    ...(response.kind !== undefined ? { kind: response.kind } : {}),
     ...(response.etag !== undefined ? { etag: response.etag } : {}),
     ...(response.metadata ? { metadata: response.metadata } : {}),
     error: "",
@@ -226,6 +241,16 @@ export abstract class BaseStateStore implements StateStore {
   abstract delete(request: DeleteRequest): Promise<void>;
   abstract ping(): Promise<void>;
   abstract close(): Promise<void>;
+
+  /**
+   * Library-mode convenience: the value under `key`, decoded (`decodeStateValue`): a JSON value as
+   * the value itself, bytes as a `Uint8Array`, `undefined` when the key is missing. `T` is what
+   * the caller stored there; it is not checked.
+   */
+  async getValue<T = unknown>(request: string | GetRequest): Promise<T | undefined> {
+    const response = await this.get(typeof request === "string" ? { key: request } : request);
+    return decodeStateValue(response) as T | undefined;
+  }
 
   async bulkGet(requests: GetRequest[], options?: BulkOptions): Promise<BulkGetItem[]> {
     const results = await mapWithParallelism(requests, options?.parallelism, (r) => this.get(r));

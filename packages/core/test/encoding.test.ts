@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { bytesEqual, decodeJson, encodeValue, toBytes, tryDecodeJson, utf8 } from "../src/index.ts";
+import {
+  bytesEqual,
+  decodeJson,
+  decodeStateValue,
+  encodeStateValue,
+  encodeValue,
+  toBytes,
+  tryDecodeJson,
+  utf8,
+  valueKind,
+} from "../src/index.ts";
 
 const text = (value: unknown) => utf8(encodeValue(value));
 
@@ -44,5 +54,30 @@ describe("decoding helpers", () => {
     expect(bytesEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2]))).toBe(true);
     expect(bytesEqual(new Uint8Array([1, 2]), new Uint8Array([1, 3]))).toBe(false);
     expect(bytesEqual(new Uint8Array([1]), new Uint8Array([1, 0]))).toBe(false);
+  });
+});
+
+describe("value kinds", () => {
+  it("a Uint8Array is bytes, anything else JSON, and the encoding says which", () => {
+    expect(valueKind(new Uint8Array([1]))).toBe("bytes");
+    expect(valueKind(Buffer.from("x"))).toBe("bytes");
+    expect(valueKind("x")).toBe("json");
+    expect(valueKind(undefined)).toBe("json");
+    const json = encodeStateValue({ a: 1 });
+    expect([json.kind, utf8(json.data)]).toEqual(["json", '{"a":1}']);
+    expect(utf8(encodeStateValue(undefined).data)).toBe("null");
+    const bytes = new Uint8Array([0x7b, 0x7d]);
+    expect(encodeStateValue(bytes)).toEqual({ kind: "bytes", data: bytes });
+  });
+
+  it("decodeStateValue follows the kind a store reports, and guesses only without one", () => {
+    const braces = toBytes("{}");
+    expect(decodeStateValue({ data: braces, kind: "bytes" })).toBe(braces);
+    expect(decodeStateValue({ data: braces, kind: "json" })).toEqual({});
+    expect(decodeStateValue({ data: braces })).toEqual({});
+    const binary = new Uint8Array([0xff]);
+    expect(decodeStateValue({ data: binary })).toBe(binary);
+    expect(decodeStateValue({ data: null })).toBeUndefined();
+    expect(() => decodeStateValue({ data: binary, kind: "json" })).toThrow(SyntaxError);
   });
 });

@@ -172,6 +172,15 @@ class MapStore extends BaseStateStore {
 }
 
 describe("BaseStateStore", () => {
+  it("getValue returns the decoded JSON value, typed by the caller, or undefined", async () => {
+    const store = new MapStore();
+    await store.set({ key: "user", value: { name: "zed", score: 42 } });
+    const user = await store.getValue<{ name: string; score: number }>("user");
+    expect(user?.name).toBe("zed");
+    expect(await store.getValue({ key: "user" })).toEqual({ name: "zed", score: 42 });
+    expect(await store.getValue("missing")).toBeUndefined();
+  });
+
   it("optional operations reject with ERR_NOT_SUPPORTED until implemented", async () => {
     const store = new MapStore();
     for (const call of [

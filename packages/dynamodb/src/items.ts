@@ -1,29 +1,27 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { encodeValue } from "@outrig/core";
+import { jsonText, type ValueKind } from "@outrig/core";
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
 /**
- * The `value` attribute: a string (S) when the bytes are valid UTF-8, as Dapr's DynamoDB component
- * writes it, else binary (B). Either reads back byte-exact.
+ * The `value` attribute as Dapr's DynamoDB component writes it: a JSON value as its JSON text in a
+ * string (S), opaque bytes as binary (B). The attribute type records the kind, so either reads
+ * back byte-exact and as what it was.
  */
 export function toValueAttribute(value: unknown): AttributeValue {
-  const bytes = encodeValue(value);
-  try {
-    return { S: strictUtf8.decode(bytes) };
-  } catch {
-    return { B: new Uint8Array(bytes) };
-  }
+  if (value instanceof Uint8Array) return { B: new Uint8Array(value) };
+  return { S: jsonText(value) };
 }
 
-export function fromValueAttribute(attribute: AttributeValue | undefined): Uint8Array | null {
+export function fromValueAttribute(
+  attribute: AttributeValue | undefined,
+): { data: Uint8Array; kind: ValueKind } | null {
   if (!attribute) return null;
-  if (attribute.S !== undefined) return encoder.encode(attribute.S);
-  if (attribute.B !== undefined) return new Uint8Array(attribute.B);
+  if (attribute.S !== undefined) return { data: encoder.encode(attribute.S), kind: "json" };
+  if (attribute.B !== undefined) return { data: new Uint8Array(attribute.B), kind: "bytes" };
   // Anything else (a number or map written by other tools) is returned as its JSON form.
-  if (attribute.N !== undefined) return encoder.encode(attribute.N);
-  return encoder.encode(JSON.stringify(attribute));
+  if (attribute.N !== undefined) return { data: encoder.encode(attribute.N), kind: "json" };
+  return { data: encoder.encode(JSON.stringify(attribute)), kind: "json" };
 }
 
 /** Seconds since the epoch, as DynamoDB's TTL wants them; rounded up so an item never lives shorter. */

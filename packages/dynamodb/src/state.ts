@@ -614,8 +614,10 @@ export class DynamoDBStateStore extends BaseStateStore {
     const expires = expiryMs(item, this.#ttl);
     if (expires !== undefined && expires <= now) return undefined;
     const metadata = ttlExpireTimeMetadata(expires);
+    const value = fromValueAttribute(item.value);
     return {
-      data: fromValueAttribute(item.value),
+      data: value?.data ?? null,
+      ...(value ? { kind: value.kind } : {}),
       ...(item.etag?.S !== undefined ? { etag: item.etag.S } : {}),
       ...(metadata ? { metadata } : {}),
     };

@@ -57,6 +57,35 @@ describe("item layout (Dapr's)", () => {
     expect([...(bin.Item?.value?.B ?? [])]).toEqual([0xff, 0x01]);
     expect(bin.Item?.expiresAt).toBeUndefined();
   });
+
+  it("keeps bytes as B even when they are UTF-8, and reads items Dapr wrote with their kind", async () => {
+    await store.set({ key: k("utf8-bytes"), value: new TextEncoder().encode('{"a":1}') });
+    const raw = await client.send(
+      new GetItemCommand({ TableName: table.name, Key: { key: { S: k("utf8-bytes") } } }),
+    );
+    expect(raw.Item?.value?.S).toBeUndefined();
+    expect(utf8(raw.Item?.value?.B as Uint8Array)).toBe('{"a":1}');
+    // As daprd writes them: `<appid>||<key>`, the JSON text in S, a random hex etag.
+    const daprKey = `dapr-app||${k("from-dapr")}`;
+    await client.send(
+      new PutItemCommand({
+        TableName: table.name,
+        Item: {
+          key: { S: daprKey },
+          value: { S: '{"name":"zed"}' },
+          etag: { S: "1f2e3d4c5b6a7988" },
+        },
+      }),
+    );
+    const got = await store.get({ key: daprKey });
+    expect([got.kind, got.etag, JSON.parse(utf8(got.data as Uint8Array))]).toEqual([
+      "json",
+      "1f2e3d4c5b6a7988",
+      { name: "zed" },
+    ]);
+    expect(await store.getValue(daprKey)).toEqual({ name: "zed" });
+    expect((await store.get({ key: k("utf8-bytes") })).kind).toBe("bytes");
+  });
 });
 
 describe("expired items DynamoDB has not deleted yet", () => {

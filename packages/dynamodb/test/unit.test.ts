@@ -215,15 +215,17 @@ describe("transaction planning", () => {
 });
 
 describe("value attribute", () => {
-  it("stores UTF-8 as S and other bytes as B, both byte-exact", () => {
+  it("stores a JSON value as S and bytes as B, each read back byte-exact with its kind", () => {
     expect(toValueAttribute({ a: 1 })).toEqual({ S: '{"a":1}' });
-    expect(toValueAttribute(new Uint8Array([0xef, 0xbb, 0xbf, 0x41]))).toEqual({ S: "\ufeffA" });
-    expect([...(fromValueAttribute({ S: "\ufeffA" }) as Uint8Array)]).toEqual([
-      0xef, 0xbb, 0xbf, 0x41,
-    ]);
+    expect(fromValueAttribute({ S: '{"a":1}' })?.kind).toBe("json");
+    // Bytes stay bytes even when they are valid UTF-8 (or JSON): the attribute type says so.
+    const text = toValueAttribute(new Uint8Array([0xef, 0xbb, 0xbf, 0x41]));
+    expect(text.B).toBeInstanceOf(Uint8Array);
+    const read = fromValueAttribute(text);
+    expect(read?.kind).toBe("bytes");
+    expect([...(read?.data ?? [])]).toEqual([0xef, 0xbb, 0xbf, 0x41]);
     const bin = toValueAttribute(new Uint8Array([0xff, 0x00]));
-    expect(bin.B).toBeInstanceOf(Uint8Array);
-    expect([...(fromValueAttribute(bin) as Uint8Array)]).toEqual([0xff, 0x00]);
+    expect([...(fromValueAttribute(bin)?.data ?? [])]).toEqual([0xff, 0x00]);
     expect(fromValueAttribute(undefined)).toBeNull();
   });
 });

@@ -5,7 +5,7 @@ import {
   compareJson,
   type DeleteRequest,
   ETagError,
-  encodeValue,
+  encodeStateValue,
   type GetRequest,
   type GetResponse,
   getMetadata,
@@ -29,6 +29,7 @@ import {
   type TransactionRequest,
   tryDecodeJson,
   ttlExpireTimeMetadata,
+  type ValueKind,
   validateStateOptions,
   valueAtPath,
 } from "@outrig/core";
@@ -61,6 +62,7 @@ export interface MemoryStateStoreOptions {
 /** One stored value; never handed out, so callers cannot mutate it. */
 interface StoredItem {
   readonly data: Uint8Array;
+  readonly kind: ValueKind;
   readonly etag: string;
   /** Epoch ms; absent when the item has no TTL. */
   readonly expiresAt: number | undefined;
@@ -131,6 +133,7 @@ export class MemoryStateStore extends BaseStateStore {
     const metadata = ttlExpireTimeMetadata(item.expiresAt);
     return {
       data: copy(item.data),
+      kind: item.kind,
       etag: item.etag,
       ...(metadata ? { metadata } : {}),
       ...(item.contentType ? { contentType: item.contentType } : {}),
@@ -184,8 +187,9 @@ export class MemoryStateStore extends BaseStateStore {
     const matches: { key: string; item: StoredItem; doc: unknown }[] = [];
     for (const key of this.#sortedLiveKeys(now)) {
       const item = this.#items.get(key) as StoredItem;
+      // Opaque bytes have no fields to filter or sort on, even when they happen to parse as JSON.
+      if (item.kind !== "json") continue;
       const doc = tryDecodeJson(item.data);
-      // Raw bytes that are not JSON have no fields to filter or sort on.
       if (doc === undefined) continue;
       if (matchesFilter(node, doc)) matches.push({ key, item, doc });
     }
@@ -267,8 +271,10 @@ export class MemoryStateStore extends BaseStateStore {
         component: COMPONENT_TYPE,
       });
     }
+    const value = encodeStateValue(request.value);
     view.write(key, {
-      data: copy(encodeValue(request.value)),
+      data: copy(value.data),
+      kind: value.kind,
       etag: String(++this.#version),
       expiresAt: ttl !== undefined && ttl > 0 ? now + ttl * 1000 : undefined,
       contentType: request.contentType ?? getMetadata(request.metadata, "contentType"),

@@ -9,10 +9,10 @@ import {
   ConfigError,
   type DeleteRequest,
   ETagError,
-  encodeValue,
   type GetRequest,
   type GetResponse,
   hasEtag,
+  jsonText,
   type KeysLikeRequest,
   type KeysLikeResponse,
   keysLikeEmptyPatternError,
@@ -28,7 +28,6 @@ import {
   type TransactionRequest,
   toBulkGetItem,
   ttlExpireTimeMetadata,
-  utf8,
   validateStateOptions,
 } from "@outrig/core";
 import pg from "pg";
@@ -394,9 +393,10 @@ export class PostgresStateStore extends BaseStateStore {
     const bytes = raw instanceof Uint8Array;
     return {
       key: request.key,
+      // Dapr's v1 layout: bytes as a base64 jsonb string with isbinary, a JSON value as jsonb.
       value: bytes
         ? JSON.stringify(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("base64"))
-        : utf8(encodeValue(raw)),
+        : jsonText(raw),
       isBinary: bytes,
       ttl: ttl !== undefined && ttl > 0 ? ttl : null,
       etag: hasEtag(request.etag) ? checkEtag(request.etag) : null,
@@ -479,7 +479,12 @@ function toGetResponse(row: Row): GetResponse {
   const metadata: Metadata | undefined = row.expiredate
     ? ttlExpireTimeMetadata(row.expiredate.getTime())
     : undefined;
-  return { data: rowData(row), etag: row.etag, ...(metadata ? { metadata } : {}) };
+  return {
+    data: rowData(row),
+    kind: row.isbinary ? "bytes" : "json",
+    etag: row.etag,
+    ...(metadata ? { metadata } : {}),
+  };
 }
 
 /** PostgreSQL rejects a LIKE pattern ending in its escape character; the contract reads it literally. */

@@ -79,6 +79,30 @@ describe("state.postgresql storage", () => {
     expect([...((await store.get({ key: key("bytes") })).data ?? [])]).toEqual([0, 1, 255]);
   });
 
+  it("reads rows laid out as Dapr writes them, each with its kind, key and expiry", async () => {
+    // daprd's sidecar keys are `<appid>||<key>`; a JSON value is jsonb, bytes a base64 jsonb string.
+    const k = (s: string) => `dapr-app||${key(s)}`;
+    await admin.query(
+      `INSERT INTO ${table} (key, value, isbinary, expiredate) VALUES
+        ($1, '{"name":"zed"}', false, NULL),
+        ($2, to_jsonb($4::text), true, NULL),
+        ($3, '"text"', false, now() + interval '1 hour')`,
+      [k("json"), k("bytes"), k("ttl"), Buffer.from('{"not":"json"}').toString("base64")],
+    );
+    const json = await store.get({ key: k("json") });
+    expect([json.kind, JSON.parse(utf8(json.data!))]).toEqual(["json", { name: "zed" }]);
+    const bytes = await store.get({ key: k("bytes") });
+    expect([bytes.kind, utf8(bytes.data!)]).toEqual(["bytes", '{"not":"json"}']);
+    expect(await store.getValue(k("bytes"))).toBeInstanceOf(Uint8Array);
+    expect(await store.getValue<{ name: string }>(k("json"))).toEqual({ name: "zed" });
+    const ttl = await store.get({ key: k("ttl") });
+    expect(await store.getValue(k("ttl"))).toBe("text");
+    expect(Date.parse(ttl.metadata?.ttlExpireTime as string)).toBeGreaterThan(Date.now());
+    // Only the JSON row matches a query: the base64 string of the bytes row has no fields.
+    const found = await store.query({ query: { filter: { EQ: { name: "zed" } } } });
+    expect(found.results.map((r) => r.key)).toContain(k("json"));
+  });
+
   it("records the schema version in the metadata table and migrates only what is missing", async () => {
     const level = await admin.query(`SELECT value FROM ${metaTable} WHERE key = $1`, [
       `migrations-${table}`,

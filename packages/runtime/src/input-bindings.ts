@@ -1,10 +1,4 @@
-import {
-  encodeValue,
-  getMetadata,
-  isInputBinding,
-  type Logger,
-  type SetRequest,
-} from "@outrig/core";
+import { getMetadata, isInputBinding, type Logger, type SetRequest } from "@outrig/core";
 import type { AppChannel } from "./app-channel.ts";
 import type { Runtime } from "./runtime.ts";
 
@@ -105,7 +99,7 @@ export async function applyLegacyReply(
       .filter((i) => typeof i?.key === "string")
       .map((i) => ({
         key: i.key as string,
-        value: encodeValue(i.value),
+        value: i.value,
         ...(typeof i.etag === "string" && i.etag ? { etag: i.etag } : {}),
         ...(i.metadata ? { metadata: i.metadata } : {}),
       }));

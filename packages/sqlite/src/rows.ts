@@ -1,6 +1,5 @@
-import { encodeValue } from "@outrig/core";
+import { jsonText, type ValueKind } from "@outrig/core";
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
 export interface StoredValue {
@@ -9,38 +8,38 @@ export interface StoredValue {
 }
 
 /**
- * A value as Dapr's SQLite component stores it: text when it is text (so `json_extract` can query
- * it), base64 with `is_binary` for bytes that are not valid UTF-8. Both read back byte-exact.
+ * A value as Dapr's SQLite component stores it: a JSON value as its JSON text (so `json_extract`
+ * can query it), bytes as base64 with `is_binary` set, whatever they contain. Both read back
+ * byte-exact, with their kind.
  */
 export function toStored(value: unknown): StoredValue {
-  // JSON.stringify always yields well-formed text (lone surrogates are escaped), so only bytes
-  // need the UTF-8 check.
-  if (!(value instanceof Uint8Array)) {
-    const text = value === undefined ? undefined : JSON.stringify(value);
-    if (text !== undefined) return { value: text, isBinary: 0 };
-  }
-  const bytes = encodeValue(value);
-  try {
-    return { value: strictUtf8.decode(bytes), isBinary: 0 };
-  } catch {
+  if (value instanceof Uint8Array) {
     return {
-      value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"),
+      value: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64"),
       isBinary: 1,
     };
   }
+  return { value: jsonText(value), isBinary: 0 };
 }
 
-export function fromStored(value: string, isBinary: unknown): Uint8Array {
-  if (
+function isBinaryFlag(isBinary: unknown): boolean {
+  return (
     isBinary === 1 ||
     isBinary === 1n ||
     isBinary === true ||
     isBinary === "1" ||
     isBinary === "true"
-  ) {
-    return new Uint8Array(Buffer.from(value, "base64"));
+  );
+}
+
+export function fromStored(
+  value: string,
+  isBinary: unknown,
+): { data: Uint8Array; kind: ValueKind } {
+  if (isBinaryFlag(isBinary)) {
+    return { data: new Uint8Array(Buffer.from(value, "base64")), kind: "bytes" };
   }
-  return encoder.encode(value);
+  return { data: encoder.encode(value), kind: "json" };
 }
 
 /**

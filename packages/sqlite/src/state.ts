@@ -284,7 +284,7 @@ export class SqliteStateStore extends BaseStateStore {
     if (!row) return { data: null };
     const metadata = ttlMetadata(row.expiration_time);
     return {
-      data: fromStored(row.value, row.is_binary),
+      ...fromStored(row.value, row.is_binary),
       etag: row.etag,
       ...(metadata ? { metadata } : {}),
     };
@@ -324,7 +324,7 @@ export class SqliteStateStore extends BaseStateStore {
       const metadata = ttlMetadata(row.expiration_time);
       return {
         key,
-        data: fromStored(row.value, row.is_binary),
+        ...fromStored(row.value, row.is_binary),
         etag: row.etag,
         ...(metadata ? { metadata } : {}),
         error: "",
@@ -371,7 +371,7 @@ export class SqliteStateStore extends BaseStateStore {
     }
     const sql =
       `SELECT key, value, is_binary, etag FROM ${this.#settings.tableName} ` +
-      `WHERE (expiration_time IS NULL OR expiration_time > ?) AND json_valid(value) AND ${filter.sql} ` +
+      `WHERE (expiration_time IS NULL OR expiration_time > ?) AND is_binary = 0 AND json_valid(value) AND ${filter.sql} ` +
       `ORDER BY ${sort.sql} LIMIT ? OFFSET ?`;
     const rows = await this.#read((now) => {
       const params: SQLInputValue[] = [
@@ -388,7 +388,7 @@ export class SqliteStateStore extends BaseStateStore {
     return {
       results: page.map((row) => ({
         key: row.key,
-        data: fromStored(row.value, row.is_binary),
+        data: fromStored(row.value, row.is_binary).data,
         etag: row.etag,
       })),
       ...(more ? { token: String(offset + limit) } : {}),

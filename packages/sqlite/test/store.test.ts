@@ -24,6 +24,8 @@ describe("file format", () => {
     const file = dbFile();
     const store = await createSqliteStateStore({ connectionString: file });
     await store.set({ key: "mine", value: { a: 1 } });
+    // Bytes are base64 with is_binary even when they are valid UTF-8 (Dapr's layout).
+    await store.set({ key: "text-bytes", value: new TextEncoder().encode("hi") });
     const raw = new DatabaseSync(file);
     try {
       expect(
@@ -47,6 +49,9 @@ describe("file format", () => {
         value: '{"a":1}',
         is_binary: 0,
       });
+      expect(
+        raw.prepare("SELECT value, is_binary FROM state WHERE key = 'text-bytes'").get(),
+      ).toEqual({ value: Buffer.from("hi").toString("base64"), is_binary: 1 });
       // daprd: bytes as base64 with is_binary, expiry as SQLite's CURRENT_TIMESTAMP text.
       raw
         .prepare(
@@ -63,6 +68,8 @@ describe("file format", () => {
     }
     const got = await store.get({ key: "dapr" });
     expect([...(got.data as Uint8Array)]).toEqual([0xff, 0x00, 0x01]);
+    expect(got.kind).toBe("bytes");
+    expect((await store.get({ key: "mine" })).kind).toBe("json");
     expect(got.etag).toBe("e1");
     const expires = Date.parse(got.metadata?.ttlExpireTime as string);
     expect(Math.abs(expires - (Date.now() + 3_600_000))).toBeLessThan(5_000);

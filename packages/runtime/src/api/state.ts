@@ -1,7 +1,8 @@
 import {
   type BulkGetItem,
   type DeleteRequest,
-  encodeValue,
+  decodeJson,
+  getMetadata,
   type Metadata,
   type SetRequest,
   type StateCapability,
@@ -24,9 +25,25 @@ export const MAX_TRANSACTION_OPERATIONS = 10_000;
 
 // ---- The value contract (one place each; see interop) ----
 
-/** How a saved value becomes stored bytes: bytes verbatim, anything else as its JSON. */
-export function encodeStateValue(value: unknown): Uint8Array {
-  return encodeValue(value);
+/**
+ * How a saved value reaches the store, as daprd passes it, so each store lays it out as Dapr's
+ * component does (jsonb, JSON text, a string attribute) and the query API can match it: a JSON
+ * value (an HTTP body's `value`) stays JSON; bytes (gRPC) stay bytes unless the item's metadata
+ * says `contentType: application/json`, when they are parsed and kept as JSON (daprd's SaveState
+ * does the same); bytes that claim JSON but are not are refused, never stored as something else.
+ */
+export function storeValue(value: unknown, metadata: Metadata, key: string): unknown {
+  if (!(value instanceof Uint8Array)) return value;
+  if (getMetadata(metadata, "contentType")?.trim().toLowerCase() !== "application/json") {
+    return value;
+  }
+  try {
+    return decodeJson(value);
+  } catch (error) {
+    throw apiError("MALFORMED_REQUEST", {
+      detail: `the value of key ${key} has contentType application/json but is not JSON: ${(error as Error).message}`,
+    });
+  }
 }
 
 /** How stored bytes appear as a JSON value in bulk-get and query answers: JSON, else a string. */
@@ -51,7 +68,7 @@ export type EtagInput = unknown;
 
 export interface StateItemInput {
   key: unknown;
-  /** A JS value (stored as JSON) or bytes (stored verbatim). */
+  /** A JSON value (kept as JSON) or bytes (kept verbatim unless they say they are JSON). */
   value?: unknown;
   etag?: EtagInput;
   metadata?: Metadata;
@@ -213,7 +230,8 @@ function baseRequest(item: StateItemInput, metadata: Metadata): BaseRequest {
 }
 
 function setRequest(item: StateItemInput, metadata: Metadata): SetRequest {
-  return { ...baseRequest(item, metadata), value: encodeStateValue(item.value) };
+  const base = baseRequest(item, metadata);
+  return { ...base, value: storeValue(item.value, metadata, base.key) };
 }
 
 // ---- Operations ----

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { styleText } from "node:util";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { DAPR_RUN_FLAGS, type DaprFlag } from "./dapr-flags.ts";
 import { CliError } from "./errors.ts";
 import { initOutrig } from "./init.ts";
 import { formatTable, toListEntry } from "./list.ts";
@@ -53,6 +54,37 @@ interface RunFlags {
   appMaxConcurrency?: number;
   appHealthCheckPath?: string;
   runFile?: string;
+  maxBodySize?: string;
+  daprHttpMaxRequestSize?: number;
+  daprGracefulShutdownSeconds?: number;
+  daprListenAddresses?: string;
+}
+
+/** `max-body-size` -> `maxBodySize`, as commander names option values. */
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Flags given on the command line that outrig does not honour: each one warned about or refused
+ * by name (the table in dapr-flags.ts decides), never dropped in silence.
+ */
+function checkUnsupportedFlags(given: (flag: DaprFlag) => boolean): void {
+  for (const flag of DAPR_RUN_FLAGS) {
+    if (flag.support === "honoured" || !given(flag)) continue;
+    const message = `--${flag.name}: ${flag.note}`;
+    if (flag.support === "refuse") throw new CliError(message);
+    consoleStatus.warning(`${message}; ignored`);
+  }
+}
+
+/** Dapr's rule: with --run-file, the other flags are ignored (warned) and belong in the file. */
+const RUN_FILE_COMPATIBLE = new Set(["run-file", "log-as-json", "runtime-path", "log-level"]);
+
+function parseNonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("Must be a whole number.");
+  return n;
 }
 
 async function runApps(apps: AppRunConfig[], mode: "single" | "runFile"): Promise<number> {
@@ -98,16 +130,49 @@ async function runApps(apps: AppRunConfig[], mode: "single" | "runFile"): Promis
   return code;
 }
 
-async function runCommand(command: string[], flags: RunFlags): Promise<number> {
+async function runCommand(
+  command: string[],
+  flags: RunFlags,
+  source: (name: string) => string | undefined,
+): Promise<number> {
   const paths = outrigPaths();
+  const given = (flag: DaprFlag) => source(camel(flag.name)) === "cli";
   if (flags.runFile) {
     if (command.length > 0) {
       throw new CliError("--run-file: an app command cannot be combined with a run file");
     }
+    const ignored = DAPR_RUN_FLAGS.filter((f) => given(f) && !RUN_FILE_COMPATIBLE.has(f.name));
+    if (ignored.length > 0) {
+      consoleStatus.warning(
+        `The following flags are ignored when using --run-file and should be configured in the run file instead: ${ignored.map((f) => f.name).join(", ")}`,
+      );
+    }
+    checkUnsupportedFlags((f) => given(f) && RUN_FILE_COMPATIBLE.has(f.name));
     const { loadRunFile } = await import("./run-file.ts");
     const runFile = await loadRunFile(flags.runFile, paths);
     for (const warning of runFile.warnings) info(`${runFile.path}: ${warning}`);
     return runApps(runFile.apps, "runFile");
+  }
+  checkUnsupportedFlags(given);
+  const listen = flags.daprListenAddresses
+    ?.split(",")
+    .map((a) => a.trim())
+    .filter(Boolean);
+  if (listen && listen.length > 1) {
+    throw new CliError(
+      `--dapr-listen-addresses: one address is supported yet, got ${listen.join(", ")}`,
+    );
+  }
+  // The runtime is loaded only by `run`, so parse its quantities here rather than as commander does.
+  const { megabytesToBytes, parseQuantity } = await import("@outrig/runtime");
+  let maxBodySize: number | undefined;
+  try {
+    if (flags.maxBodySize !== undefined) maxBodySize = parseQuantity(flags.maxBodySize);
+  } catch (error) {
+    throw new CliError(`--max-body-size: ${(error as Error).message}`);
+  }
+  if (maxBodySize === undefined && flags.daprHttpMaxRequestSize !== undefined) {
+    maxBodySize = megabytesToBytes(flags.daprHttpMaxRequestSize);
   }
   const appId = validateAppId(flags.appId ?? randomAppId());
   const explicitResources = [...(flags.resourcesPath ?? []), ...(flags.componentsPath ?? [])].map(
@@ -139,6 +204,9 @@ async function runCommand(command: string[], flags: RunFlags): Promise<number> {
             ? flags.appMaxConcurrency
             : undefined,
         appHealthCheckPath: flags.appHealthCheckPath,
+        maxBodySize,
+        gracefulShutdownSeconds: flags.daprGracefulShutdownSeconds,
+        listenAddress: listen?.[0],
         command,
         cwd: process.cwd(),
         env: {},
@@ -182,7 +250,7 @@ export function createProgram(onExit: (code: number) => void): Command {
       onExit(0);
     });
 
-  program
+  const run = program
     .command("run")
     .description("run a sidecar and (optionally) your app beside it, or every app of a run file")
     .usage("[options] [-- <command...>]")
@@ -232,6 +300,22 @@ export function createProgram(onExit: (code: number) => void): Command {
       parsePositiveInt,
     )
     .option("--app-health-check-path <path>", "the app's health check path")
+    .option("--max-body-size <size>", "the largest request body, e.g. 4Mi (default 4Mi)")
+    .addOption(
+      new Option(
+        "--dapr-http-max-request-size <mb>",
+        "deprecated: the largest request body in MB",
+      ).argParser(parseNonNegativeInt),
+    )
+    .option(
+      "--dapr-graceful-shutdown-seconds <seconds>",
+      "on stop, how long calls in flight may take (default 5)",
+      parseNonNegativeInt,
+    )
+    .option(
+      "--dapr-listen-addresses <address>",
+      "the address the sidecar's HTTP API listens on (default 127.0.0.1)",
+    )
     .option(
       "-f, --run-file <file>",
       "a multi-app run file (outrig.yaml or dapr.yaml), or a directory holding one",
@@ -247,9 +331,14 @@ Examples:
 
 The app gets APP_ID, APP_PORT, DAPR_HTTP_PORT, DAPR_GRPC_PORT and DAPR_HTTP_ENDPOINT.`,
     )
-    .action(async (command: string[], flags: RunFlags) => {
-      onExit(await runCommand(command, flags));
+    .action(async (command: string[], flags: RunFlags, self: Command) => {
+      onExit(await runCommand(command, flags, (name) => self.getOptionValueSource(name)));
     });
+  for (const flag of DAPR_RUN_FLAGS) {
+    if (flag.support === "honoured") continue;
+    const names = `${flag.short ? `-${flag.short}, ` : ""}--${flag.name}${flag.value ? ` <${flag.value}>` : ""}`;
+    run.addOption(new Option(names, `(dapr) ${flag.note}`));
+  }
 
   program
     .command("list")

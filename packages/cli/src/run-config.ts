@@ -26,6 +26,11 @@ export interface AppRunConfig {
   enableApiLogging: boolean;
   appMaxConcurrency?: number;
   appHealthCheckPath?: string;
+  /** Bytes; default the runtime's (4 MiB). */
+  maxBodySize?: number;
+  gracefulShutdownSeconds?: number;
+  /** Where the sidecar's HTTP API listens; default 127.0.0.1. */
+  listenAddress?: string;
   /** Empty: run the sidecar alone. */
   command: string[];
   cwd: string;

@@ -1,8 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
+import { megabytesToBytes, parseQuantity } from "@outrig/runtime";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { DAPR_RUN_FILE_FIELDS } from "./dapr-flags.ts";
 import { CliError } from "./errors.ts";
 import { COLOUR_PAIRS, type LogDestination } from "./log-output.ts";
 import type { OutrigPaths } from "./paths.ts";
@@ -40,6 +42,9 @@ const shared = {
   env: z.record(z.string(), scalar).optional(),
   appLogDestination: destination.optional(),
   daprdLogDestination: destination.optional(),
+  maxBodySize: scalar.optional(),
+  daprHTTPMaxRequestSize: z.coerce.number().int().min(0).optional(),
+  apiListenAddresses: z.string().optional(),
 };
 
 const appSchema = z.object({
@@ -64,30 +69,10 @@ const runFileSchema = z.object({
 
 type SharedFields = z.infer<z.ZodObject<typeof shared>>;
 
-/** Dapr run-file fields outrig reads but does not act on (no gRPC, metrics, actors placement...). */
-const DAPR_ONLY_FIELDS = new Set([
-  "apiListenAddresses",
-  "appHealthProbeInterval",
-  "appHealthProbeTimeout",
-  "appHealthThreshold",
-  "appSSL",
-  "containerImage",
-  "containerImagePullPolicy",
-  "createService",
-  "daprHTTPMaxRequestSize",
-  "daprHTTPReadBufferSize",
-  "daprInternalGRPCPort",
-  "enableAppHealthCheck",
-  "enableProfiling",
-  "maxBodySize",
-  "metricsPort",
-  "placementHostAddress",
-  "profilePort",
-  "readBufferSize",
-  "runtimePath",
-  "schedulerHostAddress",
-  "unixDomainSocket",
-]);
+/** Run-file fields outrig does not honour, by name (dapr-flags.ts holds the rule). */
+const NOT_HONOURED = new Map(
+  DAPR_RUN_FILE_FIELDS.filter((f) => f.support !== "honoured").map((f) => [f.name, f]),
+);
 
 export interface RunFile {
   path: string;
@@ -97,15 +82,22 @@ export interface RunFile {
   warnings: string[];
 }
 
-function ignoredFields(raw: unknown, known: readonly string[], where: string): string[] {
+/** Warnings for fields outside `known`; a field outrig refuses (unixDomainSocket...) throws. */
+function ignoredFields(
+  raw: unknown,
+  known: readonly string[],
+  where: string,
+  file: string,
+): string[] {
   if (typeof raw !== "object" || raw === null) return [];
   return Object.keys(raw)
     .filter((key) => !known.includes(key))
-    .map((key) =>
-      DAPR_ONLY_FIELDS.has(key)
-        ? `${where}${key}: not supported by outrig, ignored`
-        : `${where}${key}: unknown field, ignored`,
-    );
+    .map((key) => {
+      const field = NOT_HONOURED.get(key);
+      if (!field) return `${where}${key}: unknown field, ignored`;
+      if (field.support === "refuse") throw new CliError(`${file}: ${where}${key}: ${field.note}`);
+      return `${where}${key}: ${field.note}, ignored`;
+    });
 }
 
 /** A run-file path: `~` is the home directory (as in Dapr), a relative path is relative to `base`. */
@@ -171,10 +163,10 @@ export async function loadRunFile(argument: string, paths: OutrigPaths): Promise
   }
   const root = raw as { common?: unknown; apps: unknown[] };
   const warnings = [
-    ...ignoredFields(root, Object.keys(runFileSchema.shape), ""),
-    ...ignoredFields(root.common, Object.keys(shared), "common."),
+    ...ignoredFields(root, Object.keys(runFileSchema.shape), "", path),
+    ...ignoredFields(root.common, Object.keys(shared), "common.", path),
     ...root.apps.flatMap((app, i) =>
-      ignoredFields(app, Object.keys(appSchema.shape), `apps[${i}].`),
+      ignoredFields(app, Object.keys(appSchema.shape), `apps[${i}].`, path),
     ),
   ];
   const common: SharedFields = parsed.data.common ?? {};
@@ -235,6 +227,25 @@ export async function loadRunFile(argument: string, paths: OutrigPaths): Promise
     const sidecarLog: LogDestination =
       app.daprdLogDestination ?? common.daprdLogDestination ?? "file";
     const maxConcurrency = app.appMaxConcurrency || common.appMaxConcurrency;
+    const bodySize = app.maxBodySize || common.maxBodySize;
+    let maxBodySize: number | undefined;
+    if (bodySize) {
+      try {
+        maxBodySize = parseQuantity(bodySize);
+      } catch (error) {
+        throw new CliError(`${where}.maxBodySize: ${(error as Error).message}`);
+      }
+    } else {
+      const mb = app.daprHTTPMaxRequestSize || common.daprHTTPMaxRequestSize;
+      if (mb) maxBodySize = megabytesToBytes(mb);
+    }
+    const listen = (app.apiListenAddresses || common.apiListenAddresses)
+      ?.split(",")
+      .map((a) => a.trim())
+      .filter(Boolean);
+    if (listen && listen.length > 1) {
+      throw new CliError(`${where}.apiListenAddresses: one address is supported yet`);
+    }
 
     apps.push({
       appId,
@@ -251,6 +262,8 @@ export async function loadRunFile(argument: string, paths: OutrigPaths): Promise
       appMaxConcurrency:
         maxConcurrency !== undefined && maxConcurrency > 0 ? maxConcurrency : undefined,
       appHealthCheckPath: app.appHealthCheckPath || common.appHealthCheckPath,
+      maxBodySize,
+      listenAddress: listen?.[0],
       command: app.command ?? [],
       cwd: appDir,
       env: { ...common.env, ...app.env },

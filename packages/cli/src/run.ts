@@ -134,6 +134,9 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
       onShutdown: () => shutdownRequested(),
       appMaxConcurrency: config.appMaxConcurrency,
       appHealthCheckPath: config.appHealthCheckPath,
+      maxBodySize: config.maxBodySize,
+      gracefulShutdownSeconds: config.gracefulShutdownSeconds,
+      host: config.listenAddress,
       enableApiLogging: config.enableApiLogging,
       logLevel: config.logLevel,
       logger: createSidecarLogger(sidecarOutput, config.appId, config.logLevel),
@@ -182,7 +185,7 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
       APP_CHANNEL_ADDRESS: config.appHost,
       DAPR_HTTP_PORT: String(httpPort),
       DAPR_GRPC_PORT: String(grpcPort),
-      DAPR_HTTP_ENDPOINT: `http://127.0.0.1:${httpPort}`,
+      DAPR_HTTP_ENDPOINT: `http://${apiHost(config.listenAddress)}:${httpPort}`,
       ...(config.appPort ? { APP_PORT: String(config.appPort) } : {}),
       ...config.env,
     };
@@ -259,6 +262,13 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
       return stopping;
     },
   };
+}
+
+/** The address the app reaches its sidecar on: loopback unless the API listens on one address. */
+function apiHost(listen: string | undefined): string {
+  if (!listen || listen === "0.0.0.0" || listen === "::" || listen === "localhost")
+    return "127.0.0.1";
+  return listen.includes(":") ? `[${listen}]` : listen;
 }
 
 /** The embedded statestore's file, under OUTRIG_HOME (created on first use). */

@@ -128,9 +128,9 @@ apps:
     const runFile = await loadRunFile(root, paths);
     expect(runFile.warnings).toEqual([
       "kind: unknown field, ignored",
-      "common.metricsPort: not supported by outrig, ignored",
+      "common.metricsPort: not supported yet (metrics), ignored",
       "apps[0].appPorts: unknown field, ignored",
-      "apps[0].enableAppHealthCheck: not supported by outrig, ignored",
+      "apps[0].enableAppHealthCheck: not supported yet (app health checks), ignored",
     ]);
     expect(runFile.apps[0]?.appPort).toBeUndefined();
   });
@@ -171,6 +171,15 @@ apps:
     );
     await expect(loadRunFile(root, paths)).rejects.toThrow(
       `apps[0].resourcesPaths: resources directory not found: ${join(root, "svc", "resources")}`,
+    );
+  });
+
+  it("refuses a field whose absence would break the app (unixDomainSocket), naming it", async () => {
+    const { root, paths } = await project({
+      "dapr.yaml": "version: 1\napps:\n  - appDirPath: .\n    unixDomainSocket: /tmp/s\n",
+    });
+    await expect(loadRunFile(root, paths)).rejects.toThrow(
+      /apps\[0\]\.unixDomainSocket: not supported yet/,
     );
   });
 

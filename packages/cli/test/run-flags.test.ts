@@ -41,6 +41,18 @@ async function sidecar(args: string[]): Promise<{ cli: CliProcess; url: string }
 }
 
 describe("outrig run flags reach the sidecar", () => {
+  it("--max-body-size limits request bodies (413 above it)", async () => {
+    const { url } = await sidecar(["--app-id", "small", "--max-body-size", "1Ki"]);
+    const post = (bytes: number) =>
+      fetch(`${url}/v1.0/state/statestore`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify([{ key: "k", value: "x".repeat(bytes) }]),
+      });
+    expect((await post(100)).status).toBe(204);
+    expect((await post(2048)).status).toBe(413);
+  });
+
   it("--config loads the Configuration (its features show in the metadata API)", async () => {
     const { url } = await sidecar(["--app-id", "configured", "--config", "$HOME/config.yaml"]);
     const metadata = (await (await fetch(`${url}/v1.0/metadata`)).json()) as Metadata;

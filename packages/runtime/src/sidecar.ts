@@ -20,6 +20,7 @@ import {
   Subscriber,
   type Subscription,
 } from "./subscriptions.ts";
+import { unappliedSettings } from "./unapplied.ts";
 import { DAPR_API_LEVEL, RUNTIME_VERSION } from "./version.ts";
 
 export interface SidecarOptions {
@@ -197,6 +198,9 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       allowedHosts: options.allowedExternalHosts ?? [],
     },
   };
+  for (const setting of unappliedSettings(runtime.resources)) {
+    logger.warn(`${setting.kind} setting not applied yet: ${setting.field}`, { ...setting });
+  }
   for (const e of ctx.invocation?.endpoints ?? []) {
     if (e.unsupported.length > 0) {
       logger.warn("HTTPEndpoint fields are not applied", { name: e.name, fields: e.unsupported });

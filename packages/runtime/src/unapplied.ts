@@ -1,0 +1,35 @@
+import type { Resources } from "./resources/model.ts";
+
+/** One setting of a loaded resource that the runtime does not apply (yet). */
+export interface UnappliedSetting {
+  file: string;
+  kind: string;
+  name: string;
+  field: string;
+}
+
+/**
+ * The Resiliency, tracing and metrics settings found in the resources that nothing applies yet,
+ * so the sidecar can warn about each by file and field instead of accepting it silently.
+ */
+export function unappliedSettings(resources: Resources): UnappliedSetting[] {
+  const found: UnappliedSetting[] = [];
+  for (const r of resources.resiliencies) {
+    const at = { file: r.source.file, kind: "Resiliency", name: r.name };
+    for (const [group, entries] of Object.entries(r.spec.policies ?? {})) {
+      for (const key of Object.keys(entries ?? {}))
+        found.push({ ...at, field: `spec.policies.${group}.${key}` });
+    }
+    for (const [group, entries] of Object.entries(r.spec.targets ?? {})) {
+      for (const key of Object.keys(entries ?? {}))
+        found.push({ ...at, field: `spec.targets.${group}.${key}` });
+    }
+  }
+  for (const c of resources.configurations) {
+    const at = { file: c.source.file, kind: "Configuration", name: c.name };
+    for (const section of ["tracing", "metrics"] as const) {
+      if (c.spec?.[section] !== undefined) found.push({ ...at, field: `spec.${section}` });
+    }
+  }
+  return found;
+}

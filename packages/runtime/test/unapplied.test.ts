@@ -1,0 +1,70 @@
+// Nothing accepted and silently ignored: Resiliency, tracing and metrics settings are loaded but
+// not applied yet, so the sidecar warns about each, naming the file and the field.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Logger } from "@outrig/core";
+import { describe, expect, it } from "vitest";
+import { startSidecar } from "../src/index.ts";
+
+describe("resource settings not applied yet", () => {
+  it("warns about each Resiliency policy and target and each tracing / metrics section by file and field", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "outrig-unapplied-"));
+    const file = join(dir, "resources.yaml");
+    await writeFile(
+      file,
+      `apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata:
+  name: myresiliency
+spec:
+  policies:
+    timeouts:
+      general: 5s
+    retries:
+      retryForever:
+        policy: constant
+        duration: 5s
+        maxRetries: -1
+  targets:
+    apps:
+      checkout:
+        timeout: general
+---
+apiVersion: dapr.io/v1alpha1
+kind: Configuration
+metadata:
+  name: tracing
+spec:
+  tracing:
+    samplingRate: "1"
+  metrics:
+    enabled: true
+`,
+    );
+    const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
+    const logger: Logger = {
+      debug: () => {},
+      info: () => {},
+      error: () => {},
+      warn: (message, fields) => warnings.push({ message, fields }),
+    };
+    const sidecar = await startSidecar({ appId: "u", httpPort: 0, logger, resourcesPaths: [dir] });
+    try {
+      const fields = warnings.filter((w) => w.fields?.file === file).map((w) => w.fields?.field);
+      expect(fields).toEqual([
+        "spec.policies.timeouts.general",
+        "spec.policies.retries.retryForever",
+        "spec.targets.apps.checkout",
+        "spec.tracing",
+        "spec.metrics",
+      ]);
+      expect(warnings.map((w) => w.message)).toContain(
+        "Resiliency setting not applied yet: spec.policies.timeouts.general",
+      );
+    } finally {
+      await sidecar.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -27,8 +27,9 @@ import {
   logLevel,
   Partitioners,
   type Producer,
-  type SASLOptions,
 } from "kafkajs";
+import { securityConfig } from "./client.ts";
+import { kafkaOptions } from "./options.ts";
 
 const COMPONENT = "bindings.kafka";
 /** How long `read` waits for the consumer to join its group before it gives up. */
@@ -60,27 +61,17 @@ export const kafkaBindingOptions = defineOptions(COMPONENT, {
     default: "newest",
     description: "Where a consumer group without a committed offset starts reading",
   }),
-  authType: option.enum(["none", "password"] as const, {
-    description:
-      "none, or password (SASL with saslUsername/saslPassword, over TLS unless disableTls)",
-  }),
-  authRequired: option.boolean({
-    default: false,
-    description: "Deprecated Dapr switch: true means authType=password",
-  }),
-  saslUsername: option.string({ description: "SASL user (authType=password)" }),
-  saslPassword: option.string({
-    sensitive: true,
-    description: "SASL password (authType=password)",
-  }),
-  saslMechanism: option.enum(["PLAINTEXT", "PLAIN", "SHA-256", "SHA-512"] as const, {
-    default: "PLAINTEXT",
-    description: "SASL mechanism: PLAIN (Dapr also spells it PLAINTEXT), SCRAM SHA-256 or SHA-512",
-  }),
-  disableTls: option.boolean({
-    default: false,
-    description: "Connect without TLS even with authentication configured",
-  }),
+  // Dapr's Kafka components share their authentication and TLS metadata; so do these two.
+  authType: kafkaOptions.fields.authType,
+  authRequired: kafkaOptions.fields.authRequired,
+  saslUsername: kafkaOptions.fields.saslUsername,
+  saslPassword: kafkaOptions.fields.saslPassword,
+  saslMechanism: kafkaOptions.fields.saslMechanism,
+  disableTls: kafkaOptions.fields.disableTls,
+  skipVerify: kafkaOptions.fields.skipVerify,
+  caCert: kafkaOptions.fields.caCert,
+  clientCert: kafkaOptions.fields.clientCert,
+  clientKey: kafkaOptions.fields.clientKey,
   consumeRetryInterval: option.duration({
     default: 100,
     description: "Pause before the first in-process retry of a failed handler; doubles up to 10 s",
@@ -91,16 +82,6 @@ export const kafkaBindingOptions = defineOptions(COMPONENT, {
 });
 
 export type KafkaBindingOptions = ParsedOptions<typeof kafkaBindingOptions.fields>;
-
-function sasl(opts: KafkaBindingOptions): SASLOptions | undefined {
-  const authType = opts.authType ?? (opts.authRequired ? "password" : "none");
-  if (authType !== "password") return undefined;
-  const username = opts.saslUsername ?? "";
-  const password = opts.saslPassword ?? "";
-  if (opts.saslMechanism === "SHA-256") return { mechanism: "scram-sha-256", username, password };
-  if (opts.saslMechanism === "SHA-512") return { mechanism: "scram-sha-512", username, password };
-  return { mechanism: "plain", username, password };
-}
 
 function headersToMetadata(headers: IHeaders | undefined): Metadata {
   const metadata: Metadata = {};
@@ -369,12 +350,13 @@ export async function createKafkaBinding(
       { component: COMPONENT },
     );
   }
-  const auth = sasl(opts);
+  const { ssl, sasl } = securityConfig(opts, COMPONENT);
   const kafka = new Kafka({
     clientId: opts.clientID || context.appId || `outrig-${randomUUID().slice(0, 8)}`,
     brokers: opts.brokers,
     logLevel: logLevel.NOTHING,
-    ...(auth ? { sasl: auth, ssl: !opts.disableTls } : {}),
+    ...(ssl ? { ssl } : {}),
+    ...(sasl ? { sasl } : {}),
   });
   const group = opts.consumerGroup || opts.consumerID || context.appId;
   const binding = new KafkaBinding(opts, kafka, group, context.logger ?? silentLogger);

@@ -7,7 +7,7 @@ import {
 } from "@outrig/conformance/services";
 import { ComponentError } from "@outrig/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createKafkaPubSub, type KafkaPubSub } from "../src/index.ts";
+import { createKafkaBinding, createKafkaPubSub, type KafkaPubSub } from "../src/index.ts";
 
 // One broker with an SSL listener (client certificate required) and a SASL_SSL one (PLAIN,
 // SCRAM-SHA-256, SCRAM-SHA-512 for the user `app`); certificates made for this run.
@@ -96,6 +96,29 @@ describe("pubsub.kafka over TLS", () => {
       clientCert: certs.clientCert,
       clientKey: certs.clientKey,
     });
+  }, 60_000);
+
+  it("bindings.kafka takes the same settings: SCRAM over TLS, and mtls", async () => {
+    for (const metadata of [
+      sasl("SHA-512"),
+      {
+        brokers: kafka.sslBrokers!.join(","),
+        authType: "mtls",
+        caCert: certs.caCert,
+        clientCert: certs.clientCert,
+        clientKey: certs.clientKey,
+      },
+    ]) {
+      const binding = await createKafkaBinding({
+        ...metadata,
+        publishTopic: `tls-${randomUUID().slice(0, 8)}`,
+      });
+      try {
+        await binding.invoke({ operation: "create", data: new Uint8Array([1]) });
+      } finally {
+        await binding.close();
+      }
+    }
   }, 60_000);
 
   it("refuses brokers its caCert did not sign, naming host:port and not the password", async () => {

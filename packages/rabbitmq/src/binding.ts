@@ -24,6 +24,7 @@ import amqp, {
   type ConsumeMessage,
   type RecoveringChannelModel,
 } from "amqplib";
+import { connectError, tlsSocketOptions } from "./connection.ts";
 
 const COMPONENT = "bindings.rabbitmq";
 /** A failed message goes back to the queue after this pause, so a poison message cannot spin. */
@@ -87,6 +88,13 @@ export const rabbitmqBindingOptions = defineOptions(COMPONENT, {
   direction: option.string({
     description: "Dapr's binding direction (`input`, `output` or `input, output`); informational",
   }),
+  externalSasl: option.boolean({
+    default: false,
+    description: "Authenticate with the TLS client certificate (SASL EXTERNAL); needs clientCert",
+  }),
+  caCert: option.string({ description: "PEM CA certificate to verify the broker (amqps)" }),
+  clientCert: option.string({ description: "PEM client certificate for mutual TLS (amqps)" }),
+  clientKey: option.string({ description: "PEM private key of clientCert", sensitive: true }),
 });
 
 export type RabbitMQBindingOptions = ParsedOptions<typeof rabbitmqBindingOptions.fields>;
@@ -410,7 +418,15 @@ export async function createRabbitMQBinding(
   context: ComponentContext = {},
 ): Promise<RabbitMQBinding> {
   const opts = rabbitmqBindingOptions.parse(metadata);
+  const target = {
+    connectionString: opts.host,
+    caCert: opts.caCert,
+    clientCert: opts.clientCert,
+    clientKey: opts.clientKey,
+    saslExternal: opts.externalSasl,
+  };
   const connection = await amqp.connect(opts.host, {
+    ...tlsSocketOptions(target, amqp.credentials.external(), COMPONENT),
     recovery: {
       initialDelay: 100,
       maxDelay: Math.max(100, opts.reconnectWait),
@@ -426,10 +442,7 @@ export async function createRabbitMQBinding(
   } catch (error) {
     await binding.close();
     if (error instanceof ComponentError) throw error;
-    throw new ComponentError("ERR_UNAVAILABLE", `cannot connect: ${errorMessage(error)}`, {
-      component: COMPONENT,
-      cause: error,
-    });
+    throw connectError(error, target, COMPONENT);
   }
   return binding;
 }

@@ -42,12 +42,7 @@ export function connectTarget(opts: RabbitMQOptions, credentials: unknown): Conn
       { component: "pubsub.rabbitmq" },
     );
   }
-  checkTls(opts);
-  const socketOptions: Record<string, unknown> = {};
-  if (opts.caCert) socketOptions.ca = [opts.caCert];
-  if (opts.clientCert) socketOptions.cert = opts.clientCert;
-  if (opts.clientKey) socketOptions.key = opts.clientKey;
-  if (opts.saslExternal) socketOptions.credentials = credentials;
+  const socketOptions = tlsSocketOptions(opts, credentials, "pubsub.rabbitmq");
   if (opts.clientName) socketOptions.clientProperties = { connection_name: opts.clientName };
   return { url, socketOptions };
 }
@@ -57,8 +52,34 @@ function withHeartbeat(connectionString: string, heartbeat: number): string {
   return `${connectionString}${connectionString.includes("?") ? "&" : "?"}heartbeat=${heartbeat}`;
 }
 
+/** Where and how to connect, as both the pub/sub and the binding configure it. */
+export interface BrokerTarget {
+  connectionString?: string | undefined;
+  hostname?: string | undefined;
+  protocol?: string | undefined;
+  caCert?: string | undefined;
+  clientCert?: string | undefined;
+  clientKey?: string | undefined;
+  saslExternal?: boolean | undefined;
+}
+
+/** amqplib socket options for the TLS material and SASL EXTERNAL (`credentials`), checked. */
+export function tlsSocketOptions(
+  opts: BrokerTarget,
+  credentials: unknown,
+  component: string,
+): Record<string, unknown> {
+  checkTls(opts, component);
+  const socketOptions: Record<string, unknown> = {};
+  if (opts.caCert) socketOptions.ca = [opts.caCert];
+  if (opts.clientCert) socketOptions.cert = opts.clientCert;
+  if (opts.clientKey) socketOptions.key = opts.clientKey;
+  if (opts.saslExternal) socketOptions.credentials = credentials;
+  return socketOptions;
+}
+
 /** TLS settings that could not take effect are refused by name instead of being ignored. */
-function checkTls(opts: RabbitMQOptions): void {
+function checkTls(opts: BrokerTarget, component: string): void {
   const issues: ConfigIssue[] = [];
   const { scheme } = brokerAddress(opts);
   if (scheme !== "amqps") {
@@ -76,11 +97,11 @@ function checkTls(opts: RabbitMQOptions): void {
         "SASL EXTERNAL authenticates with the client certificate: set clientCert and clientKey",
     });
   }
-  if (issues.length > 0) throw new ConfigError(issues, { component: "pubsub.rabbitmq" });
+  if (issues.length > 0) throw new ConfigError(issues, { component });
 }
 
 /** Scheme, host and port the configuration points at (never the credentials). */
-export function brokerAddress(opts: RabbitMQOptions): {
+export function brokerAddress(opts: BrokerTarget): {
   scheme: string;
   host: string;
   port: number;
@@ -96,7 +117,7 @@ export function brokerAddress(opts: RabbitMQOptions): {
     }
   }
   const [host, port] = (opts.hostname ?? "localhost").split(":");
-  const scheme = opts.protocol;
+  const scheme = opts.protocol ?? "amqp";
   return {
     scheme,
     host: host || "localhost",
@@ -107,7 +128,7 @@ export function brokerAddress(opts: RabbitMQOptions): {
 /** A failed first connection as ERR_UNAVAILABLE, naming the broker and, for TLS, what to check. */
 export function connectError(
   error: unknown,
-  opts: RabbitMQOptions,
+  opts: BrokerTarget,
   component: string,
 ): ComponentError {
   const { host, port } = brokerAddress(opts);

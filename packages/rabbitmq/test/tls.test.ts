@@ -7,7 +7,7 @@ import {
 } from "@outrig/conformance/services";
 import { ComponentError } from "@outrig/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRabbitMQPubSub, type RabbitMQPubSub } from "../src/index.ts";
+import { createRabbitMQBinding, createRabbitMQPubSub, type RabbitMQPubSub } from "../src/index.ts";
 
 // One RabbitMQ with an AMQPS listener (client certificates verified when presented, SASL
 // EXTERNAL for the certificate's common name) and the user `app`; certificates made for this run.
@@ -106,6 +106,37 @@ describe("pubsub.rabbitmq over AMQPS", () => {
     expect(error.message).toContain(`localhost:${rabbit.tlsPort}`);
     expect(error.message).toMatch(/ACCESS_REFUSED|refused|auth/i);
     expect(error.message).not.toContain(wrong);
+  });
+
+  it("bindings.rabbitmq takes the same TLS settings (Dapr's externalSasl) and names host:port when refused", async () => {
+    const binding = await createRabbitMQBinding({
+      host: `amqps://localhost:${rabbit.tlsPort}`,
+      queueName: `tls-${randomUUID().slice(0, 8)}`,
+      caCert: certs.caCert,
+      clientCert: certs.clientCert,
+      clientKey: certs.clientKey,
+      externalSasl: "true",
+    });
+    try {
+      await binding.invoke({ operation: "create", data: new TextEncoder().encode("over amqps") });
+    } finally {
+      await binding.close();
+    }
+    const refused = await createRabbitMQBinding({
+      host: `amqps://app:${PASSWORD}@localhost:${rabbit.tlsPort}`,
+      queueName: "never",
+      caCert: certs.otherCaCert,
+    }).then(
+      async (b) => {
+        await b.close();
+        return undefined;
+      },
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(ComponentError);
+    expect((refused as ComponentError).message).toContain(`localhost:${rabbit.tlsPort}`);
+    expect((refused as ComponentError).message).toMatch(/TLS handshake failed/);
+    expect((refused as ComponentError).message).not.toContain(PASSWORD);
   });
 
   it("rejects TLS material on amqp:// and SASL EXTERNAL without a client certificate by name", async () => {

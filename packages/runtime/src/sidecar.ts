@@ -6,7 +6,7 @@ import { closeExternalPools } from "./api/external.ts";
 import { closeRemotePools, DEFAULT_INVOCATION_TIMEOUT_MS } from "./api/invoke.ts";
 import { AppChannel } from "./app-channel.ts";
 import { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
-import { ConnectionCap, DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
+import { ConnectionGuard, DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
 import { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
 import { createApiHandler } from "./http/server.ts";
 import { startInputBindings } from "./input-bindings.ts";
@@ -206,28 +206,32 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       logger.warn("HTTPEndpoint fields are not applied", { name: e.name, fields: e.unsupported });
     }
   }
-  let cap: ConnectionCap | undefined;
+  let cap: ConnectionGuard | undefined;
   const handler = createApiHandler(ctx, {
     apiToken: options.apiToken ?? process.env.DAPR_API_TOKEN,
     enableApiLogging: options.enableApiLogging,
     maxBodySize: options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
     onAdmitted: (req, res) => cap?.admit(req, res),
   });
-  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const limits = {
+    maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
+    requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 65_000,
+  };
   const server: Server = createServer(
     {
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000,
-      headersTimeout,
-      requestTimeout: Math.max(options.requestTimeoutMs ?? 60_000, headersTimeout),
-      // How often the header and request timeouts are checked (node's default is 30 s).
-      connectionsCheckingInterval: Math.min(1000, headersTimeout),
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // node's own checks stay on as a second line; ConnectionGuard enforces the limits.
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
     },
     (req, res) => {
       res.once("close", drain.begin());
       handler(req, res);
     },
   );
-  cap = new ConnectionCap(server, options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+  cap = new ConnectionGuard(server, limits);
   drain.on("accept", () => {
     server.close();
     server.closeIdleConnections();

@@ -120,7 +120,10 @@ function locateIssues(error: unknown, resource: ComponentResource): unknown {
           field: locate(
             resource.source,
             `${resource.name} (${resource.type}) spec.metadata.${i.field}`,
-            resource.metadataLines[i.field],
+            // A missing field has no line of its own: point at the metadata list, else the spec block.
+            resource.metadataLines[i.field] ??
+              resource.fieldLines["spec.metadata"] ??
+              resource.fieldLines.spec,
           ),
           message: i.message,
         },

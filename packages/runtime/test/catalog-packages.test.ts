@@ -113,7 +113,7 @@ spec:
     );
     expect(error?.issues?.[0]).toEqual({
       field:
-        "<resources> [document 0] broken (state.sqlite) spec.metadata.connectionString (line 1)",
+        "<resources> [document 0] broken (state.sqlite) spec.metadata.connectionString (line 5)",
       message: "is required",
     });
   });

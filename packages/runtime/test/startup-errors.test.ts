@@ -96,6 +96,30 @@ spec:
     expect(message).toContain("available: v1");
   });
 
+  it("a metadata value from an unset environment variable names component, type, field and line", async () => {
+    delete process.env.OUTRIG_TEST_UNSET_15;
+    const { path, file } = resources(
+      "unset-env",
+      `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: probe
+spec:
+  type: state.tcp-probe
+  metadata:
+    - name: connectionString
+      envRef: OUTRIG_TEST_UNSET_15
+`,
+    );
+    const message = await failure(
+      createRuntime({ appId: "a", resourcesPaths: [path], registry: registry() }),
+    );
+    expect(message).toContain(
+      `${file} [document 0] probe (state.tcp-probe) spec.metadata.connectionString (line 8)`,
+    );
+    expect(message).toContain("OUTRIG_TEST_UNSET_15 is not set");
+  });
+
   const unreachable = async (name: string, extra = "") => {
     const port = await freePort();
     return {

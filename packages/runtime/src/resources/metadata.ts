@@ -26,7 +26,11 @@ export async function resolveComponentMetadata(
   const out: Metadata = {};
   const issues: ConfigIssue[] = [];
   const where = (name: string): string =>
-    locate(component.source, `spec.metadata.${name}`, component.metadataLines[name]);
+    locate(
+      component.source,
+      `${component.name} (${component.type}) spec.metadata.${name}`,
+      component.metadataLines[name],
+    );
 
   for (const item of component.metadata) {
     if (item.envRef !== undefined) {

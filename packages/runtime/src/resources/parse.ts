@@ -191,6 +191,8 @@ function toComponent(
   const fieldLines: Record<string, number> = {};
   for (const path of [
     "metadata.name",
+    "spec",
+    "spec.metadata",
     "spec.type",
     "spec.version",
     "spec.initTimeout",

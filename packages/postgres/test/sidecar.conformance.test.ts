@@ -1,0 +1,34 @@
+import { describeSidecarConformance, type StartSidecar } from "@outrig/conformance";
+import { startPostgres } from "@outrig/conformance/services";
+import { silentLogger } from "@outrig/core";
+import { createRegistry, startSidecar } from "@outrig/runtime";
+import { afterAll } from "vitest";
+import { manifest } from "../src/index.ts";
+
+// The package's shared PostgreSQL (global setup); the suite starts its sidecar while collected.
+const postgres = await startPostgres();
+afterAll(() => postgres.stop());
+
+/** The real sidecar (@outrig/runtime, a devDependency) with this package's components. */
+const start: StartSidecar = (options) =>
+  startSidecar({
+    ...options,
+    httpPort: 0,
+    logger: silentLogger,
+    registry: createRegistry({ manifests: [manifest], discover: false }),
+  });
+
+describeSidecarConformance({
+  name: "postgresql",
+  startSidecar: start,
+  state: {
+    type: "state.postgresql",
+    metadata: { connectionString: postgres.connectionString },
+    etagsParsed: true,
+  },
+  binding: {
+    type: "bindings.postgresql",
+    metadata: { connectionString: postgres.connectionString },
+    output: (id) => ({ operation: "query", metadata: { sql: `SELECT '${id}' AS id` } }),
+  },
+});

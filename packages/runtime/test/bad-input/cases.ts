@@ -287,4 +287,98 @@ const misc: BadCase[] = [
   },
 ];
 
-export const CASES: BadCase[] = [...wrongTypes, ...oddKeys, ...tokens, ...pathTricks, ...misc];
+/** A body with an invalid UTF-8 sequence (0xC3 0x28) inside a JSON string. */
+function badUtf8(before: string, after: string): Buffer {
+  return Buffer.concat([Buffer.from(before), Buffer.from([0xc3, 0x28]), Buffer.from(after)]);
+}
+
+/** Nested 5000 deep: over the 1000-level JSON limit, well under the body limit. */
+const DEEP = `${"[".repeat(5000)}${"]".repeat(5000)}`;
+
+const tx = (request: string) => `{"operations":[{"operation":"upsert","request":${request}}]}`;
+
+/** Bodies that must be refused as a whole: a non-string ETag, invalid UTF-8, deep nesting. */
+const bodies: BadCase[] = [
+  ["save: numeric etag", S, '[{"key":"e","value":"x","etag":1}]'],
+  [
+    "save: boolean etag in the second item",
+    S,
+    '[{"key":"a","value":1},{"key":"b","value":2,"etag":true}]',
+  ],
+  ["transaction: numeric etag", `${S}/transaction`, tx('{"key":"e","value":1,"etag":1}')],
+  ["save: invalid UTF-8", S, badUtf8('[{"key":"u","value":"', '"}]')],
+  ["transaction: invalid UTF-8", `${S}/transaction`, badUtf8(tx('{"key":"'), '","value":1}}]}')],
+  ["bulk get: invalid UTF-8", `${S}/bulk`, badUtf8('{"keys":["', '"]}')],
+  [
+    "query: invalid UTF-8",
+    "/v1.0-alpha1/state/statestore/query",
+    badUtf8('{"filter":{"EQ":{"k":"', '"}}}'),
+  ],
+  ["binding: invalid UTF-8", "/v1.0/bindings/q", badUtf8('{"operation":"create","data":"', '"}')],
+  ["save: deep nesting", S, `[{"key":"d","value":${DEEP}}]`],
+  ["transaction: deep nesting", `${S}/transaction`, tx(`{"key":"d","value":${DEEP}}`)],
+  ["bulk get: deep nesting", `${S}/bulk`, `{"keys":${DEEP}}`],
+  ["query: deep nesting", "/v1.0-alpha1/state/statestore/query", `{"filter":${DEEP}}`],
+  ["binding: deep nesting", "/v1.0/bindings/q", `{"operation":"create","data":${DEEP}}`],
+].map(([name, path, body]) => ({
+  name: name as string,
+  method: "POST",
+  path: path as string,
+  body: body as string | Buffer,
+  headers: json,
+  status: 400,
+  error: "ERR_MALFORMED_REQUEST",
+}));
+
+const bulkPublishBodies: BadCase[] = [
+  [
+    "bulk publish: invalid UTF-8",
+    badUtf8('[{"entryId":"1","event":"', '","contentType":"text/plain"}]'),
+  ],
+  [
+    "bulk publish: deep nesting",
+    `[{"entryId":"1","event":${DEEP},"contentType":"application/json"}]`,
+  ],
+].map(([name, body]) => ({
+  name: name as string,
+  method: "POST",
+  path: "/v1.0-alpha1/publish/bulk/pubsub/t",
+  body: body as string | Buffer,
+  headers: json,
+  status: 400,
+  error: "ERR_PUBSUB_EVENTS_SER",
+}));
+
+/** Building blocks outrig does not implement: 501, never a 404 or an invocation. */
+const unimplemented: BadCase[] = [
+  ["GET", "/v1.0/actors/a/b/state/c"],
+  ["POST", "/v1.0/actors/a/b/method/m"],
+  ["POST", "/v1.0/actors/a/b/reminders/r"],
+  ["GET", "/v1.0/configuration/store"],
+  ["GET", "/v1.0/configuration/store/subscribe"],
+  ["POST", "/v1.0-alpha1/lock/store"],
+  ["POST", "/v1.0-alpha1/unlock/store"],
+  ["GET", "/v1.0-beta1/workflows/dapr/x"],
+  ["PUT", "/v1.0-alpha1/crypto/c/encrypt"],
+  ["POST", "/v1.0-alpha1/jobs/j"],
+  ["POST", "/v1.0-alpha1/conversation/c/converse"],
+].map(([method, path]) => ({
+  name: `unimplemented: ${method} ${path}`,
+  method: method as string,
+  path: path as string,
+  body: method === "GET" ? undefined : "{}",
+  headers: json,
+  status: 501,
+  error: "ERR_API_UNIMPLEMENTED",
+}));
+
+export const CASES: BadCase[] = [
+  ...wrongTypes,
+  ...bodies,
+  ...bulkPublishBodies,
+  ...oddKeys,
+  ...tokens,
+  ...pathTricks,
+  ...unimplemented,
+  ...misc,
+];

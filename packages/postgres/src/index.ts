@@ -6,6 +6,11 @@ export {
   postgresBindingOptions,
 } from "./binding.ts";
 export { manifest } from "./manifest.ts";
-export type { PostgresStateOptions } from "./options.ts";
-export { stateOptions } from "./options.ts";
+export type { PostgresStateOptions, PostgresStateV2Options } from "./options.ts";
+export { stateOptions, stateV2Options } from "./options.ts";
 export { createPostgresStateStore, PostgresStateStore, stateDefinition } from "./state.ts";
+export {
+  createPostgresV2StateStore,
+  PostgresV2StateStore,
+  stateV2Definition,
+} from "./state-v2.ts";

@@ -1,13 +1,16 @@
 import { defineManifest } from "@outrig/core";
 import { postgresBindingDefinition } from "./binding.ts";
 import { stateDefinition } from "./state.ts";
+import { stateV2Definition } from "./state-v2.ts";
 
 export const manifest = defineManifest({
   packageName: "@outrig/postgres",
   version: "0.1.0",
   // Aliases as daprd registers them (cmd/daprd/components/state_postgres.go, binding_postgres.go).
+  // v1 first: a component YAML without `version` gets v1, as in Dapr.
   components: [
     { ...stateDefinition, aliases: ["state.postgres"] },
+    { ...stateV2Definition, aliases: ["state.postgres"] },
     { ...postgresBindingDefinition, aliases: ["bindings.postgres"] },
   ],
 });

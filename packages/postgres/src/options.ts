@@ -46,3 +46,25 @@ export const stateOptions = defineOptions("state.postgresql", {
 });
 
 export type PostgresStateOptions = ReturnType<typeof stateOptions.parse>;
+
+/**
+ * `state.postgresql` version v2 metadata, spelled as Dapr's PostgreSQL v2 state store: the table
+ * is `<tablePrefix>state`, so several stores can share one schema.
+ */
+export const stateV2Options = defineOptions("state.postgresql", {
+  connectionString: stateOptions.fields.connectionString,
+  tablePrefix: option.string({
+    default: "",
+    description:
+      "Prefix of the state table's name (the table is <tablePrefix>state), optionally with a schema (schema.prefix_)",
+    example: "public.orders_",
+  }),
+  metadataTableName: stateOptions.fields.metadataTableName,
+  timeout: stateOptions.fields.timeout,
+  cleanupInterval: stateOptions.fields.cleanupInterval,
+  maxConns: stateOptions.fields.maxConns,
+  connectionMaxIdleTime: stateOptions.fields.connectionMaxIdleTime,
+  actorStateStore: stateOptions.fields.actorStateStore,
+});
+
+export type PostgresStateV2Options = ReturnType<typeof stateV2Options.parse>;

@@ -507,7 +507,7 @@ function decodeKeyToken(token: string): string {
   return Buffer.from(token, "base64url").toString("utf8");
 }
 
-function parseCleanupInterval(text: string): number {
+export function parseCleanupInterval(text: string): number {
   const trimmed = text.trim();
   const negative = trimmed.startsWith("-");
   const ms = parseDuration(negative ? trimmed.slice(1) : trimmed, "s");

@@ -4,7 +4,13 @@ import { BulkError, type ComponentError, ConfigError, type ETagError, utf8 } fro
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseKeywordValue } from "../src/connection-string.ts";
-import { createPostgresStateStore, type PostgresStateStore } from "../src/index.ts";
+import {
+  createPostgresStateStore,
+  createPostgresV2StateStore,
+  manifest,
+  type PostgresStateStore,
+  type PostgresV2StateStore,
+} from "../src/index.ts";
 
 const postgres = useService(() => startPostgres());
 const run = randomUUID().replaceAll("-", "").slice(0, 12);
@@ -507,5 +513,77 @@ describe("state.postgresql configuration", () => {
     await closing.close();
     const error = await rejectionOf(closing.get({ key: key("closed") }));
     expect((error as ComponentError).code).toBe("ERR_CLOSED");
+  });
+});
+
+describe("state.postgresql v2 layout (Dapr's)", () => {
+  const prefix = `outrig_v2_${run}_`;
+  let v2: PostgresV2StateStore;
+  beforeAll(async () => {
+    created.push(`${prefix}state`);
+    v2 = await createPostgresV2StateStore({
+      connectionString: postgres().connectionString,
+      tablePrefix: prefix,
+      metadataTableName: metaTable,
+    });
+  });
+  afterAll(() => v2?.close());
+
+  it("creates <tablePrefix>state with bytea values, a UUID etag and expires_at, recorded under Dapr's key", async () => {
+    const columns = await admin.query(
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position",
+      [`${prefix}state`],
+    );
+    expect(columns.rows.map((c) => [c.column_name, c.data_type])).toEqual([
+      ["key", "text"],
+      ["value", "bytea"],
+      ["etag", "uuid"],
+      ["created_at", "timestamp with time zone"],
+      ["updated_at", "timestamp with time zone"],
+      ["expires_at", "timestamp with time zone"],
+    ]);
+    const level = await admin.query(`SELECT value FROM ${metaTable} WHERE key = $1`, [
+      `migrations-state-v2-${prefix}`,
+    ]);
+    expect(level.rows).toEqual([{ value: "1" }]);
+  });
+
+  it("writes a JSON value as its JSON text and bytes verbatim; the ETag is the etag column", async () => {
+    await v2.set({ key: `app||${key("json")}`, value: { name: "zed" } });
+    await v2.set({ key: `app||${key("bytes")}`, value: new Uint8Array([0, 255]) });
+    const rows = await admin.query(
+      `SELECT key, value, etag::text AS etag FROM ${prefix}state WHERE key = ANY($1) ORDER BY key`,
+      [[`app||${key("bytes")}`, `app||${key("json")}`]],
+    );
+    expect(rows.rows.map((r) => [r.key, [...r.value]])).toEqual([
+      [`app||${key("bytes")}`, [0, 255]],
+      [`app||${key("json")}`, [...Buffer.from('{"name":"zed"}')]],
+    ]);
+    const got = await v2.get({ key: `app||${key("json")}` });
+    expect(got.etag).toBe(rows.rows[1].etag);
+    expect(got.kind).toBeUndefined();
+    expect(await v2.getValue(`app||${key("json")}`)).toEqual({ name: "zed" });
+  });
+
+  it("reads rows Dapr wrote, with their expiry, and treats a non-UUID ETag as a mismatch", async () => {
+    const daprKey = `dapr-app||${key("dapr")}`;
+    await admin.query(
+      `INSERT INTO ${prefix}state (key, value, etag, expires_at) VALUES ($1, $2, gen_random_uuid(), now() + interval '1 hour')`,
+      [daprKey, Buffer.from('"from dapr"')],
+    );
+    const got = await v2.get({ key: daprKey });
+    expect(utf8(got.data as Uint8Array)).toBe('"from dapr"');
+    expect(got.etag).toMatch(/^[0-9a-f-]{36}$/);
+    expect(Date.parse(got.metadata?.ttlExpireTime as string)).toBeGreaterThan(Date.now());
+    const error = await rejectionOf(v2.set({ key: daprKey, value: 1, etag: "1" }));
+    expect((error as ETagError).kind).toBe("mismatch");
+  });
+
+  it("is state.postgresql version v2 in the manifest, after v1 (a YAML without version gets v1)", () => {
+    const versions = manifest.components
+      .filter((c) => c.type === "state.postgresql")
+      .map((c) => c.version);
+    expect(versions).toEqual(["v1", "v2"]);
+    expect(v2.capabilities.has("QUERY_API")).toBe(false);
   });
 });

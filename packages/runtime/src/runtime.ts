@@ -134,6 +134,13 @@ function locateIssues(error: unknown, resource: ComponentResource): unknown {
 function capabilitiesOf(instance: Component, definition: AnyComponentDefinition): string[] {
   const caps = (instance as { capabilities?: ReadonlySet<string> }).capabilities;
   const out = caps ? [...caps] : [];
+  if (definition.kind === "state") {
+    // As daprd lists them: ACTOR for every store with ETags and transactions, last, whether or
+    // not it is the actor state store (actorStateStore picks that one, not the listing).
+    const listed = out.filter((c) => c !== "ACTOR");
+    if (listed.includes("ETAG") && listed.includes("TRANSACTIONAL")) listed.push("ACTOR");
+    return listed;
+  }
   if (definition.kind === "bindings") {
     if (isInputBinding(instance)) out.push("INPUT_BINDING");
     if (isOutputBinding(instance)) out.push("OUTPUT_BINDING");

@@ -130,3 +130,20 @@ describe("storeValue: what a saved value is when it reaches the store", () => {
     ).toThrow(/key k1 has contentType application\/json but is not JSON/);
   });
 });
+
+describe("/v1.0/metadata capabilities, as daprd lists them", () => {
+  it("ACTOR, last, for every state store with ETAG and TRANSACTIONAL, actorStateStore or not", async () => {
+    const meta = (await (await fetch(`${s.url}/v1.0/metadata`)).json()) as {
+      components: { name: string; capabilities: string[] }[];
+    };
+    for (const name of ["memstore", "sqlstore"]) {
+      const caps = meta.components.find((c) => c.name === name)?.capabilities ?? [];
+      expect(caps, name).toEqual(expect.arrayContaining(["ETAG", "TRANSACTIONAL"]));
+      expect(caps.at(-1), name).toBe("ACTOR");
+      expect(
+        caps.filter((c) => c === "ACTOR"),
+        name,
+      ).toHaveLength(1);
+    }
+  });
+});

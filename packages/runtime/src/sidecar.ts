@@ -12,6 +12,7 @@ import { createApiHandler } from "./http/server.ts";
 import { startInputBindings } from "./input-bindings.ts";
 import { createConsoleLogger, type LogLevel } from "./logger.ts";
 import type { ComponentRegistry } from "./registry.ts";
+import { appInvocationTimeouts } from "./resiliency.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 import {
   fromDeclarative,
@@ -196,6 +197,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
         (e) => e.scopes.length === 0 || e.scopes.includes(options.appId),
       ),
       allowedHosts: options.allowedExternalHosts ?? [],
+      appTimeoutsMs: appInvocationTimeouts(runtime.resources.resiliencies, options.appId),
     },
   };
   for (const setting of unappliedSettings(runtime.resources)) {

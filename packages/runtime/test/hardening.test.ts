@@ -257,6 +257,32 @@ describe("2. calls to the app are cancelled, time out, and never starve deliveri
     expect(body.errorCode).toBe("ERR_DIRECT_INVOKE");
     expect(body.message).toContain("no answer within 300ms");
   });
+
+  it("applies a Resiliency app target's timeout as the invocation deadline", async () => {
+    const { s } = await setup({
+      resources: `${STATE_AND_PUBSUB}
+---
+apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata: { name: r }
+spec:
+  policies:
+    timeouts:
+      quick: 300ms
+  targets:
+    apps:
+      app1:
+        timeout: quick
+`,
+    });
+    const res = await fetch(`${s.url}/v1.0/invoke/app1/method/hang`, {
+      signal: AbortSignal.timeout(4000),
+    });
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as { errorCode: string; message: string };
+    expect(body.errorCode).toBe("ERR_DIRECT_INVOKE");
+    expect(body.message).toContain("timed out after 300ms (resiliency timeout)");
+  });
 });
 
 describe("3. limits", () => {

@@ -1,5 +1,6 @@
-// Nothing accepted and silently ignored: Resiliency, tracing and metrics settings are loaded but
-// not applied yet, so the sidecar warns about each, naming the file and the field.
+// Nothing accepted and silently ignored: Resiliency (but app targets' timeouts), tracing and
+// metrics settings are loaded but not applied yet, so the sidecar warns about each, naming the
+// file and the field.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,6 +31,9 @@ spec:
     apps:
       checkout:
         timeout: general
+        retry: retryForever
+      billing:
+        timeout: nosuchpolicy
 ---
 apiVersion: dapr.io/v1alpha1
 kind: Configuration
@@ -52,15 +56,16 @@ spec:
     const sidecar = await startSidecar({ appId: "u", httpPort: 0, logger, resourcesPaths: [dir] });
     try {
       const fields = warnings.filter((w) => w.fields?.file === file).map((w) => w.fields?.field);
+      // App targets' timeouts (and the timeout policies they name) are applied to invocation.
       expect(fields).toEqual([
-        "spec.policies.timeouts.general",
         "spec.policies.retries.retryForever",
-        "spec.targets.apps.checkout",
+        "spec.targets.apps.checkout.retry",
+        "spec.targets.apps.billing.timeout",
         "spec.tracing",
         "spec.metrics",
       ]);
       expect(warnings.map((w) => w.message)).toContain(
-        "Resiliency setting not applied yet: spec.policies.timeouts.general",
+        "Resiliency setting not applied yet: spec.policies.retries.retryForever",
       );
     } finally {
       await sidecar.stop();

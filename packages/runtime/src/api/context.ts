@@ -23,6 +23,8 @@ export interface ApiContext {
 export interface InvocationSettings {
   /** An invocation fails when the callee sends nothing for this long. */
   readonly timeoutMs: number;
+  /** Resiliency `targets.apps.<id>.timeout`: a deadline for the whole call, per callee app id. */
+  readonly appTimeoutsMs?: ReadonlyMap<string, number>;
   /** HTTPEndpoint resources in scope: callable by name or by their base URL. */
   readonly endpoints: readonly HttpEndpointResource[];
   /** Hosts (`host` or `host:port`) a URL app id may name besides the endpoints. */

@@ -60,6 +60,9 @@ export async function invoke(
     verb !== "HEAD" &&
     (req.headers["content-length"] !== "0" || req.headers["transfer-encoding"] !== undefined);
   const timeoutMs = invocationTimeoutMs(ctx);
+  const deadlineMs = ctx.invocation?.appTimeoutsMs?.get(
+    decodeURIComponent(appId).split(".")[0] as string,
+  );
   const call = async (): Promise<void> => {
     // A caller that went away while waiting for app-max-concurrency is not called for.
     if (res.destroyed) throw new Error("the caller went away");
@@ -71,6 +74,13 @@ export async function invoke(
       if (!res.writableFinished) upstream.destroy(new Error("the caller went away"));
     };
     res.once("close", cancel);
+    if (deadlineMs !== undefined) {
+      const deadline = setTimeout(
+        () => upstream.destroy(new Error(`timed out after ${deadlineMs}ms (resiliency timeout)`)),
+        deadlineMs,
+      );
+      res.once("close", () => clearTimeout(deadline));
+    }
     const requestLength = Number(req.headers["content-length"]);
     if (!hasBody) upstream.end();
     else if (requestLength <= BUFFER_LIMIT) {

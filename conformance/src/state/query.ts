@@ -183,6 +183,32 @@ export function describeQuery(ctx: StateSuiteContext): void {
       },
     );
 
+    step(
+      "keyPrefix narrows the matches before paging: limit 1 pages through only prefixed keys",
+      async () => {
+        const filter = {
+          IN: { message: [`test<b>${tag}`, `<b>test${tag}`, `<b>message${tag}`] },
+        };
+        // Of the four matching documents only the two struct-operations* keys carry this prefix;
+        // a store that pages first and filters later would answer "struct" on page 1.
+        const keyPrefix = k("struct-operations");
+        const seen: string[] = [];
+        let token: string | undefined;
+        for (let pages = 0; pages < 10; pages++) {
+          const res = await store.query({
+            query: { filter, page: { limit: 1, ...(token ? { token } : {}) } },
+            metadata: QUERY_METADATA,
+            keyPrefix,
+          });
+          expect(res.results.length, "one result per page").toBe(1);
+          seen.push(...res.results.map((r) => r.key));
+          token = res.token;
+          if (!token) break;
+        }
+        expect(seen).toEqual([k("struct-operations"), k("struct-operations-inactive")]);
+      },
+    );
+
     step("results carry data and the item's etag when ETAG is declared", async () => {
       const res = await query({ filter: { EQ: { message: `test<b>${tag}` } } });
       expect(res.results).toHaveLength(1);

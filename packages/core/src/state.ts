@@ -101,6 +101,11 @@ export interface TransactionRequest {
 export interface QueryRequest {
   query: Query;
   metadata?: Metadata;
+  /**
+   * Only keys starting with this text match. Stores apply it with the filter, before sorting
+   * and paging, so `page.limit` and tokens count only these keys (the sidecar's app prefix).
+   */
+  keyPrefix?: string;
 }
 
 export interface QueryResultItem {

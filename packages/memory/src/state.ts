@@ -185,7 +185,9 @@ export class MemoryStateStore extends BaseStateStore {
     const node = parseFilter(filter);
     const now = Date.now();
     const matches: { key: string; item: StoredItem; doc: unknown }[] = [];
+    const { keyPrefix } = request;
     for (const key of this.#sortedLiveKeys(now)) {
+      if (keyPrefix && !key.startsWith(keyPrefix)) continue;
       const item = this.#items.get(key) as StoredItem;
       // Opaque bytes have no fields to filter or sort on, even when they happen to parse as JSON.
       if (item.kind !== "json") continue;

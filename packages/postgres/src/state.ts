@@ -316,11 +316,15 @@ export class PostgresStateStore extends BaseStateStore {
     this.#checkOpen();
     const params = new Params();
     const q = buildQuery(request.query, params);
+    const prefix = request.keyPrefix ? params.add(request.keyPrefix) : undefined;
+    const where = prefix
+      ? `(${q.where}) AND left(key, length(${prefix}::text)) = ${prefix}::text`
+      : q.where;
     // One row more than asked tells whether another page exists.
     const limitParam = params.add(q.limit === undefined ? null : q.limit + 1);
     const offsetParam = params.add(q.offset);
     const result = await this.#run<Row>(this.#pool, {
-      text: this.#sql.query(q.where, q.orderBy, limitParam, offsetParam),
+      text: this.#sql.query(where, q.orderBy, limitParam, offsetParam),
       values: params.values,
     });
     const more = q.limit !== undefined && result.rows.length > q.limit;

@@ -129,7 +129,12 @@ export class PrefixedStateStore implements StateStore {
     });
   }
   async query(request: QueryRequest): Promise<QueryResponse> {
-    const response = await this.#inner.query(request);
+    const keyPrefix = this.prefix + (request.keyPrefix ?? "");
+    const response = await this.#inner.query({
+      ...request,
+      ...(keyPrefix ? { keyPrefix } : {}),
+    });
+    // Kept for stores that do not apply keyPrefix: never hand out another app's keys.
     const results = response.results
       .filter((r) => !this.prefix || r.key.startsWith(this.prefix))
       .map((r) => ({ ...r, key: this.strip(r.key) }));

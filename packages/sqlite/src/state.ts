@@ -363,6 +363,7 @@ export class SqliteStateStore extends BaseStateStore {
     if (!Number.isInteger(limit) || limit < 0)
       throw invalidRequest("invalid query: page.limit must be a non-negative integer");
     const token = query.page?.token;
+    const { keyPrefix } = request;
     let offset = 0;
     if (token !== undefined && token !== "") {
       if (!/^\d+$/.test(token))
@@ -372,11 +373,14 @@ export class SqliteStateStore extends BaseStateStore {
     const sql =
       `SELECT key, value, is_binary, etag FROM ${this.#settings.tableName} ` +
       `WHERE (expiration_time IS NULL OR expiration_time > ?) AND is_binary = 0 AND json_valid(value) AND ${filter.sql} ` +
+      // substr and length both count characters, so this is an exact (case-sensitive) prefix.
+      (keyPrefix ? "AND substr(key, 1, length(?)) = ? " : "") +
       `ORDER BY ${sort.sql} LIMIT ? OFFSET ?`;
     const rows = await this.#read((now) => {
       const params: SQLInputValue[] = [
         now,
         ...filter.params,
+        ...(keyPrefix ? [keyPrefix, keyPrefix] : []),
         ...sort.params,
         limit > 0 ? limit + 1 : -1,
         offset,

@@ -4,6 +4,7 @@ import {
   decodeJson,
   getMetadata,
   type Metadata,
+  type Query,
   type SetRequest,
   type StateCapability,
   type StateOptions,
@@ -383,21 +384,64 @@ export async function stateTransaction(
   }
 }
 
+/**
+ * The query document's sort and page, checked as Dapr's decoder types them (sort keys strings,
+ * order ASC or DESC, limit a non-negative integer, token a string), so a wrong type is a 400
+ * naming the field rather than a store failure. The filter is checked by core's parseFilter.
+ */
+function queryOf(q: unknown, store: string | undefined): Query {
+  const invalid = (detail: string) =>
+    apiError("STATE_QUERY_INVALID", { store, error: `invalid query: ${detail}` });
+  if (q === null || typeof q !== "object" || Array.isArray(q)) {
+    throw invalid("the query must be a JSON object");
+  }
+  const sort = field(q, "sort");
+  const page = field(q, "page");
+  const out: Query = { filter: field(q, "filter") as Query["filter"] };
+  if (sort !== undefined && sort !== null) {
+    if (!Array.isArray(sort)) throw invalid("sort must be an array");
+    out.sort = sort.map((s, i) => {
+      const key = field(s, "key");
+      const order = field(s, "order");
+      if (typeof key !== "string" || key === "") {
+        throw invalid(`sort[${i}].key must be a non-empty string, got ${describe(key)}`);
+      }
+      if (order !== undefined && order !== null && order !== "ASC" && order !== "DESC") {
+        throw invalid(`sort[${i}].order must be ASC or DESC, got ${describe(order)}`);
+      }
+      return typeof order === "string" ? { key, order } : { key };
+    });
+  }
+  if (page !== undefined && page !== null) {
+    if (typeof page !== "object" || Array.isArray(page)) throw invalid("page must be an object");
+    const limit = field(page, "limit");
+    const token = field(page, "token");
+    if (
+      limit !== undefined &&
+      limit !== null &&
+      !(Number.isInteger(limit) && (limit as number) >= 0)
+    ) {
+      throw invalid(`page.limit must be a non-negative integer, got ${describe(limit)}`);
+    }
+    if (token !== undefined && token !== null && typeof token !== "string") {
+      throw invalid(`page.token must be a string, got ${describe(token)}`);
+    }
+    out.page = {
+      ...(typeof limit === "number" ? { limit } : {}),
+      ...(typeof token === "string" ? { token } : {}),
+    };
+  }
+  return out;
+}
+
 export async function stateQuery(
   ctx: ApiContext,
   request: StateQueryRequest,
 ): Promise<StateQueryResult> {
   const store = requireStateStore(ctx, request.store, "QUERY_API");
-  const q = request.query;
+  const query = queryOf(request.query, request.store);
   try {
-    const result = await store.query({
-      query: {
-        filter: field(q, "filter") as never,
-        sort: field(q, "sort") as never,
-        page: field(q, "page") as never,
-      },
-      metadata: request.metadata ?? {},
-    });
+    const result = await store.query({ query, metadata: request.metadata ?? {} });
     return {
       results: result.results.map((r) => ({
         key: r.key,

@@ -99,12 +99,12 @@ export async function invoke(
     }
     if (Number(answer.headers["content-length"]) <= BUFFER_LIMIT) {
       const body = await readBody(answer);
-      res.writeHead(answer.statusCode ?? 502, out);
+      res.writeHead(answer.statusCode as number, out);
       res.end(body);
       return;
     }
     // Unknown length (chunked, SSE) or large: streamed through as it arrives.
-    res.writeHead(answer.statusCode ?? 502, out);
+    res.writeHead(answer.statusCode as number, out);
     res.flushHeaders();
     await new Promise<void>((resolve, reject) => {
       answer.once("error", reject);

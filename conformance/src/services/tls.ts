@@ -10,7 +10,7 @@ const run = promisify(execFile);
 export interface TestCertificates {
   /** The CA that signed `serverCert` and `clientCert`. */
   readonly caCert: string;
-  /** A server certificate for `localhost` and `127.0.0.1`. */
+  /** A server certificate for `serverNames` (default `localhost` and `127.0.0.1`). */
   readonly serverCert: string;
   readonly serverKey: string;
   /** A client certificate with the common name `clientName`. */
@@ -28,9 +28,16 @@ export interface TestCertificates {
  * every broker's documentation shows.
  */
 export async function makeTestCertificates(
-  options: { clientName?: string } = {},
+  options: {
+    clientName?: string;
+    /** The server certificate's names (DNS names and IP addresses); default localhost and 127.0.0.1. */
+    serverNames?: string[];
+  } = {},
 ): Promise<TestCertificates> {
   const clientName = options.clientName ?? "outrig-client";
+  const serverNames = (options.serverNames ?? ["localhost", "127.0.0.1"])
+    .map((name) => (/^[\d.]+$|:/.test(name) ? `IP:${name}` : `DNS:${name}`))
+    .join(",");
   const dir = await mkdtemp(join(tmpdir(), "outrig-tls-"));
   const file = (name: string) => join(dir, name);
   const openssl = async (...args: string[]) => {
@@ -96,7 +103,7 @@ export async function makeTestCertificates(
     await leaf(
       "server",
       "localhost",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature\n",
+      `subjectAltName=${serverNames}\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature\n`,
     );
     await leaf("client", clientName, "extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n");
     const read = (name: string) => readFile(file(name), "utf8");

@@ -28,7 +28,7 @@ import {
   Partitioners,
   type Producer,
 } from "kafkajs";
-import { securityConfig } from "./client.ts";
+import { checkBrokerCertificates, securityConfig } from "./client.ts";
 import { kafkaOptions } from "./options.ts";
 
 const COMPONENT = "bindings.kafka";
@@ -351,6 +351,7 @@ export async function createKafkaBinding(
     );
   }
   const { ssl, sasl } = securityConfig(opts, COMPONENT);
+  await checkBrokerCertificates(opts.brokers, ssl, COMPONENT);
   const kafka = new Kafka({
     clientId: opts.clientID || context.appId || `outrig-${randomUUID().slice(0, 8)}`,
     brokers: opts.brokers,

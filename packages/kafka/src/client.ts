@@ -1,5 +1,5 @@
-import type { ConnectionOptions } from "node:tls";
-import { ConfigError, type Logger } from "@outrig/core";
+import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
+import { ComponentError, ConfigError, errorMessage, type Logger } from "@outrig/core";
 import { type KafkaConfig, type logCreator, logLevel, type SASLOptions } from "kafkajs";
 import type { KafkaOptions } from "./options.ts";
 
@@ -80,6 +80,55 @@ export function securityConfig(
       }
     : undefined;
   return { ssl, sasl };
+}
+
+/** How long the TLS check at init waits for one broker's handshake. */
+const TLS_CHECK_TIMEOUT_MS = 10_000;
+
+/**
+ * One TLS handshake with each bootstrap broker before kafkajs connects: kafkajs retries every
+ * connection error for its whole retry budget (~25 s here), but a certificate that fails
+ * verification will fail every time, so that is reported at once, naming the broker. Anything
+ * else (refused, timed out) is left to kafkajs and its retries.
+ */
+export async function checkBrokerCertificates(
+  brokers: string[],
+  ssl: ConnectionOptions | undefined,
+  component: string,
+): Promise<void> {
+  if (!ssl) return;
+  await Promise.all(
+    brokers.map(async (broker) => {
+      const at = broker.lastIndexOf(":");
+      const host = broker.slice(0, at).replace(/^\[|\]$/g, "");
+      const port = Number(broker.slice(at + 1));
+      if (at < 0 || !Number.isInteger(port)) return;
+      const failure = await new Promise<Error | undefined>((resolve) => {
+        const socket = tlsConnect({ ...ssl, host, port, servername: host });
+        const done = (error?: Error) => {
+          clearTimeout(timer);
+          socket.destroy();
+          resolve(error);
+        };
+        const timer = setTimeout(() => done(), TLS_CHECK_TIMEOUT_MS);
+        socket.once("secureConnect", () => done());
+        socket.once("error", (error) => done(error));
+      });
+      const code = (failure as { code?: unknown } | undefined)?.code;
+      if (
+        typeof code === "string" &&
+        (code.startsWith("ERR_SSL") ||
+          code.startsWith("ERR_TLS") ||
+          /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HOSTNAME/.test(code))
+      ) {
+        throw new ComponentError(
+          "ERR_UNAVAILABLE",
+          `cannot connect to ${broker}: the TLS handshake failed: ${errorMessage(failure)} (${code}) (check caCert, clientCert, clientKey and skipVerify)`,
+          { component, cause: failure },
+        );
+      }
+    }),
+  );
 }
 
 /** kafkajs log lines go to the component's logger (silent unless the host gives one). */

@@ -18,7 +18,7 @@ import {
   silentLogger,
 } from "@outrig/core";
 import { type Admin, Kafka, Partitioners, type Producer } from "kafkajs";
-import { kafkaConfig } from "./client.ts";
+import { checkBrokerCertificates, kafkaConfig } from "./client.ts";
 import { toKafkaMessage } from "./headers.ts";
 import { type KafkaOptions, kafkaOptions } from "./options.ts";
 import { type Delivery, Subscription } from "./subscription.ts";
@@ -63,7 +63,10 @@ export class KafkaPubSub extends BasePubSub {
     const opts = kafkaOptions.parse(metadata);
     const logger = context.logger ?? silentLogger;
     const clientId = opts.clientID ?? context.appId ?? "outrig";
-    const kafka = new Kafka(kafkaConfig(opts, clientId, logger));
+    const config = kafkaConfig(opts, clientId, logger);
+    const ssl = typeof config.ssl === "object" ? config.ssl : undefined;
+    await checkBrokerCertificates(opts.brokers, ssl, COMPONENT);
+    const kafka = new Kafka(config);
     const producer = kafka.producer({
       allowAutoTopicCreation: !opts.disableEntityManagement,
       // Java's murmur2 partitioning, so keys land where other Kafka clients put them.

@@ -18,7 +18,8 @@ const files = { ca: "", other: "", cert: "", key: "" };
 const MTLS_PASSWORD = "mtls-secret-9f2";
 
 beforeAll(async () => {
-  const certs = await makeTestCertificates();
+  // Named localhost only, so 127.0.0.1 tells verify-ca (chain) from verify-full (chain and name).
+  const certs = await makeTestCertificates({ serverNames: ["localhost"] });
   [postgres, dir] = await Promise.all([
     startPostgres({ tls: certs }),
     mkdtemp(join(tmpdir(), "outrig-pg-tls-")),
@@ -92,6 +93,12 @@ describe("state.postgresql over TLS", () => {
     ).toBe(true);
     const url = `postgres://postgres:${postgres.password}@localhost:${postgres.port}/${postgres.database}?sslmode=verify-full&sslrootcert=${encodeURIComponent(files.ca)}`;
     expect((await tlsOf(await createPostgresStateStore({ connectionString: url }))).ssl).toBe(true);
+    // The certificate does not name 127.0.0.1: verify-ca (above) does not care, verify-full does.
+    const error = await failure(
+      open(`sslmode=verify-full sslrootcert=${files.ca}`, undefined, undefined, "127.0.0.1"),
+    );
+    expect(error.message).toContain(`127.0.0.1:${postgres.port}`);
+    expect(error.message).toMatch(/TLS handshake failed.*(altnames|ALTNAME)/);
   });
 
   it("refuses a server its sslrootcert did not sign, naming host:port and not the password", async () => {

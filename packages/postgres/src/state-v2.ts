@@ -19,7 +19,7 @@ import {
 } from "@outrig/core";
 import pg from "pg";
 import { connectionConfig } from "./connection-string.ts";
-import { toComponentError } from "./errors.ts";
+import { connectError, toComponentError } from "./errors.ts";
 import { bareTableName, quoteTableName } from "./identifiers.ts";
 import { type PostgresStateV2Options, stateV2Options } from "./options.ts";
 import { parseCleanupInterval } from "./state.ts";
@@ -359,13 +359,14 @@ export async function createPostgresV2StateStore(
   };
   const cleanupIntervalMs = parseCleanupInterval(options.cleanupInterval ?? "1h");
   const timeout = options.timeout ?? 20_000;
+  const connection = connectionConfig(options.connectionString ?? "", COMPONENT);
   const pool = new pg.Pool({
     max: options.maxConns ?? 10,
     idleTimeoutMillis: options.connectionMaxIdleTime ?? 30_000,
     connectionTimeoutMillis: timeout,
     query_timeout: timeout,
     application_name: `outrig ${COMPONENT} v2${context.name ? ` ${context.name}` : ""}`,
-    ...connectionConfig(options.connectionString ?? "", COMPONENT),
+    ...connection,
   });
   pool.on("error", () => {});
   try {
@@ -377,7 +378,7 @@ export async function createPostgresV2StateStore(
     }
   } catch (error) {
     await pool.end().catch(() => {});
-    throw toComponentError(error, COMPONENT);
+    throw connectError(error, connection, COMPONENT);
   }
   return new PostgresV2StateStore(pool, options, tables, cleanupIntervalMs);
 }

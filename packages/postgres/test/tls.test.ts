@@ -8,7 +8,11 @@ import {
 } from "@outrig/conformance/services";
 import { ComponentError } from "@outrig/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPostgresStateStore, type PostgresStateStore } from "../src/index.ts";
+import {
+  createPostgresStateStore,
+  createPostgresV2StateStore,
+  type PostgresStateStore,
+} from "../src/index.ts";
 
 // One PostgreSQL with ssl=on; the role `mtls` must present a client certificate. Certificates
 // are made for this run and handed to libpq-style sslrootcert/sslcert/sslkey as files.
@@ -127,6 +131,23 @@ describe("state.postgresql over TLS", () => {
     expect(error.message).toContain(`localhost:${postgres.port}`);
     expect(error.message).toMatch(/certificate/);
     expect(error.message).not.toContain(MTLS_PASSWORD);
+  });
+
+  it("state.postgresql v2 names host:port for a refused certificate too", async () => {
+    const connectionString = (ca: string) =>
+      `host=localhost port=${postgres.port} user=postgres password=${postgres.password} dbname=${postgres.database} sslmode=verify-full sslrootcert=${ca}`;
+    const error = await createPostgresV2StateStore({
+      connectionString: connectionString(files.other),
+    }).then(
+      async (s) => {
+        await s.close();
+        return undefined;
+      },
+      (e: unknown) => e as ComponentError,
+    );
+    expect(error?.message).toContain(`localhost:${postgres.port}`);
+    expect(error?.message).toMatch(/TLS handshake failed/);
+    expect(error?.message).not.toContain(postgres.password);
   });
 
   it("reports a wrong password as ERR_UNAVAILABLE without echoing it", async () => {

@@ -449,6 +449,30 @@ spec:
     expect(queue.replies).toHaveLength(1);
   });
 
+  it("waits for an in-flight pub/sub delivery to be answered before closing the components", async () => {
+    const subscribe = [{ pubsubname: "pubsub", topic: "orders", route: "/slow-orders" }];
+    const app = await fakeApp(appReply(subscribe));
+    cleanups.push(app.close);
+    const s = await sidecar({ appPort: app.port });
+    await s.ready();
+    const answered: number[] = [];
+    app.server.on("request", (req, res) => {
+      if (req.url === "/slow-orders") res.once("finish", () => answered.push(Date.now()));
+    });
+    await fetch(`${s.url}/v1.0/publish/pubsub/orders`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"n":3}',
+    });
+    await until(() => app.received.find((r) => r.url === "/slow-orders"));
+    await s.stop();
+    const stoppedAt = Date.now();
+    // The app's answer went out before stop() resolved, and the message came exactly once.
+    expect(answered).toHaveLength(1);
+    expect(answered[0]).toBeLessThanOrEqual(stoppedAt);
+    expect(app.received.filter((r) => r.url === "/slow-orders")).toHaveLength(1);
+  });
+
   it("waits at most gracefulShutdownSeconds for calls in flight", async () => {
     const app = await fakeApp(appReply());
     cleanups.push(app.close);

@@ -61,6 +61,26 @@ function blamedField(message: string, metadata: Metadata): string | undefined {
   return entries.find(([name]) => ADDRESS_NAME.test(name))?.[0];
 }
 
+/** The `host:port` addresses a metadata value names: URLs, `host:port` lists, `host=… port=…`. */
+function addressesIn(value: string): string[] {
+  const out: string[] = [];
+  const host = /\bhost=([^\s;]+)/i.exec(value)?.[1];
+  const port = /\bport=(\d+)/i.exec(value)?.[1];
+  if (host) out.push(port ? `${host}:${port}` : host);
+  for (const token of value.split(/[\s,;]+/)) {
+    if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(token)) {
+      try {
+        const url = new URL(token);
+        if (url.host) out.push(url.host);
+      } catch {
+        // Not a URL after all: nothing to name.
+      }
+    } else if (/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):\d{1,5}$/.test(token))
+      out.push(token);
+  }
+  return [...new Set(out)];
+}
+
 /**
  * A component that failed to start, as an error naming where: the resource file, document and
  * line, the component's name and type, and the metadata field it is about, with the cause's text
@@ -75,6 +95,11 @@ export function startupFailure(
   const cause = error instanceof Error ? error.message : String(error);
   const text = metadata ? redactSecrets(cause, resource, metadata) : cause;
   const field = metadata ? blamedField(text, metadata) : undefined;
+  // A component that timed out (a client still retrying) may not say what it was reaching for.
+  const named = [...text.matchAll(ADDRESS)].length > 0;
+  const value = field ? metadata?.[field] : undefined;
+  const addresses = !named && typeof value === "string" ? addressesIn(value) : [];
+  const reaching = addresses.length > 0 ? ` (reaching ${addresses.join(", ")})` : "";
   const where = locate(
     resource.source,
     `component ${resource.name} (${resource.type}) ${field ? `spec.metadata.${field}` : "spec"}`,
@@ -82,7 +107,7 @@ export function startupFailure(
   );
   return new ComponentError(
     error instanceof ComponentError ? error.code : "ERR_UNAVAILABLE",
-    `${where}: failed to start: ${text}`,
+    `${where}: failed to start: ${text}${reaching}`,
     { component: resource.name },
   );
 }

@@ -162,6 +162,35 @@ spec:
     expect(message).not.toContain("hunter2");
   });
 
+  it("a component that times out still names the address it was reaching, never the password", async () => {
+    const port = await freePort();
+    const { path, file } = resources(
+      "hanging",
+      `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: slow
+spec:
+  type: state.tcp-probe
+  initTimeout: 300ms
+  metadata:
+    - name: hang
+      value: "true"
+    - name: connectionString
+      value: tcp://orders:hunter2@127.0.0.1:${port}
+`,
+    );
+    const message = await failure(
+      createRuntime({ appId: "a", resourcesPaths: [path], registry: registry() }),
+    );
+    expect(message).toContain(
+      `${file} [document 0] component slow (state.tcp-probe) spec.metadata.connectionString (line 11)`,
+    );
+    expect(message).toContain("did not initialise within 300ms");
+    expect(message).toContain(`(reaching 127.0.0.1:${port})`);
+    expect(message).not.toContain("hunter2");
+  });
+
   it("spec.ignoreErrors: true starts the sidecar without that component, and warns where", async () => {
     const { path, file } = await unreachable("ignored", "\n  ignoreErrors: true");
     const warnings: string[] = [];

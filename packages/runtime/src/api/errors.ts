@@ -73,6 +73,12 @@ export const API_ERRORS = {
     grpc: S.RESOURCE_EXHAUSTED,
     message: "{detail}",
   },
+  REQUEST_TIMEOUT: {
+    errorCode: "ERR_REQUEST_TIMEOUT",
+    http: 408,
+    grpc: S.DEADLINE_EXCEEDED,
+    message: "the request was not complete within {ms}ms",
+  },
   INVALID_API_TOKEN: {
     errorCode: "ERR_API_TOKEN_INVALID",
     http: 401,

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { apiError } from "../api/errors.ts";
 import { refuseAndClose } from "./limits.ts";
 
 /** Default connection cap of the HTTP API. */
@@ -80,15 +81,14 @@ export class ConnectionGuard {
       this.#arm(state, this.limits.requestTimeoutMs, () => {
         if (req.complete) return;
         if (res.headersSent) socket.destroy();
-        else
+        else {
+          const e = apiError("REQUEST_TIMEOUT", { ms: this.limits.requestTimeoutMs });
           refuseAndClose(
             res,
-            408,
-            JSON.stringify({
-              errorCode: "ERR_REQUEST_TIMEOUT",
-              message: `the request was not complete within ${this.limits.requestTimeoutMs}ms`,
-            }),
+            e.status,
+            JSON.stringify({ errorCode: e.errorCode, message: e.message }),
           );
+        }
       });
       req.once("end", () => {
         clearTimeout(state.timer);

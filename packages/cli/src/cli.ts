@@ -1,5 +1,4 @@
 import { resolve } from "node:path";
-import { styleText } from "node:util";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { DAPR_RUN_FLAGS, type DaprFlag } from "./dapr-flags.ts";
 import { CliError } from "./errors.ts";
@@ -10,7 +9,7 @@ import { AppRegistry, validateAppId } from "./registry.ts";
 import type { RunningApp } from "./run.ts";
 import { type AppRunConfig, selectConfigFile, selectResources } from "./run-config.ts";
 import type { LogLevel } from "./sidecar-logger.ts";
-import { consoleStatus } from "./status.ts";
+import { consoleStatus, useJsonStatus } from "./status.ts";
 import { findAppsToStop, stopApps } from "./stop.ts";
 import { superviseApps } from "./supervise.ts";
 import { cliVersion } from "./version.ts";
@@ -58,6 +57,7 @@ interface RunFlags {
   daprHttpMaxRequestSize?: number;
   daprGracefulShutdownSeconds?: number;
   daprListenAddresses?: string;
+  logAsJson?: boolean;
 }
 
 /** `max-body-size` -> `maxBodySize`, as commander names option values. */
@@ -137,6 +137,8 @@ async function runCommand(
 ): Promise<number> {
   const paths = outrigPaths();
   const given = (flag: DaprFlag) => source(camel(flag.name)) === "cli";
+  const logFormat = flags.logAsJson ? "json" : "text";
+  if (flags.logAsJson) await useJsonStatus();
   if (flags.runFile) {
     if (command.length > 0) {
       throw new CliError("--run-file: an app command cannot be combined with a run file");
@@ -151,7 +153,10 @@ async function runCommand(
     const { loadRunFile } = await import("./run-file.ts");
     const runFile = await loadRunFile(flags.runFile, paths);
     for (const warning of runFile.warnings) info(`${runFile.path}: ${warning}`);
-    return runApps(runFile.apps, "runFile");
+    return runApps(
+      runFile.apps.map((app) => ({ ...app, logFormat })),
+      "runFile",
+    );
   }
   checkUnsupportedFlags(given);
   const listen = flags.daprListenAddresses
@@ -198,6 +203,7 @@ async function runCommand(
         resources,
         configFile,
         logLevel,
+        logFormat,
         enableApiLogging: flags.enableApiLogging ?? false,
         appMaxConcurrency:
           flags.appMaxConcurrency !== undefined && flags.appMaxConcurrency > 0
@@ -294,6 +300,10 @@ export function createProgram(onExit: (code: number) => void): Command {
         .default("info"),
     )
     .option("--enable-api-logging", "log every API call")
+    .option(
+      "--log-as-json",
+      "JSON lines: daprd's fields for the sidecar, the dapr CLI's for its own",
+    )
     .option(
       "--app-max-concurrency <n>",
       "at most this many concurrent calls to the app (default: unlimited)",
@@ -395,9 +405,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     if (error instanceof CliError) {
-      process.stderr.write(
-        `${styleText("red", "❌", { stream: process.stderr })}  ${error.message}\n`,
-      );
+      consoleStatus.failure(error.message);
       return 1;
     }
     throw error;

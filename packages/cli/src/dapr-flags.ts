@@ -134,8 +134,8 @@ export const DAPR_RUN_FLAGS: readonly DaprFlag[] = [
   },
   {
     name: "log-as-json",
-    support: "warn",
-    note: `${NOT_YET}: lines are text`,
+    support: "honoured",
+    note: "daprd's JSON fields for sidecar lines, the dapr CLI's for its own",
   },
   {
     name: "runtime-path",

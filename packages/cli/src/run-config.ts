@@ -23,6 +23,8 @@ export interface AppRunConfig {
   resources: ResourceSelection;
   configFile?: string;
   logLevel: LogLevel;
+  /** Sidecar lines as daprd's text (default) or JSON (`--log-as-json`). */
+  logFormat?: "text" | "json";
   enableApiLogging: boolean;
   appMaxConcurrency?: number;
   appHealthCheckPath?: string;

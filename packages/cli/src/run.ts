@@ -139,7 +139,7 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
       host: config.listenAddress,
       enableApiLogging: config.enableApiLogging,
       logLevel: config.logLevel,
-      logger: createSidecarLogger(sidecarOutput, config.appId, config.logLevel),
+      logger: createSidecarLogger(sidecarOutput, config.appId, config.logLevel, config.logFormat),
       resolveApp: async (appId) => {
         const target = await registry.get(appId);
         return target?.appPort ? { host: target.appHost, port: target.appPort } : undefined;

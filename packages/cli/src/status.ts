@@ -12,7 +12,7 @@ export interface StatusLines {
   failure(message: string): void;
 }
 
-export const consoleStatus: StatusLines = {
+const textStatus: StatusLines = {
   info: (message) =>
     process.stdout.write(`${styleText("blue", "ℹ", { stream: process.stdout })}  ${message}\n`),
   success: (message) =>
@@ -22,3 +22,49 @@ export const consoleStatus: StatusLines = {
   failure: (message) =>
     process.stderr.write(`${styleText("red", "❌", { stream: process.stderr })}  ${message}\n`),
 };
+
+let active: StatusLines = textStatus;
+
+/** The CLI's status lines: text with symbols, or JSON after `useJsonStatus()`. */
+export const consoleStatus: StatusLines = {
+  info: (message) => active.info(message),
+  success: (message) => active.success(message),
+  warning: (message) => active.warning(message),
+  failure: (message) => active.failure(message),
+};
+
+/** Switches the CLI's own lines to the dapr CLI's JSON form (`--log-as-json`). */
+export async function useJsonStatus(): Promise<void> {
+  active = await jsonStatus();
+}
+
+/**
+ * With `--log-as-json`, the dapr CLI's JSON lines: `{"time":…,"status":"info","msg":…}`, through
+ * the same logger library as the sidecar's lines. Failures still go to stderr.
+ */
+async function jsonStatus(): Promise<StatusLines> {
+  const { pino } = await import("pino");
+  const log = pino(
+    {
+      customLevels: { info: 30, success: 31, warning: 40, failure: 50 },
+      useOnlyCustomLevels: true,
+      level: "info",
+      base: undefined,
+      messageKey: "msg",
+      timestamp: () => `,"time":"${new Date().toISOString()}"`,
+      formatters: { level: (label) => ({ status: label }) },
+    },
+    {
+      write(chunk: string) {
+        const stream = chunk.includes('"status":"failure"') ? process.stderr : process.stdout;
+        stream.write(chunk);
+      },
+    },
+  );
+  return {
+    info: (message) => log.info(message),
+    success: (message) => log.success(message),
+    warning: (message) => log.warning(message),
+    failure: (message) => log.failure(message),
+  };
+}

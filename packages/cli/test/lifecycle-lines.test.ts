@@ -96,6 +96,34 @@ apps:
     expect(cli.output).not.toContain("You're up and running");
   });
 
+  it("--log-as-json: the sidecar's lines with daprd's fields, the CLI's with the dapr CLI's", async () => {
+    const { home } = await project();
+    const cli = new CliProcess(["run", "--app-id", "json", "--log-as-json"], { home });
+    running.push(cli);
+    await cli.waitFor(/You're up and running! Dapr logs will appear here/);
+    cli.child.kill("SIGTERM");
+    expect(await cli.exited).toBe(0);
+    const lines = cli.output.split("\n").filter(Boolean);
+    const own = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    expect(own.length).toBeGreaterThan(0);
+    for (const line of own) expect(Object.keys(line).sort()).toEqual(["msg", "status", "time"]);
+    expect(own).toContainEqual(
+      expect.objectContaining({
+        status: "success",
+        msg: expect.stringContaining("up and running"),
+      }),
+    );
+    const sidecar = lines
+      .filter((l) => l.startsWith("== OUTRIG == "))
+      .map((l) => JSON.parse(l.slice("== OUTRIG == ".length)));
+    expect(sidecar.length).toBeGreaterThan(0);
+    for (const line of sidecar) {
+      expect(line).toMatchObject({ app_id: "json", type: "log", scope: "outrig.runtime" });
+      for (const key of ["time", "level", "msg", "instance", "ver"])
+        expect(line).toHaveProperty(key);
+    }
+  });
+
   it("an app that never listens is reported as awaited, and its exit code is outrig's", async () => {
     const { home } = await project();
     const port = await freePort();

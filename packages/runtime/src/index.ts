@@ -32,8 +32,8 @@ export {
 export { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
 export { DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
 export { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
-export type { LogLevel } from "./logger.ts";
-export { createConsoleLogger } from "./logger.ts";
+export type { LogFormat, LoggerOptions, LogLevel } from "./logger.ts";
+export { createConsoleLogger, createLogger } from "./logger.ts";
 export { megabytesToBytes, parseQuantity } from "./quantity.ts";
 export type { AnyComponentDefinition, ComponentRegistry, RegistryOptions } from "./registry.ts";
 export { CATALOG, CATALOG_ALIASES, createRegistry } from "./registry.ts";

@@ -23,7 +23,9 @@ describe("state through outrig run on the defaults of outrig init", { timeout: 6
     expect((await runCli(["init"], { home })).code).toBe(0);
 
     const first = await startSidecar(home);
-    expect(first.cli.output).toMatch(/component loaded.*component_type=state\.sqlite.*name=statestore/);
+    expect(first.cli.output).toMatch(
+      /component loaded.*component_type=state\.sqlite.*name=statestore/,
+    );
     const saved = await fetch(first.url, {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -75,6 +75,19 @@ describe("pubsub.mqtt3 over TLS", () => {
     ).toBe("over tls");
   });
 
+  it("bindings.mqtt3 publishes over mqtts:// with the CA and a password", async () => {
+    const binding = await createMqttBinding({
+      url: `mqtts://app:${PASSWORD}@localhost:${mosquitto.tlsPort}`,
+      topic: `tls-${randomUUID().slice(0, 8)}`,
+      caCert: certs.caCert,
+    });
+    try {
+      await binding.invoke({ operation: "create", data: new TextEncoder().encode("over tls") });
+    } finally {
+      await binding.close();
+    }
+  });
+
   it("refuses a broker its caCert did not sign, naming host:port and not the password", async () => {
     const error = await failure(
       createMqttPubSub({

@@ -145,11 +145,17 @@ function connectError(
   const where = `${redisOptions.host}:${redisOptions.port}`;
   const mapped = toComponentError(error, component);
   const tls = tlsFailure(error);
+  const message = error instanceof Error ? error.message : String(error);
+  // A TLS 1.3 server that wants a client certificate drops the connection after the handshake.
+  const reset =
+    redisOptions.tls &&
+    !redisOptions.tls.cert &&
+    (error as { code?: unknown })?.code === "ECONNRESET";
   const reason = tls
     ? `the TLS handshake failed: ${tls} (check caCert, clientCert and clientKey)`
-    : error instanceof Error
-      ? error.message
-      : String(error);
+    : reset
+      ? `${message} (does the server require a client certificate? set clientCert and clientKey)`
+      : message;
   return new ComponentError(
     tls ? "ERR_UNAVAILABLE" : mapped.code,
     `cannot connect to Redis at ${where}: ${reason}`,

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "@outrig/core";
 import type { ApiContext } from "./api/context.ts";
@@ -221,6 +221,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 65_000,
   };
+  const answering = new Set<ServerResponse>();
   const server: Server = createServer(
     {
       keepAliveTimeout: limits.keepAliveTimeoutMs,
@@ -229,12 +230,21 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
     },
     (req, res) => {
-      res.once("close", drain.begin());
+      const end = drain.begin();
+      answering.add(res);
+      res.once("close", () => {
+        answering.delete(res);
+        end();
+      });
+      // While draining, a request on a kept-alive connection is still served, but its
+      // connection closes after the answer, so clients move off before the components close.
+      if (drain.draining) res.shouldKeepAlive = false;
       handler(req, res);
     },
   );
   cap = new ConnectionGuard(server, limits);
   drain.on("accept", () => {
+    for (const res of answering) if (!res.headersSent) res.shouldKeepAlive = false;
     server.close();
     server.closeIdleConnections();
   });

@@ -397,6 +397,8 @@ describe("6. graceful drain on stop", () => {
     const stopping = s.stop();
     const res = await call;
     expect(res.status).toBe(200);
+    // Answered while draining: its connection is not kept for another request.
+    expect(res.headers.get("connection")).toBe("close");
     expect(await res.json()).toMatchObject({ url: "/slow" });
     await stopping;
     await expect(fetch(`${s.url}/v1.0/healthz`)).rejects.toThrow();

@@ -210,15 +210,17 @@ const tokens: BadCase[] = everyRoute.flatMap(([method, path]) => [
 ]);
 
 export function oversize(limit: number): BadCase[] {
-  return bodyRoutes.map((path) => ({
-    name: `oversize: ${path}`,
-    method: "POST",
-    path,
-    body: Buffer.alloc(limit + 1, 0x20),
-    headers: json,
-    status: 413,
-    error: "ERR_BODY_TOO_LARGE",
-  }));
+  return [...bodyRoutes.map((path) => ["POST", path]), ["PUT", "/v1.0/metadata/big"]].map(
+    ([method, path]) => ({
+      name: `oversize: ${method} ${path}`,
+      method: method as string,
+      path: path as string,
+      body: Buffer.alloc(limit + 1, 0x20),
+      headers: json,
+      status: 413,
+      error: "ERR_BODY_TOO_LARGE",
+    }),
+  );
 }
 
 const pathTricks: BadCase[] = [

@@ -43,12 +43,14 @@ async function roundTrip(metadata: Record<string, string>): Promise<string> {
   try {
     const topic = `tls-${randomUUID().slice(0, 8)}`;
     const stop = new AbortController();
-    const got = new Promise<string>((resolve) => {
-      void pubsub.subscribe({ topic, signal: stop.signal }, async (m) => {
-        resolve(new TextDecoder().decode(m.data));
-      });
+    let resolve: (text: string) => void = () => {};
+    const got = new Promise<string>((r) => {
+      resolve = r;
     });
-    await new Promise((r) => setTimeout(r, 200));
+    // subscribe resolves once the broker has the subscription, so the publish cannot miss it.
+    await pubsub.subscribe({ topic, signal: stop.signal }, async (m) => {
+      resolve(new TextDecoder().decode(m.data));
+    });
     await pubsub.publish({ topic, data: new TextEncoder().encode("over amqps") });
     const text = await got;
     stop.abort();

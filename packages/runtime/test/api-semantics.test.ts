@@ -7,7 +7,7 @@ import { silentLogger } from "@outrig/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiError } from "../src/api/errors.ts";
 import { MAX_JSON_DEPTH } from "../src/api/json.ts";
-import { MAX_TRANSACTION_OPERATIONS, stateDelete } from "../src/api/state.ts";
+import { MAX_TRANSACTION_OPERATIONS, stateDelete, stateQuery } from "../src/api/state.ts";
 import { createRegistry, type Sidecar, startSidecar } from "../src/index.ts";
 import { sidecar } from "./helpers.ts";
 
@@ -23,6 +23,18 @@ const value = async (key: string): Promise<unknown> => {
   const res = await fetch(`${s.url}${STORE}/${key}`);
   return res.status === 204 ? undefined : res.json();
 };
+/** The API core's context over the test sidecar's components, to call api/ functions directly. */
+const apiContext = () => ({
+  runtime: s.runtime,
+  appId: "app1",
+  logger: silentLogger,
+  app: undefined,
+  resolveApp: undefined,
+  health: { outbound: true, ready: true },
+  extended: {},
+  metadata: () => ({}),
+  shutdown: () => undefined,
+});
 const errorOf = async (res: Response) =>
   (await res.json()) as { errorCode: string; message: string };
 
@@ -76,17 +88,7 @@ describe("non-string ETags are refused, never dropped (issue 14 §4)", () => {
 
   it("delete with a non-string etag (If-Match is read by the same rule) → ERR_MALFORMED_REQUEST", async () => {
     await send(STORE, [{ key: "n7", value: "kept" }]);
-    const ctx = {
-      runtime: s.runtime,
-      appId: "app1",
-      logger: silentLogger,
-      app: undefined,
-      resolveApp: undefined,
-      health: { outbound: true, ready: true },
-      extended: {},
-      metadata: () => ({}),
-      shutdown: () => undefined,
-    };
+    const ctx = apiContext();
     const error = await stateDelete(ctx, { store: "statestore", key: "n7", etag: 1 }).catch(
       (e: unknown) => e,
     );
@@ -269,6 +271,29 @@ describe("unimplemented building blocks answer 501 naming the API (issue 20 §8)
       }
     });
   }
+});
+
+describe("the query API takes the query as JSON text too (gRPC's QueryStateRequest.query)", () => {
+  it("parses it under the same limits: valid text works, deep or broken text is 400", async () => {
+    const ctx = apiContext();
+    await send(STORE, [{ key: "text-q", value: { kind: "text-query" } }]);
+    const found = await stateQuery(ctx, {
+      store: "statestore",
+      query: JSON.stringify({ filter: { EQ: { kind: "text-query" } } }),
+    });
+    expect(found.results.map((r) => r.key)).toEqual(["text-q"]);
+    const deep = `{"filter":${"[".repeat(MAX_JSON_DEPTH)}${"]".repeat(MAX_JSON_DEPTH)}}`;
+    for (const query of [deep, "{not json", Buffer.from([0x7b, 0xff, 0x7d])]) {
+      const error = await stateQuery(ctx, { store: "statestore", query }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ApiError);
+      expect(error).toMatchObject({
+        errorCode: "ERR_MALFORMED_REQUEST",
+        status: 400,
+        grpcStatus: 3,
+      });
+      expect((error as Error).message).toMatch(/^failed parsing the query: /);
+    }
+  });
 });
 
 describe("the error registry", () => {

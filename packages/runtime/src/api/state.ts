@@ -15,7 +15,7 @@ import {
 import type { PrefixedStateStore } from "../state-keys.ts";
 import type { ApiContext } from "./context.ts";
 import { apiError, fromComponentError } from "./errors.ts";
-import { field } from "./json.ts";
+import { field, parseJson } from "./json.ts";
 
 /**
  * Most operations one transaction may carry, whatever the store. Beyond it a request is refused
@@ -132,7 +132,10 @@ export interface StateTransactionRequest {
 
 export interface StateQueryRequest {
   store: string | undefined;
-  /** The decoded query document: `{filter, sort, page}`. */
+  /**
+   * The query document `{filter, sort, page}`, decoded, or its JSON text (gRPC's
+   * `QueryStateRequest.query`), which is parsed here under the API's JSON limits.
+   */
   query: unknown;
   metadata?: Metadata;
 }
@@ -439,7 +442,17 @@ export async function stateQuery(
   request: StateQueryRequest,
 ): Promise<StateQueryResult> {
   const store = requireStateStore(ctx, request.store, "QUERY_API");
-  const query = queryOf(request.query, request.store);
+  let document = request.query;
+  if (typeof document === "string" || document instanceof Uint8Array) {
+    try {
+      document = parseJson(typeof document === "string" ? Buffer.from(document, "utf8") : document);
+    } catch (error) {
+      throw apiError("MALFORMED_REQUEST", {
+        detail: `failed parsing the query: ${(error as Error).message}`,
+      });
+    }
+  }
+  const query = queryOf(document, request.store);
   try {
     const result = await store.query({ query, metadata: request.metadata ?? {} });
     return {

@@ -65,7 +65,13 @@ export type {
 export { defineManifest } from "./manifest.ts";
 export type { Metadata } from "./metadata.ts";
 export { getMetadata, isTruthy, parseTtlInSeconds, ttlExpireTimeMetadata } from "./metadata.ts";
-export type { OptionField, OptionFields, OptionsSchema, ParsedOptions } from "./options.ts";
+export type {
+  OptionField,
+  OptionFields,
+  OptionsInput,
+  OptionsSchema,
+  ParsedOptions,
+} from "./options.ts";
 export { defineOptions, option } from "./options.ts";
 export type {
   BulkMessage,

@@ -187,17 +187,59 @@ export type ParsedOptions<S extends OptionFields> = {
       : FieldValue<S[K]> | undefined;
 };
 
+/**
+ * What a field accepts in library mode: its Dapr string form, or the JS value itself (a boolean,
+ * a number: for a duration, milliseconds, as `parse` returns them; a list as an array; an enum
+ * only as one of its values, so a typo fails to compile).
+ */
+type InputValue<T> = 0 extends 1 & T
+  ? unknown
+  : [T] extends [readonly string[]]
+    ? readonly string[] | string
+    : [T] extends [boolean]
+      ? boolean | string
+      : [T] extends [number]
+        ? number | string
+        : [T] extends [string]
+          ? T
+          : T | string;
+
+/**
+ * A library-mode factory's options, typed from the component's schema: the field names as the
+ * YAML spells them, nothing else (an unknown key is refused at run time too).
+ */
+export type OptionsInput<S extends OptionFields> = {
+  readonly [K in keyof S]?: InputValue<FieldValue<S[K]>>;
+};
+
 export interface OptionsSchema<S extends OptionFields> {
   readonly component: string;
   readonly fields: S;
-  /** Parses Dapr metadata (case-insensitive keys, aliases) and reports every problem at once. */
+  /**
+   * Parses Dapr metadata (case-insensitive keys, aliases) and reports every problem at once. Keys
+   * the schema does not know are ignored, as daprd passes built-ins (`keyPrefix`, ...).
+   */
   parse(metadata: Metadata | undefined): ParsedOptions<S>;
+  /**
+   * Library mode: typed options as Dapr metadata. A key that is neither a field nor an alias is
+   * a ConfigError naming it and the known fields (a typo never passes silently).
+   */
+  fromOptions(input: OptionsInput<S> | undefined): Metadata;
   /** JSON Schema (draft 2020-12) of the metadata map, for docs, editors and validation. */
   jsonSchema(): Record<string, unknown>;
   /** Names of fields that hold secrets. */
   readonly sensitiveFields: readonly string[];
   /** Metadata with sensitive values replaced by `***`, safe to log or expose. */
   redact(metadata: Metadata): Metadata;
+}
+
+/** A library-mode value in Dapr's string form. */
+function optionText(f: AnyField, value: unknown): string {
+  if (typeof value === "number" && f.kind === "duration") return `${value}ms`;
+  if (Array.isArray(value)) return value.join(",");
+  if (typeof value === "string") return value;
+  if (f.kind === "json") return JSON.stringify(value);
+  return String(value);
 }
 
 export function defineOptions<S extends OptionFields>(
@@ -213,6 +255,11 @@ export function defineOptions<S extends OptionFields>(
   );
   const shape: Record<string, z.ZodType> = {};
   for (const name of names) shape[name] = (fields[name] as AnyField).schema.optional();
+  const fieldByKey = new Map<string, AnyField>();
+  for (const name of names) {
+    const f = fields[name] as AnyField;
+    for (const key of [name, ...(f.spec.aliases ?? [])]) fieldByKey.set(key.toLowerCase(), f);
+  }
   const objectSchema = z.object(shape);
 
   return Object.freeze({
@@ -251,6 +298,24 @@ export function defineOptions<S extends OptionFields>(
         }
       }
       return Object.freeze(out) as ParsedOptions<S>;
+    },
+    fromOptions(input: OptionsInput<S> | undefined): Metadata {
+      const out: Metadata = {};
+      const issues: ConfigIssue[] = [];
+      for (const [key, value] of Object.entries(input ?? {})) {
+        const f = fieldByKey.get(key.toLowerCase());
+        if (!f) {
+          issues.push({
+            field: key,
+            message: `is not an option of ${component} (options: ${names.join(", ")})`,
+          });
+          continue;
+        }
+        if (value === undefined) continue;
+        out[key] = optionText(f, value);
+      }
+      if (issues.length > 0) throw new ConfigError(issues, { component });
+      return out;
     },
     jsonSchema(): Record<string, unknown> {
       const properties: Record<string, unknown> = {};

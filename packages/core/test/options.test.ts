@@ -208,3 +208,57 @@ describe("defineOptions().redact", () => {
     expect(input.REDISPASSWORD, "redact must not mutate its input").toBe("secret");
   });
 });
+
+describe("defineOptions().fromOptions (library mode)", () => {
+  const schema = defineOptions("state.demo", {
+    host: option.string({ required: true, aliases: ["url"] }),
+    port: option.integer({ default: 1 }),
+    tls: option.boolean({ default: false }),
+    timeout: option.duration({ default: 1000 }),
+    mode: option.enum(["fast", "safe"] as const),
+    tags: option.list(),
+  });
+
+  it("turns typed values into Dapr metadata that parse reads back", () => {
+    const metadata = schema.fromOptions({
+      host: "h",
+      port: 7,
+      tls: true,
+      timeout: 1500,
+      mode: "safe",
+      tags: ["a", "b"],
+    });
+    expect(metadata).toEqual({
+      host: "h",
+      port: "7",
+      tls: "true",
+      timeout: "1500ms",
+      mode: "safe",
+      tags: "a,b",
+    });
+    expect(schema.parse(metadata)).toMatchObject({
+      port: 7,
+      tls: true,
+      timeout: 1500,
+      tags: ["a", "b"],
+    });
+  });
+
+  it("refuses every unknown key at once, naming the known fields", () => {
+    let error: unknown;
+    try {
+      // @ts-expect-error: neither key is an option (the type refuses them too)
+      schema.fromOptions({ host: "h", hots: "x", Mode2: "y" });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues.map((i) => i.field)).toEqual(["hots", "Mode2"]);
+    expect((error as ConfigError).issues[0]?.message).toContain("options: host, port, tls");
+    // Aliases and other casings are still the same field.
+    expect(schema.fromOptions({ host: "h", ...({ URL: "u" } as object) })).toEqual({
+      host: "h",
+      URL: "u",
+    });
+  });
+});

@@ -1,6 +1,6 @@
 import { defineManifest, type StateStoreDefinition } from "@outrig/core";
 import { COMPONENT_TYPE, dynamodbOptions } from "./options.ts";
-import { createDynamoDBStateStore } from "./state.ts";
+import { openDynamoDBStateStore } from "./state.ts";
 
 export const stateDefinition: StateStoreDefinition = {
   type: COMPONENT_TYPE,
@@ -12,7 +12,7 @@ export const stateDefinition: StateStoreDefinition = {
   // An instance declares TTL only with ttlAttributeName, ACTOR only with actorStateStore=true.
   capabilities: ["ETAG", "TRANSACTIONAL", "TTL", "ACTOR"],
   options: dynamodbOptions,
-  create: (metadata, context) => createDynamoDBStateStore(metadata, context),
+  create: (metadata, context) => openDynamoDBStateStore(metadata, context),
 };
 
 export const manifest = defineManifest({

@@ -24,6 +24,7 @@ import {
   type Metadata,
   mapWithParallelism,
   notSupported,
+  type OptionsInput,
   parseTtlInSeconds,
   type SetRequest,
   type StateCapability,
@@ -36,7 +37,12 @@ import {
 import { chunk, DEFAULT_RETRY_POLICY, type RetryPolicy, sendUntilProcessed } from "./batch.ts";
 import { errorName, mapAwsError } from "./errors.ts";
 import { expiryEpochSeconds, expiryMs, fromValueAttribute, toValueAttribute } from "./items.ts";
-import { COMPONENT_TYPE, type DynamoDBSettings, parseDynamoDBMetadata } from "./options.ts";
+import {
+  COMPONENT_TYPE,
+  type DynamoDBSettings,
+  dynamodbOptions,
+  parseDynamoDBMetadata,
+} from "./options.ts";
 import {
   type Condition,
   MAX_TRANSACTION_ITEMS,
@@ -724,11 +730,25 @@ async function supportsTransactions(aws: Sdk, client: DynamoDBClient): Promise<b
   }
 }
 
-/** Creates a `state.aws.dynamodb` store from Dapr metadata (the manifest's factory). */
-export function createDynamoDBStateStore(
-  metadata: Metadata,
+/**
+ * Library mode: a `state.aws.dynamodb` store from typed options named as in the YAML; an
+ * unknown option is a ConfigError.
+ */
+export async function createDynamoDBStateStore(
+  metadata: DynamoDBStateStoreMetadata,
   context?: ComponentContext,
   options?: DynamoDBStateStoreOptions,
 ): Promise<DynamoDBStateStore> {
-  return DynamoDBStateStore.open(metadata, context, options);
+  return DynamoDBStateStore.open(dynamodbOptions.fromOptions(metadata), context, options);
+}
+
+/** `createDynamoDBStateStore`'s metadata: the YAML fields, typed; unknown ones are refused. */
+export type DynamoDBStateStoreMetadata = OptionsInput<typeof dynamodbOptions.fields>;
+
+/** The sidecar's path (the manifest's factory): Dapr metadata, unknown keys ignored. */
+export function openDynamoDBStateStore(
+  metadata: Metadata,
+  context?: ComponentContext,
+): Promise<DynamoDBStateStore> {
+  return DynamoDBStateStore.open(metadata, context);
 }

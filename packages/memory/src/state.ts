@@ -19,6 +19,7 @@ import {
   matchesFilter,
   normalizeDeletePrefix,
   notSupported,
+  type OptionsInput,
   parseFilter,
   parseTtlInSeconds,
   type QueryRequest,
@@ -47,9 +48,12 @@ const IMPLEMENTED: readonly StateCapability[] = [
   "KEYS_LIKE",
 ];
 
+/** `createMemoryStateStore`'s options: the YAML metadata fields, typed (see `stateOptions`). */
+export type MemoryStateStoreMetadata = OptionsInput<typeof stateOptions.fields>;
+
 export interface MemoryStateStoreOptions {
-  /** How often expired items are purged, in ms; 0 disables the purge. Default 10 000. */
-  cleanupIntervalMs?: number;
+  /** How often expired items are purged, in ms (YAML: `cleanupInterval`); 0 disables it. Default 10 000. */
+  cleanupInterval?: number;
   /** Declare ACTOR (Dapr's `actorStateStore` metadata); needs ETAG and TRANSACTIONAL. */
   actorStateStore?: boolean;
   /**
@@ -100,7 +104,7 @@ export class MemoryStateStore extends BaseStateStore {
       caps.add("ACTOR");
     }
     this.capabilities = caps;
-    const interval = options.cleanupIntervalMs ?? 10_000;
+    const interval = options.cleanupInterval ?? 10_000;
     if (interval > 0) {
       this.#timer = setInterval(() => this.#purgeExpired(), interval);
       // A forgotten store must not keep the process alive.
@@ -396,14 +400,25 @@ function parseOffsetToken(token: string | undefined): number {
   return Number(token);
 }
 
-/** Creates the store from Dapr metadata (see `stateOptions` for the fields). */
+/**
+ * Library mode: creates the store from typed options named as in the YAML
+ * (`{ cleanupInterval: "30s" }`); an unknown option is a ConfigError.
+ */
 export async function createMemoryStateStore(
+  options: MemoryStateStoreMetadata = {},
+  context?: ComponentContext,
+): Promise<MemoryStateStore> {
+  return openMemoryStateStore(stateOptions.fromOptions(options), context);
+}
+
+/** The sidecar's path: Dapr metadata, unknown keys ignored (daprd passes built-ins). */
+export async function openMemoryStateStore(
   metadata: Metadata = {},
   _context?: ComponentContext,
 ): Promise<MemoryStateStore> {
   const options = stateOptions.parse(metadata);
   return new MemoryStateStore({
-    cleanupIntervalMs: options.cleanupInterval,
+    cleanupInterval: options.cleanupInterval,
     actorStateStore: options.actorStateStore,
   });
 }
@@ -416,5 +431,5 @@ export const stateDefinition: StateStoreDefinition = {
   description: "Keeps state in the process's memory; the reference implementation of the contract.",
   capabilities: [...IMPLEMENTED, "ACTOR"],
   options: stateOptions,
-  create: createMemoryStateStore,
+  create: openMemoryStateStore,
 };

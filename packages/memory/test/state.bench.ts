@@ -62,7 +62,7 @@ for (let r = 0; r < 5; r++) {
   const b = await round(baseline());
   results.baseline?.set.push(b.set);
   results.baseline?.get.push(b.get);
-  const store = new MemoryStateStore({ cleanupIntervalMs: 0 });
+  const store = new MemoryStateStore({ cleanupInterval: 0 });
   const c = await round(component(store));
   results.component?.set.push(c.set);
   results.component?.get.push(c.get);

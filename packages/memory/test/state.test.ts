@@ -12,7 +12,7 @@ describe("state.in-memory: options and definition", () => {
     expect([...plain.capabilities].sort()).toEqual(
       ["DELETE_WITH_PREFIX", "ETAG", "KEYS_LIKE", "QUERY_API", "TRANSACTIONAL", "TTL"].sort(),
     );
-    const actor = await createMemoryStateStore({ ACTORSTATESTORE: "true" });
+    const actor = await stateDefinition.create({ ACTORSTATESTORE: "true" });
     expect(actor.capabilities.has("ACTOR")).toBe(true);
     await Promise.all([plain.close(), actor.close()]);
   });
@@ -50,6 +50,23 @@ describe("state.in-memory: options and definition", () => {
     expect((error as ConfigError).issues.map((i) => i.field).sort()).toEqual([
       "actorStateStore",
       "cleanupInterval",
+    ]);
+  });
+
+  it("library mode: typed options named as in the YAML; an unknown option is a ConfigError", async () => {
+    const store = await createMemoryStateStore({ cleanupInterval: 250, actorStateStore: true });
+    expect(store.capabilities.has("ACTOR")).toBe(true);
+    await store.close();
+    const typo = await createMemoryStateStore({
+      // @ts-expect-error: not an option of state.in-memory (the type refuses it too)
+      cleanupIntervall: "1s",
+    }).catch((e: unknown) => e);
+    expect(typo).toBeInstanceOf(ConfigError);
+    expect((typo as ConfigError).issues).toEqual([
+      {
+        field: "cleanupIntervall",
+        message: "is not an option of state.in-memory (options: cleanupInterval, actorStateStore)",
+      },
     ]);
   });
 

@@ -8,7 +8,9 @@ export {
 export { manifest } from "./manifest.ts";
 export type { PostgresStateOptions, PostgresStateV2Options } from "./options.ts";
 export { stateOptions, stateV2Options } from "./options.ts";
+export type { PostgresStateStoreMetadata } from "./state.ts";
 export { createPostgresStateStore, PostgresStateStore, stateDefinition } from "./state.ts";
+export type { PostgresV2StateStoreMetadata } from "./state-v2.ts";
 export {
   createPostgresV2StateStore,
   PostgresV2StateStore,

@@ -9,6 +9,7 @@ import {
   hasEtag,
   jsonText,
   type Metadata,
+  type OptionsInput,
   parseTtlInSeconds,
   type SetRequest,
   type StateCapability,
@@ -344,6 +345,17 @@ function prepareSet(request: SetRequest): PreparedSet {
  * metadata table does not record it, and starts the periodic cleanup.
  */
 export async function createPostgresV2StateStore(
+  options: PostgresV2StateStoreMetadata,
+  context: ComponentContext = {},
+): Promise<PostgresV2StateStore> {
+  return openPostgresV2StateStore(stateV2Options.fromOptions(options), context);
+}
+
+/** `createPostgresV2StateStore`'s options: the YAML metadata fields, typed; unknown ones are refused. */
+export type PostgresV2StateStoreMetadata = OptionsInput<typeof stateV2Options.fields>;
+
+/** The sidecar's path (the manifest's factory): Dapr metadata, unknown keys ignored. */
+export async function openPostgresV2StateStore(
   metadata: Metadata,
   context: ComponentContext = {},
 ): Promise<PostgresV2StateStore> {
@@ -392,5 +404,5 @@ export const stateV2Definition: StateStoreDefinition = {
     "PostgreSQL state store, Dapr's v2 table layout: bytea values, UUID ETags, no query API",
   capabilities: [...CAPABILITIES, "ACTOR"],
   options: stateV2Options,
-  create: createPostgresV2StateStore,
+  create: openPostgresV2StateStore,
 };

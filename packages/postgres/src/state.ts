@@ -18,6 +18,7 @@ import {
   keysLikeEmptyPatternError,
   type Metadata,
   normalizeDeletePrefix,
+  type OptionsInput,
   parseDuration,
   parseTtlInSeconds,
   type QueryRequest,
@@ -532,6 +533,17 @@ export function parseCleanupInterval(text: string): number {
  * ERR_UNAVAILABLE when the database cannot be reached.
  */
 export async function createPostgresStateStore(
+  options: PostgresStateStoreMetadata,
+  context: ComponentContext = {},
+): Promise<PostgresStateStore> {
+  return openPostgresStateStore(stateOptions.fromOptions(options), context);
+}
+
+/** `createPostgresStateStore`'s options: the YAML metadata fields, typed; unknown ones are refused. */
+export type PostgresStateStoreMetadata = OptionsInput<typeof stateOptions.fields>;
+
+/** The sidecar's path (the manifest's factory): Dapr metadata, unknown keys ignored. */
+export async function openPostgresStateStore(
   metadata: Metadata,
   context: ComponentContext = {},
 ): Promise<PostgresStateStore> {
@@ -580,5 +592,5 @@ export const stateDefinition: StateStoreDefinition = {
     "PostgreSQL state store: Dapr's v1 table layout, xmin ETags, one-statement bulk operations, jsonb queries",
   capabilities: [...CAPABILITIES, "ACTOR"],
   options: stateOptions,
-  create: createPostgresStateStore,
+  create: openPostgresStateStore,
 };

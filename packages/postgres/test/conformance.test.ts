@@ -37,7 +37,7 @@ describeStateStoreConformance({
       connectionString: `host=${postgres.host} port=${postgres.port} user=${postgres.user} password=${postgres.password} dbname=${postgres.database}`,
       tableName: customTable,
       metadataTableName: customMetadata,
-      cleanupIntervalInSeconds: "5",
+      cleanupInterval: "5",
     }),
   badEtag: "1",
 });

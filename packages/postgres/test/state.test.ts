@@ -10,6 +10,7 @@ import {
   manifest,
   type PostgresStateStore,
   type PostgresV2StateStore,
+  stateDefinition,
 } from "../src/index.ts";
 
 const postgres = useService(() => startPostgres());
@@ -437,12 +438,13 @@ describe("state.postgresql TTL cleanup", () => {
   it("runs the cleanup on its own every cleanupInterval", async () => {
     const ownTable = `outrig_cleanup_${run}`;
     created.push(ownTable);
-    const periodic = await createPostgresStateStore({
+    // Dapr's alias, through the YAML path (library mode takes only the canonical names).
+    const periodic = (await stateDefinition.create({
       connectionString: postgres().connectionString,
       tableName: ownTable,
       metadataTableName: metaTable,
       cleanupIntervalInSeconds: "1",
-    });
+    })) as PostgresStateStore;
     try {
       await periodic.set({ key: key("auto"), value: 1, metadata: { ttlInSeconds: "1" } });
       const deadline = Date.now() + 10_000;
@@ -513,6 +515,21 @@ describe("state.postgresql configuration", () => {
     await closing.close();
     const error = await rejectionOf(closing.get({ key: key("closed") }));
     expect((error as ComponentError).code).toBe("ERR_CLOSED");
+  });
+});
+
+describe("state.postgresql library-mode options", () => {
+  it("are the YAML's names, typed; an unknown one is refused by name, before connecting", async () => {
+    const error = await rejectionOf(
+      createPostgresV2StateStore({
+        connectionString: postgres().connectionString,
+        // @ts-expect-error: v2 has tablePrefix, not tableName (the type refuses it too)
+        tableName: "state",
+      }),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues[0]?.field).toBe("tableName");
+    expect((error as ConfigError).message).toContain("tablePrefix");
   });
 });
 

@@ -9,4 +9,5 @@ export { manifest } from "./manifest.ts";
 export type { RedisPubSubOptions, RedisStateOptions } from "./options.ts";
 export { pubsubOptions, stateOptions } from "./options.ts";
 export { createRedisPubSub, pubsubDefinition, RedisPubSub } from "./pubsub.ts";
+export type { RedisStateStoreMetadata } from "./state.ts";
 export { createRedisStateStore, RedisStateStore, stateDefinition } from "./state.ts";

@@ -20,6 +20,7 @@ import {
   likePatternToRegExp,
   type Metadata,
   normalizeDeletePrefix,
+  type OptionsInput,
   parseTtlInSeconds,
   type SetRequest,
   type StateCapability,
@@ -504,6 +505,17 @@ function toGetResponse(raw: RawItem): GetResponse {
  * metadata and ERR_UNAVAILABLE when the server cannot be reached within `dialTimeout`.
  */
 export async function createRedisStateStore(
+  options: RedisStateStoreMetadata,
+  context: ComponentContext = {},
+): Promise<RedisStateStore> {
+  return openRedisStateStore(stateOptions.fromOptions(options), context);
+}
+
+/** `createRedisStateStore`'s options: the YAML metadata fields, typed; unknown ones are refused. */
+export type RedisStateStoreMetadata = OptionsInput<typeof stateOptions.fields>;
+
+/** The sidecar's path (the manifest's factory): Dapr metadata, unknown keys ignored. */
+export async function openRedisStateStore(
   metadata: Metadata,
   context: ComponentContext = {},
 ): Promise<RedisStateStore> {
@@ -537,5 +549,5 @@ export const stateDefinition: StateStoreDefinition = {
     "Redis state store: items as hashes changed by Lua scripts, pipelined bulk operations",
   capabilities: [...CAPABILITIES, "ACTOR"],
   options: stateOptions,
-  create: createRedisStateStore,
+  create: openRedisStateStore,
 };

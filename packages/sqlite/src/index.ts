@@ -1,4 +1,4 @@
 export { manifest } from "./manifest.ts";
-export type { SqliteSettings } from "./options.ts";
+export type { SqliteSettings, SqliteStateStoreOptions } from "./options.ts";
 export { parseSqliteMetadata, sqliteOptions } from "./options.ts";
 export { createSqliteStateStore, SqliteStateStore } from "./state.ts";

@@ -1,6 +1,6 @@
 import { defineManifest, type StateStoreDefinition } from "@outrig/core";
 import { COMPONENT_TYPE, sqliteOptions } from "./options.ts";
-import { createSqliteStateStore } from "./state.ts";
+import { openSqliteStateStore } from "./state.ts";
 
 export const stateDefinition: StateStoreDefinition = {
   type: COMPONENT_TYPE,
@@ -19,7 +19,7 @@ export const stateDefinition: StateStoreDefinition = {
     "ACTOR",
   ],
   options: sqliteOptions,
-  create: createSqliteStateStore,
+  create: openSqliteStateStore,
 };
 
 export const manifest = defineManifest({

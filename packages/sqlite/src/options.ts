@@ -1,6 +1,7 @@
 import {
   ConfigError,
   defineOptions,
+  type OptionsInput,
   option,
   type ParsedOptions,
   parseDuration,
@@ -55,9 +56,12 @@ export const sqliteOptions = defineOptions(COMPONENT_TYPE, {
 export type SqliteMetadata = ParsedOptions<(typeof sqliteOptions)["fields"]>;
 
 export interface SqliteSettings extends Omit<SqliteMetadata, "cleanupInterval"> {
-  /** Milliseconds between cleanups of expired rows; 0 disables them. */
-  readonly cleanupIntervalMs: number;
+  /** Milliseconds between cleanups of expired rows (YAML: `cleanupInterval`); 0 disables them. */
+  readonly cleanupInterval: number;
 }
+
+/** `createSqliteStateStore`'s options: the YAML metadata fields, typed. */
+export type SqliteStateStoreOptions = OptionsInput<(typeof sqliteOptions)["fields"]>;
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
@@ -95,5 +99,5 @@ export function parseSqliteMetadata(metadata: Record<string, string> | undefined
   }
   if (issues.length > 0) throw new ConfigError(issues, { component: COMPONENT_TYPE });
   const { cleanupInterval: _omit, ...rest } = parsed;
-  return Object.freeze({ ...rest, cleanupIntervalMs });
+  return Object.freeze({ ...rest, cleanupInterval: cleanupIntervalMs });
 }

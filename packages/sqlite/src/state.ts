@@ -32,7 +32,13 @@ import {
 } from "@outrig/core";
 import { type DatabaseTarget, isBusy, openDatabase, parseConnectionString } from "./connection.ts";
 import { likeToGlob } from "./like-glob.ts";
-import { COMPONENT_TYPE, parseSqliteMetadata, type SqliteSettings } from "./options.ts";
+import {
+  COMPONENT_TYPE,
+  parseSqliteMetadata,
+  type SqliteSettings,
+  type SqliteStateStoreOptions,
+  sqliteOptions,
+} from "./options.ts";
 import { filterToSql, sortToSql } from "./query-sql.ts";
 import { fromStored, fromTimestamp, toStored, toTimestamp } from "./rows.ts";
 import { migrate } from "./schema.ts";
@@ -454,7 +460,7 @@ export class SqliteStateStore extends BaseStateStore {
   }
 
   #startCleanup(): void {
-    const interval = this.#settings.cleanupIntervalMs;
+    const interval = this.#settings.cleanupInterval;
     if (interval <= 0 || this.#readOnly) return;
     this.#timer = setInterval(() => {
       this.#cleanupIfDue(interval).then(
@@ -616,8 +622,19 @@ async function retryBusy<T>(fn: () => T, timeoutMs: number, action: string): Pro
   }
 }
 
-/** Creates a `state.sqlite` store from Dapr metadata (the manifest's factory). */
-export function createSqliteStateStore(
+/**
+ * Library mode: a `state.sqlite` store from typed options named as in the YAML
+ * (`{ connectionString: "data.db" }`); an unknown option is a ConfigError.
+ */
+export async function createSqliteStateStore(
+  options: SqliteStateStoreOptions,
+  context?: ComponentContext,
+): Promise<SqliteStateStore> {
+  return SqliteStateStore.open(sqliteOptions.fromOptions(options), context);
+}
+
+/** The sidecar's path (the manifest's factory): Dapr metadata, unknown keys ignored. */
+export function openSqliteStateStore(
   metadata: Metadata,
   context?: ComponentContext,
 ): Promise<SqliteStateStore> {

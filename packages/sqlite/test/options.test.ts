@@ -1,7 +1,12 @@
 import { ConfigError } from "@outrig/core";
 import { describe, expect, it } from "vitest";
 import { parseConnectionString } from "../src/connection.ts";
-import { manifest, parseSqliteMetadata, sqliteOptions } from "../src/index.ts";
+import {
+  createSqliteStateStore,
+  manifest,
+  parseSqliteMetadata,
+  sqliteOptions,
+} from "../src/index.ts";
 import { likeToGlob } from "../src/like-glob.ts";
 import { jsonPath } from "../src/query-sql.ts";
 
@@ -16,6 +21,27 @@ function configIssues(fn: () => unknown): string[] {
 }
 
 describe("metadata", () => {
+  it("library mode takes the YAML's names, typed, and refuses an unknown one", async () => {
+    const store = await createSqliteStateStore({
+      connectionString: ":memory:",
+      cleanupInterval: "0",
+    });
+    await store.close();
+    const error = await createSqliteStateStore({
+      connectionString: ":memory:",
+      // @ts-expect-error: a typo the type refuses, and so does the factory
+      tablename_: "x",
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues[0]?.field).toBe("tablename_");
+    // The YAML path ignores it, as daprd passes built-ins.
+    const yaml = await manifest.components[0]?.create({
+      connectionString: ":memory:",
+      keyPrefix: "none",
+    });
+    await yaml?.close();
+  });
+
   it("applies Dapr's defaults", () => {
     const s = parseSqliteMetadata({ connectionString: "data.db" });
     expect(s).toMatchObject({
@@ -24,7 +50,7 @@ describe("metadata", () => {
       metadataTableName: "metadata",
       timeout: 20_000,
       busyTimeout: 2000,
-      cleanupIntervalMs: 3_600_000,
+      cleanupInterval: 3_600_000,
       disableWAL: false,
     });
   });
@@ -37,18 +63,18 @@ describe("metadata", () => {
     });
     expect(s.connectionString).toBe(":memory:");
     expect(s.timeout).toBe(30_000);
-    expect(s.cleanupIntervalMs).toBe(120_000);
+    expect(s.cleanupInterval).toBe(120_000);
   });
 
   it("disables the cleanup with 0 or a negative interval, as Dapr does", () => {
     expect(
-      parseSqliteMetadata({ connectionString: "x.db", cleanupInterval: "0" }).cleanupIntervalMs,
+      parseSqliteMetadata({ connectionString: "x.db", cleanupInterval: "0" }).cleanupInterval,
     ).toBe(0);
     expect(
-      parseSqliteMetadata({ connectionString: "x.db", cleanupInterval: "-1" }).cleanupIntervalMs,
+      parseSqliteMetadata({ connectionString: "x.db", cleanupInterval: "-1" }).cleanupInterval,
     ).toBe(0);
     expect(
-      parseSqliteMetadata({ connectionString: "x.db", cleanupInterval: "-5m" }).cleanupIntervalMs,
+      parseSqliteMetadata({ connectionString: "x.db", cleanupInterval: "-5m" }).cleanupInterval,
     ).toBe(0);
   });
 

@@ -30,7 +30,7 @@ class Forwarding extends BaseStateStore {
 
   constructor(options: MemoryStateStoreOptions = {}, declared?: Iterable<StateCapability>) {
     super();
-    this.inner = new MemoryStateStore({ cleanupIntervalMs: 0, ...options });
+    this.inner = new MemoryStateStore({ cleanupInterval: 0, ...options });
     this.capabilities = new Set(declared ?? this.inner.capabilities);
   }
 

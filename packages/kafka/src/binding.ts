@@ -20,6 +20,7 @@ import {
   silentLogger,
 } from "@outrig/core";
 import {
+  type Admin,
   type Consumer,
   type IHeaders,
   Kafka,
@@ -30,6 +31,7 @@ import {
 } from "kafkajs";
 import { checkBrokerCertificates, securityConfig } from "./client.ts";
 import { kafkaOptions } from "./options.ts";
+import { pinNewestStarts } from "./start-offsets.ts";
 
 const COMPONENT = "bindings.kafka";
 /** How long `read` waits for the consumer to join its group before it gives up. */
@@ -211,6 +213,31 @@ export class KafkaBinding implements InputBinding, OutputBinding {
       this.#consumers.delete(consumer);
       await consumer.disconnect().catch(() => {});
     };
+    // With newest, every assigned partition's start is committed before read resolves (see
+    // pinNewestStarts), so an event created afterwards is read, across rebalances too.
+    let admin: Promise<Admin> | undefined;
+    const pin =
+      this.opts.initialOffset === "newest"
+        ? pinNewestStarts(consumer, {
+            admin: () => {
+              if (!admin) {
+                const client = this.#kafka.admin();
+                admin = client.connect().then(() => client);
+                admin.catch(() => {
+                  admin = undefined;
+                });
+              }
+              return admin;
+            },
+            groupId: this.#group,
+            logger: this.#logger,
+            starts: new Map(),
+          })
+        : undefined;
+    consumer.on(consumer.events.DISCONNECT, () => {
+      pin?.stop();
+      void admin?.then((a) => a.disconnect()).catch(() => {});
+    });
     const joined = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () =>
@@ -219,11 +246,15 @@ export class KafkaBinding implements InputBinding, OutputBinding {
           ),
         JOIN_TIMEOUT_MS,
       );
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        clearTimeout(timer);
-        resolve();
+      const stopJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
+        stopJoin();
+        void (pin?.ready ?? Promise.resolve()).then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     });
+    joined.catch(() => {});
     try {
       await this.#ensureTopics(topics);
       await consumer.connect();

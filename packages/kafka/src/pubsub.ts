@@ -182,6 +182,7 @@ export class KafkaPubSub extends BasePubSub {
     await this.#ensureTopic(request.topic);
     const sub = new Subscription(
       this.#kafka,
+      () => this.#adminClient(),
       { topic: request.topic, groupId: this.#groupId, delivery, maxWaitMs },
       this.options,
       this.#logger,

@@ -5,10 +5,11 @@ import {
   type MessageHandler,
   type Metadata,
 } from "@outrig/core";
-import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
+import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import { rangeAssigner } from "./assigner.ts";
 import { fromKafkaMessage } from "./headers.ts";
 import type { KafkaOptions } from "./options.ts";
+import { pinNewestStarts, type StartPin } from "./start-offsets.ts";
 
 const DEFAULT_FETCH_WAIT_MS = 1000;
 /** How long `subscribe` waits for the consumer to join its group and start fetching. */
@@ -36,13 +37,24 @@ export interface SubscriptionSpec {
 export class Subscription {
   readonly spec: SubscriptionSpec;
   readonly #kafka: Kafka;
+  readonly #admin: () => Promise<Admin>;
   readonly #opts: KafkaOptions;
   readonly #logger: Logger;
+  /** First-seen log ends of uncommitted partitions (initialOffset=newest), across join retries. */
+  readonly #starts = new Map<string, string>();
   #consumer: Consumer | undefined;
+  #pin: StartPin | undefined;
   #stopped = false;
 
-  constructor(kafka: Kafka, spec: SubscriptionSpec, opts: KafkaOptions, logger: Logger) {
+  constructor(
+    kafka: Kafka,
+    admin: () => Promise<Admin>,
+    spec: SubscriptionSpec,
+    opts: KafkaOptions,
+    logger: Logger,
+  ) {
     this.#kafka = kafka;
+    this.#admin = admin;
     this.spec = spec;
     this.#opts = opts;
     this.#logger = logger;
@@ -61,6 +73,7 @@ export class Subscription {
       } catch (error) {
         const consumer = this.#consumer;
         this.#consumer = undefined;
+        this.#pin?.stop();
         await consumer?.disconnect().catch(() => {});
         if (this.#stopped || Date.now() > deadline || !isRetriable(error)) throw error;
         this.#logger.debug("kafka subscribe retried", { error: errorMessage(error) });
@@ -82,6 +95,16 @@ export class Subscription {
       maxWaitTimeInMs: this.spec.maxWaitMs ?? DEFAULT_FETCH_WAIT_MS,
     });
     this.#consumer = consumer;
+    const pin =
+      opts.initialOffset === "newest"
+        ? pinNewestStarts(consumer, {
+            admin: this.#admin,
+            groupId: this.spec.groupId,
+            logger: this.#logger,
+            starts: this.#starts,
+          })
+        : undefined;
+    this.#pin = pin;
     const joined = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () =>
@@ -92,14 +115,22 @@ export class Subscription {
           ),
         JOIN_TIMEOUT_MS,
       );
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
       const stopJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
         stopJoin();
-        // Offsets of newly assigned partitions are looked up just before the first fetch; once it
-        // has returned, a publish after subscribe lands past the start even with newest.
+        // With newest, the start of every assigned partition is committed before `ready`; with
+        // oldest, offsets are looked up just before the first fetch. Either way a publish after
+        // subscribe resolves lands past the start.
+        if (pin) {
+          void pin.ready.then(done);
+          return;
+        }
         const stopFetch = consumer.on(consumer.events.FETCH, () => {
           stopFetch();
-          clearTimeout(timer);
-          resolve();
+          done();
         });
       });
       const stopCrash = consumer.on(consumer.events.CRASH, (event) => {
@@ -221,6 +252,7 @@ export class Subscription {
     this.#stopped = true;
     const consumer = this.#consumer;
     this.#consumer = undefined;
+    this.#pin?.stop();
     await consumer?.disconnect().catch((error: unknown) => {
       this.#logger.warn("kafka consumer disconnect failed", { error: errorMessage(error) });
     });

@@ -1,4 +1,7 @@
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { startKafka, useService } from "@outrig/conformance/services";
 import type { BulkMessage, PubSubMessage } from "@outrig/core";
 import { Kafka, logLevel } from "kafkajs";
@@ -6,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createKafkaPubSub, type KafkaPubSub, kafkaOptions } from "../src/index.ts";
 
 const kafka = useService(() => startKafka());
+const execFileAsync = promisify(execFile);
 
 const open: KafkaPubSub[] = [];
 const aborts: AbortController[] = [];
@@ -176,6 +180,19 @@ describe("messages", () => {
   });
 });
 
+describe("process warnings", () => {
+  it("a consumer run prints nothing to stderr: no TimeoutNegativeWarning from kafkajs on Node 24 (patched)", async () => {
+    const fixture = fileURLToPath(new URL("./fixtures/consumer-run.ts", import.meta.url));
+    const { stdout, stderr } = await execFileAsync(
+      process.execPath,
+      ["--conditions=@outrig/source", fixture],
+      { env: { ...process.env, KAFKA_BROKERS: kafka().brokers.join(",") }, timeout: 60_000 },
+    );
+    expect(stderr).toBe("");
+    expect(JSON.parse(stdout)).toEqual({ got: "x", warnings: [] });
+  }, 90_000);
+});
+
 describe("consumer groups", () => {
   it("initialOffset decides where a new group starts: oldest reads what came before, newest does not", async () => {
     const topic = unique("offset");
@@ -201,51 +218,56 @@ describe("consumer groups", () => {
     expect(newest).toEqual(["after"]);
   }, 60_000);
 
-  it("a second consumer joining mid-stream loses and skips nothing, with failing handlers on both", async () => {
-    const topic = unique("rebalance");
-    await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
-    const group = unique("g");
-    const total = 300;
-    const handledBy = [new Set<number>(), new Set<number>()];
-    const attempts = new Map<number, number>();
-    const handler = (who: 0 | 1) => async (m: PubSubMessage) => {
-      const seq = Number(decode(m.data));
-      const n = (attempts.get(seq) ?? 0) + 1;
-      attempts.set(seq, n);
-      if (seq % 7 === 0 && n === 1) throw new Error(`first attempt of ${seq} fails`);
-      await sleep(2);
-      handledBy[who]!.add(seq);
-    };
-    const first = await create({
-      consumerGroup: group,
-      initialOffset: "oldest",
-      consumeRetryInterval: "20ms",
-    });
-    await first.subscribe({ topic, signal: signal() }, handler(0));
-    const publisher = await create({});
-    for (let seq = 0; seq < total; seq++) {
-      await publisher.publish({
-        topic,
-        data: text(String(seq)),
-        metadata: { partitionKey: `k${seq % 16}` },
-      });
-      if (seq === 100) {
-        const second = await create({
-          consumerGroup: group,
-          initialOffset: "oldest",
-          consumeRetryInterval: "20ms",
+  // Every attempt fails until the second consumer has joined, so when the rebalance comes no
+  // partition has a commit from handled messages: with newest, a partition's
+  // start must then come from the commit made on assignment, or its next owner starts at the end
+  // and skips the first 101 messages (it did before pinNewestStarts).
+  for (const initialOffset of ["oldest", "newest"] as const) {
+    it(`initialOffset=${initialOffset}: a second consumer joining mid-stream before the first commit loses and skips nothing, with failing handlers on both`, async () => {
+      const topic = unique("rebalance");
+      await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
+      const group = unique("g");
+      const total = 300;
+      const handledBy = [new Set<number>(), new Set<number>()];
+      const attempts = new Map<number, number>();
+      let secondJoined = false;
+      const handler = (who: 0 | 1) => async (m: PubSubMessage) => {
+        const seq = Number(decode(m.data));
+        const n = (attempts.get(seq) ?? 0) + 1;
+        attempts.set(seq, n);
+        if (!secondJoined) throw new Error(`the first consumer is not ready for ${seq}`);
+        if (seq % 7 === 0 && n === 1) throw new Error(`first attempt of ${seq} fails`);
+        await sleep(2);
+        handledBy[who]!.add(seq);
+      };
+      const options = { consumerGroup: group, initialOffset, consumeRetryInterval: "20ms" };
+      const first = await create(options);
+      await first.subscribe({ topic, signal: signal() }, handler(0));
+      const publisher = await create({});
+      for (let seq = 0; seq < total; seq++) {
+        await publisher.publish({
+          topic,
+          data: text(String(seq)),
+          metadata: { partitionKey: `k${seq % 16}` },
         });
-        await second.subscribe({ topic, signal: signal() }, handler(1));
+        if (seq === 100) {
+          const second = await create(options);
+          await second.subscribe({ topic, signal: signal() }, handler(1));
+          expect(handledBy[0]!.size, "nothing handled before the rebalance").toBe(0);
+          secondJoined = true;
+        }
       }
-    }
-    const union = () => new Set([...handledBy[0]!, ...handledBy[1]!]);
-    await waitFor(() => union().size === total, 90_000, `all ${total} messages handled`);
-    const missing = Array.from({ length: total }, (_, i) => i).filter((s) => !union().has(s));
-    expect(missing).toEqual([]);
-    expect(handledBy[0]!.size, "the first consumer handled messages").toBeGreaterThan(0);
-    expect(handledBy[1]!.size, "the second consumer took over partitions").toBeGreaterThan(0);
-    for (let seq = 0; seq < total; seq += 7) expect(attempts.get(seq)).toBeGreaterThanOrEqual(2);
-  }, 150_000);
+      const union = () => new Set([...handledBy[0]!, ...handledBy[1]!]);
+      await waitFor(
+        () => union().size === total,
+        90_000,
+        () => `all ${total} messages handled (${union().size} were)`,
+      );
+      expect(handledBy[0]!.size, "the first consumer handled messages").toBeGreaterThan(0);
+      expect(handledBy[1]!.size, "the second consumer took over partitions").toBeGreaterThan(0);
+      for (let seq = 0; seq < total; seq += 7) expect(attempts.get(seq)).toBeGreaterThanOrEqual(2);
+    }, 150_000);
+  }
 
   it("subscriptions to different topics in one group each get only their own topic (range assignment)", async () => {
     const [t1, t2] = [unique("a"), unique("b")];

@@ -25,6 +25,7 @@ import amqp, {
   type RecoveringChannelModel,
 } from "amqplib";
 import { connectError, tlsSocketOptions } from "./connection.ts";
+import { recoveringConnection } from "./recovery.ts";
 
 const COMPONENT = "bindings.rabbitmq";
 /** A failed message goes back to the queue after this pause, so a poison message cannot spin. */
@@ -427,13 +428,7 @@ export async function createRabbitMQBinding(
   };
   const connection = await amqp.connect(opts.host, {
     ...tlsSocketOptions(target, amqp.credentials.external(), COMPONENT),
-    recovery: {
-      initialDelay: 100,
-      maxDelay: Math.max(100, opts.reconnectWait),
-      initialMaxRetries: 2,
-      maxRetries: Number.POSITIVE_INFINITY,
-      waitForConnect: false,
-    },
+    ...recoveringConnection(opts.reconnectWait),
   });
   const binding = new RabbitMQBinding(connection, opts, context.logger ?? silentLogger);
   try {

@@ -18,6 +18,7 @@ import amqp, { type Channel, type ConfirmChannel, type RecoveringChannelModel } 
 import { connectError, connectTarget } from "./connection.ts";
 import { type RabbitMQOptions, rabbitmqOptions } from "./options.ts";
 import { publishSettings } from "./properties.ts";
+import { recoveringConnection } from "./recovery.ts";
 import { Subscription } from "./subscription.ts";
 
 const COMPONENT = "pubsub.rabbitmq";
@@ -77,14 +78,7 @@ export class RabbitMQPubSub extends BasePubSub {
     const { url, socketOptions } = connectTarget(opts, amqp.credentials.external());
     const connection = await amqp.connect(url as string, {
       ...socketOptions,
-      recovery: {
-        initialDelay: 100,
-        maxDelay: Math.max(100, opts.reconnectWait),
-        // Fail fast at startup so a wrong address surfaces as an error; recover forever later.
-        initialMaxRetries: 2,
-        maxRetries: Number.POSITIVE_INFINITY,
-        waitForConnect: false,
-      },
+      ...recoveringConnection(opts.reconnectWait),
     });
     const pubsub = new RabbitMQPubSub(
       connection,

@@ -54,7 +54,7 @@ function componentYaml(name: string, component: SidecarComponent, runId: string)
 export function describeSidecarConformance(config: SidecarConformanceConfig): void {
   describe(`sidecar conformance: ${config.name}`, async () => {
     const runId = randomUUID().slice(0, 8);
-    const app = new TestApp(config.pubsub ? pubsubSubscriptions(runId) : [], pubsubReply);
+    const app = new TestApp(config.pubsub ? pubsubSubscriptions(runId) : [], pubsubReply());
     await app.start();
     const documents: string[] = [];
     if (config.state) documents.push(componentYaml("statestore", config.state, runId));

@@ -15,6 +15,7 @@ export function pubsubTopics(runId: string) {
     raw: t("raw"),
     bulk: t("bulk"),
     dead: t("dead"),
+    retry: t("retry"),
     deadLetter: t("dead-letter"),
   };
 }
@@ -40,25 +41,39 @@ export function pubsubSubscriptions(runId: string): unknown[] {
       bulkSubscribe: { enabled: true, maxMessagesCount: 10, maxAwaitDurationMs: 200 },
     },
     { pubsubname: PUBSUB, topic: t.dead, route: "/ps/drop", deadLetterTopic: t.deadLetter },
+    { pubsubname: PUBSUB, topic: t.retry, route: "/ps/retry" },
     { pubsubname: PUBSUB, topic: t.deadLetter, route: "/ps/dead-letter" },
   ];
 }
 
-/** The app's answer to the routes above: `/ps/drop` drops, `/ps/bulk` acknowledges every entry. */
-export function pubsubReply(r: AppRequest): { status: number; body?: unknown } | undefined {
-  if (r.path === "/ps/drop") return { status: 200, body: { status: "DROP" } };
-  if (r.path === "/ps/bulk") {
-    const entries = (r.json as { entries?: { entryId: string }[] } | undefined)?.entries ?? [];
-    return {
-      status: 200,
-      body: { statuses: entries.map((e) => ({ entryId: e.entryId, status: "SUCCESS" })) },
-    };
-  }
-  return undefined;
+/**
+ * The app's answer to the routes above: `/ps/drop` drops, `/ps/retry` asks for a retry the first
+ * time it sees an event, `/ps/bulk` acknowledges every entry.
+ */
+export function pubsubReply(): (r: AppRequest) => { status: number; body?: unknown } | undefined {
+  const retried = new Set<string>();
+  return (r) => {
+    if (r.path === "/ps/drop") return { status: 200, body: { status: "DROP" } };
+    if (r.path === "/ps/retry") {
+      const id = dataOf(r)?.id ?? "";
+      if (retried.has(id)) return undefined;
+      retried.add(id);
+      return { status: 200, body: { status: "RETRY" } };
+    }
+    if (r.path === "/ps/bulk") {
+      const entries = (r.json as { entries?: { entryId: string }[] } | undefined)?.entries ?? [];
+      return {
+        status: 200,
+        body: { statuses: entries.map((e) => ({ entryId: e.entryId, status: "SUCCESS" })) },
+      };
+    }
+    return undefined;
+  };
 }
 
-const dataOf = (r: AppRequest): { id?: string } | undefined =>
-  (r.json as { data?: { id?: string } } | undefined)?.data;
+function dataOf(r: AppRequest): { id?: string } | undefined {
+  return (r.json as { data?: { id?: string } } | undefined)?.data;
+}
 
 /**
  * Publish → subscribe round trips through the sidecar and the real broker to the test app:
@@ -159,6 +174,17 @@ export function describeSidecarPubSub(ctx: SidecarSuiteContext, config: SidecarP
         timeout,
       );
       expect(dataOf(got as AppRequest)).toEqual({ id });
+    });
+
+    it("retry: an event the app answers RETRY is delivered again", async () => {
+      const id = `${ctx.runId}-retry`;
+      expect((await publish(t.retry, { id })).status).toBe(204);
+      const hits = await ctx.app.waitFor(
+        (r) => r.path === "/ps/retry" && dataOf(r)?.id === id,
+        timeout,
+        2,
+      );
+      expect(hits.length).toBeGreaterThanOrEqual(2);
     });
 
     it("publishing to a pubsub that is not configured is 404 ERR_PUBSUB_NOT_FOUND", async () => {

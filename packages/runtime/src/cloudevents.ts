@@ -118,15 +118,31 @@ export function wrapRawPayload(
   topic: string,
   pubsubName: string,
 ): Record<string, unknown> {
+  // daprd builds this envelope as a Go map, and Go's JSON encoder writes map keys sorted: the
+  // same order here, so the JSON an app reads has `data_base64` first, as from daprd.
   return {
-    specversion: "1.0",
-    id: randomUUID(),
-    source: pubsubName,
-    type: DEFAULT_EVENT_TYPE,
-    datacontenttype: "application/octet-stream",
-    topic,
-    pubsubname: pubsubName,
     data_base64: Buffer.from(data).toString("base64"),
+    datacontenttype: "application/octet-stream",
+    id: randomUUID(),
+    pubsubname: pubsubName,
+    source: pubsubName,
+    specversion: "1.0",
     time: new Date().toISOString(),
+    topic,
+    type: DEFAULT_EVENT_TYPE,
   };
+}
+
+/**
+ * A JSON value with every object's keys in sorted order, as Go's encoder writes a decoded map
+ * (daprd re-encodes each bulk entry's CloudEvent that way). Keys that look like array indexes
+ * stay first, a JavaScript object rule, where Go would sort them as text.
+ */
+export function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== "object") return value;
+  const record = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(record).sort()) out[key] = sortedKeys(record[key]);
+  return out;
 }

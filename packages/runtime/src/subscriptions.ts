@@ -10,7 +10,7 @@ import {
   utf8,
 } from "@outrig/core";
 import type { AppChannel, AppResponse } from "./app-channel.ts";
-import { CLOUDEVENT_CONTENT_TYPE, wrapRawPayload } from "./cloudevents.ts";
+import { CLOUDEVENT_CONTENT_TYPE, sortedKeys, wrapRawPayload } from "./cloudevents.ts";
 import type { SubscriptionResource, SubscriptionRule } from "./resources/model.ts";
 import { type CompiledRule, compileRules, routeEvent } from "./routing.ts";
 import type { Runtime } from "./runtime.ts";
@@ -377,7 +377,8 @@ export class Subscriber {
         metadata: message.metadata,
         entries: entries.map((e) => ({
           entryId: e.entryId,
-          event: s.raw ? (e.event.data_base64 as string) : e.event,
+          // As daprd: a raw entry is its bytes in base64; a CloudEvent is re-encoded from a map.
+          event: s.raw ? (e.event.data_base64 as string) : sortedKeys(e.event),
           contentType: s.raw ? "application/octet-stream" : CLOUDEVENT_CONTENT_TYPE,
           metadata: e.metadata,
         })),

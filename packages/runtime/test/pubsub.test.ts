@@ -119,6 +119,9 @@ describe("publish and subscribe", () => {
     const event = JSON.parse(got.body);
     expect(event.datacontenttype).toBe("application/octet-stream");
     expect(Buffer.from(event.data_base64, "base64").toString()).toBe("plain-bytes");
+    // daprd encodes this envelope from a Go map: keys sorted, so data_base64 comes first.
+    expect(Object.keys(event)).toEqual([...Object.keys(event)].sort());
+    expect(got.body.startsWith('{"data_base64":')).toBe(true);
   });
 
   it("routes with CEL rules in order and falls back to the default route", async () => {
@@ -235,6 +238,11 @@ describe("publish and subscribe", () => {
     expect(all.map((e: { event: { data: unknown } }) => e.event.data)).toEqual(
       expect.arrayContaining([{ n: 1 }, "two", { n: 3 }]),
     );
+    // Each entry's CloudEvent as daprd re-encodes it from a map: keys sorted, `data` first.
+    for (const e of all as { event: Record<string, unknown> }[]) {
+      expect(Object.keys(e.event)).toEqual([...Object.keys(e.event)].sort());
+      expect(Object.keys(e.event)[0]).toBe("data");
+    }
   });
 
   it("bulk delivery acks SUCCESS, dead-letters DROP and missing statuses, and redelivers without a dead-letter topic", async () => {

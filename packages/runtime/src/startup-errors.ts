@@ -3,7 +3,8 @@ import type { ComponentResource } from "./resources/model.ts";
 import { locate } from "./resources/parse.ts";
 
 /** Metadata names whose values are secrets (Dapr's components name them this way). */
-const SECRET_NAME = /password|passphrase|secret|token|credential|accesskey|privatekey|sas/i;
+const SECRET_NAME =
+  /password|passphrase|secret|token|credential|apikey|accesskey|privatekey|clientkey|sas/i;
 /** Metadata names that address the server, blamed when an error names no address. */
 const ADDRESS_NAME =
   /^(url|host|hosts|hostname|brokers|endpoint|server|servers|connectionstring|redishost|redishosts)$/i;

@@ -274,7 +274,7 @@ export function createProgram(onExit: (code: number) => void): Command {
     )
     .option(
       "-G, --dapr-grpc-port <port>",
-      "the port given to the app as DAPR_GRPC_PORT (default: a free port; no gRPC API is served)",
+      "the gRPC API port, given to the app as DAPR_GRPC_PORT (default: a free port)",
       parsePort,
     )
     .option(

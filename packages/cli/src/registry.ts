@@ -8,7 +8,7 @@ export interface AppRecord {
   appId: string;
   /** The sidecar's Dapr HTTP API port. */
   httpPort: number;
-  /** Handed to the app as DAPR_GRPC_PORT; outrig serves no gRPC API on it. */
+  /** The sidecar's gRPC API port, handed to the app as DAPR_GRPC_PORT. */
   grpcPort: number;
   appPort?: number;
   appHost: string;

@@ -12,7 +12,7 @@ import { embeddedDefaultResources } from "./default-resources.ts";
 import { CliError } from "./errors.ts";
 import { LogOutput } from "./log-output.ts";
 import { outrigPaths } from "./paths.ts";
-import { assertPortFree, freePort } from "./ports.ts";
+import { assertPortFree } from "./ports.ts";
 import { type AppRecord, type AppRegistry, processStartTicks } from "./registry.ts";
 import type { AppRunConfig } from "./run-config.ts";
 import { sharedMemoryManifest } from "./shared-memory-pubsub.ts";
@@ -65,7 +65,8 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
   const { registry } = context;
   if (config.httpPort !== undefined) await assertPortFree(config.httpPort, "--dapr-http-port");
   if (config.grpcPort !== undefined) await assertPortFree(config.grpcPort, "--dapr-grpc-port");
-  const grpcPort = config.grpcPort ?? (await freePort());
+  // 0: the sidecar's gRPC API takes a free port, recorded once it listens (as the HTTP port).
+  let grpcPort = config.grpcPort ?? 0;
   // Claimed before the sidecar starts, so a second `outrig run` with the same id fails at once;
   // the real HTTP port is filled in once the sidecar listens (port 0: the OS picks a free one).
   let httpPort = config.httpPort ?? 0;
@@ -122,6 +123,7 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
       appHost: config.appHost,
       appProtocol: config.appProtocol,
       httpPort,
+      grpcPort,
       // The runtime reads Configuration documents from its resources, so the config file is one.
       resourcesPaths: [
         ...config.resources.paths,
@@ -162,6 +164,8 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
   }
   httpPort = sidecar.httpPort;
   record.httpPort = httpPort;
+  grpcPort = sidecar.grpcPort;
+  record.grpcPort = grpcPort;
   await registry.write(record);
   // The dapr CLI's lines, word for word (cmd/run.go): tools wait for them.
   if (context.mode === "single") {

@@ -6,6 +6,7 @@ import { closeExternalPools } from "./api/external.ts";
 import { closeRemotePools, DEFAULT_INVOCATION_TIMEOUT_MS } from "./api/invoke.ts";
 import { AppChannel } from "./app-channel.ts";
 import { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
+import { startGrpcApi } from "./grpc/server.ts";
 import { ConnectionGuard, DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
 import { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
 import { createApiHandler } from "./http/server.ts";
@@ -32,6 +33,11 @@ export interface SidecarOptions {
   appProtocol?: "http";
   /** Default 3500; 0 picks a free port. */
   httpPort?: number;
+  /**
+   * The gRPC API's port (`dapr.proto.runtime.v1.Dapr`). Default 50001 (daprd's), or a free port
+   * when `httpPort` is 0, so sidecars started on free ports never collide; 0 picks a free port.
+   */
+  grpcPort?: number;
   /** Default 127.0.0.1. */
   host?: string;
   resourcesPaths?: string[];
@@ -87,6 +93,8 @@ export interface SidecarOptions {
 
 export interface Sidecar {
   readonly httpPort: number;
+  /** The port of the gRPC API. */
+  readonly grpcPort: number;
   readonly url: string;
   /** The loaded components, for in-process access beside the HTTP API. */
   readonly runtime: Runtime;
@@ -267,10 +275,25 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     await runtime.close();
     throw error;
   });
+  const grpc = await startGrpcApi(
+    ctx,
+    options.host ?? "127.0.0.1",
+    options.grpcPort ?? (options.httpPort === 0 ? 0 : 50001),
+    {
+      apiToken: options.apiToken ?? process.env.DAPR_API_TOKEN,
+      maxBodySize: options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
+      drain,
+    },
+  ).catch(async (error: unknown) => {
+    server.close();
+    await runtime.close();
+    throw error;
+  });
   openSidecars++;
   health.outbound = true;
   const httpPort = (server.address() as AddressInfo).port;
   logger.info("HTTP API listening", { port: httpPort, appId: options.appId });
+  logger.info("gRPC API listening", { port: grpc.port, appId: options.appId });
 
   const declarative = runtime.subscriptions.map(fromDeclarative);
   const appReady = (async () => {
@@ -317,6 +340,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
 
   return {
     httpPort,
+    grpcPort: grpc.port,
     url: `http://${options.host ?? "127.0.0.1"}:${httpPort}`,
     runtime,
     ready: () => appReady,

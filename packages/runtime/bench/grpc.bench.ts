@@ -1,0 +1,207 @@
+// The gRPC API's added latency, CPU per request and memory: state get, state save and service
+// invocation through the sidecar's gRPC API, against a bare @grpc/grpc-js server answering the
+// same Dapr methods from a Map (invocation: echoing), in the same run, rounds alternating.
+// Run: pnpm --filter @outrig/runtime bench:grpc   (part of `bench`)
+// Environment: BENCH_SECONDS (default 9) per comparison, BENCH_RATE (default 1000),
+// BENCH_SOURCE=1 to run the sidecar from TypeScript source instead of the built package.
+import { type ChildProcess, execFileSync, fork } from "node:child_process";
+import { once } from "node:events";
+import { loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import { daprProtos } from "../src/grpc/protos.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 9);
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
+const STREAMS = 16;
+const ROUNDS = 3;
+const FROM_SOURCE = Boolean(process.env.BENCH_SOURCE);
+const PAYLOAD = Buffer.from(JSON.stringify("x".repeat(1022))); // 1 KB
+const children: ChildProcess[] = [];
+
+function build(): void {
+  const tsc = join(here, "..", "node_modules", ".bin", "tsc");
+  for (const pkg of ["core", "memory", "runtime"]) {
+    execFileSync(tsc, ["-p", join(here, "..", "..", pkg, "tsconfig.build.json")], {
+      stdio: "inherit",
+    });
+  }
+}
+
+async function spawn(
+  mode: string,
+  ...args: string[]
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(join(here, "grpc-servers.js"), [mode, ...args], {
+    execArgv: [...(FROM_SOURCE ? ["--conditions=@outrig/source"] : []), "--no-warnings"],
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+  });
+  children.push(child);
+  const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
+  return { child, port: (JSON.parse(line) as { port: number }).port };
+}
+
+async function ask(child: ChildProcess, what: "cpu" | "rss"): Promise<number> {
+  child.send(what);
+  const [msg] = (await once(child, "message")) as [Record<string, number>];
+  return msg[what] as number;
+}
+
+type Call = (client: grpc.Client) => Promise<void>;
+
+function unary(method: string, request: object): Call {
+  return (client) =>
+    new Promise<void>((resolve, reject) => {
+      (client as unknown as Record<string, (...a: unknown[]) => void>)[method]!(
+        request,
+        (error: Error | null) => (error ? reject(error) : resolve()),
+      );
+    });
+}
+
+/**
+ * Open loop at RATE calls/s over STREAMS concurrent streams on one HTTP/2 connection: each
+ * stream sends on its own fixed schedule; latency is measured from the scheduled send time, so a
+ * slow answer delays nothing it should not (no coordinated omission).
+ */
+async function drive(
+  port: number,
+  call: Call,
+  seconds: number,
+  latencies: number[],
+): Promise<number> {
+  const { dapr } = daprProtos();
+  const client = new dapr.dapr.proto.runtime.v1.Dapr(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  ) as unknown as grpc.Client;
+  const interval = (1000 * STREAMS) / RATE;
+  const start = performance.now() + 5;
+  const end = start + seconds * 1000;
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: STREAMS }, async (_, i) => {
+      for (let at = start + (i * interval) / STREAMS; at < end; at += interval) {
+        const wait = at - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        try {
+          await call(client);
+          latencies.push(performance.now() - at);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  client.close();
+  return errors;
+}
+
+const pct = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+
+async function compare(
+  name: string,
+  sidecar: { child: ChildProcess; port: number },
+  bare: { child: ChildProcess; port: number },
+  call: Call,
+): Promise<{ p90: number; cpuSide: number; cpuBare: number }> {
+  await drive(bare.port, call, 1, []);
+  await drive(sidecar.port, call, 1, []);
+  const lat = { side: [] as number[], bare: [] as number[] };
+  let cpuSide = 0;
+  let cpuBare = 0;
+  let errors = 0;
+  const slice = SECONDS / ROUNDS;
+  for (let r = 0; r < ROUNDS; r++) {
+    const b0 = await ask(bare.child, "cpu");
+    errors += await drive(bare.port, call, slice, lat.bare);
+    cpuBare += (await ask(bare.child, "cpu")) - b0;
+    const s0 = await ask(sidecar.child, "cpu");
+    errors += await drive(sidecar.port, call, slice, lat.side);
+    cpuSide += (await ask(sidecar.child, "cpu")) - s0;
+  }
+  lat.side.sort((a, b) => a - b);
+  lat.bare.sort((a, b) => a - b);
+  const f = (n: number) => n.toFixed(3).padStart(7);
+  const row = (label: string, l: number[]) =>
+    `  ${label.padEnd(9)} ${f(pct(l, 50))}  ${f(pct(l, 90))}  ${f(pct(l, 99))}  ${String(l.length).padStart(6)}`;
+  console.log(`\n${name}: ${RATE} req/s, ${STREAMS} streams, 1 KB, ${ROUNDS} x ${slice}s each`);
+  console.log(`  ${"".padEnd(9)}  p50 ms   p90 ms   p99 ms   calls`);
+  console.log(row("bare", lat.bare));
+  console.log(row("sidecar", lat.side));
+  const added = (p: number) => pct(lat.side, p) - pct(lat.bare, p);
+  console.log(
+    `  ${"added".padEnd(9)} ${f(added(50))}  ${f(added(90))}  ${f(added(99))}  errors ${errors}`,
+  );
+  const perSide = cpuSide / Math.max(1, lat.side.length);
+  const perBare = cpuBare / Math.max(1, lat.bare.length);
+  console.log(
+    `  CPU per request: sidecar ${perSide.toFixed(0)} µs, bare server ${perBare.toFixed(0)} µs, ratio ${(perSide / perBare).toFixed(2)}`,
+  );
+  return { p90: added(90), cpuSide: perSide, cpuBare: perBare };
+}
+
+try {
+  if (!FROM_SOURCE) build();
+  console.log(
+    `outrig gRPC API benchmark (${FROM_SOURCE ? "TypeScript source" : "built JavaScript"}), load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
+  const app = await spawn("app");
+  const bare = await spawn("bare");
+  const sidecar = await spawn("sidecar", String(app.port));
+  const rssIdle = await ask(sidecar.child, "rss");
+  const save = unary("SaveState", {
+    storeName: "statestore",
+    states: [{ key: "bench", value: PAYLOAD }],
+  });
+  await save(
+    new (daprProtos().dapr.dapr.proto.runtime.v1.Dapr)(
+      `127.0.0.1:${sidecar.port}`,
+      grpc.credentials.createInsecure(),
+    ) as unknown as grpc.Client,
+  );
+  await drive(bare.port, save, 0.01, []);
+  const get = await compare(
+    "state get",
+    sidecar,
+    bare,
+    unary("GetState", { storeName: "statestore", key: "bench" }),
+  );
+  const rssAtRate = await ask(sidecar.child, "rss");
+  const saved = await compare("state save", sidecar, bare, save);
+  const invoke = await compare(
+    "service invocation (InvokeService to an HTTP echo app; bare: the server echoes)",
+    sidecar,
+    bare,
+    unary("InvokeService", {
+      id: "bench",
+      message: {
+        method: "echo",
+        data: { type_url: "", value: PAYLOAD },
+        contentType: "application/json",
+        httpExtension: { verb: "POST" },
+      },
+    }),
+  );
+  const rssAfter = await ask(sidecar.child, "rss");
+  const rssBare = await ask(bare.child, "rss");
+  const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+  console.log(
+    `\nRSS: sidecar idle ${mb(rssIdle)} MB, after state get at ${RATE} req/s ${mb(rssAtRate)} MB, after all ${mb(rssAfter)} MB; bare gRPC server ${mb(rssBare)} MB`,
+  );
+  console.log("\nsummary against the targets");
+  console.log(`  added p90 state get   ${get.p90.toFixed(3)} ms (target <= 0.7)`);
+  console.log(`  added p90 state save  ${saved.p90.toFixed(3)} ms`);
+  console.log(`  added p90 invocation  ${invoke.p90.toFixed(3)} ms`);
+  console.log(
+    `  CPU per request       state get ${(get.cpuSide / get.cpuBare).toFixed(2)}x the bare server (target <= 1.5x); save ${(saved.cpuSide / saved.cpuBare).toFixed(2)}x; invocation ${(invoke.cpuSide / invoke.cpuBare).toFixed(2)}x`,
+  );
+} finally {
+  for (const c of children) c.kill();
+}

@@ -1,0 +1,87 @@
+import type * as grpc from "@grpc/grpc-js";
+import type { ApiContext } from "../api/context.ts";
+import {
+  invocationHeaders,
+  invocationTimeoutMs,
+  invokeError,
+  resolveInvokeTarget,
+  runInvocation,
+} from "../api/invoke.ts";
+import type { InvokeResponse } from "./generated/dapr/proto/common/v1/InvokeResponse.ts";
+import type { InvokeServiceRequest__Output } from "./generated/dapr/proto/runtime/v1/InvokeServiceRequest.ts";
+
+/** gRPC metadata that describes the call itself, never passed on to the callee as headers. */
+const RESERVED = new Set([
+  "dapr-api-token",
+  "dapr-app-id",
+  "content-type",
+  "content-length",
+  "user-agent",
+  "te",
+  "host",
+  "connection",
+]);
+
+/**
+ * InvokeService to an app served over HTTP: the message's `http_extension` verb and query string,
+ * its data as the body and content type, and the caller's metadata as headers (as daprd does);
+ * the app's body comes back as the response's data. A non-2xx answer is the invocation's failure.
+ */
+export async function invokeService(
+  ctx: ApiContext,
+  r: InvokeServiceRequest__Output,
+  call: grpc.ServerUnaryCall<InvokeServiceRequest__Output, InvokeResponse>,
+): Promise<InvokeResponse> {
+  const message = r.message;
+  const target = await resolveInvokeTarget(ctx, r.id);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(call.metadata.getMap())) {
+    if (!RESERVED.has(k) && !k.startsWith("grpc-") && !k.startsWith(":") && typeof v === "string")
+      headers[k] = v;
+  }
+  const tp = headers.traceparent;
+  Object.assign(headers, invocationHeaders(ctx, target, r.id, tp));
+  const verb = message?.httpExtension?.verb;
+  const method = typeof verb === "string" && verb !== "NONE" ? verb : "POST";
+  const data = message?.data?.value ?? Buffer.alloc(0);
+  if (message?.contentType) headers["content-type"] = message.contentType;
+  const query = message?.httpExtension?.querystring ? `?${message.httpExtension.querystring}` : "";
+  const path = `${target.basePath ?? ""}/${(message?.method ?? "").replace(/^\/+/, "")}${query}`;
+  const send = async (): Promise<InvokeResponse> => {
+    if (call.cancelled) throw new Error("the caller went away");
+    const { req, response } = target.pool.open(
+      method,
+      path,
+      { ...headers, "content-length": String(data.length) },
+      invocationTimeoutMs(ctx),
+    );
+    // Cancelled with its caller, so abandoned calls never hold a pooled connection.
+    const cancel = (): void => {
+      req.destroy(new Error("the caller went away"));
+    };
+    call.once("cancelled", cancel);
+    try {
+      req.end(method === "GET" || method === "HEAD" ? undefined : data);
+      const res = await response;
+      const chunks: Buffer[] = [];
+      for await (const chunk of res) chunks.push(chunk as Buffer);
+      const body = Buffer.concat(chunks);
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status >= 300) {
+        throw new Error(`the app answered HTTP ${status}: ${body.toString("utf8").slice(0, 512)}`);
+      }
+      const contentType = res.headers["content-type"] ?? "";
+      return {
+        data: { type_url: "", value: body },
+        contentType,
+      };
+    } finally {
+      call.off("cancelled", cancel);
+    }
+  };
+  try {
+    return await runInvocation(ctx, target, send);
+  } catch (error) {
+    throw invokeError(r.id, error);
+  }
+}

@@ -1,0 +1,117 @@
+import * as grpc from "@grpc/grpc-js";
+import type { ApiContext } from "../api/context.ts";
+import { apiError } from "../api/errors.ts";
+import type { Drain } from "../drain.ts";
+import { tokenMatches } from "../http/guard.ts";
+import { buildingBlockOf, DAPR_METHODS } from "./dapr-service.ts";
+import { toServiceError } from "./errors.ts";
+import { daprProtos } from "./protos.ts";
+
+export interface GrpcApiOptions {
+  /** When set, every call needs `dapr-api-token: <token>` metadata (no exemption, as daprd). */
+  apiToken?: string | undefined;
+  /** Largest request message in bytes (daprd's `--max-body-size` applies to gRPC too). */
+  maxBodySize: number;
+  /** Every call is tracked, so a graceful stop waits for it. */
+  drain: Drain;
+}
+
+export interface GrpcApiServer {
+  readonly port: number;
+}
+
+type AnyCall =
+  | grpc.ServerUnaryCall<unknown, unknown>
+  | grpc.ServerReadableStream<unknown, unknown>
+  | grpc.ServerWritableStream<unknown, unknown>
+  | grpc.ServerDuplexStream<unknown, unknown>;
+
+/**
+ * Serves `dapr.proto.runtime.v1.Dapr` on `host:port` (0 = a free port): the methods of
+ * DAPR_METHODS, each a thin adapter over the API core, and UNIMPLEMENTED naming the method and
+ * its building block for every other one. The server joins the sidecar's drain: it stops
+ * accepting first, its calls in flight are waited for, then it is shut down.
+ */
+export async function startGrpcApi(
+  ctx: ApiContext,
+  host: string,
+  port: number,
+  options: GrpcApiOptions,
+): Promise<GrpcApiServer> {
+  const { dapr } = daprProtos();
+  const definition = dapr.dapr.proto.runtime.v1.Dapr.service;
+  const allowed = (call: AnyCall): boolean => {
+    if (!options.apiToken) return true;
+    const presented = call.metadata.get("dapr-api-token")[0];
+    return tokenMatches(options.apiToken, typeof presented === "string" ? presented : undefined);
+  };
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const [name, method] of Object.entries(definition)) {
+    const served = DAPR_METHODS[name as keyof typeof DAPR_METHODS];
+    if (served && !method.requestStream && !method.responseStream) {
+      implementation[name] = ((
+        call: grpc.ServerUnaryCall<never, unknown>,
+        callback: grpc.sendUnaryData<unknown>,
+      ) => {
+        if (!allowed(call)) {
+          callback(toServiceError(apiError("INVALID_API_TOKEN")));
+          return;
+        }
+        void options.drain.track(() =>
+          served(ctx, call.request, call).then(
+            (reply) => callback(null, reply),
+            (error: unknown) => callback(toServiceError(error)),
+          ),
+        );
+      }) as grpc.UntypedHandleCall;
+      continue;
+    }
+    const refuse = (): grpc.ServiceError =>
+      toServiceError(
+        apiError("API_UNIMPLEMENTED", {
+          api: `${buildingBlockOf(name)} (method dapr.proto.runtime.v1.Dapr/${name})`,
+        }),
+      ) as grpc.ServiceError;
+    implementation[name] = (
+      method.responseStream || method.requestStream
+        ? (call: AnyCall) => {
+            const error = allowed(call) ? refuse() : toServiceError(apiError("INVALID_API_TOKEN"));
+            call.emit("error", error);
+          }
+        : (call: AnyCall, callback: grpc.sendUnaryData<unknown>) =>
+            callback(
+              (allowed(call)
+                ? refuse()
+                : toServiceError(apiError("INVALID_API_TOKEN"))) as grpc.ServiceError,
+            )
+    ) as grpc.UntypedHandleCall;
+  }
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": options.maxBodySize,
+    "grpc.max_send_message_length": -1,
+  });
+  server.addService(definition, implementation);
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) =>
+      error ? reject(error) : resolve(p),
+    ),
+  );
+  options.drain.on("accept", () => server.unbind(`${host}:${bound}`));
+  // By "force" the calls in flight have ended or had their graceful period: let their answers
+  // flush (tryShutdown), and cut whatever is still open after a moment.
+  options.drain.on(
+    "force",
+    () =>
+      new Promise<void>((resolve) => {
+        const cut = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 1000);
+        server.tryShutdown(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+      }),
+  );
+  return { port: bound };
+}

@@ -1,5 +1,5 @@
 export { manifest } from "./manifest.ts";
-export type { MemoryPubSubOptions } from "./pubsub.ts";
+export type { MemoryPubSubMetadata, MemoryPubSubOptions } from "./pubsub.ts";
 export { createMemoryPubSub, MemoryPubSub } from "./pubsub.ts";
 export type { MemoryStateStoreMetadata, MemoryStateStoreOptions } from "./state.ts";
 export { createMemoryStateStore, MemoryStateStore } from "./state.ts";

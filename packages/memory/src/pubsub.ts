@@ -12,6 +12,7 @@ import {
   type Logger,
   type MessageHandler,
   type Metadata,
+  type OptionsInput,
   type PublishRequest,
   type PubSubCapability,
   type PubSubDefinition,
@@ -216,8 +217,19 @@ function checkFilter(filter: string): void {
   if (problem) throw invalid(problem);
 }
 
-/** Creates the component from Dapr metadata (`concurrencyMode`, `redeliverInterval`, ...). */
+/** `createMemoryPubSub`'s options: the YAML metadata fields, typed; an unknown one is a ConfigError. */
+export type MemoryPubSubMetadata = OptionsInput<typeof memoryPubSubOptions.fields>;
+
+/** Library mode: createMemoryPubSub from typed options named as in the YAML. */
 export async function createMemoryPubSub(
+  options: MemoryPubSubMetadata,
+  context: ComponentContext = {},
+): Promise<MemoryPubSub> {
+  return openMemoryPubSub(memoryPubSubOptions.fromOptions(options), context);
+}
+
+/** Creates the component from Dapr metadata (`concurrencyMode`, `redeliverInterval`, ...). */
+export async function openMemoryPubSub(
   metadata: Metadata = {},
   context: ComponentContext = {},
 ): Promise<MemoryPubSub> {
@@ -233,5 +245,5 @@ export const pubsubDefinition: PubSubDefinition = {
     "In-process pub/sub with fan-out, at-least-once redelivery, per-key ordering and message TTL",
   capabilities: CAPABILITIES,
   options: memoryPubSubOptions,
-  create: createMemoryPubSub,
+  create: openMemoryPubSub,
 };

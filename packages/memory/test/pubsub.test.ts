@@ -359,6 +359,7 @@ describe("pubsub.in-memory metadata and lifecycle", () => {
 
   it("reports every invalid metadata field at once", async () => {
     const error = await createMemoryPubSub({
+      // @ts-expect-error: not a mode (the typed options refuse it too)
       concurrencyMode: "sometimes",
       redeliverInterval: "soon",
     }).catch((e: unknown) => e);

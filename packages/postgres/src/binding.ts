@@ -8,6 +8,7 @@ import {
   type InvokeResponse,
   type Metadata,
   notSupported,
+  type OptionsInput,
   type OutputBinding,
   toBytes,
 } from "@outrig/core";
@@ -171,8 +172,19 @@ function timing(operation: string, start: Date): Metadata {
   };
 }
 
-/** Creates a `bindings.postgresql` output binding from Dapr metadata (`connectionString` or `url`). */
+/** `createPostgresBinding`'s options: the YAML metadata fields, typed; an unknown one is a ConfigError. */
+export type PostgresBindingMetadata = OptionsInput<typeof postgresBindingOptions.fields>;
+
+/** Library mode: createPostgresBinding from typed options named as in the YAML. */
 export async function createPostgresBinding(
+  options: PostgresBindingMetadata,
+  context: ComponentContext = {},
+): Promise<PostgresBinding> {
+  return openPostgresBinding(postgresBindingOptions.fromOptions(options), context);
+}
+
+/** Creates a `bindings.postgresql` output binding from Dapr metadata (`connectionString` or `url`). */
+export async function openPostgresBinding(
   metadata: Metadata,
   context: ComponentContext = {},
 ): Promise<PostgresBinding> {
@@ -206,5 +218,5 @@ export const postgresBindingDefinition: BindingDefinition = {
   capabilities: POSTGRES_BINDING_OPERATIONS,
   directions: ["output"],
   options: postgresBindingOptions,
-  create: createPostgresBinding,
+  create: openPostgresBinding,
 };

@@ -1,3 +1,4 @@
+export type { PostgresBindingMetadata } from "./binding.ts";
 export {
   createPostgresBinding,
   POSTGRES_BINDING_OPERATIONS,

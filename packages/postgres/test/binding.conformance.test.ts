@@ -1,7 +1,11 @@
 import { describeBindingConformance } from "@outrig/conformance";
 import { startPostgres } from "@outrig/conformance/services";
 import { afterAll } from "vitest";
-import { createPostgresBinding, postgresBindingDefinition } from "../src/binding.ts";
+import {
+  createPostgresBinding,
+  openPostgresBinding,
+  postgresBindingDefinition,
+} from "../src/binding.ts";
 
 const postgres = await startPostgres();
 afterAll(async () => {
@@ -18,10 +22,11 @@ describeBindingConformance({
   quietPeriodMs: 200,
 });
 
-// The legacy `url` alias, as older Dapr YAML writes it.
+// The legacy `url` alias, as older Dapr YAML writes it (the YAML path: library mode takes only
+// the canonical names).
 describeBindingConformance({
   name: "postgresql-url-alias",
-  createOutput: () => createPostgresBinding({ url: postgres.connectionString }),
+  createOutput: () => openPostgresBinding({ url: postgres.connectionString }),
   operations: ["operations", "exec", "query", "close"],
   quietPeriodMs: 200,
 });

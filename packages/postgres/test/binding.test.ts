@@ -83,7 +83,7 @@ describe("bindings.postgresql", () => {
   });
 
   it("the close operation closes the binding", async () => {
-    const other = await createPostgresBinding({ url: postgres.connectionString });
+    const other = await createPostgresBinding({ connectionString: postgres.connectionString });
     await other.invoke({ operation: "close" });
     await expect(
       other.invoke({ operation: "query", metadata: { sql: "SELECT 1" } }),

@@ -8,6 +8,7 @@ import {
   type InvokeResponse,
   type Metadata,
   notSupported,
+  type OptionsInput,
   type OutputBinding,
   parseTtlInSeconds,
   toBytes,
@@ -132,8 +133,19 @@ export class RedisBinding implements OutputBinding {
   }
 }
 
-/** Creates a `bindings.redis` output binding from Dapr metadata (`redisHost`, ...). */
+/** `createRedisBinding`'s options: the YAML metadata fields, typed; an unknown one is a ConfigError. */
+export type RedisBindingMetadata = OptionsInput<typeof redisBindingOptions.fields>;
+
+/** Library mode: createRedisBinding from typed options named as in the YAML. */
 export async function createRedisBinding(
+  options: RedisBindingMetadata,
+  context: ComponentContext = {},
+): Promise<RedisBinding> {
+  return openRedisBinding(redisBindingOptions.fromOptions(options), context);
+}
+
+/** Creates a `bindings.redis` output binding from Dapr metadata (`redisHost`, ...). */
+export async function openRedisBinding(
   metadata: Metadata,
   context: ComponentContext = {},
 ): Promise<RedisBinding> {
@@ -155,5 +167,5 @@ export const redisBindingDefinition: BindingDefinition = {
   capabilities: REDIS_BINDING_OPERATIONS,
   directions: ["output"],
   options: redisBindingOptions,
-  create: createRedisBinding,
+  create: openRedisBinding,
 };

@@ -1,3 +1,4 @@
+export type { RedisBindingMetadata } from "./binding.ts";
 export {
   createRedisBinding,
   REDIS_BINDING_OPERATIONS,
@@ -8,6 +9,7 @@ export {
 export { manifest } from "./manifest.ts";
 export type { RedisPubSubOptions, RedisStateOptions } from "./options.ts";
 export { pubsubOptions, stateOptions } from "./options.ts";
+export type { RedisPubSubMetadata } from "./pubsub.ts";
 export { createRedisPubSub, pubsubDefinition, RedisPubSub } from "./pubsub.ts";
 export type { RedisStateStoreMetadata } from "./state.ts";
 export { createRedisStateStore, RedisStateStore, stateDefinition } from "./state.ts";

@@ -11,6 +11,7 @@ import {
   type Logger,
   type MessageHandler,
   type Metadata,
+  type OptionsInput,
   type PublishRequest,
   type PubSubCapability,
   type PubSubDefinition,
@@ -250,12 +251,23 @@ export class RedisPubSub extends BasePubSub {
   }
 }
 
+/** `createRedisPubSub`'s options: the YAML metadata fields, typed; an unknown one is a ConfigError. */
+export type RedisPubSubMetadata = OptionsInput<typeof pubsubOptions.fields>;
+
+/** Library mode: createRedisPubSub from typed options named as in the YAML. */
+export async function createRedisPubSub(
+  options: RedisPubSubMetadata,
+  context: ComponentContext = {},
+): Promise<RedisPubSub> {
+  return openRedisPubSub(pubsubOptions.fromOptions(options), context);
+}
+
 /**
  * Creates `pubsub.redis` from Dapr metadata and connects. The consumer group is `consumerID`,
  * else the app ID the host passes in; without either, init fails: a group name must stay the
  * same across restarts for pending messages to be picked up again.
  */
-export async function createRedisPubSub(
+export async function openRedisPubSub(
   metadata: Metadata,
   context: ComponentContext = {},
 ): Promise<RedisPubSub> {
@@ -289,5 +301,5 @@ export const pubsubDefinition: PubSubDefinition = {
     "Redis Streams pub/sub: consumer groups, acknowledgement after the handler, reclaim of pending messages",
   capabilities: CAPABILITIES,
   options: pubsubOptions,
-  create: createRedisPubSub,
+  create: openRedisPubSub,
 };

@@ -6,6 +6,7 @@ import { closeExternalPools } from "./api/external.ts";
 import { closeRemotePools, DEFAULT_INVOCATION_TIMEOUT_MS } from "./api/invoke.ts";
 import { AppChannel } from "./app-channel.ts";
 import { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
+import { GrpcAppChannel } from "./grpc/app-channel.ts";
 import { startGrpcApi } from "./grpc/server.ts";
 import { ConnectionGuard, DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
 import { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
@@ -30,7 +31,11 @@ export interface SidecarOptions {
   appPort?: number;
   /** Default 127.0.0.1. */
   appHost?: string;
-  appProtocol?: "http";
+  /**
+   * How the app is served. `grpc`: InvokeService reaches it through AppCallback.OnInvoke; its
+   * pub/sub deliveries and input bindings are not started yet (refused by name in the log).
+   */
+  appProtocol?: "http" | "grpc";
   /** Default 3500; 0 picks a free port. */
   httpPort?: number;
   /**
@@ -129,6 +134,10 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
           maxConcurrency: options.appMaxConcurrency,
         })
       : undefined;
+  const grpcApp =
+    app && options.appProtocol === "grpc"
+      ? new GrpcAppChannel(appHost, app.port, app.token)
+      : undefined;
   const health = { outbound: false, ready: false };
   const extended: Record<string, string> = { ...options.extendedMetadata };
   const abort = new AbortController();
@@ -191,6 +200,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     appId: options.appId,
     logger,
     app,
+    grpcApp,
     resolveApp: options.resolveApp,
     health,
     extended,
@@ -263,6 +273,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   drain.on("force", () => server.closeAllConnections());
   drain.on("close", async () => {
     await app?.close();
+    grpcApp?.close();
     await runtime.close();
   });
   await new Promise<void>((resolve, reject) => {
@@ -304,6 +315,18 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     }
     await app.waitForPort(abort.signal);
     logger.info("app channel connected", { port: app.port });
+    if (grpcApp) {
+      const inputs = runtime.components.filter((c) => c.kind === "bindings").map((c) => c.name);
+      if (declarative.length > 0 || inputs.length > 0) {
+        logger.warn(
+          "the gRPC app channel does not deliver pub/sub messages or input binding events yet: subscriptions and input bindings are not started",
+          { subscriptions: declarative.map((d) => `${d.pubsubname}/${d.topic}`), bindings: inputs },
+        );
+      }
+      health.ready = true;
+      logger.info("dapr initialized. Status: Running", { appId: options.appId });
+      return;
+    }
     let programmatic: Subscription[] = [];
     try {
       const response = await app.request({

@@ -318,3 +318,55 @@ describe("Shutdown over gRPC", () => {
     await expect(fetch(`${own.url}/v1.0/healthz`)).rejects.toThrow();
   });
 });
+
+describe("an app served over gRPC (appProtocol grpc)", () => {
+  it("InvokeService reaches the DaprServer's OnInvoke", async () => {
+    const appPort = await freePort();
+    const own = await sidecar({
+      appId: "grpc-app",
+      appPort,
+      appProtocol: "grpc",
+      grpcPort: 0,
+      appApiToken: "app-token",
+    });
+    const logger = { level: LogLevel.Error };
+    const app = new DaprServer({
+      serverHost: "127.0.0.1",
+      serverPort: String(appPort),
+      communicationProtocol: CommunicationProtocolEnum.GRPC,
+      clientOptions: {
+        daprHost: "127.0.0.1",
+        daprPort: String(own.grpcPort),
+        communicationProtocol: CommunicationProtocolEnum.GRPC,
+        logger,
+      },
+      logger,
+    });
+    const seen: unknown[] = [];
+    await app.invoker.listen(
+      "hello",
+      async (request) => {
+        seen.push(request.body);
+        return { greeting: "hi from grpc", body: JSON.parse(request.body ?? "null") };
+      },
+      { method: HttpMethod.POST },
+    );
+    const c = new DaprClient({
+      daprHost: "127.0.0.1",
+      daprPort: String(own.grpcPort),
+      communicationProtocol: CommunicationProtocolEnum.GRPC,
+      logger,
+    });
+    try {
+      await app.start();
+      await own.ready();
+      const answer = await c.invoker.invoke("grpc-app", "hello", HttpMethod.POST, { a: 2 });
+      expect(answer).toEqual({ greeting: "hi from grpc", body: { a: 2 } });
+      expect(seen).toHaveLength(1);
+    } finally {
+      await c.stop().catch(() => undefined);
+      await app.stop().catch(() => undefined);
+      await own.stop();
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import type { Logger } from "@outrig/core";
 import type { AppChannel } from "../app-channel.ts";
+import type { GrpcAppChannel } from "../grpc/app-channel.ts";
 import type { HttpEndpointResource } from "../resources/model.ts";
 import type { Runtime } from "../runtime.ts";
 
@@ -9,6 +10,8 @@ export interface ApiContext {
   readonly appId: string;
   readonly logger: Logger;
   readonly app: AppChannel | undefined;
+  /** The app's gRPC channel when it is served over gRPC (`appProtocol: "grpc"`). */
+  readonly grpcApp?: GrpcAppChannel | undefined;
   readonly resolveApp:
     | ((appId: string) => Promise<{ host: string; port: number } | undefined>)
     | undefined;

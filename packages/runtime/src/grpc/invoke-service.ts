@@ -1,12 +1,15 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { ApiContext } from "../api/context.ts";
 import {
+  type InvokeTarget,
   invocationHeaders,
   invocationTimeoutMs,
   invokeError,
   resolveInvokeTarget,
   runInvocation,
 } from "../api/invoke.ts";
+import type { GrpcAppChannel } from "./app-channel.ts";
+import type { InvokeRequest__Output } from "./generated/dapr/proto/common/v1/InvokeRequest.ts";
 import type { InvokeResponse } from "./generated/dapr/proto/common/v1/InvokeResponse.ts";
 import type { InvokeServiceRequest__Output } from "./generated/dapr/proto/runtime/v1/InvokeServiceRequest.ts";
 
@@ -22,6 +25,42 @@ const RESERVED = new Set([
   "connection",
 ]);
 
+/** InvokeService to the local app served over gRPC: its AppCallback.OnInvoke, message unchanged. */
+async function invokeGrpcApp(
+  ctx: ApiContext,
+  app: GrpcAppChannel,
+  target: InvokeTarget,
+  r: InvokeServiceRequest__Output,
+  message: InvokeRequest__Output,
+  call: grpc.ServerUnaryCall<InvokeServiceRequest__Output, InvokeResponse>,
+): Promise<InvokeResponse> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(call.metadata.getMap())) {
+    if (!RESERVED.has(k) && !k.startsWith("grpc-") && !k.startsWith(":") && typeof v === "string")
+      headers[k] = v;
+  }
+  // The channel sends APP_API_TOKEN itself, as metadata of every call to the app.
+  const { "dapr-api-token": _token, ...extra } = invocationHeaders(
+    ctx,
+    target,
+    r.id,
+    headers.traceparent,
+  );
+  Object.assign(headers, extra);
+  const abort = new AbortController();
+  const cancel = (): void => abort.abort();
+  call.once("cancelled", cancel);
+  try {
+    return await runInvocation(ctx, target, () =>
+      app.invoke(message, headers, invocationTimeoutMs(ctx), abort.signal),
+    );
+  } catch (error) {
+    throw invokeError(r.id, error);
+  } finally {
+    call.off("cancelled", cancel);
+  }
+}
+
 /**
  * InvokeService to an app served over HTTP: the message's `http_extension` verb and query string,
  * its data as the body and content type, and the caller's metadata as headers (as daprd does);
@@ -34,6 +73,8 @@ export async function invokeService(
 ): Promise<InvokeResponse> {
   const message = r.message;
   const target = await resolveInvokeTarget(ctx, r.id);
+  if (target.local && ctx.grpcApp && message)
+    return invokeGrpcApp(ctx, ctx.grpcApp, target, r, message, call);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(call.metadata.getMap())) {
     if (!RESERVED.has(k) && !k.startsWith("grpc-") && !k.startsWith(":") && typeof v === "string")

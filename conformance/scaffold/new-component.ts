@@ -3,7 +3,7 @@
  * whose operations all reject with ERR_NOT_SUPPORTED, so it passes the consistency check at once
  * and fails the conformance suite, one clear "not supported" at a time, until it is implemented.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { renderComponentPackage } from "./template.ts";
@@ -54,6 +54,8 @@ for (const [path, text] of Object.entries(files)) {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, text);
 }
+// Every package's tarball carries the project's license.
+copyFileSync(join(root, "LICENSE"), join(target, "LICENSE"));
 const changeset = join(root, ".changeset", `${backend}-initial.md`);
 if (!values.dir && !existsSync(changeset)) {
   writeFileSync(

@@ -40,9 +40,15 @@ export function renderComponentPackage(input: TemplateInput): Record<string, str
           default: "./dist/index.js",
         },
       },
-      files: ["dist"],
+      files: ["dist", "LICENSE"],
       publishConfig: { access: "public", provenance: true },
-      repository: { type: "git", directory: input.directory ?? `packages/${backend}` },
+      repository: {
+        type: "git",
+        url: "git+https://github.com/outrig-dev/outrig.git",
+        directory: input.directory ?? `packages/${backend}`,
+      },
+      homepage: `https://github.com/outrig-dev/outrig/tree/main/${input.directory ?? `packages/${backend}`}#readme`,
+      bugs: { url: "https://github.com/outrig-dev/outrig/issues" },
       scripts: {
         build: "tsc -p tsconfig.build.json",
         typecheck: "tsc -p tsconfig.json --noEmit",

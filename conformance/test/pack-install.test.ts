@@ -4,8 +4,16 @@
  * small scripts use them there — the in-memory store alone, and the Redis store against the test
  * Redis. Slow (a build and npm installs), so it runs once, as one file.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -84,10 +92,28 @@ afterAll(async () => {
 });
 
 describe("packed packages install and work outside the workspace", () => {
+  it("every package.json names the repository (with its directory), homepage and bugs", () => {
+    for (const p of publishedPackages()) {
+      const pkg = JSON.parse(readFileSync(join(p.dir, "package.json"), "utf8"));
+      expect(pkg.repository, p.name).toEqual({
+        type: "git",
+        url: "git+https://github.com/outrig-dev/outrig.git",
+        directory: relative(repoRoot, p.dir),
+      });
+      expect(pkg.homepage, p.name).toMatch(/^https:\/\/github\.com\/outrig-dev\/outrig\//);
+      expect(pkg.bugs, p.name).toEqual({ url: "https://github.com/outrig-dev/outrig/issues" });
+      expect(readFileSync(join(p.dir, "LICENSE"), "utf8")).toBe(
+        readFileSync(join(repoRoot, "LICENSE"), "utf8"),
+      );
+    }
+  });
+
   it("every tarball holds dist and no sources or tests", () => {
     for (const [name, file] of tarballs) {
       const listing = run("tar", ["-tzf", file], scratch);
       expect(listing, name).toContain("package/dist/index.js");
+      expect(listing, name).toContain("package/LICENSE");
+      expect(listing, name).toContain("package/README.md");
       expect(listing, name).not.toMatch(/package\/(src|test)\//);
     }
   });
@@ -153,6 +179,122 @@ console.log(JSON.stringify(loaded));`,
       });
       expect(version.trim()).toMatch(/\d+\.\d+\.\d+/);
     }
+  });
+});
+
+describe("outrig installed globally from its tarballs", () => {
+  it("init, components add from a local tarball, then run with state.redis through the sidecar", {
+    timeout: 600_000,
+  }, async () => {
+    const prefix = join(scratch, "global");
+    const cliTarballs = [
+      "outrig",
+      "@outrig/core",
+      "@outrig/runtime",
+      "@outrig/memory",
+      "@outrig/sqlite",
+    ];
+    run(
+      "npm",
+      [
+        "install",
+        "-g",
+        "--prefix",
+        prefix,
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+        ...cliTarballs.map((n) => tarballs.get(n) as string),
+      ],
+      scratch,
+    );
+    const home = join(scratch, "home");
+    const project = join(scratch, "global-project");
+    mkdirSync(join(project, "resources"), { recursive: true });
+    // As on a user's machine: no NODE_PATH (pnpm sets one that reaches the workspace packages).
+    const { NODE_PATH: _workspace, ...machine } = process.env;
+    const env = {
+      ...machine,
+      OUTRIG_HOME: home,
+      NO_COLOR: "1",
+      PATH: `${join(prefix, "bin")}:${dirname(process.execPath)}:${process.env.PATH}`,
+    };
+    const outrig = (args: string[]) =>
+      execFileSync("outrig", args, {
+        cwd: project,
+        env,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+        // Bounded: a run that should fail at once must not hang the suite if it starts instead.
+        timeout: 120_000,
+      });
+
+    expect(outrig(["version"])).toMatch(
+      /CLI version: \d+\.\d+\.\d+ \nRuntime version: \d+\.\d+\.\d+/,
+    );
+    expect(outrig(["init"])).toContain("outrig is initialized");
+    expect(existsSync(join(home, "components", "statestore.yaml"))).toBe(true);
+
+    writeFileSync(
+      join(project, "resources", "redis.yaml"),
+      `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: cache
+spec:
+  type: state.redis
+  version: v1
+  metadata:
+    - name: redisHost
+      value: "${redis?.host}:${redis?.port}"
+`,
+    );
+    const runArgs = ["run", "--app-id", "global", "--resources-path", "./resources"];
+    // Not installed yet: the error names the command that installs it.
+    let missing = "";
+    try {
+      outrig(runArgs);
+    } catch (error) {
+      missing = String((error as { stderr?: string }).stderr);
+    }
+    expect(missing).toContain("outrig components add redis");
+
+    outrig(["components", "add", tarballs.get("@outrig/redis") as string]);
+    expect(outrig(["components", "list"])).toContain("@outrig/redis");
+
+    const cli = spawn("outrig", runArgs, { cwd: project, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    cli.stdout.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
+    cli.stderr.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
+    const exited = new Promise<number | null>((r) => cli.once("close", (code) => r(code)));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (
+        !/You're up and running/.test(output) &&
+        Date.now() < deadline &&
+        cli.exitCode === null
+      ) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const port = /HTTP Port: (\d+)/.exec(output)?.[1];
+      expect(port, output).toBeDefined();
+      const url = `http://127.0.0.1:${port}/v1.0/state/cache`;
+      const key = `global-${Date.now()}`;
+      const saved = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify([{ key, value: { installed: true } }]),
+      });
+      expect(saved.status, output).toBe(204);
+      expect(await (await fetch(`${url}/${key}`)).json()).toEqual({ installed: true });
+    } finally {
+      cli.kill("SIGTERM");
+    }
+    expect(await exited, output).toBe(0);
   });
 });
 

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { DAPR_RUN_FLAGS, type DaprFlag } from "./dapr-flags.ts";
 import { CliError } from "./errors.ts";
 import { initOutrig } from "./init.ts";
@@ -237,7 +237,7 @@ export function createProgram(onExit: (code: number) => void): Command {
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText(
       "after",
-      `\nEnvironment:\n  OUTRIG_HOME  where components, config and the app registry live (default ~/.outrig)`,
+      `\nEnvironment:\n  OUTRIG_HOME             where components, config and the app registry live (default ~/.outrig)\n  OUTRIG_COMPONENTS_PATH  more folders to resolve component packages from (":"-separated)`,
     );
 
   program
@@ -349,6 +349,68 @@ The app gets APP_ID, APP_PORT, DAPR_HTTP_PORT, DAPR_GRPC_PORT and DAPR_HTTP_ENDP
     const names = `${flag.short ? `-${flag.short}, ` : ""}--${flag.name}${flag.value ? ` <${flag.value}>` : ""}`;
     run.addOption(new Option(names, `(dapr) ${flag.note}`));
   }
+
+  const components = program
+    .command("components")
+    .description(
+      "component packages for this machine's outrig, installed with npm into ~/.outrig/components",
+    );
+  components
+    .command("add")
+    .description("install component packages: a name (redis = @outrig/redis), a spec or a tarball")
+    .argument("<packages...>", "e.g. redis, @outrig/kafka@0.2.0, ./outrig-redis-0.1.0.tgz")
+    .action(async (names: string[]) => {
+      const { addComponents } = await import("./components.ts");
+      const installed = await addComponents(outrigPaths().components, names);
+      success(`Installed in ${outrigPaths().components}: ${installed.join(", ")}`);
+      onExit(0);
+    });
+  components
+    .command("list")
+    .description("list the component packages installed in ~/.outrig/components")
+    .action(async () => {
+      const { listComponents } = await import("./components.ts");
+      const installed = await listComponents(outrigPaths().components);
+      if (installed.length === 0) info("No component packages installed.");
+      for (const name of installed) process.stdout.write(`${name}\n`);
+      onExit(0);
+    });
+  components
+    .command("remove")
+    .description("uninstall component packages from ~/.outrig/components")
+    .argument("<packages...>", "e.g. redis or @outrig/redis")
+    .action(async (names: string[]) => {
+      const { removeComponents } = await import("./components.ts");
+      await removeComponents(outrigPaths().components, names);
+      success(`Removed ${names.join(", ")}`);
+      onExit(0);
+    });
+
+  program
+    .command("version")
+    .description("print the CLI and runtime versions")
+    .addOption(new Option("-o, --output <format>", "output format").choices(["json"]))
+    .action(async (flags: { output?: "json" }) => {
+      const { RUNTIME_VERSION } = await import("@outrig/runtime");
+      if (flags.output === "json") {
+        process.stdout.write(
+          `${JSON.stringify({ "Cli version": cliVersion, "Runtime version": RUNTIME_VERSION })}\n`,
+        );
+      } else {
+        process.stdout.write(`CLI version: ${cliVersion} \nRuntime version: ${RUNTIME_VERSION}\n`);
+      }
+      onExit(0);
+    });
+
+  program
+    .command("completion")
+    .description("print a shell completion script: outrig completion bash >> ~/.bashrc")
+    .addArgument(new Argument("<shell>", "the shell").choices(["bash", "zsh"]))
+    .action(async (shell: "bash" | "zsh") => {
+      const { completionScript } = await import("./completion.ts");
+      process.stdout.write(completionScript(program, shell));
+      onExit(0);
+    });
 
   program
     .command("list")

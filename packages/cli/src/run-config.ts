@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { CliError } from "./errors.ts";
 import type { Colour, LogDestination } from "./log-output.ts";
 import type { OutrigPaths } from "./paths.ts";
@@ -53,6 +53,14 @@ export async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
+async function hasResourceFiles(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).some((name) => /\.ya?ml$/.test(name));
+  } catch {
+    return false;
+  }
+}
+
 export async function isFile(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isFile();
@@ -78,7 +86,11 @@ export async function selectResources(
     }
     return { paths: [...explicit], embedded: false };
   }
-  if (await isDirectory(paths.components)) return { paths: [paths.components], embedded: false };
+  // `outrig components add` may have made the folder (packages only) before `outrig init` wrote
+  // any YAML: then the embedded defaults still apply.
+  if (await hasResourceFiles(paths.components)) {
+    return { paths: [paths.components], embedded: false };
+  }
   return { paths: [], embedded: true };
 }
 

@@ -8,6 +8,7 @@ import {
 } from "@outrig/runtime";
 import { manifest as sqliteManifest } from "@outrig/sqlite";
 import { type AppProcess, startAppProcess } from "./app-process.ts";
+import { componentSearchPath, installHint } from "./components.ts";
 import { embeddedDefaultResources } from "./default-resources.ts";
 import { CliError } from "./errors.ts";
 import { LogOutput } from "./log-output.ts";
@@ -52,8 +53,16 @@ const WAITING_REPORT_MS = 5_000;
  * The embedded defaults come with the CLI so they load wherever it runs; any other component
  * package is found by the runtime from the app's directory or its own dependencies.
  */
-function componentRegistry(cwd: string): ComponentRegistry {
-  return createRegistry({ manifests: [sharedMemoryManifest, sqliteManifest], resolveFrom: cwd });
+function componentRegistry(config: AppRunConfig): ComponentRegistry {
+  return createRegistry({
+    manifests: [sharedMemoryManifest, sqliteManifest],
+    resolveFrom: componentSearchPath({
+      appDir: config.cwd,
+      resourcesPaths: config.resources.paths,
+      componentsDir: outrigPaths().components,
+    }),
+    installHint,
+  });
 }
 
 /**
@@ -132,7 +141,7 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
       resources: config.resources.embedded
         ? embeddedDefaultResources(await embeddedStateDatabase())
         : undefined,
-      registry: componentRegistry(config.cwd),
+      registry: componentRegistry(config),
       onShutdown: () => shutdownRequested(),
       appMaxConcurrency: config.appMaxConcurrency,
       appHealthCheckPath: config.appHealthCheckPath,

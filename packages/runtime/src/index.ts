@@ -65,3 +65,4 @@ export { startSidecar } from "./sidecar.ts";
 export { keyPrefixFor, PrefixedStateStore } from "./state-keys.ts";
 export type { Subscription, SubscriptionType } from "./subscriptions.ts";
 export { readOutcome } from "./subscriptions.ts";
+export { DAPR_API_LEVEL, RUNTIME_VERSION } from "./version.ts";

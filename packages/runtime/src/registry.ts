@@ -27,7 +27,12 @@ export interface RegistryOptions {
   /** Also scan `node_modules/@outrig/*` for packages the catalog does not know. Default true. */
   discover?: boolean;
   /** Where to resolve packages from besides this module; default `process.cwd()`. */
-  resolveFrom?: string;
+  resolveFrom?: string | readonly string[];
+  /**
+   * How the "not installed" error tells the user to install a package; default
+   * `pnpm add <pkg>`. The CLI names its own `outrig components add` command.
+   */
+  installHint?: (pkg: string) => string;
 }
 
 /** The catalog shipped with this package: component type to the package providing it. */
@@ -72,7 +77,11 @@ function notFound(error: unknown, pkg: string): boolean {
 export function createRegistry(options: RegistryOptions = {}): ComponentRegistry {
   const catalog = options.catalog ?? CATALOG;
   const aliases = options.aliases ?? CATALOG_ALIASES;
-  const resolveFrom = options.resolveFrom ?? process.cwd();
+  const resolveFrom =
+    typeof options.resolveFrom === "string"
+      ? [options.resolveFrom]
+      : [...(options.resolveFrom ?? [process.cwd()])];
+  const installHint = options.installHint ?? ((pkg: string) => `pnpm add ${pkg}`);
   const definitions: AnyComponentDefinition[] = [
     ...(options.manifests ?? []).flatMap((m) => m.components),
     ...BUILTINS,
@@ -84,14 +93,18 @@ export function createRegistry(options: RegistryOptions = {}): ComponentRegistry
       return await import(pkg);
     } catch (first) {
       if (!notFound(first, pkg)) throw first;
-      // Not a dependency of the runtime itself: resolve it from the app's project instead.
-      const require = createRequire(join(resolveFrom, "package.json"));
-      let file: string;
-      try {
-        file = require.resolve(pkg);
-      } catch {
-        throw first;
+      // Not a dependency of the runtime itself: resolve it from each folder given, in order
+      // (the app's project, the resources path's, an extra components folder...).
+      let file: string | undefined;
+      for (const dir of resolveFrom) {
+        try {
+          file = createRequire(join(dir, "package.json")).resolve(pkg);
+          break;
+        } catch {
+          // Not there: try the next folder.
+        }
       }
+      if (!file) throw first;
       return import(pathToFileURL(file).href);
     }
   }
@@ -143,7 +156,12 @@ export function createRegistry(options: RegistryOptions = {}): ComponentRegistry
         } catch (error) {
           if (notFound(error, pkg)) {
             throw new ConfigError(
-              [{ field: "spec.type", message: `${type} is provided by ${pkg}: pnpm add ${pkg}` }],
+              [
+                {
+                  field: "spec.type",
+                  message: `${type} is provided by ${pkg}: ${installHint(pkg)}`,
+                },
+              ],
               { component: type, cause: error },
             );
           }
@@ -178,9 +196,9 @@ export function createRegistry(options: RegistryOptions = {}): ComponentRegistry
 }
 
 /** `@outrig/*` package names in the node_modules folders above `from` and above this module. */
-async function installedOutrigPackages(from: string): Promise<string[]> {
+async function installedOutrigPackages(from: readonly string[]): Promise<string[]> {
   const names = new Set<string>();
-  const starts = [from, dirname(fileURLToPath(import.meta.url))];
+  const starts = [...from, dirname(fileURLToPath(import.meta.url))];
   for (const start of starts) {
     let dir = start;
     for (;;) {

@@ -263,8 +263,10 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
     stop() {
       stopping ??= (async () => {
         clearInterval(waiting);
-        const code = app ? await app.stop() : undefined;
+        // As the dapr CLI: the sidecar first, so its drain can finish the calls and deliveries
+        // still in flight to a live app; then the app.
         await sidecar.stop().catch(() => {});
+        const code = app ? await app.stop() : undefined;
         void ready;
         await registry.unregister(config.appId);
         process.off("exit", removeOnExit);

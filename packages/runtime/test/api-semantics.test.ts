@@ -148,6 +148,16 @@ describe("bodies are decoded strictly (issue 14 §7, §3)", () => {
     expect(await value("deep2")).toBeUndefined();
   });
 
+  it(`a published JSON event nested deeper than MAX_JSON_DEPTH → 400 naming the limit (not a 500 from the envelope); at the limit it works`, async () => {
+    const nested = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
+    const deep = await send("/v1.0/publish/pubsub/deep", nested(5000));
+    expect(deep.status).toBe(400);
+    const body = await errorOf(deep);
+    expect(body.errorCode).toBe("ERR_MALFORMED_REQUEST");
+    expect(body.message).toContain("MAX_JSON_DEPTH");
+    expect((await send("/v1.0/publish/pubsub/deep", nested(MAX_JSON_DEPTH))).status).toBe(204);
+  });
+
   it(`a transaction over MAX_TRANSACTION_OPERATIONS (${MAX_TRANSACTION_OPERATIONS}) → 400 naming the limit, nothing written; at the limit it works`, async () => {
     const ops = (n: number, tag: string) =>
       Array.from({ length: n }, (_, i) => ({

@@ -21,13 +21,17 @@ export function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
-/** The nesting depth of JSON text, counting only brackets outside strings. */
-function depthExceeds(text: string, limit: number): boolean {
-  if (text.length <= limit) return false;
+/**
+ * Whether JSON nests deeper than `limit`, counting only brackets outside strings. It reads
+ * UTF-16 text or UTF-8 bytes alike: brackets, quotes and backslashes are ASCII in both.
+ */
+function depthExceeds(json: string | Uint8Array, limit: number): boolean {
+  if (json.length <= limit) return false;
+  const at = typeof json === "string" ? (i: number) => json.charCodeAt(i) : (i: number) => json[i]!;
   let depth = 0;
   let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+  for (let i = 0; i < json.length; i++) {
+    const c = at(i);
     if (inString) {
       if (c === 0x5c) i++;
       else if (c === 0x22) inString = false;
@@ -39,11 +43,21 @@ function depthExceeds(text: string, limit: number): boolean {
   return false;
 }
 
+const TOO_DEEP = `JSON nesting deeper than ${MAX_JSON_DEPTH} levels (MAX_JSON_DEPTH)`;
+
+/**
+ * Refuses a JSON payload the sidecar will parse and write back (a published event's data) when
+ * it nests deeper than {@link MAX_JSON_DEPTH}, as the request body limit does.
+ */
+export function assertJsonDepth(bytes: Uint8Array, kind: ApiErrorKind = "MALFORMED_BODY"): void {
+  if (depthExceeds(bytes, MAX_JSON_DEPTH)) throw apiError(kind, { detail: TOO_DEEP });
+}
+
 /** Parses JSON bytes strictly: valid UTF-8, at most {@link MAX_JSON_DEPTH} levels deep. */
 export function parseJson(bytes: Uint8Array): unknown {
   const text = decodeUtf8(bytes);
   if (depthExceeds(text, MAX_JSON_DEPTH)) {
-    throw new Error(`JSON nesting deeper than ${MAX_JSON_DEPTH} levels (MAX_JSON_DEPTH)`);
+    throw new Error(TOO_DEEP);
   }
   return JSON.parse(text);
 }

@@ -17,6 +17,7 @@ import {
 import { cloudEventOverrides } from "../runtime.ts";
 import type { ApiContext } from "./context.ts";
 import { apiError, fromComponentError } from "./errors.ts";
+import { assertJsonDepth } from "./json.ts";
 
 export interface TraceContext {
   traceparent?: string;
@@ -99,6 +100,8 @@ function prepare(
   } catch (error) {
     throw apiError("PUBSUB_REQUEST_METADATA", { detail: (error as Error).message });
   }
+  // The envelope parses JSON data and writes it back; too deep a document would overflow there.
+  if (isJsonContentType(contentType)) assertJsonDepth(data);
   try {
     const envelope = buildEnvelope({
       topic,

@@ -18,6 +18,7 @@ export {
   mapError,
   UNIMPLEMENTED_APIS,
   unimplementedApiOf,
+  unimplementedKindOf,
 } from "./api/errors.ts";
 export { DEFAULT_INVOCATION_TIMEOUT_MS } from "./api/invoke.ts";
 export { MAX_JSON_DEPTH } from "./api/json.ts";

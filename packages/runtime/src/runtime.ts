@@ -16,6 +16,7 @@ import {
   silentLogger,
   toBytes,
 } from "@outrig/core";
+import { unimplementedKindOf } from "./api/errors.ts";
 import { buildEnvelope, CLOUDEVENT_CONTENT_TYPE } from "./cloudevents.ts";
 import { type AnyComponentDefinition, type ComponentRegistry, createRegistry } from "./registry.ts";
 import { resolveComponentMetadata } from "./resources/metadata.ts";
@@ -183,6 +184,16 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       try {
         definitions.set(c, await registry.resolve(c.type, c.version));
       } catch (error) {
+        const unbuilt = error instanceof ConfigError ? unimplementedKindOf(c.type) : undefined;
+        if (unbuilt) {
+          // A Dapr resources folder often holds such components: the sidecar still starts,
+          // and the building block's API answers 501 naming it.
+          logger.warn(
+            `component ${c.name} (${c.type}) skipped: the ${unbuilt} building block is not implemented by outrig`,
+            { component: c.name, type: c.type, source: c.source.file },
+          );
+          return;
+        }
         if (c.ignoreErrors) {
           logger.warn("component skipped (ignoreErrors)", {
             component: c.name,

@@ -244,9 +244,9 @@ describe("malformed state requests", () => {
     }
   });
 
-  it("an unknown path without app id → 404 ERR_DIRECT_INVOKE", async () => {
+  it("an unknown path in the API space without app id → 501 naming it (issue 20 §8), not ERR_DIRECT_INVOKE", async () => {
     const res = await fetch(`${s.url}/v1.0/nothing/here`);
-    expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ errorCode: "ERR_DIRECT_INVOKE" });
+    expect(res.status).toBe(501);
+    expect(await res.json()).toMatchObject({ errorCode: "ERR_API_UNIMPLEMENTED" });
   });
 });

@@ -67,6 +67,12 @@ export const API_ERRORS = {
     grpc: S.UNIMPLEMENTED,
     message: "the {api} API is not implemented by outrig",
   },
+  METHOD_NOT_ALLOWED: {
+    errorCode: "ERR_METHOD_NOT_ALLOWED",
+    http: 405,
+    grpc: S.UNIMPLEMENTED,
+    message: "method {method} is not allowed on {path}; allowed: {allowed}",
+  },
   BODY_TOO_LARGE: {
     errorCode: "ERR_BODY_TOO_LARGE",
     http: 413,
@@ -513,8 +519,10 @@ export function fromComponentError(
 }
 
 /**
- * The Dapr APIs outrig does not implement. HTTP answers their routes 501 ERR_API_UNIMPLEMENTED
- * naming the API (never the invocation fallback's 404); gRPC answers their methods UNIMPLEMENTED.
+ * The Dapr building blocks outrig does not implement. HTTP answers their routes 501
+ * ERR_API_UNIMPLEMENTED naming the API (never the invocation fallback's 404); gRPC answers their
+ * methods UNIMPLEMENTED; a component of one of their kinds is skipped with a warning naming its
+ * type (the sidecar still starts, as the API answers 501 anyway).
  */
 export const UNIMPLEMENTED_APIS: readonly {
   /** The building block, as named in messages. */
@@ -523,38 +531,78 @@ export const UNIMPLEMENTED_APIS: readonly {
   http: readonly string[];
   /** gRPC method names of `dapr.proto.runtime.v1.Dapr` belonging to it. */
   grpc: RegExp;
+  /** Component type prefixes (`lock` for `lock.redis`) of this building block. */
+  componentKinds?: readonly string[];
 }[] = [
   { api: "actors", http: ["/v1.0/actors"], grpc: /Actor/ },
   {
     api: "configuration",
     http: ["/v1.0/configuration", "/v1.0-alpha1/configuration"],
     grpc: /Configuration/,
+    componentKinds: ["configuration"],
   },
   {
     api: "distributed lock",
     http: ["/v1.0-alpha1/lock", "/v1.0-alpha1/unlock"],
     grpc: /^(TryLock|Unlock)/,
+    componentKinds: ["lock"],
   },
   {
     api: "cryptography",
     http: ["/v1.0-alpha1/crypto", "/v1.0-alpha1/subtlecrypto"],
     grpc: /^(Encrypt|Decrypt|Subtle)/,
+    componentKinds: ["crypto"],
   },
   {
     api: "workflows",
     http: ["/v1.0/workflows", "/v1.0-alpha1/workflows", "/v1.0-beta1/workflows"],
     grpc: /Workflow/,
+    componentKinds: ["workflow"],
   },
   { api: "jobs", http: ["/v1.0-alpha1/jobs"], grpc: /Job/ },
   {
     api: "conversation",
     http: ["/v1.0-alpha1/conversation", "/v1.0-alpha2/conversation"],
     grpc: /^Converse/,
+    componentKinds: ["conversation"],
   },
   { api: "streaming subscriptions", http: [], grpc: /^SubscribeTopicEvents/ },
+  // Component kinds without an API route of their own.
+  { api: "HTTP middleware", http: [], grpc: /(?!)/, componentKinds: ["middleware"] },
+  { api: "name resolution", http: [], grpc: /(?!)/, componentKinds: ["nameresolution"] },
 ];
 
 /** The unimplemented API a gRPC method belongs to, if any. */
 export function unimplementedApiOf(grpcMethod: string): string | undefined {
   return UNIMPLEMENTED_APIS.find((a) => a.grpc.test(grpcMethod))?.api;
+}
+
+/** The unimplemented building block a component type (`lock.redis`) belongs to, if any. */
+export function unimplementedKindOf(componentType: string): string | undefined {
+  const kind = componentType.split(".")[0] ?? "";
+  return UNIMPLEMENTED_APIS.find((a) => a.componentKinds?.includes(kind))?.api;
+}
+
+/** Building-block names of route segments outrig does not serve under any version. */
+const SEGMENT_APIS: Readonly<Record<string, string>> = {
+  actors: "actors",
+  configuration: "configuration",
+  lock: "distributed lock",
+  unlock: "distributed lock",
+  crypto: "cryptography",
+  subtlecrypto: "cryptography",
+  workflows: "workflows",
+  jobs: "jobs",
+  conversation: "conversation",
+};
+
+/**
+ * The building block a path under a Dapr API version (`/v1.0/…`, `/v1.0-alpha1/…`, `/v1.0-beta1/…`)
+ * names, for a path no route serves: every such path is Dapr's API space, never an app method.
+ */
+export function apiOfPath(path: string): string | undefined {
+  const m = /^\/v1\.0(?:-(?:alpha|beta)\d+)?\/([^/]+)/.exec(path);
+  if (!m) return undefined;
+  const segment = (m[1] as string).toLowerCase();
+  return SEGMENT_APIS[segment] ?? segment;
 }

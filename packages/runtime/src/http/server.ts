@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import Router, { type HTTPMethod } from "find-my-way";
-import { API_ERRORS, apiError, isApiError, UNIMPLEMENTED_APIS } from "../api/errors.ts";
+import { API_ERRORS, apiError, apiOfPath, isApiError, UNIMPLEMENTED_APIS } from "../api/errors.ts";
 import { noAppIdError } from "../api/invoke.ts";
 import { invokeOutputBinding } from "./bindings.ts";
 import type { ApiContext, Handler } from "./context.ts";
@@ -27,6 +27,7 @@ import {
 } from "./state.ts";
 
 const WRITE: HTTPMethod[] = ["POST", "PUT"];
+const METHODS: HTTPMethod[] = ["GET", "POST", "PUT", "DELETE", "PATCH"];
 
 export interface ApiOptions {
   /** When set, every request but the health checks needs `dapr-api-token: <token>`. */
@@ -124,9 +125,24 @@ export function createApiHandler(
     limitBody(req, res, maxBodySize);
     const route = router.find(req.method as HTTPMethod, checked.path + checked.query);
     if (!route) {
+      const viaHeader = headerAppId(req);
+      const api = apiOfPath(checked.path);
+      if (api) {
+        // Dapr's API space: a served path with another method, or a building block outrig
+        // does not serve; never the invocation fallback's "no app id".
+        const allowed = METHODS.filter((m) => router.find(m, checked.path + checked.query));
+        if (allowed.length > 0) {
+          res.setHeader("allow", allowed.join(", "));
+          throw apiError("METHOD_NOT_ALLOWED", {
+            method: req.method,
+            path: checked.path,
+            allowed: allowed.join(", "),
+          });
+        }
+        if (!viaHeader) throw apiError("API_UNIMPLEMENTED", { api });
+      }
       // As daprd's fallback route: an unmatched path is a method of the app named by the
       // dapr-app-id header (or basic auth), else there is nothing to call.
-      const viaHeader = headerAppId(req);
       if (viaHeader) return invoke(ctx, req, res, viaHeader, checked.path.replace(/^\/+/, ""));
       sendError(res, noAppIdError());
       return;

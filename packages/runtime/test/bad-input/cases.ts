@@ -287,8 +287,8 @@ const misc: BadCase[] = [
     name: "unknown route",
     method: "GET",
     path: "/v1.0/nothing",
-    status: 404,
-    error: "ERR_DIRECT_INVOKE",
+    status: 501,
+    error: "ERR_API_UNIMPLEMENTED",
   },
   {
     name: "invoke unknown app",

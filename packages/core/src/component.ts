@@ -1,6 +1,6 @@
 import type { Metadata } from "./metadata.ts";
 
-export type ComponentKind = "state" | "pubsub" | "bindings" | "secretstores";
+export type ComponentKind = "state" | "pubsub" | "bindings" | "secretstores" | "crypto";
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;

@@ -21,6 +21,14 @@ export type {
   Logger,
 } from "./component.ts";
 export { silentLogger } from "./component.ts";
+export type {
+  CryptoProvider,
+  KeyWrapAlgorithm,
+  PublicJwk,
+  UnwrapKeyRequest,
+  WrapKeyRequest,
+} from "./crypto.ts";
+export { KEY_WRAP_ALGORITHMS, KEY_WRAP_ALIASES } from "./crypto.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
 export type { EncodedValue, ValueKind } from "./encoding.ts";
 export {
@@ -35,6 +43,26 @@ export {
   utf8,
   valueKind,
 } from "./encoding.ts";
+export type {
+  EnvelopeCipher,
+  EnvelopeFailure,
+  EnvelopeManifest,
+  OpenOptions,
+  SealOptions,
+} from "./envelope.ts";
+export {
+  ENVELOPE_CIPHERS,
+  ENVELOPE_SCHEME,
+  EnvelopeError,
+  envelopeCipher,
+  keyWrapAlgorithm,
+  MAX_HEADER_SIZE,
+  MAX_SEGMENTS,
+  openEnvelope,
+  SEGMENT_OVERHEAD,
+  SEGMENT_SIZE,
+  sealEnvelope,
+} from "./envelope.ts";
 export type { ComponentErrorOptions, ConfigIssue, ErrorCode, ETagErrorKind } from "./errors.ts";
 export {
   BulkError,
@@ -58,6 +86,7 @@ export type {
   BindingDefinition,
   ComponentDefinition,
   ComponentStatus,
+  CryptoProviderDefinition,
   PackageManifest,
   PubSubDefinition,
   StateStoreDefinition,

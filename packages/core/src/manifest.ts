@@ -1,5 +1,6 @@
 import type { BindingDirection, InputBinding, OutputBinding } from "./bindings.ts";
 import type { Component, ComponentContext, ComponentKind } from "./component.ts";
+import type { CryptoProvider } from "./crypto.ts";
 import type { Metadata } from "./metadata.ts";
 import type { OptionFields, OptionsSchema } from "./options.ts";
 import type { PubSub } from "./pubsub.ts";
@@ -30,7 +31,13 @@ export interface BindingDefinition
   directions: readonly BindingDirection[];
 }
 
-export type ComponentDefinition = StateStoreDefinition | PubSubDefinition | BindingDefinition;
+export type CryptoProviderDefinition = DefinitionBase<"crypto", CryptoProvider>;
+
+export type ComponentDefinition =
+  | StateStoreDefinition
+  | PubSubDefinition
+  | BindingDefinition
+  | CryptoProviderDefinition;
 
 /** What a component package exports as `manifest`; the runtime's registry is built from these. */
 export interface PackageManifest {

@@ -26,7 +26,7 @@ import type { SecretStore } from "./secretstores.ts";
 import { startupFailure } from "./startup-errors.ts";
 import { keyPrefixFor, PrefixedStateStore } from "./state-keys.ts";
 
-export type LoadedKind = "state" | "pubsub" | "bindings" | "secretstores";
+export type LoadedKind = "state" | "pubsub" | "bindings" | "secretstores" | "crypto";
 
 export interface LoadedComponent {
   name: string;

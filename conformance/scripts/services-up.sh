@@ -1,6 +1,6 @@
 # Sourced by scripts/test.sh (bash, `set -euo pipefail`): makes the conformance test services
 # available through testcontainers on a machine with no Docker engine and no container registry.
-#  1. installs podman, runc and debootstrap from Debian if missing;
+#  1. installs podman, runc and debootstrap (and prometheus, for the metrics test) from Debian if missing;
 #  2. configures podman to run containers here (runc + cgroupfs; crun cannot raise rlimits here);
 #  3. starts podman's Docker-compatible API socket and points testcontainers at it;
 #  4. builds the local service images (idempotent) and selects them through OUTRIG_TEST_*_IMAGE;
@@ -31,6 +31,15 @@ outrig_services_up() {
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
     # With recommends: the set verified to run containers here (netavark/CNI, slirp4netns, ...).
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" runc ca-certificates >&2
+  fi
+
+  # The runtime's metrics test scrapes the sidecar with a real Prometheus (Debian's package;
+  # without recommends: the node exporter and its web assets are not needed).
+  if ! command -v prometheus >/dev/null 2>&1; then
+    outrig_services_log "installing prometheus from Debian"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >&2 ||
+      { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >&2; }
   fi
 
   outrig_services_configure_podman

@@ -43,6 +43,8 @@ interface RunFlags {
   appPort?: number;
   daprHttpPort?: number;
   daprGrpcPort?: number;
+  metricsPort?: number;
+  enableMetrics?: boolean;
   resourcesPath?: string[];
   componentsPath?: string[];
   config?: string;
@@ -199,6 +201,8 @@ async function runCommand(
         appHost: flags.appChannelAddress,
         httpPort: flags.daprHttpPort,
         grpcPort: flags.daprGrpcPort,
+        metricsPort: flags.metricsPort,
+        enableMetrics: flags.enableMetrics,
         appProtocol: flags.appProtocol,
         resources,
         configFile,
@@ -310,6 +314,21 @@ export function createProgram(onExit: (code: number) => void): Command {
       parsePositiveInt,
     )
     .option("--app-health-check-path <path>", "the app's health check path")
+    .option(
+      "-M, --metrics-port <port>",
+      "the sidecar's Prometheus metrics port, GET /metrics (default: a free port)",
+      parsePort,
+    )
+    .addOption(
+      new Option(
+        "--enable-metrics <enabled>",
+        "daprd's switch: false turns the metrics port off (default true)",
+      ).argParser((v) => {
+        if (v !== "true" && v !== "false")
+          throw new InvalidArgumentError("--enable-metrics takes true or false");
+        return v === "true";
+      }),
+    )
     .option("--max-body-size <size>", "the largest request body, e.g. 4Mi (default 4Mi)")
     .addOption(
       new Option(

@@ -100,11 +100,17 @@ export const DAPR_RUN_FLAGS: readonly DaprFlag[] = [
     note: `${NOT_YET} (app health checks)`,
   },
   {
+    name: "enable-metrics",
+    value: "bool",
+    support: "honoured",
+    note: "daprd's flag; false: no metrics port",
+  },
+  {
     name: "metrics-port",
     short: "M",
     value: "port",
-    support: "warn",
-    note: `${NOT_YET} (metrics)`,
+    support: "honoured",
+    note: "Prometheus `GET /metrics`; default: a free port",
   },
   { name: "enable-profiling", support: "warn", note: `${NOT_YET} (profiling)` },
   { name: "profile-port", value: "port", support: "warn", note: `${NOT_YET} (profiling)` },
@@ -183,7 +189,7 @@ export const DAPR_RUN_FILE_FIELDS: readonly RunFileField[] = [
   { name: "daprHTTPPort", where: "app", support: "honoured", note: "" },
   { name: "daprGRPCPort", where: "app", support: "honoured", note: "" },
   { name: "command", where: "app", support: "honoured", note: "" },
-  { name: "metricsPort", where: "app", support: "warn", note: `${NOT_YET} (metrics)` },
+  { name: "metricsPort", where: "app", support: "honoured", note: "default: a free port" },
   { name: "profilePort", where: "app", support: "warn", note: `${NOT_YET} (profiling)` },
   {
     name: "daprInternalGRPCPort",

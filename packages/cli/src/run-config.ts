@@ -19,6 +19,10 @@ export interface AppRunConfig {
   appHost: string;
   httpPort?: number;
   grpcPort?: number;
+  /** The sidecar's Prometheus port; default a free one (the dapr CLI's `--metrics-port -1`). */
+  metricsPort?: number;
+  /** daprd's `--enable-metrics`; default true. */
+  enableMetrics?: boolean;
   appProtocol: "http";
   resources: ResourceSelection;
   configFile?: string;

@@ -55,6 +55,7 @@ const appSchema = z.object({
   appChannelAddress: z.string().optional(),
   daprHTTPPort: port.optional(),
   daprGRPCPort: port.optional(),
+  metricsPort: port.optional(),
   command: z.array(scalar).optional(),
 });
 
@@ -253,6 +254,7 @@ export async function loadRunFile(argument: string, paths: OutrigPaths): Promise
       appHost: app.appChannelAddress ?? "127.0.0.1",
       httpPort: app.daprHTTPPort,
       grpcPort: app.daprGRPCPort,
+      metricsPort: app.metricsPort,
       appProtocol: "http",
       resources,
       configFile,

@@ -74,6 +74,7 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
   const { registry } = context;
   if (config.httpPort !== undefined) await assertPortFree(config.httpPort, "--dapr-http-port");
   if (config.grpcPort !== undefined) await assertPortFree(config.grpcPort, "--dapr-grpc-port");
+  if (config.metricsPort !== undefined) await assertPortFree(config.metricsPort, "--metrics-port");
   // 0: the sidecar's gRPC API takes a free port, recorded once it listens (as the HTTP port).
   let grpcPort = config.grpcPort ?? 0;
   // Claimed before the sidecar starts, so a second `outrig run` with the same id fails at once;
@@ -133,6 +134,9 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
       appProtocol: config.appProtocol,
       httpPort,
       grpcPort,
+      // As the dapr CLI: a free port unless given, so several apps never contend for 9090.
+      metricsPort: config.metricsPort ?? 0,
+      enableMetrics: config.enableMetrics ?? true,
       // The runtime reads Configuration documents from its resources, so the config file is one.
       resourcesPaths: [
         ...config.resources.paths,

@@ -53,6 +53,7 @@ function sampleValue(flag: DaprFlag, dir: string): string {
     "app-health-probe-timeout": "500",
     "app-health-threshold": "3",
     "metrics-port": "45996",
+    "enable-metrics": "true",
     "profile-port": "45995",
     "placement-host-address": "localhost:50005",
     "scheduler-host-address": "localhost:50006",

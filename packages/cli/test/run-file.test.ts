@@ -118,6 +118,7 @@ apps:
       "outrig.yaml": `version: 1
 kind: something
 common:
+  placementHostAddress: localhost:50005
   metricsPort: 9090
 apps:
   - appDirPath: .
@@ -128,7 +129,9 @@ apps:
     const runFile = await loadRunFile(root, paths);
     expect(runFile.warnings).toEqual([
       "kind: unknown field, ignored",
-      "common.metricsPort: not supported yet (metrics), ignored",
+      "common.placementHostAddress: not supported yet: no actors placement, ignored",
+      // Per app in Dapr's run files (RunConfig, not SharedRunConfig).
+      "common.metricsPort: unknown field, ignored",
       "apps[0].appPorts: unknown field, ignored",
       "apps[0].enableAppHealthCheck: not supported yet (app health checks), ignored",
     ]);

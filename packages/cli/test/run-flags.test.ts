@@ -77,6 +77,31 @@ describe("outrig run flags reach the sidecar", () => {
     expect(save.status).toBe(400);
   });
 
+  it("--metrics-port serves daprd's metrics; --enable-metrics=false opens no port", async () => {
+    const { createServer } = await import("node:net");
+    const port = await new Promise<number>((resolvePort) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const address = server.address();
+        server.close(() => resolvePort(typeof address === "object" && address ? address.port : 0));
+      });
+    });
+    const { url } = await sidecar(["--app-id", "metered", "--metrics-port", String(port)]);
+    expect((await fetch(`${url}/v1.0/state/statestore/k`)).status).toBe(204);
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toMatch(
+      /dapr_http_server_request_count\{app_id="metered",method="GET",path="\/v1\.0\/state\/:store\/:key"\} 1/,
+    );
+    const off = await sidecar([
+      "--app-id",
+      "unmetered",
+      "--metrics-port",
+      String(port + 1),
+      "--enable-metrics=false",
+    ]);
+    expect((await fetch(`${off.url}/v1.0/healthz`)).status).toBe(204);
+    await expect(fetch(`http://127.0.0.1:${port + 1}/metrics`)).rejects.toThrow();
+  });
+
   it("--log-level warn hides the sidecar's info lines", async () => {
     const { cli } = await sidecar(["--app-id", "quiet", "--log-level", "warn"]);
     expect(cli.output).toContain("You're up and running");

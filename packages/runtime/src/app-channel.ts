@@ -10,6 +10,17 @@ export interface AppChannelOptions {
   token?: string | undefined;
   /** app-max-concurrency: at most this many calls to the app at once. */
   maxConcurrency?: number | undefined;
+  /** Called when a buffered call to the app ends: method, path, status (0 = failed), ms, bytes. */
+  observe?:
+    | ((
+        method: string,
+        path: string,
+        status: number,
+        ms: number,
+        sentBytes: number,
+        receivedBytes: number,
+      ) => void)
+    | undefined;
 }
 
 export interface AppResponse {
@@ -31,6 +42,7 @@ export class AppChannel {
   readonly target: HttpTarget;
   readonly deliveries: HttpTarget;
   readonly limit: Semaphore;
+  readonly #observe: AppChannelOptions["observe"];
 
   constructor(options: AppChannelOptions) {
     this.host = options.host;
@@ -40,6 +52,7 @@ export class AppChannel {
     this.target = new HttpTarget(options.host, options.port);
     this.deliveries = new HttpTarget(options.host, options.port);
     this.limit = new Semaphore(options.maxConcurrency);
+    this.#observe = options.observe;
   }
 
   /** Dials the app port every 100 ms until it accepts a connection, as daprd does. */
@@ -73,12 +86,34 @@ export class AppChannel {
     return this.limit.run(async () => {
       const headers: Record<string, string> = { ...options.headers };
       if (this.token) headers["dapr-api-token"] = this.token;
-      return this.deliveries.call(
+      const path = options.path.startsWith("/") ? options.path : `/${options.path}`;
+      const observe = this.#observe;
+      const began = observe ? performance.now() : 0;
+      const call = this.deliveries.call(
         options.method,
-        options.path.startsWith("/") ? options.path : `/${options.path}`,
+        path,
         headers,
         options.body,
         options.timeoutMs ?? 60_000,
+      );
+      if (!observe) return call;
+      const sent = options.body === undefined ? 0 : Buffer.byteLength(options.body);
+      return call.then(
+        (response) => {
+          observe(
+            options.method,
+            path,
+            response.status,
+            performance.now() - began,
+            sent,
+            response.body.byteLength,
+          );
+          return response;
+        },
+        (error: unknown) => {
+          observe(options.method, path, 0, performance.now() - began, sent, 0);
+          throw error;
+        },
       );
     });
   }

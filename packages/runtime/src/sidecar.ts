@@ -1,4 +1,4 @@
-import { createServer, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "@outrig/core";
 import type { ApiContext } from "./api/context.ts";
@@ -13,6 +13,10 @@ import { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
 import { createApiHandler } from "./http/server.ts";
 import { startInputBindings } from "./input-bindings.ts";
 import { createConsoleLogger, type LogLevel } from "./logger.ts";
+import { meteredRuntime } from "./metrics/metered-runtime.ts";
+import { metricsConfig } from "./metrics/metrics-config.ts";
+import { type MetricsServer, startMetricsServer } from "./metrics/metrics-server.ts";
+import { SidecarMetrics } from "./metrics/sidecar-metrics.ts";
 import type { ComponentRegistry } from "./registry.ts";
 import { appInvocationTimeouts } from "./resiliency.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
@@ -45,6 +49,16 @@ export interface SidecarOptions {
   grpcPort?: number;
   /** Default 127.0.0.1. */
   host?: string;
+  /**
+   * Serve Prometheus metrics (daprd's `--enable-metrics`, on by default). A Configuration's
+   * `spec.metrics.enabled: false` turns them off too.
+   */
+  enableMetrics?: boolean;
+  /**
+   * The metrics port (`GET /metrics`). Default 9090 (daprd's), or a free port when `httpPort` is
+   * 0, as for `grpcPort`; 0 picks a free port.
+   */
+  metricsPort?: number;
   resourcesPaths?: string[];
   /** YAML text, for library mode and tests. */
   resources?: string;
@@ -100,6 +114,8 @@ export interface Sidecar {
   readonly httpPort: number;
   /** The port of the gRPC API. */
   readonly grpcPort: number;
+  /** The port serving `GET /metrics`; undefined when metrics are off. */
+  readonly metricsPort: number | undefined;
   readonly url: string;
   /** The loaded components, for in-process access beside the HTTP API. */
   readonly runtime: Runtime;
@@ -124,6 +140,21 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     ...(options.registry ? { registry: options.registry } : {}),
     logger,
   });
+  const metricsSettings = metricsConfig(runtime.resources.configurations);
+  const metrics =
+    options.enableMetrics !== false && metricsSettings.enabled
+      ? new SidecarMetrics(options.appId, options.namespace ?? "")
+      : undefined;
+  if (metrics) {
+    for (const c of runtime.components) metrics.componentLoaded(c.name);
+    for (const r of runtime.resources.resiliencies) metrics.resiliencyLoaded(r.name);
+  }
+  for (const f of metricsSettings.unapplied) {
+    logger.warn(`Configuration setting not applied yet: ${f.field}`, {
+      kind: "Configuration",
+      ...f,
+    });
+  }
   const appHost = options.appHost ?? "127.0.0.1";
   const app =
     options.appPort && options.appPort > 0
@@ -132,6 +163,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
           port: options.appPort,
           token: options.appApiToken ?? process.env.APP_API_TOKEN,
           maxConcurrency: options.appMaxConcurrency,
+          observe: metrics ? (...args) => metrics.httpClient(...args) : undefined,
         })
       : undefined;
   const grpcApp =
@@ -196,7 +228,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   };
 
   const ctx: ApiContext = {
-    runtime,
+    runtime: metrics ? meteredRuntime(runtime, metrics) : runtime,
     appId: options.appId,
     logger,
     app,
@@ -232,7 +264,25 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     enableApiLogging: options.enableApiLogging,
     maxBodySize: options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
     onAdmitted: (req, res) => cap?.admit(req, res),
+    onRouted: metrics ? (req, route) => routes.set(req, route) : undefined,
   });
+  const routes = new WeakMap<IncomingMessage, string>();
+  const observe = metrics
+    ? (req: IncomingMessage, res: ServerResponse, began: number) =>
+        res.once("finish", () => {
+          const path = metricsSettings.increasedCardinality
+            ? (req.url ?? "").split("?")[0] || ""
+            : (routes.get(req) ?? "");
+          metrics.httpServer(
+            req.method ?? "",
+            path,
+            res.statusCode,
+            performance.now() - began,
+            Number(req.headers["content-length"] ?? 0) || 0,
+            Number(res.getHeader("content-length") ?? 0) || 0,
+          );
+        })
+    : undefined;
   const limits = {
     maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
@@ -257,6 +307,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       // While draining, a request on a kept-alive connection is still served, but its
       // connection closes after the answer, so clients move off before the components close.
       if (drain.draining) res.shouldKeepAlive = false;
+      observe?.(req, res, performance.now());
       handler(req, res);
     },
   );
@@ -294,17 +345,35 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       apiToken: options.apiToken ?? process.env.DAPR_API_TOKEN,
       maxBodySize: options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
       drain,
+      onCompleted: metrics ? (...args) => metrics.grpcServer(...args) : undefined,
     },
   ).catch(async (error: unknown) => {
     server.close();
     await runtime.close();
     throw error;
   });
+  let metricsServer: MetricsServer | undefined;
+  if (metrics) {
+    metricsServer = await startMetricsServer(
+      metrics.registry,
+      options.host ?? "127.0.0.1",
+      options.metricsPort ?? (options.httpPort === 0 ? 0 : 9090),
+    ).catch(async (error: unknown) => {
+      server.close();
+      grpc.close();
+      await runtime.close();
+      throw new Error(`cannot serve metrics: ${(error as Error).message}`, { cause: error });
+    });
+    const served = metricsServer;
+    drain.on("close", () => served.close());
+  }
   openSidecars++;
   health.outbound = true;
   const httpPort = (server.address() as AddressInfo).port;
   logger.info("HTTP API listening", { port: httpPort, appId: options.appId });
   logger.info("gRPC API listening", { port: grpc.port, appId: options.appId });
+  if (metricsServer)
+    logger.info("metrics server listening", { port: metricsServer.port, appId: options.appId });
 
   const declarative = runtime.subscriptions.map(fromDeclarative);
   const appReady = (async () => {
@@ -364,6 +433,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   return {
     httpPort,
     grpcPort: grpc.port,
+    metricsPort: metricsServer?.port,
     url: `http://${options.host ?? "127.0.0.1"}:${httpPort}`,
     runtime,
     ready: () => appReady,

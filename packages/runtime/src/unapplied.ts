@@ -11,7 +11,7 @@ export interface UnappliedSetting {
 }
 
 /**
- * The Resiliency, tracing and metrics settings found in the resources that nothing applies yet,
+ * The Resiliency and tracing settings found in the resources that nothing applies yet,
  * so the sidecar can warn about each by file and field instead of accepting it silently.
  */
 export function unappliedSettings(resources: Resources): UnappliedSetting[] {
@@ -43,9 +43,8 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
   }
   for (const c of resources.configurations) {
     const at = { file: c.source.file, kind: "Configuration", name: c.name };
-    for (const section of ["tracing", "metrics"] as const) {
-      if (c.spec?.[section] !== undefined) found.push({ ...at, field: `spec.${section}` });
-    }
+    // spec.metrics is read by metrics/metrics-config.ts, which names its own unapplied fields.
+    if (c.spec?.tracing !== undefined) found.push({ ...at, field: "spec.tracing" });
   }
   return found;
 }

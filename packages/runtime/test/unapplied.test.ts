@@ -1,5 +1,5 @@
 // Nothing accepted and silently ignored: Resiliency (but app targets' timeouts), tracing and
-// metrics settings are loaded but not applied yet, so the sidecar warns about each, naming the
+// unapplied metrics settings are loaded but not applied yet, so the sidecar warns about each, naming the
 // file and the field.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -44,6 +44,7 @@ spec:
     samplingRate: "1"
   metrics:
     enabled: true
+    recordErrorCodes: true
 `,
     );
     const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
@@ -57,12 +58,13 @@ spec:
     try {
       const fields = warnings.filter((w) => w.fields?.file === file).map((w) => w.fields?.field);
       // App targets' timeouts (and the timeout policies they name) are applied to invocation.
+      // spec.metrics.enabled is applied (metrics/metrics-config.ts); recordErrorCodes is not.
       expect(fields).toEqual([
+        "spec.metrics.recordErrorCodes",
         "spec.policies.retries.retryForever",
         "spec.targets.apps.checkout.retry",
         "spec.targets.apps.billing.timeout",
         "spec.tracing",
-        "spec.metrics",
       ]);
       expect(warnings.map((w) => w.message)).toContain(
         "Resiliency setting not applied yet: spec.policies.retries.retryForever",

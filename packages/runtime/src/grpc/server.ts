@@ -14,10 +14,14 @@ export interface GrpcApiOptions {
   maxBodySize: number;
   /** Every call is tracked, so a graceful stop waits for it. */
   drain: Drain;
+  /** Called when a unary call is answered: full method name, status code name, milliseconds. */
+  onCompleted?: ((method: string, status: string, ms: number) => void) | undefined;
 }
 
 export interface GrpcApiServer {
   readonly port: number;
+  /** Stops at once (a failed start-up); a running sidecar stops it through its drain. */
+  close(): void;
 }
 
 type AnyCall =
@@ -46,13 +50,26 @@ export async function startGrpcApi(
     return tokenMatches(options.apiToken, typeof presented === "string" ? presented : undefined);
   };
   const implementation: grpc.UntypedServiceImplementation = {};
+  const observe = options.onCompleted;
   for (const [name, method] of Object.entries(definition)) {
     const served = DAPR_METHODS[name as keyof typeof DAPR_METHODS];
     if (served && !method.requestStream && !method.responseStream) {
+      const fullName = method.path;
       implementation[name] = ((
         call: grpc.ServerUnaryCall<never, unknown>,
-        callback: grpc.sendUnaryData<unknown>,
+        answer: grpc.sendUnaryData<unknown>,
       ) => {
+        const began = observe ? performance.now() : 0;
+        const callback: grpc.sendUnaryData<unknown> = observe
+          ? (error, reply) => {
+              observe(
+                fullName,
+                grpc.status[error?.code ?? grpc.status.OK],
+                performance.now() - began,
+              );
+              answer(error, reply);
+            }
+          : answer;
         if (!allowed(call)) {
           callback(toServiceError(apiError("INVALID_API_TOKEN")));
           return;
@@ -113,5 +130,5 @@ export async function startGrpcApi(
         });
       }),
   );
-  return { port: bound };
+  return { port: bound, close: () => server.forceShutdown() };
 }

@@ -37,6 +37,14 @@ export interface ApiOptions {
   maxBodySize?: number | undefined;
   /** Called for each request that passed the path and token checks. */
   onAdmitted?: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  /** Called with the route template a request matched (`/v1.0/state/:store`), for metrics. */
+  onRouted?: ((req: IncomingMessage, route: string) => void) | undefined;
+}
+
+/** What the router keeps per route: the adapter and the template it was registered under. */
+interface RouteStore {
+  handler: Handler;
+  path: string;
 }
 
 function buildRouter(): Router.Instance<Router.HTTPVersion.V1> {
@@ -46,7 +54,10 @@ function buildRouter(): Router.Instance<Router.HTTPVersion.V1> {
     maxParamLength: 16_384,
   });
   const on = (methods: HTTPMethod | HTTPMethod[], path: string, handler: Handler): void => {
-    router.on(methods, path, () => undefined, handler);
+    router.on(methods, path, () => undefined, { handler, path } satisfies RouteStore);
+  };
+  const all = (path: string, handler: Handler): void => {
+    router.all(path, () => undefined, { handler, path } satisfies RouteStore);
   };
   on("GET", "/v1.0/healthz", healthz);
   on("GET", "/v1.0/healthz/outbound", healthzOutbound);
@@ -72,14 +83,14 @@ function buildRouter(): Router.Instance<Router.HTTPVersion.V1> {
   on(WRITE, "/v1.0/bindings/:name", invokeOutputBinding);
   on("GET", "/v1.0/secrets/:store/bulk", bulkGetSecret);
   on("GET", "/v1.0/secrets/:store/:key", getSecret);
-  router.all("/v1.0/invoke/:appId/method/*", () => undefined, invokeRoute as never);
+  all("/v1.0/invoke/:appId/method/*", invokeRoute);
   for (const { api, http } of UNIMPLEMENTED_APIS) {
     const unimplemented: Handler = () => {
       throw apiError("API_UNIMPLEMENTED", { api });
     };
     for (const prefix of http) {
-      router.all(prefix, () => undefined, unimplemented as never);
-      router.all(`${prefix}/*`, () => undefined, unimplemented as never);
+      all(prefix, unimplemented);
+      all(`${prefix}/*`, unimplemented);
     }
   }
   return router;
@@ -126,6 +137,8 @@ export function createApiHandler(
     const route = router.find(req.method as HTTPMethod, checked.path + checked.query);
     if (!route) {
       const viaHeader = headerAppId(req);
+      // Unrouted paths share one label, so random paths cannot grow the metrics without bound.
+      options.onRouted?.(req, viaHeader ? "/v1.0/invoke/:appId/method/*" : "");
       const api = apiOfPath(checked.path);
       if (api) {
         // Dapr's API space: a served path with another method, or a building block outrig
@@ -147,13 +160,9 @@ export function createApiHandler(
       sendError(res, noAppIdError());
       return;
     }
-    await (route.store as Handler)(
-      ctx,
-      req,
-      res,
-      route.params,
-      route.searchParams as Record<string, string>,
-    );
+    const { handler, path } = route.store as RouteStore;
+    options.onRouted?.(req, path);
+    await handler(ctx, req, res, route.params, route.searchParams as Record<string, string>);
   };
   return (req, res) => {
     const began = options.enableApiLogging ? performance.now() : 0;

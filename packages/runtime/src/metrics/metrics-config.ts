@@ -1,0 +1,41 @@
+import type { ConfigurationResource } from "../resources/model.ts";
+
+/** What the Configuration resources say about metrics, as the sidecar applies it. */
+export interface MetricsConfig {
+  /** `spec.metrics.enabled`; false turns the endpoint off as `--enable-metrics=false` does. */
+  enabled: boolean;
+  /** `spec.metrics.http.increasedCardinality`: the raw request path as the `path` label. */
+  increasedCardinality: boolean;
+  /** Fields found but not applied, for a warning each (file and field). */
+  unapplied: { file: string; name: string; field: string }[];
+}
+
+const APPLIED = new Set(["enabled", "http.increasedCardinality"]);
+
+/**
+ * Reads `spec.metrics` of every Configuration: `enabled` and `http.increasedCardinality` are
+ * applied; any other field (`rules`, `http.pathMatching`, `http.excludeVerbs`,
+ * `recordErrorCodes`, `latencyDistributionBuckets`, ...) is listed so the sidecar warns by name.
+ */
+export function metricsConfig(configurations: readonly ConfigurationResource[]): MetricsConfig {
+  const out: MetricsConfig = { enabled: true, increasedCardinality: false, unapplied: [] };
+  for (const c of configurations) {
+    const spec = c.spec?.metrics as Record<string, unknown> | undefined;
+    if (!spec) continue;
+    if (spec.enabled === false || spec.enabled === "false") out.enabled = false;
+    const http = spec.http as Record<string, unknown> | undefined;
+    if (http?.increasedCardinality === true || http?.increasedCardinality === "true")
+      out.increasedCardinality = true;
+    for (const [key, value] of Object.entries(spec)) {
+      const fields =
+        key === "http" && value && typeof value === "object"
+          ? Object.keys(value).map((k) => `http.${k}`)
+          : [key];
+      for (const field of fields) {
+        if (!APPLIED.has(field))
+          out.unapplied.push({ file: c.source.file, name: c.name, field: `spec.metrics.${field}` });
+      }
+    }
+  }
+  return out;
+}

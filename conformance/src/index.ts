@@ -9,6 +9,13 @@ export {
   eventPayload as bindingEventPayload,
   parseEventPayload as parseBindingEventPayload,
 } from "./bindings/index.ts";
+export type {
+  CryptoCase,
+  CryptoCaseId,
+  CryptoConformanceConfig,
+  CryptoConformanceKeys,
+} from "./crypto/index.ts";
+export { CRYPTO_CASES, describeCryptoProviderConformance } from "./crypto/index.ts";
 export type { MessageTtlStrategy, PubSubConformanceConfig } from "./pubsub/index.ts";
 export { describePubSubConformance, PUBSUB_CASES } from "./pubsub/index.ts";
 export type {

@@ -1,0 +1,3 @@
+import { sharedConfig } from "../../conformance/vitest.shared.ts";
+
+export default sharedConfig;

@@ -12,6 +12,8 @@ export interface AppRecord {
   grpcPort: number;
   appPort?: number;
   appHost: string;
+  /** How the app is served (`--app-protocol`); absent in records of older versions: http. */
+  appProtocol?: "http" | "grpc";
   /** The `outrig run` process that owns the sidecar (it runs in-process) and the app. */
   cliPid: number;
   /**

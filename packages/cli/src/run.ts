@@ -87,6 +87,7 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
     grpcPort,
     appPort: config.appPort,
     appHost: config.appHost,
+    appProtocol: config.appProtocol,
     cliPid: process.pid,
     cliStartTicks: processStartTicks(process.pid),
     command: config.command,
@@ -157,7 +158,14 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
       logger: createSidecarLogger(sidecarOutput, config.appId, config.logLevel, config.logFormat),
       resolveApp: async (appId) => {
         const target = await registry.get(appId);
-        return target?.appPort ? { host: target.appHost, port: target.appPort } : undefined;
+        if (!target?.appPort) return undefined;
+        return {
+          host: target.appHost,
+          port: target.appPort,
+          protocol: target.appProtocol ?? "http",
+          // Sidecars of the local registry run on this machine.
+          sidecar: { host: "127.0.0.1", grpcPort: target.grpcPort },
+        };
       },
       extendedMetadata: {
         appCommand: config.command.join(" "),

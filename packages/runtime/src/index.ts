@@ -1,4 +1,4 @@
-export type { InvocationSettings } from "./api/context.ts";
+export type { AppAddress, InvocationSettings } from "./api/context.ts";
 export type {
   ApiErrorEntry,
   ApiErrorKind,

@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "@outrig/core";
-import type { ApiContext } from "./api/context.ts";
+import type { ApiContext, AppAddress } from "./api/context.ts";
 import { closeExternalPools } from "./api/external.ts";
 import { closeRemotePools, DEFAULT_INVOCATION_TIMEOUT_MS } from "./api/invoke.ts";
 import { AppChannel } from "./app-channel.ts";
 import { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
 import { GrpcAppChannel } from "./grpc/app-channel.ts";
+import { closeRemoteGrpcApps } from "./grpc/app-invoke.ts";
 import { startGrpcApi } from "./grpc/server.ts";
 import { ConnectionGuard, DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
 import { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
@@ -73,9 +74,10 @@ export interface SidecarOptions {
   logger?: Logger;
   /**
    * Finds another app for service invocation (e.g. the CLI's local registry). It returns the
-   * address of that app's own HTTP server; calls go there directly, without a second sidecar.
+   * address of that app's own server and protocol; invocations go there directly, without a
+   * second sidecar. gRPC proxying goes through the app's sidecar (`sidecar`) when given.
    */
-  resolveApp?: (appId: string) => Promise<{ host: string; port: number } | undefined>;
+  resolveApp?: (appId: string) => Promise<AppAddress | undefined>;
   /** Extra `extended` metadata (appCommand, appPID, cliPID, ...). */
   extendedMetadata?: Record<string, string>;
   /** Default: built from the installed packages' manifests. */
@@ -220,6 +222,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       await drain.run();
       if (--openSidecars === 0) {
         await closeRemotePools();
+        closeRemoteGrpcApps();
         closeExternalPools();
       }
       logger.info("sidecar stopped", { appId: options.appId });

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DaprClient as RawDaprClient } from "../src/grpc/generated/dapr/proto/runtime/v1/Dapr.ts";
 import { daprProtos } from "../src/grpc/protos.ts";
 import type { Sidecar } from "../src/index.ts";
-import { freePort, STATE_AND_PUBSUB, sidecar, until } from "./helpers.ts";
+import { daprApp, daprGrpcClient, freePort, STATE_AND_PUBSUB, sidecar, until } from "./helpers.ts";
 
 const APP_ID = "grpc-sdk-app";
 const TOKEN = "grpc-test-token";
@@ -329,19 +329,7 @@ describe("an app served over gRPC (appProtocol grpc)", () => {
       grpcPort: 0,
       appApiToken: "app-token",
     });
-    const logger = { level: LogLevel.Error };
-    const app = new DaprServer({
-      serverHost: "127.0.0.1",
-      serverPort: String(appPort),
-      communicationProtocol: CommunicationProtocolEnum.GRPC,
-      clientOptions: {
-        daprHost: "127.0.0.1",
-        daprPort: String(own.grpcPort),
-        communicationProtocol: CommunicationProtocolEnum.GRPC,
-        logger,
-      },
-      logger,
-    });
+    const app = daprApp(appPort, own, "grpc");
     const seen: unknown[] = [];
     await app.invoker.listen(
       "hello",
@@ -351,12 +339,7 @@ describe("an app served over gRPC (appProtocol grpc)", () => {
       },
       { method: HttpMethod.POST },
     );
-    const c = new DaprClient({
-      daprHost: "127.0.0.1",
-      daprPort: String(own.grpcPort),
-      communicationProtocol: CommunicationProtocolEnum.GRPC,
-      logger,
-    });
+    const c = daprGrpcClient(own);
     try {
       await app.start();
       await own.ready();

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { CommunicationProtocolEnum, DaprClient, DaprServer, LogLevel } from "@dapr/dapr";
 import { silentLogger } from "@outrig/core";
 import { createRegistry, type Sidecar, type SidecarOptions, startSidecar } from "../src/index.ts";
 import { manifest as strictEtag } from "./fixtures/strict-etag-store.ts";
@@ -101,4 +102,42 @@ export async function until<T>(probe: () => T | undefined, timeoutMs = 5000): Pr
     if (Date.now() > end) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * The unmodified @dapr/dapr DaprServer as an app on `appPort` over `protocol`, its client talking
+ * to the sidecar's gRPC (or HTTP) API; not started, so the test can register handlers first.
+ */
+export function daprApp(
+  appPort: number,
+  s: Sidecar,
+  protocol: "grpc" | "http",
+  apiToken?: string,
+): DaprServer {
+  const logger = { level: LogLevel.Error };
+  const grpc = protocol === "grpc";
+  return new DaprServer({
+    serverHost: "127.0.0.1",
+    serverPort: String(appPort),
+    communicationProtocol: grpc ? CommunicationProtocolEnum.GRPC : CommunicationProtocolEnum.HTTP,
+    clientOptions: {
+      daprHost: "127.0.0.1",
+      daprPort: String(grpc ? s.grpcPort : s.httpPort),
+      communicationProtocol: grpc ? CommunicationProtocolEnum.GRPC : CommunicationProtocolEnum.HTTP,
+      ...(apiToken ? { daprApiToken: apiToken } : {}),
+      logger,
+    },
+    logger,
+  });
+}
+
+/** The unmodified @dapr/dapr DaprClient on a sidecar's gRPC API. */
+export function daprGrpcClient(s: Sidecar, apiToken?: string): DaprClient {
+  return new DaprClient({
+    daprHost: "127.0.0.1",
+    daprPort: String(s.grpcPort),
+    communicationProtocol: CommunicationProtocolEnum.GRPC,
+    ...(apiToken ? { daprApiToken: apiToken } : {}),
+    logger: { level: LogLevel.Error },
+  });
 }

@@ -4,6 +4,17 @@ import type { GrpcAppChannel } from "../grpc/app-channel.ts";
 import type { HttpEndpointResource } from "../resources/model.ts";
 import type { Runtime } from "../runtime.ts";
 
+/** Where another app is, as a registry (e.g. the CLI's) knows it. */
+export interface AppAddress {
+  /** The app's own server. */
+  host: string;
+  port: number;
+  /** How the app is served; default http. */
+  protocol?: "http" | "grpc";
+  /** Its sidecar's gRPC API, where gRPC proxying sends calls for the app. */
+  sidecar?: { host: string; grpcPort: number };
+}
+
 /** What the API operations share, whatever the transport: components, app channel, metadata. */
 export interface ApiContext {
   readonly runtime: Runtime;
@@ -12,9 +23,7 @@ export interface ApiContext {
   readonly app: AppChannel | undefined;
   /** The app's gRPC channel when it is served over gRPC (`appProtocol: "grpc"`). */
   readonly grpcApp?: GrpcAppChannel | undefined;
-  readonly resolveApp:
-    | ((appId: string) => Promise<{ host: string; port: number } | undefined>)
-    | undefined;
+  readonly resolveApp: ((appId: string) => Promise<AppAddress | undefined>) | undefined;
   readonly health: { outbound: boolean; ready: boolean };
   readonly extended: Record<string, string>;
   readonly metadata: () => Record<string, unknown>;

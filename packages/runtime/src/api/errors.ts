@@ -22,6 +22,35 @@ export const GrpcStatus = {
 } as const;
 export type GrpcStatusCode = (typeof GrpcStatus)[keyof typeof GrpcStatus];
 
+/**
+ * The HTTP status of a gRPC status, as daprd answers an HTTP caller for a gRPC app
+ * (`invokev1.HTTPStatusFromCode`): CANCELLED is 408, FAILED_PRECONDITION 400 (not 412), and
+ * anything unlisted 500.
+ */
+const HTTP_OF_GRPC: Readonly<Record<number, number>> = {
+  [GrpcStatus.OK]: 200,
+  [GrpcStatus.CANCELLED]: 408,
+  [GrpcStatus.UNKNOWN]: 500,
+  [GrpcStatus.INVALID_ARGUMENT]: 400,
+  [GrpcStatus.DEADLINE_EXCEEDED]: 504,
+  [GrpcStatus.NOT_FOUND]: 404,
+  [GrpcStatus.ALREADY_EXISTS]: 409,
+  [GrpcStatus.PERMISSION_DENIED]: 403,
+  [GrpcStatus.RESOURCE_EXHAUSTED]: 429,
+  [GrpcStatus.FAILED_PRECONDITION]: 400,
+  [GrpcStatus.ABORTED]: 409,
+  [GrpcStatus.OUT_OF_RANGE]: 400,
+  [GrpcStatus.UNIMPLEMENTED]: 501,
+  [GrpcStatus.INTERNAL]: 500,
+  [GrpcStatus.UNAVAILABLE]: 503,
+  [GrpcStatus.DATA_LOSS]: 500,
+  [GrpcStatus.UNAUTHENTICATED]: 401,
+};
+
+export function httpStatusOfGrpc(code: number): number {
+  return HTTP_OF_GRPC[code] ?? 500;
+}
+
 /** The `google.rpc.ErrorInfo` domain Dapr puts on its rich errors. */
 export const ERROR_INFO_DOMAIN = "dapr.io";
 

@@ -1,6 +1,6 @@
 import { newTraceparent } from "../cloudevents.ts";
 import { HttpTarget } from "../http-client.ts";
-import type { ApiContext } from "./context.ts";
+import type { ApiContext, AppAddress } from "./context.ts";
 import { type ApiError, apiError } from "./errors.ts";
 import { externalTarget } from "./external.ts";
 
@@ -16,6 +16,10 @@ export interface InvokeTarget {
   basePath?: string;
   /** An HTTPEndpoint's `spec.headers`. */
   headers?: Record<string, string>;
+  /** How the target is served: a gRPC app is called through its AppCallback. */
+  protocol: "http" | "grpc";
+  /** Another app's address as the registry gave it (absent for the local app and externals). */
+  address?: AppAddress;
 }
 
 /** How long an invocation may stay silent before it fails. */
@@ -53,15 +57,38 @@ export async function resolveInvokeTarget(ctx: ApiContext, appId: string): Promi
     ctx.invocation?.allowedHosts ?? [],
   );
   if (typeof external === "string") throw apiError("DIRECT_INVOKE_FORBIDDEN", { detail: external });
-  if (external) return { ...external, local: false };
+  if (external) return { ...external, local: false, protocol: "http" };
   const bare = decoded.split(".")[0] as string;
   if (decoded === ctx.appId || bare === ctx.appId) {
     if (!ctx.app) throw invokeError(appId, "app channel is not initialized");
-    return { pool: ctx.app.target, local: true };
+    return { pool: ctx.app.target, local: true, protocol: ctx.grpcApp ? "grpc" : "http" };
   }
   const address = await ctx.resolveApp?.(decoded).catch(() => undefined);
   if (!address) throw invokeError(appId, `couldn't find service: ${decoded}`);
-  return { pool: targetFor(address.host, address.port), local: false };
+  return {
+    pool: targetFor(address.host, address.port),
+    local: false,
+    protocol: address.protocol ?? "http",
+    address,
+  };
+}
+
+/**
+ * How long a call may take: the invocation timeout, shortened by a Resiliency app-target
+ * timeout and by the caller's own deadline (epoch ms) when they come sooner.
+ */
+export function invocationBudgetMs(
+  ctx: ApiContext,
+  appId: string,
+  callerDeadline?: number,
+): number {
+  const bare = decodeURIComponent(appId).split(".")[0] as string;
+  let ms = invocationTimeoutMs(ctx);
+  const resiliency = ctx.invocation?.appTimeoutsMs?.get(bare);
+  if (resiliency !== undefined) ms = Math.min(ms, resiliency);
+  if (callerDeadline !== undefined && Number.isFinite(callerDeadline))
+    ms = Math.min(ms, Math.max(0, callerDeadline - Date.now()));
+  return ms;
 }
 
 /** Runs a call to `target` under the local app's concurrency limit when it is the local app. */

@@ -1,13 +1,22 @@
 import * as grpc from "@grpc/grpc-js";
 import { ApiError, apiError, ERROR_INFO_DOMAIN } from "../api/errors.ts";
+import { AppStatusError } from "./app-invoke.ts";
 import { daprProtos } from "./protos.ts";
 
 /**
  * An ApiError as a gRPC status, as daprd sends it: the registry's status code and message, and
  * where the registry has a reason, `grpc-status-details-bin` holding a google.rpc.Status with one
- * google.rpc.ErrorInfo (reason, domain dapr.io, metadata). Anything else is INTERNAL.
+ * google.rpc.ErrorInfo (reason, domain dapr.io, metadata). An app's own status (AppStatusError)
+ * is passed through; anything else is INTERNAL.
  */
 export function toServiceError(error: unknown): Partial<grpc.StatusObject> {
+  // An app's own status reaches the caller unchanged, as daprd passes it through.
+  if (error instanceof AppStatusError)
+    return {
+      code: error.code as grpc.status,
+      details: error.details,
+      metadata: new grpc.Metadata(),
+    };
   const e =
     error instanceof ApiError
       ? error

@@ -2,13 +2,14 @@ import type * as grpc from "@grpc/grpc-js";
 import type { ApiContext } from "../api/context.ts";
 import {
   type InvokeTarget,
+  invocationBudgetMs,
   invocationHeaders,
   invocationTimeoutMs,
   invokeError,
   resolveInvokeTarget,
   runInvocation,
 } from "../api/invoke.ts";
-import type { GrpcAppChannel } from "./app-channel.ts";
+import { invokeGrpcTarget } from "./app-invoke.ts";
 import type { InvokeRequest__Output } from "./generated/dapr/proto/common/v1/InvokeRequest.ts";
 import type { InvokeResponse } from "./generated/dapr/proto/common/v1/InvokeResponse.ts";
 import type { InvokeServiceRequest__Output } from "./generated/dapr/proto/runtime/v1/InvokeServiceRequest.ts";
@@ -25,37 +26,44 @@ const RESERVED = new Set([
   "connection",
 ]);
 
-/** InvokeService to the local app served over gRPC: its AppCallback.OnInvoke, message unchanged. */
-async function invokeGrpcApp(
-  ctx: ApiContext,
-  app: GrpcAppChannel,
-  target: InvokeTarget,
-  r: InvokeServiceRequest__Output,
-  message: InvokeRequest__Output,
-  call: grpc.ServerUnaryCall<InvokeServiceRequest__Output, InvokeResponse>,
-): Promise<InvokeResponse> {
+/** The caller's metadata that is passed on to the callee. */
+function passedOn(call: grpc.ServerUnaryCall<unknown, unknown>): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(call.metadata.getMap())) {
     if (!RESERVED.has(k) && !k.startsWith("grpc-") && !k.startsWith(":") && typeof v === "string")
       headers[k] = v;
   }
-  // The channel sends APP_API_TOKEN itself, as metadata of every call to the app.
-  const { "dapr-api-token": _token, ...extra } = invocationHeaders(
-    ctx,
-    target,
-    r.id,
-    headers.traceparent,
-  );
-  Object.assign(headers, extra);
+  return headers;
+}
+
+/**
+ * InvokeService to an app served over gRPC (local, or another app found through the registry):
+ * its AppCallback.OnInvoke with the message unchanged, the caller's metadata and deadline, and
+ * cancelled with the caller.
+ */
+async function invokeGrpcApp(
+  ctx: ApiContext,
+  target: InvokeTarget,
+  r: InvokeServiceRequest__Output,
+  message: InvokeRequest__Output,
+  call: grpc.ServerUnaryCall<InvokeServiceRequest__Output, InvokeResponse>,
+): Promise<InvokeResponse> {
+  const headers = passedOn(call);
+  Object.assign(headers, invocationHeaders(ctx, target, r.id, headers.traceparent));
   const abort = new AbortController();
   const cancel = (): void => abort.abort();
   call.once("cancelled", cancel);
+  const deadline = call.getDeadline();
   try {
-    return await runInvocation(ctx, target, () =>
-      app.invoke(message, headers, invocationTimeoutMs(ctx), abort.signal),
+    return await invokeGrpcTarget(
+      ctx,
+      target,
+      r.id,
+      message,
+      headers,
+      invocationBudgetMs(ctx, r.id, deadline instanceof Date ? deadline.getTime() : deadline),
+      abort.signal,
     );
-  } catch (error) {
-    throw invokeError(r.id, error);
   } finally {
     call.off("cancelled", cancel);
   }
@@ -73,13 +81,8 @@ export async function invokeService(
 ): Promise<InvokeResponse> {
   const message = r.message;
   const target = await resolveInvokeTarget(ctx, r.id);
-  if (target.local && ctx.grpcApp && message)
-    return invokeGrpcApp(ctx, ctx.grpcApp, target, r, message, call);
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(call.metadata.getMap())) {
-    if (!RESERVED.has(k) && !k.startsWith("grpc-") && !k.startsWith(":") && typeof v === "string")
-      headers[k] = v;
-  }
+  if (target.protocol === "grpc" && message) return invokeGrpcApp(ctx, target, r, message, call);
+  const headers = passedOn(call);
   const tp = headers.traceparent;
   Object.assign(headers, invocationHeaders(ctx, target, r.id, tp));
   const verb = message?.httpExtension?.verb;

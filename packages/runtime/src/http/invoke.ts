@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { isApiError } from "../api/errors.ts";
 import {
   invocationHeaders,
   invocationTimeoutMs,
@@ -7,6 +8,7 @@ import {
   runInvocation,
 } from "../api/invoke.ts";
 import type { ApiContext, Handler } from "./context.ts";
+import { invokeGrpcAppOverHttp } from "./invoke-grpc-app.ts";
 import { readBody, sendError } from "./io.ts";
 import { BodyTooLargeError, bodyLimiter } from "./limits.ts";
 
@@ -63,6 +65,15 @@ export async function invoke(
   const deadlineMs = ctx.invocation?.appTimeoutsMs?.get(
     decodeURIComponent(appId).split(".")[0] as string,
   );
+  if (found.protocol === "grpc") {
+    try {
+      await invokeGrpcAppOverHttp(ctx, found, req, res, appId, method, query, headers);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return;
+      sendError(res, isApiError(error) ? error : invokeError(appId, error));
+    }
+    return;
+  }
   const call = async (): Promise<void> => {
     // A caller that went away while waiting for app-max-concurrency is not called for.
     if (res.destroyed) throw new Error("the caller went away");

@@ -1,0 +1,77 @@
+import type { ApiContext } from "../api/context.ts";
+import { type InvokeTarget, invokeError, runInvocation } from "../api/invoke.ts";
+import { GrpcAppChannel } from "./app-channel.ts";
+import type { InvokeRequest } from "./generated/dapr/proto/common/v1/InvokeRequest.ts";
+import type { InvokeResponse__Output } from "./generated/dapr/proto/common/v1/InvokeResponse.ts";
+
+/**
+ * A gRPC status an app answered. It goes back to a gRPC caller as it is and to an HTTP caller as
+ * the status's HTTP equivalent, as daprd passes an app's own status through.
+ */
+export class AppStatusError extends Error {
+  readonly code: number;
+  readonly details: string;
+  constructor(code: number, details: string) {
+    super(details);
+    this.name = "AppStatusError";
+    this.code = code;
+    this.details = details;
+  }
+}
+
+const remoteApps = new Map<string, GrpcAppChannel>();
+
+/** The AppCallback channel of a gRPC target: the local app's, or one kept per remote address. */
+function channelOf(ctx: ApiContext, target: InvokeTarget): GrpcAppChannel | undefined {
+  if (target.local) return ctx.grpcApp;
+  const address = target.address;
+  if (!address) return undefined;
+  const key = `${address.host}:${address.port}`;
+  let channel = remoteApps.get(key);
+  if (!channel) {
+    // Another app is called directly, as HTTP invocation does; its APP_API_TOKEN is its own
+    // sidecar's to send, not ours.
+    channel = new GrpcAppChannel(address.host, address.port, undefined);
+    remoteApps.set(key, channel);
+  }
+  return channel;
+}
+
+/** Closes the channels opened to other gRPC apps (called when the last sidecar stops). */
+export function closeRemoteGrpcApps(): void {
+  for (const channel of remoteApps.values()) channel.close();
+  remoteApps.clear();
+}
+
+/**
+ * AppCallback.OnInvoke on a gRPC target (local under app-max-concurrency, or another app), with
+ * `headers` as metadata, failing after `budgetMs` and cancelled by `signal`. The app's own
+ * failure status comes back as an AppStatusError; a call that could not be made as the
+ * invocation's ApiError.
+ */
+export async function invokeGrpcTarget(
+  ctx: ApiContext,
+  target: InvokeTarget,
+  appId: string,
+  message: InvokeRequest,
+  headers: Record<string, string>,
+  budgetMs: number,
+  signal: AbortSignal,
+): Promise<InvokeResponse__Output> {
+  const channel = channelOf(ctx, target);
+  if (!channel) throw invokeError(appId, "app channel is not initialized");
+  // The channel sends APP_API_TOKEN itself, as metadata of every call to the app.
+  const { "dapr-api-token": _token, ...rest } = headers;
+  try {
+    return await runInvocation(ctx, target, () => {
+      if (signal.aborted) throw new Error("the caller went away");
+      return channel.invoke(message as never, rest, budgetMs, signal);
+    });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "number" && code > 0) {
+      throw new AppStatusError(code, (error as { details?: string }).details ?? String(error));
+    }
+    throw invokeError(appId, error);
+  }
+}

@@ -54,6 +54,10 @@ interface RunFlags {
   enableApiLogging?: boolean;
   appMaxConcurrency?: number;
   appHealthCheckPath?: string;
+  enableAppHealthCheck?: boolean;
+  appHealthProbeInterval?: number;
+  appHealthProbeTimeout?: number;
+  appHealthThreshold?: number;
   runFile?: string;
   maxBodySize?: string;
   daprHttpMaxRequestSize?: number;
@@ -214,6 +218,10 @@ async function runCommand(
             ? flags.appMaxConcurrency
             : undefined,
         appHealthCheckPath: flags.appHealthCheckPath,
+        enableAppHealthCheck: flags.enableAppHealthCheck ?? false,
+        appHealthProbeInterval: flags.appHealthProbeInterval,
+        appHealthProbeTimeout: flags.appHealthProbeTimeout,
+        appHealthThreshold: flags.appHealthThreshold,
         maxBodySize,
         gracefulShutdownSeconds: flags.daprGracefulShutdownSeconds,
         listenAddress: listen?.[0],
@@ -313,7 +321,26 @@ export function createProgram(onExit: (code: number) => void): Command {
       "at most this many concurrent calls to the app (default: unlimited)",
       parsePositiveInt,
     )
-    .option("--app-health-check-path <path>", "the app's health check path")
+    .option("--app-health-check-path <path>", "the path probed with GET (default /healthz)")
+    .option(
+      "--enable-app-health-check",
+      "probe the app; no pub/sub or input binding deliveries while it is unhealthy",
+    )
+    .option(
+      "--app-health-probe-interval <seconds>",
+      "seconds between probes (default 5)",
+      parsePositiveInt,
+    )
+    .option(
+      "--app-health-probe-timeout <ms>",
+      "milliseconds a probe may take (default 500)",
+      parsePositiveInt,
+    )
+    .option(
+      "--app-health-threshold <n>",
+      "failed probes in a row that make the app unhealthy (default 3)",
+      parsePositiveInt,
+    )
     .option(
       "-M, --metrics-port <port>",
       "the sidecar's Prometheus metrics port, GET /metrics (default: a free port)",

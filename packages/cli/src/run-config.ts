@@ -32,6 +32,12 @@ export interface AppRunConfig {
   enableApiLogging: boolean;
   appMaxConcurrency?: number;
   appHealthCheckPath?: string;
+  enableAppHealthCheck?: boolean;
+  /** Seconds. */
+  appHealthProbeInterval?: number;
+  /** Milliseconds. */
+  appHealthProbeTimeout?: number;
+  appHealthThreshold?: number;
   /** Bytes; default the runtime's (4 MiB). */
   maxBodySize?: number;
   gracefulShutdownSeconds?: number;

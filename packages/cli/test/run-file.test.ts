@@ -123,7 +123,7 @@ common:
 apps:
   - appDirPath: .
     appPorts: 3000
-    enableAppHealthCheck: true
+    readBufferSize: 4Ki
 `,
     });
     const runFile = await loadRunFile(root, paths);
@@ -133,7 +133,7 @@ apps:
       // Per app in Dapr's run files (RunConfig, not SharedRunConfig).
       "common.metricsPort: unknown field, ignored",
       "apps[0].appPorts: unknown field, ignored",
-      "apps[0].enableAppHealthCheck: not supported yet (app health checks), ignored",
+      "apps[0].readBufferSize: not supported yet, ignored",
     ]);
     expect(runFile.apps[0]?.appPort).toBeUndefined();
   });

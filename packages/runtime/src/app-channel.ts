@@ -75,6 +75,22 @@ export class AppChannel {
     throw new Error("stopped while waiting for the app port");
   }
 
+  /**
+   * One app health probe: `GET path`, healthy on 2xx within `timeoutMs`. It bypasses
+   * app-max-concurrency, as daprd's prober does, so a busy app is not taken for a dead one.
+   */
+  async probe(path: string, timeoutMs: number): Promise<boolean> {
+    const headers: Record<string, string> = this.token ? { "dapr-api-token": this.token } : {};
+    const response = await this.deliveries.call(
+      "GET",
+      path.startsWith("/") ? path : `/${path}`,
+      headers,
+      undefined,
+      timeoutMs,
+    );
+    return response.status >= 200 && response.status < 300;
+  }
+
   /** One buffered call to the app (subscriptions, bindings, discovery). */
   request(options: {
     method: "GET" | "POST" | "OPTIONS";

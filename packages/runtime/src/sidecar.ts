@@ -5,6 +5,7 @@ import type { ApiContext, AppAddress } from "./api/context.ts";
 import { closeExternalPools } from "./api/external.ts";
 import { closeRemotePools, DEFAULT_INVOCATION_TIMEOUT_MS } from "./api/invoke.ts";
 import { AppChannel } from "./app-channel.ts";
+import { AppHealthMonitor, type AppHealthSettings, DEFAULT_APP_HEALTH } from "./app-health.ts";
 import { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
 import { GrpcAppChannel } from "./grpc/app-channel.ts";
 import { closeRemoteGrpcApps } from "./grpc/app-invoke.ts";
@@ -68,7 +69,19 @@ export interface SidecarOptions {
   /** Default: env APP_API_TOKEN. */
   appApiToken?: string;
   appMaxConcurrency?: number;
+  /**
+   * Probe the app (daprd's `--enable-app-health-check`): while it is unhealthy no pub/sub message
+   * or input binding event is delivered to it; deliveries start once it is first healthy.
+   */
+  enableAppHealthCheck?: boolean;
+  /** The HTTP path probed with GET (2xx = healthy); default `/healthz`. */
   appHealthCheckPath?: string;
+  /** Seconds between probes; default 5. */
+  appHealthProbeInterval?: number;
+  /** Milliseconds a probe may take; default 500. */
+  appHealthProbeTimeout?: number;
+  /** Failed probes in a row that make the app unhealthy; default 3. */
+  appHealthThreshold?: number;
   enableApiLogging?: boolean;
   logLevel?: LogLevel;
   logger?: Logger;
@@ -133,6 +146,7 @@ let openSidecars = 0;
 
 /** Starts the sidecar; resolves once the HTTP API listens (outbound ready). */
 export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
+  const healthSettings = appHealthSettings(options);
   const logger = options.logger ?? createConsoleLogger(options.logLevel ?? "info");
   const runtime = await createRuntime({
     appId: options.appId,
@@ -172,6 +186,16 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     app && options.appProtocol === "grpc"
       ? new GrpcAppChannel(appHost, app.port, app.token)
       : undefined;
+  const appHealth =
+    app && healthSettings
+      ? new AppHealthMonitor(
+          grpcApp
+            ? (timeoutMs) => grpcApp.healthCheck(timeoutMs)
+            : (timeoutMs) => app.probe(healthSettings.path, timeoutMs),
+          healthSettings,
+          logger,
+        )
+      : undefined;
   const health = { outbound: false, ready: false };
   const extended: Record<string, string> = { ...options.extendedMetadata };
   const abort = new AbortController();
@@ -207,8 +231,17 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       protocol: options.appProtocol ?? "http",
       channelAddress: appHost,
       ...(options.appMaxConcurrency ? { maxConcurrency: options.appMaxConcurrency } : {}),
-      ...(options.appHealthCheckPath
-        ? { health: { healthCheckPath: options.appHealthCheckPath } }
+      ...(healthSettings
+        ? {
+            health: {
+              ...(grpcApp ? {} : { healthCheckPath: healthSettings.path }),
+              healthProbeInterval: `${healthSettings.intervalMs / 1000}s`,
+              healthProbeTimeout: `${healthSettings.timeoutMs}ms`,
+              healthThreshold: healthSettings.threshold,
+              // Beyond daprd's document: what the prober last concluded.
+              status: appHealth?.status ?? "unknown",
+            },
+          }
         : {}),
     },
   });
@@ -421,10 +454,33 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       logger.warn("cannot read the app's subscriptions", { error: (error as Error).message });
     }
     const all = mergeSubscriptions(declarative, programmatic, logger);
-    subscriber = new Subscriber(runtime, app, logger, (fn) => drain.track(fn));
-    await subscriber.start(all);
-    subscriptions = subscriber.active;
-    await startInputBindings(runtime, app, logger, abort.signal, (fn) => drain.track(fn));
+    let bindings: AbortController | undefined;
+    const deliver = async (): Promise<void> => {
+      subscriber = new Subscriber(runtime, app, logger, (fn) => drain.track(fn));
+      await subscriber.start(all);
+      subscriptions = subscriber.active;
+      bindings = new AbortController();
+      await startInputBindings(
+        runtime,
+        app,
+        logger,
+        AbortSignal.any([abort.signal, bindings.signal]),
+        (fn) => drain.track(fn),
+      );
+    };
+    // As daprd: an unhealthy app is unsubscribed from its topics and its input bindings stop
+    // reading, so brokers keep the messages instead of the sidecar failing them one by one.
+    const pause = async (): Promise<void> => {
+      subscriber?.stop();
+      subscriber = undefined;
+      bindings?.abort();
+      bindings = undefined;
+    };
+    if (appHealth) {
+      void appHealth.run(abort.signal, (status) => (status === "healthy" ? deliver() : pause()));
+    } else {
+      await deliver();
+    }
     health.ready = true;
     logger.info("dapr initialized. Status: Running", { appId: options.appId });
   })();
@@ -442,5 +498,33 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     ready: () => appReady,
     stop,
     drain,
+  };
+}
+
+/** The app health check settings, when enabled; a bad value fails the start naming it. */
+function appHealthSettings(options: SidecarOptions): AppHealthSettings | undefined {
+  if (!options.enableAppHealthCheck) return undefined;
+  const positive = (value: number | undefined, name: string, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (!Number.isFinite(value) || value <= 0)
+      throw new RangeError(`${name} must be a positive number, got ${value}`);
+    return value;
+  };
+  return {
+    path: options.appHealthCheckPath || DEFAULT_APP_HEALTH.path,
+    intervalMs:
+      positive(
+        options.appHealthProbeInterval,
+        "appHealthProbeInterval",
+        DEFAULT_APP_HEALTH.intervalMs / 1000,
+      ) * 1000,
+    timeoutMs: positive(
+      options.appHealthProbeTimeout,
+      "appHealthProbeTimeout",
+      DEFAULT_APP_HEALTH.timeoutMs,
+    ),
+    threshold: Math.ceil(
+      positive(options.appHealthThreshold, "appHealthThreshold", DEFAULT_APP_HEALTH.threshold),
+    ),
   };
 }

@@ -2,6 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { InvokeRequest__Output } from "./generated/dapr/proto/common/v1/InvokeRequest.ts";
 import type { InvokeResponse__Output } from "./generated/dapr/proto/common/v1/InvokeResponse.ts";
 import type { AppCallbackClient } from "./generated/dapr/proto/runtime/v1/AppCallback.ts";
+import type { AppCallbackHealthCheckClient } from "./generated/dapr/proto/runtime/v1/AppCallbackHealthCheck.ts";
 import { daprProtos } from "./protos.ts";
 
 /**
@@ -10,12 +11,18 @@ import { daprProtos } from "./protos.ts";
  */
 export class GrpcAppChannel {
   readonly #client: AppCallbackClient;
+  readonly #health: AppCallbackHealthCheckClient;
   readonly #token: string | undefined;
 
   constructor(host: string, port: number, token: string | undefined) {
     const { appCallback } = daprProtos();
+    const address = `${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${port}`;
     this.#client = new appCallback.dapr.proto.runtime.v1.AppCallback(
-      `${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${port}`,
+      address,
+      grpc.credentials.createInsecure(),
+    );
+    this.#health = new appCallback.dapr.proto.runtime.v1.AppCallbackHealthCheck(
+      address,
       grpc.credentials.createInsecure(),
     );
     this.#token = token;
@@ -42,7 +49,19 @@ export class GrpcAppChannel {
     });
   }
 
+  /** AppCallbackHealthCheck.HealthCheck: healthy when it answers OK within `timeoutMs`. */
+  healthCheck(timeoutMs: number): Promise<boolean> {
+    const metadata = new grpc.Metadata();
+    if (this.#token) metadata.set("dapr-api-token", this.#token);
+    return new Promise((resolve) => {
+      this.#health.HealthCheck({}, metadata, { deadline: Date.now() + timeoutMs }, (error) =>
+        resolve(!error),
+      );
+    });
+  }
+
   close(): void {
+    this.#health.close();
     this.#client.close();
   }
 }

@@ -3,6 +3,7 @@ import {
   ComponentError,
   ConfigError,
   type ConfigIssue,
+  type CryptoProvider,
   encodeValue,
   type InputBinding,
   isInputBinding,
@@ -74,6 +75,7 @@ export interface Runtime {
   pubsub(name: string): PubSub;
   binding(name: string): Component & Partial<InputBinding & OutputBinding>;
   secretStore(name: string): SecretStore;
+  cryptoProvider(name: string): CryptoProvider;
   has(kind: LoadedKind, name: string): boolean;
   names(kind: LoadedKind): string[];
   /** Publishes as the sidecar does: wrapped in a CloudEvent unless `rawPayload`. */
@@ -329,6 +331,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     binding: (name) =>
       lookup("bindings", name).instance as Component & Partial<InputBinding & OutputBinding>,
     secretStore: (name) => lookup("secretstores", name).instance as SecretStore,
+    cryptoProvider: (name) => lookup("crypto", name).instance as CryptoProvider,
     has: (kind, name) => byKind.has(index(kind, name)),
     names: (kind) => loaded.filter((l) => l.kind === kind).map((l) => l.name),
     async publish(pubsubName, topic, data, opts = {}) {

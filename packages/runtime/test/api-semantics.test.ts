@@ -264,7 +264,7 @@ describe("unimplemented building blocks answer 501 naming the API (issue 20 §8)
     ["POST", "/v1.0-alpha1/unlock/x", "distributed lock"],
     ["GET", "/v1.0/configuration/x", "configuration"],
     ["PUT", "/v1.0/actors/type/id/method/m", "actors"],
-    ["POST", "/v1.0-alpha1/crypto/x/encrypt", "cryptography"],
+    ["POST", "/v1.0-alpha1/subtlecrypto/x/getkey", "cryptography"],
     ["POST", "/v1.0/workflows/dapr/wf/start", "workflows"],
     ["POST", "/v1.0-beta1/workflows/dapr/wf/start", "workflows"],
     ["POST", "/v1.0-alpha1/jobs/j", "jobs"],

@@ -369,6 +369,38 @@ export const API_ERRORS = {
     message: "failed getting secrets from secret store {store}: {error}",
   },
 
+  // Cryptography (Dapr sends these without ErrorInfo)
+  BAD_REQUEST: {
+    errorCode: "ERR_BAD_REQUEST",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "invalid request: {detail}",
+  },
+  CRYPTO_PROVIDERS_NOT_CONFIGURED: {
+    errorCode: "ERR_CRYPTO_PROVIDERS_NOT_CONFIGURED",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "crypto providers not configured",
+  },
+  CRYPTO_PROVIDER_NOT_FOUND: {
+    errorCode: "ERR_CRYPTO_PROVIDER_NOT_FOUND",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "crypto provider {name} not found",
+  },
+  CRYPTO_KEY: {
+    errorCode: "ERR_CRYPTO_KEY",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "failed to retrieve key {key}: {error}",
+  },
+  CRYPTO: {
+    errorCode: "ERR_CRYPTO",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "failed to perform operation: {error}",
+  },
+
   // Service invocation
   DIRECT_INVOKE: {
     errorCode: "ERR_DIRECT_INVOKE",
@@ -576,12 +608,8 @@ export const UNIMPLEMENTED_APIS: readonly {
     grpc: /^(TryLock|Unlock)/,
     componentKinds: ["lock"],
   },
-  {
-    api: "cryptography",
-    http: ["/v1.0-alpha1/crypto", "/v1.0-alpha1/subtlecrypto"],
-    grpc: /^(Encrypt|Decrypt|Subtle)/,
-    componentKinds: ["crypto"],
-  },
+  // Encrypt/decrypt are served; the low-level subtlecrypto methods are not.
+  { api: "cryptography", http: ["/v1.0-alpha1/subtlecrypto"], grpc: /^Subtle/ },
   {
     api: "workflows",
     http: ["/v1.0/workflows", "/v1.0-alpha1/workflows", "/v1.0-beta1/workflows"],

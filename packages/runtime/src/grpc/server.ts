@@ -3,6 +3,7 @@ import type { ApiContext } from "../api/context.ts";
 import { apiError } from "../api/errors.ts";
 import type { Drain } from "../drain.ts";
 import { tokenMatches } from "../http/guard.ts";
+import { type CryptoStream, DAPR_STREAMS } from "./crypto.ts";
 import { buildingBlockOf, DAPR_METHODS } from "./dapr-service.ts";
 import { toServiceError } from "./errors.ts";
 import { daprProtos } from "./protos.ts";
@@ -80,6 +81,17 @@ export async function startGrpcApi(
             (error: unknown) => callback(toServiceError(error)),
           ),
         );
+      }) as grpc.UntypedHandleCall;
+      continue;
+    }
+    const stream = DAPR_STREAMS[name];
+    if (stream && method.requestStream && method.responseStream) {
+      implementation[name] = ((call: CryptoStream) => {
+        if (!allowed(call)) {
+          call.emit("error", toServiceError(apiError("INVALID_API_TOKEN")));
+          return;
+        }
+        void options.drain.track(() => stream(ctx, call));
       }) as grpc.UntypedHandleCall;
       continue;
     }

@@ -4,6 +4,7 @@ import { API_ERRORS, apiError, apiOfPath, isApiError, UNIMPLEMENTED_APIS } from 
 import { noAppIdError } from "../api/invoke.ts";
 import { invokeOutputBinding } from "./bindings.ts";
 import type { ApiContext, Handler } from "./context.ts";
+import { decrypt, encrypt } from "./crypto.ts";
 import { checkPath, tokenAllows } from "./guard.ts";
 import { invoke, invokeRoute } from "./invoke.ts";
 import { sendError } from "./io.ts";
@@ -82,6 +83,8 @@ function buildRouter(): Router.Instance<Router.HTTPVersion.V1> {
 
   on(WRITE, "/v1.0/bindings/:name", invokeOutputBinding);
   on("GET", "/v1.0/secrets/:store/bulk", bulkGetSecret);
+  on("PUT", "/v1.0-alpha1/crypto/:name/encrypt", encrypt);
+  on("PUT", "/v1.0-alpha1/crypto/:name/decrypt", decrypt);
   on("GET", "/v1.0/secrets/:store/:key", getSecret);
   all("/v1.0/invoke/:appId/method/*", invokeRoute);
   for (const { api, http } of UNIMPLEMENTED_APIS) {

@@ -39,6 +39,7 @@ export class HttpTarget {
     path: string,
     headers: Record<string, string | string[]>,
     timeoutMs?: number,
+    signal?: AbortSignal,
   ): { req: ReturnType<typeof request>; response: Promise<IncomingMessage> } {
     const req = (this.tls ? tlsRequest : request)({
       host: this.host,
@@ -48,6 +49,7 @@ export class HttpTarget {
       headers,
       agent: this.agent,
       ...(timeoutMs ? { timeout: timeoutMs } : {}),
+      ...(signal ? { signal } : {}),
     });
     const response = new Promise<IncomingMessage>((resolve, reject) => {
       req.once("response", resolve);
@@ -64,10 +66,11 @@ export class HttpTarget {
     headers: Record<string, string>,
     body?: string | Buffer,
     timeoutMs?: number,
+    signal?: AbortSignal,
   ): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
     const h = { ...headers };
     if (body !== undefined) h["content-length"] = String(Buffer.byteLength(body));
-    const { req, response } = this.open(method, path, h, timeoutMs);
+    const { req, response } = this.open(method, path, h, timeoutMs, signal);
     req.end(body);
     const res = await response;
     const chunks: Buffer[] = [];

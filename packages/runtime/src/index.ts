@@ -24,6 +24,7 @@ export { DEFAULT_INVOCATION_TIMEOUT_MS } from "./api/invoke.ts";
 export { MAX_JSON_DEPTH } from "./api/json.ts";
 export { MAX_TRANSACTION_OPERATIONS } from "./api/state.ts";
 export type { AppChannelOptions } from "./app-channel.ts";
+export { readOutcome } from "./app-channel.ts";
 export {
   buildEnvelope,
   isBinaryContentType,
@@ -65,5 +66,4 @@ export type { Sidecar, SidecarOptions } from "./sidecar.ts";
 export { startSidecar } from "./sidecar.ts";
 export { keyPrefixFor, PrefixedStateStore } from "./state-keys.ts";
 export type { Subscription, SubscriptionType } from "./subscriptions.ts";
-export { readOutcome } from "./subscriptions.ts";
 export { DAPR_API_LEVEL, RUNTIME_VERSION } from "./version.ts";

@@ -2,7 +2,10 @@ import type { SubscriptionRule } from "./resources/model.ts";
 
 export interface CompiledRule {
   match: string;
+  /** The HTTP path: the route with a leading slash. */
   path: string;
+  /** The route as declared, which a gRPC app gets as TopicEventRequest.path. */
+  route: string;
   test: (event: Record<string, unknown>) => boolean;
 }
 
@@ -17,7 +20,7 @@ export async function compileRules(rules: readonly SubscriptionRule[]): Promise<
   return rules.map((rule) => {
     const path = rule.path.startsWith("/") ? rule.path : `/${rule.path}`;
     const match = rule.match.trim();
-    if (match === "") return { match, path, test: () => true };
+    if (match === "") return { match, path, route: rule.path, test: () => true };
     let program: (context: Record<string, unknown>) => unknown;
     try {
       program = (parse as NonNullable<typeof parse>)(match);
@@ -29,6 +32,7 @@ export async function compileRules(rules: readonly SubscriptionRule[]): Promise<
     return {
       match,
       path,
+      route: rule.path,
       test(event) {
         try {
           return program({ event }) === true;
@@ -41,11 +45,18 @@ export async function compileRules(rules: readonly SubscriptionRule[]): Promise<
   });
 }
 
+/** The first matching rule, or `undefined` when none matches. */
+export function matchRule(
+  rules: readonly CompiledRule[],
+  event: Record<string, unknown>,
+): CompiledRule | undefined {
+  return rules.find((rule) => rule.test(event));
+}
+
 /** The path of the first matching rule, or `undefined` when none matches. */
 export function routeEvent(
   rules: readonly CompiledRule[],
   event: Record<string, unknown>,
 ): string | undefined {
-  for (const rule of rules) if (rule.test(event)) return rule.path;
-  return undefined;
+  return matchRule(rules, event)?.path;
 }

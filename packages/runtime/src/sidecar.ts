@@ -4,6 +4,7 @@ import type { Logger } from "@outrig/core";
 import type { ApiContext, AppAddress } from "./api/context.ts";
 import { closeExternalPools } from "./api/external.ts";
 import { closeRemotePools, DEFAULT_INVOCATION_TIMEOUT_MS } from "./api/invoke.ts";
+import type { AppCallbacks } from "./app-callbacks.ts";
 import { AppChannel } from "./app-channel.ts";
 import { AppHealthMonitor, type AppHealthSettings, DEFAULT_APP_HEALTH } from "./app-health.ts";
 import { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
@@ -25,7 +26,6 @@ import { createRuntime, type Runtime } from "./runtime.ts";
 import {
   fromDeclarative,
   mergeSubscriptions,
-  parseProgrammatic,
   Subscriber,
   type Subscription,
 } from "./subscriptions.ts";
@@ -38,8 +38,9 @@ export interface SidecarOptions {
   /** Default 127.0.0.1. */
   appHost?: string;
   /**
-   * How the app is served. `grpc`: InvokeService reaches it through AppCallback.OnInvoke; its
-   * pub/sub deliveries and input bindings are not started yet (refused by name in the log).
+   * How the app is served. `grpc`: the sidecar calls its `dapr.proto.runtime.v1.AppCallback`
+   * (OnInvoke, subscriptions, topic events, input bindings) and waits for its
+   * AppCallbackHealthCheck before it is ready.
    */
   appProtocol?: "http" | "grpc";
   /** Default 3500; 0 picks a free port. */
@@ -180,11 +181,12 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
           token: options.appApiToken ?? process.env.APP_API_TOKEN,
           maxConcurrency: options.appMaxConcurrency,
           observe: metrics ? (...args) => metrics.httpClient(...args) : undefined,
+          logger,
         })
       : undefined;
   const grpcApp =
     app && options.appProtocol === "grpc"
-      ? new GrpcAppChannel(appHost, app.port, app.token)
+      ? new GrpcAppChannel(appHost, app.port, app.token, { limit: app.limit, logger })
       : undefined;
   const appHealth =
     app && healthSettings
@@ -196,6 +198,8 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
           logger,
         )
       : undefined;
+  /** Deliveries and discovery go over the app's own protocol; their semantics do not. */
+  const callbacks: AppCallbacks | undefined = grpcApp ?? app;
   const health = { outbound: false, ready: false };
   const extended: Record<string, string> = { ...options.extendedMetadata };
   const abort = new AbortController();
@@ -360,7 +364,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   drain.on("force", () => server.closeAllConnections());
   drain.on("close", async () => {
     await app?.close();
-    grpcApp?.close();
+    await grpcApp?.close();
     await runtime.close();
   });
   await new Promise<void>((resolve, reject) => {
@@ -413,56 +417,27 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
 
   const declarative = runtime.subscriptions.map(fromDeclarative);
   const appReady = (async () => {
-    if (!app) {
+    if (!callbacks) {
       subscriptions = declarative;
       health.ready = true;
       return;
     }
-    await app.waitForPort(abort.signal);
-    logger.info("app channel connected", { port: app.port });
-    if (grpcApp) {
-      const inputs = runtime.components.filter((c) => c.kind === "bindings").map((c) => c.name);
-      if (declarative.length > 0 || inputs.length > 0) {
-        logger.warn(
-          "the gRPC app channel does not deliver pub/sub messages or input binding events yet: subscriptions and input bindings are not started",
-          { subscriptions: declarative.map((d) => `${d.pubsubname}/${d.topic}`), bindings: inputs },
-        );
-      }
-      health.ready = true;
-      logger.info("dapr initialized. Status: Running", { appId: options.appId });
-      return;
-    }
-    let programmatic: Subscription[] = [];
-    try {
-      const response = await app.request({
-        method: "GET",
-        path: "/dapr/subscribe",
-        timeoutMs: 10_000,
-      });
-      if (response.status === 200) {
-        programmatic = parseProgrammatic(
-          JSON.parse(response.body.toString("utf8") || "[]"),
-          logger,
-        );
-      } else if (response.status !== 404) {
-        logger.warn(
-          "app answered GET /dapr/subscribe with an error; no programmatic subscriptions",
-          { status: response.status },
-        );
-      }
-    } catch (error) {
-      logger.warn("cannot read the app's subscriptions", { error: (error as Error).message });
-    }
+    await callbacks.ready(abort.signal);
+    logger.info("app channel connected", {
+      port: options.appPort,
+      protocol: callbacks.protocol,
+    });
+    const programmatic = await callbacks.subscriptions(abort.signal);
     const all = mergeSubscriptions(declarative, programmatic, logger);
     let bindings: AbortController | undefined;
     const deliver = async (): Promise<void> => {
-      subscriber = new Subscriber(runtime, app, logger, (fn) => drain.track(fn));
+      subscriber = new Subscriber(runtime, callbacks, logger, (fn) => drain.track(fn));
       await subscriber.start(all);
       subscriptions = subscriber.active;
       bindings = new AbortController();
       await startInputBindings(
         runtime,
-        app,
+        callbacks,
         logger,
         AbortSignal.any([abort.signal, bindings.signal]),
         (fn) => drain.track(fn),

@@ -9,10 +9,10 @@ import {
   type PubSubMessage,
   utf8,
 } from "@outrig/core";
-import type { AppChannel, AppResponse } from "./app-channel.ts";
-import { CLOUDEVENT_CONTENT_TYPE, sortedKeys, wrapRawPayload } from "./cloudevents.ts";
+import type { AppCallbacks, BulkResult, Outcome } from "./app-callbacks.ts";
+import { CLOUDEVENT_CONTENT_TYPE, wrapRawPayload } from "./cloudevents.ts";
 import type { SubscriptionResource, SubscriptionRule } from "./resources/model.ts";
-import { type CompiledRule, compileRules, routeEvent } from "./routing.ts";
+import { type CompiledRule, compileRules, matchRule } from "./routing.ts";
 import type { Runtime } from "./runtime.ts";
 
 export type SubscriptionType = "DECLARATIVE" | "PROGRAMMATIC";
@@ -29,75 +29,19 @@ export interface Subscription {
   type: SubscriptionType;
 }
 
-function str(value: unknown): string | undefined {
-  return typeof value === "string" ? value : undefined;
-}
-
-/** The JS SDK JSON-encodes metadata values, so a string arrives quoted: strip one pair of quotes. */
-function unquote(value: string): string {
-  return value.length >= 2 && value.startsWith('"') && value.endsWith('"')
-    ? value.slice(1, -1)
-    : value;
-}
-
-/** Reads the app's `GET /dapr/subscribe` answer leniently (field names in any case). */
-export function parseProgrammatic(body: unknown, logger: Logger): Subscription[] {
-  if (!Array.isArray(body)) return [];
-  const out: Subscription[] = [];
-  for (const raw of body) {
-    if (raw === null || typeof raw !== "object") continue;
-    const get = (name: string): unknown => {
-      const rec = raw as Record<string, unknown>;
-      if (name in rec) return rec[name];
-      const k = Object.keys(rec).find((x) => x.toLowerCase() === name.toLowerCase());
-      return k === undefined ? undefined : rec[k];
-    };
-    const pubsubname = str(get("pubsubname"));
-    const topic = str(get("topic"));
-    if (!pubsubname || !topic) {
-      logger.warn("ignoring a subscription without pubsubname or topic");
-      continue;
-    }
-    const rules: SubscriptionRule[] = [];
-    const routes = get("routes") as { rules?: unknown; default?: unknown } | undefined;
-    if (routes && Array.isArray(routes.rules)) {
-      for (const r of routes.rules as { match?: unknown; path?: unknown }[]) {
-        if (typeof r?.path === "string") rules.push({ match: str(r.match) ?? "", path: r.path });
-      }
-    }
-    const fallback = str(routes?.default) ?? str(get("route"));
-    if (fallback) rules.push({ match: "", path: fallback });
-    if (rules.length === 0) {
-      logger.warn("ignoring a subscription without routes", { pubsubname, topic });
-      continue;
-    }
-    const metadata: Record<string, string> = {};
-    const m = get("metadata");
-    if (m && typeof m === "object") {
-      for (const [k, v] of Object.entries(m))
-        if (v !== null && v !== undefined) metadata[k] = unquote(String(v));
-    }
-    const bulk = get("bulkSubscribe") as Record<string, unknown> | undefined;
-    out.push({
-      pubsubname,
-      topic,
-      rules,
-      deadLetterTopic: str(get("deadLetterTopic")) || undefined,
-      metadata,
-      bulkSubscribe:
-        bulk && typeof bulk === "object"
-          ? {
-              enabled: bulk.enabled === true || isTruthy(String(bulk.enabled ?? "")),
-              ...(bulk.maxMessagesCount !== undefined
-                ? { maxMessagesCount: Number(bulk.maxMessagesCount) }
-                : {}),
-              ...(bulk.maxAwaitDurationMs !== undefined
-                ? { maxAwaitDurationMs: Number(bulk.maxAwaitDurationMs) }
-                : {}),
-            }
-          : undefined,
-      type: "PROGRAMMATIC",
-    });
+/**
+ * A programmatic subscription's metadata, over either app protocol. The JS SDK JSON-encodes each
+ * value, so a string arrives quoted: one pair of quotes is stripped.
+ */
+export function subscriptionMetadata(metadata: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(metadata)) {
+    if (v === null || v === undefined) continue;
+    const value = String(v);
+    out[k] =
+      value.length >= 2 && value.startsWith('"') && value.endsWith('"')
+        ? value.slice(1, -1)
+        : value;
   }
   return out;
 }
@@ -137,54 +81,6 @@ export function mergeSubscriptions(
   return out;
 }
 
-type Outcome = "SUCCESS" | "RETRY" | "DROP";
-
-/** Reads a delivery reply as daprd does. */
-export function readOutcome(response: Pick<AppResponse, "status" | "body">): Outcome {
-  const { status } = response;
-  if (status >= 200 && status < 300) {
-    if (response.body.length === 0) return "SUCCESS";
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(response.body.toString("utf8"));
-    } catch {
-      return "SUCCESS";
-    }
-    const s =
-      parsed !== null && typeof parsed === "object"
-        ? (parsed as { status?: unknown }).status
-        : undefined;
-    if (s === undefined || s === null || s === "") return "SUCCESS";
-    const upper = String(s).toUpperCase();
-    if (upper === "SUCCESS" || upper === "RETRY" || upper === "DROP") return upper;
-    return "RETRY";
-  }
-  if (status === 404) return "DROP";
-  return "RETRY";
-}
-
-function headerSafe(value: string): boolean {
-  return !/[\r\n\0]/.test(value) && /^[\t\x20-\x7e\x80-\xff]*$/.test(value);
-}
-
-function messageHeaders(
-  metadata: Metadata,
-  pubsubname: string,
-  event: Record<string, unknown>,
-): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(metadata)) {
-    if (/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k) && headerSafe(v)) headers[k] = v;
-  }
-  headers.pubsubname = pubsubname;
-  if (typeof event.traceparent === "string" && event.traceparent)
-    headers.traceparent = event.traceparent;
-  if (typeof event.tracestate === "string" && event.tracestate)
-    headers.tracestate = event.tracestate;
-  headers["content-type"] = CLOUDEVENT_CONTENT_TYPE;
-  return headers;
-}
-
 /** The envelope an app receives for a message (raw payloads get a fresh one). */
 export function envelopeFor(
   message: Pick<PubSubMessage, "data" | "topic">,
@@ -221,19 +117,25 @@ interface Active extends Subscription {
   raw: boolean;
 }
 
-/** Delivers messages of the app's subscriptions to the app and reads its answers. */
+/**
+ * Delivers messages of the app's subscriptions to the app and reads its answers, over either
+ * app protocol. Deliveries in flight when it stops are left to finish (the drain waits for
+ * them); the channel aborts them when it closes.
+ */
 export class Subscriber {
   readonly #runtime: Runtime;
-  readonly #app: AppChannel;
+  readonly #app: AppCallbacks;
   readonly #logger: Logger;
   readonly #abort = new AbortController();
+  /** Deliveries are not aborted by stop(): the channel's close and each call's timeout end them. */
+  readonly #delivering = new AbortController().signal;
   readonly active: Subscription[] = [];
   readonly #track: <T>(fn: () => Promise<T>) => Promise<T>;
 
   /** `track` wraps each delivery, so a graceful shutdown waits for those in flight. */
   constructor(
     runtime: Runtime,
-    app: AppChannel,
+    app: AppCallbacks,
     logger: Logger,
     track: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn(),
   ) {
@@ -317,22 +219,24 @@ export class Subscriber {
       await this.#deadLetter(s, event, "expired");
       return;
     }
-    const path = routeEvent(s.compiled, event);
-    if (!path) {
+    const rule = matchRule(s.compiled, event);
+    if (!rule) {
       await this.#deadLetter(s, event, "no route matched");
       return;
     }
     let outcome: Outcome;
     let detail = "";
     try {
-      const response = await this.#app.request({
-        method: "POST",
-        path,
-        headers: messageHeaders(message.metadata, s.pubsubname, event),
-        body: JSON.stringify(event),
-      });
-      outcome = readOutcome(response);
-      detail = `status ${response.status}`;
+      ({ outcome, detail } = await this.#app.topicEvent(
+        {
+          pubsubname: s.pubsubname,
+          topic: s.topic,
+          path: rule.route,
+          event,
+          metadata: message.metadata,
+        },
+        this.#delivering,
+      ));
     } catch (error) {
       outcome = "RETRY";
       detail = (error as Error).message;
@@ -344,7 +248,7 @@ export class Subscriber {
       return;
     }
     if (await this.#deadLetter(s, event, `delivery failed: ${detail}`)) return;
-    throw new Error(`delivery to ${path} failed (${detail}); the message is retried`);
+    throw new Error(`delivery to ${rule.path} failed (${detail}); the message is retried`);
   }
 
   async #deliverBulk(
@@ -358,8 +262,8 @@ export class Subscriber {
     >();
     for (const e of message.entries) {
       const event = envelopeFor({ data: e.event, topic: message.topic }, s.pubsubname, s.raw);
-      const path = expired(event) ? undefined : routeEvent(s.compiled, event);
-      if (!path) {
+      const path = expired(event) ? undefined : matchRule(s.compiled, event)?.route;
+      if (path === undefined) {
         await this.#deadLetter(s, event, "expired or no route matched");
         results.set(e.entryId, { entryId: e.entryId });
         continue;
@@ -369,45 +273,24 @@ export class Subscriber {
       byPath.set(path, group);
     }
     for (const [path, entries] of byPath) {
-      const body = {
-        id: randomUUID(),
-        type: "com.dapr.event.sent.bulk",
-        topic: message.topic,
-        pubsubname: s.pubsubname,
-        metadata: message.metadata,
-        entries: entries.map((e) => ({
-          entryId: e.entryId,
-          // As daprd: a raw entry is its bytes in base64; a CloudEvent is re-encoded from a map.
-          event: s.raw ? (e.event.data_base64 as string) : sortedKeys(e.event),
-          contentType: s.raw ? "application/octet-stream" : CLOUDEVENT_CONTENT_TYPE,
-          metadata: e.metadata,
-        })),
-      };
-      let statuses = new Map<string, Outcome>();
-      let all: Outcome | undefined;
+      let answer: BulkResult;
       try {
-        const response = await this.#app.request({
-          method: "POST",
-          path,
-          headers: { "content-type": "application/json", pubsubname: s.pubsubname },
-          body: JSON.stringify(body),
-        });
-        if (response.status === 404) all = "DROP";
-        else if (response.status < 200 || response.status >= 300) all = "RETRY";
-        else {
-          const parsed = JSON.parse(response.body.toString("utf8") || "{}") as {
-            statuses?: { entryId?: string; status?: string }[];
-          };
-          statuses = new Map(
-            (parsed.statuses ?? []).map((x) => [
-              String(x.entryId),
-              (String(x.status ?? "SUCCESS").toUpperCase() || "SUCCESS") as Outcome,
-            ]),
-          );
-        }
+        answer = await this.#app.bulkTopicEvent(
+          {
+            id: randomUUID(),
+            pubsubname: s.pubsubname,
+            topic: message.topic,
+            path,
+            metadata: message.metadata,
+            raw: s.raw,
+            entries,
+          },
+          this.#delivering,
+        );
       } catch {
-        all = "RETRY";
+        answer = { all: "RETRY", statuses: new Map() };
       }
+      const { all, statuses } = answer;
       for (const e of entries) {
         const outcome = all ?? statuses.get(e.entryId) ?? "RETRY";
         if (outcome === "SUCCESS") {

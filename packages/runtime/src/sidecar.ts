@@ -21,7 +21,9 @@ import { metricsConfig } from "./metrics/metrics-config.ts";
 import { type MetricsServer, startMetricsServer } from "./metrics/metrics-server.ts";
 import { SidecarMetrics } from "./metrics/sidecar-metrics.ts";
 import type { ComponentRegistry } from "./registry.ts";
-import { appInvocationTimeouts } from "./resiliency.ts";
+import { appInvocationTimeouts } from "./resiliency/app-timeouts.ts";
+import { ResiliencyPolicies } from "./resiliency/policies.ts";
+import { resilientRuntime } from "./resiliency/resilient-runtime.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 import {
   fromDeclarative,
@@ -157,6 +159,15 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     ...(options.registry ? { registry: options.registry } : {}),
     logger,
   });
+  const policies = await ResiliencyPolicies.load(
+    runtime.resources.resiliencies,
+    options.appId,
+    logger,
+  ).catch(async (error: unknown) => {
+    await runtime.close();
+    throw error;
+  });
+  const apiRuntime = policies.empty ? runtime : resilientRuntime(runtime, policies);
   const metricsSettings = metricsConfig(runtime.resources.configurations);
   const metrics =
     options.enableMetrics !== false && metricsSettings.enabled
@@ -268,7 +279,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   };
 
   const ctx: ApiContext = {
-    runtime: metrics ? meteredRuntime(runtime, metrics) : runtime,
+    runtime: metrics ? meteredRuntime(apiRuntime, metrics) : apiRuntime,
     appId: options.appId,
     logger,
     app,

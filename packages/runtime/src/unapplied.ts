@@ -1,6 +1,10 @@
 import { parseDuration } from "@outrig/core";
-import { appliedTimeoutPolicies } from "./resiliency.ts";
+import { appliedTimeoutPolicies } from "./resiliency/app-timeouts.ts";
 import type { Resources } from "./resources/model.ts";
+
+/** Dapr's default policy names that component outbound calls fall back to (policies.ts). */
+const COMPONENT_DEFAULTS =
+  /^Default(ComponentOutbound|Component)?(Timeout|Retry|CircuitBreaker)Policy$/;
 
 /** One setting of a loaded resource that the runtime does not apply (yet). */
 export interface UnappliedSetting {
@@ -18,16 +22,30 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
   const found: UnappliedSetting[] = [];
   for (const r of resources.resiliencies) {
     const at = { file: r.source.file, kind: "Resiliency", name: r.name };
-    // Applied (resiliency.ts): app targets' timeouts and the timeout policies they name.
-    const usedTimeouts = appliedTimeoutPolicies(r);
+    // Applied: app targets' timeouts (app-timeouts.ts) and component outbound targets with the
+    // policies they name or Dapr's component defaults (policies.ts).
+    const used = appliedTimeoutPolicies(r);
+    for (const ref of Object.values(r.spec.targets?.components ?? {})) {
+      for (const name of [ref.outbound?.timeout, ref.outbound?.retry, ref.outbound?.circuitBreaker])
+        if (name) used.add(name);
+    }
     for (const [group, entries] of Object.entries(r.spec.policies ?? {})) {
-      for (const key of Object.keys(entries ?? {})) {
-        if (group === "timeouts" && usedTimeouts.has(key)) continue;
+      for (const [key, value] of Object.entries(entries ?? {})) {
+        if (used.has(key) || COMPONENT_DEFAULTS.test(key)) {
+          if (group === "retries" && (value as { matching?: unknown })?.matching !== undefined)
+            found.push({ ...at, field: `spec.policies.retries.${key}.matching` });
+          continue;
+        }
         found.push({ ...at, field: `spec.policies.${group}.${key}` });
       }
     }
     for (const [group, entries] of Object.entries(r.spec.targets ?? {})) {
       for (const [key, ref] of Object.entries(entries ?? {})) {
+        if (group === "components") {
+          if ((ref as { inbound?: unknown }).inbound !== undefined)
+            found.push({ ...at, field: `spec.targets.components.${key}.inbound` });
+          continue;
+        }
         if (group !== "apps") {
           found.push({ ...at, field: `spec.targets.${group}.${key}` });
           continue;
@@ -35,7 +53,7 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
         for (const [policy, value] of Object.entries(ref ?? {})) {
           const resolved =
             policy === "timeout" &&
-            (usedTimeouts.has(String(value)) || parseDuration(String(value)) !== undefined);
+            (used.has(String(value)) || parseDuration(String(value)) !== undefined);
           if (!resolved) found.push({ ...at, field: `spec.targets.apps.${key}.${policy}` });
         }
       }

@@ -1,5 +1,5 @@
 import { parseDuration } from "@outrig/core";
-import type { ResiliencyResource } from "./resources/model.ts";
+import type { ResiliencyResource } from "../resources/model.ts";
 
 /**
  * The parts of Resiliency resources the runtime applies: the `timeout` of `targets.apps`

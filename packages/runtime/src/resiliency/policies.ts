@@ -1,0 +1,228 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { ComponentError, type Logger, parseDuration } from "@outrig/core";
+import type { ResiliencyResource } from "../resources/model.ts";
+import { type BreakerCounts, CircuitBreaker, isBreakerRefusal } from "./circuit-breaker.ts";
+
+export interface RetryPolicy {
+  name: string;
+  policy: "constant" | "exponential";
+  /** constant: the wait between attempts. */
+  durationMs: number;
+  /** exponential: the cap of the wait. */
+  maxIntervalMs: number;
+  /** Retries after the first attempt; -1 = no limit (Dapr's default). */
+  maxRetries: number;
+}
+
+/** The policies one target runs with; each part optional. */
+export interface TargetPolicy {
+  timeoutMs?: number | undefined;
+  retry?: RetryPolicy | undefined;
+  breaker?: CircuitBreaker | undefined;
+}
+
+/** Errors that say the request itself is wrong: retrying cannot help and a breaker ignores them. */
+const CLIENT_ERRORS = new Set([
+  "ERR_INVALID_REQUEST",
+  "ERR_NOT_FOUND",
+  "ERR_NOT_SUPPORTED",
+  "ERR_CONFIG_INVALID",
+  "ERR_ETAG_MISMATCH",
+  "ERR_ETAG_INVALID",
+  "ERR_BULK",
+]);
+
+function isClientError(error: unknown): boolean {
+  return error instanceof ComponentError && CLIENT_ERRORS.has(error.code);
+}
+
+/** Dapr's exponential backoff: 500 ms first, ×1.5 each time, ±50% jitter, capped. */
+function backoffMs(retry: RetryPolicy, attempt: number): number {
+  if (retry.policy === "constant") return retry.durationMs;
+  const base = Math.min(500 * 1.5 ** attempt, retry.maxIntervalMs);
+  return Math.min(base * (0.5 + Math.random()), retry.maxIntervalMs);
+}
+
+function withTimeout<T>(op: () => Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    op(),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ComponentError("ERR_TIMEOUT", `${what} timed out after ${ms}ms`)),
+        ms,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Runs `op` as Dapr's policy runner does: each attempt under the timeout, through the breaker,
+ * retried by the retry policy. A refusal of an open breaker and a client error end at once;
+ * `retry: false` (a write that can apply twice) makes a single attempt.
+ */
+export async function runWithPolicy<T>(
+  policy: TargetPolicy,
+  what: string,
+  op: () => Promise<T>,
+  options: { retry: boolean },
+): Promise<T> {
+  const attempt = policy.timeoutMs ? () => withTimeout(op, policy.timeoutMs as number, what) : op;
+  const guarded = policy.breaker
+    ? () => (policy.breaker as CircuitBreaker).execute(attempt, (e) => !isClientError(e))
+    : attempt;
+  const retry = options.retry ? policy.retry : undefined;
+  for (let n = 0; ; n++) {
+    try {
+      return await guarded();
+    } catch (error) {
+      const exhausted = !retry || (retry.maxRetries >= 0 && n >= retry.maxRetries);
+      if (exhausted || isClientError(error) || isBreakerRefusal(error)) throw error;
+      await sleep(backoffMs(retry, n));
+    }
+  }
+}
+
+type Kind = "Timeout" | "Retry" | "CircuitBreaker";
+
+/**
+ * The Resiliency resources in scope of one app, compiled: named policies, and per target the
+ * policy each kind resolves to, with Dapr's fallbacks when a target names none:
+ * `DefaultComponentOutbound<Kind>Policy`, then `DefaultComponent<Kind>Policy`, then
+ * `Default<Kind>Policy`. One breaker per target, created on first use.
+ */
+export class ResiliencyPolicies {
+  readonly #resources: readonly ResiliencyResource[];
+  readonly #logger: Logger;
+  readonly #trip: Map<string, (c: BreakerCounts) => boolean>;
+  readonly #targets = new Map<string, TargetPolicy | undefined>();
+
+  private constructor(
+    resources: readonly ResiliencyResource[],
+    logger: Logger,
+    trip: Map<string, (c: BreakerCounts) => boolean>,
+  ) {
+    this.#resources = resources;
+    this.#logger = logger;
+    this.#trip = trip;
+  }
+
+  /** Compiles the resources in scope of `appId`; a `trip` that is not valid CEL fails, naming it. */
+  static async load(
+    resiliencies: readonly ResiliencyResource[],
+    appId: string,
+    logger: Logger,
+  ): Promise<ResiliencyPolicies> {
+    const inScope = resiliencies.filter((r) => r.scopes.length === 0 || r.scopes.includes(appId));
+    const trip = new Map<string, (c: BreakerCounts) => boolean>();
+    const breakers = inScope.flatMap((r) => Object.entries(r.spec.policies?.circuitBreakers ?? {}));
+    if (breakers.length > 0) {
+      const { parse } = await import("@marcbachmann/cel-js");
+      for (const [name, cb] of breakers) {
+        const expression = cb.trip?.trim() || "consecutiveFailures > 5";
+        let program: (context: Record<string, unknown>) => unknown;
+        try {
+          program = parse(expression);
+        } catch (error) {
+          throw new Error(
+            `Resiliency circuit breaker ${name}: trip ${JSON.stringify(expression)} is not valid CEL: ${(error as Error).message}`,
+          );
+        }
+        trip.set(name, (c) => {
+          try {
+            // CEL integers: the counts go in as int, so `consecutiveFailures > 5` compares ints.
+            return (
+              program(Object.fromEntries(Object.entries(c).map(([k, v]) => [k, BigInt(v)]))) ===
+              true
+            );
+          } catch {
+            return false;
+          }
+        });
+      }
+    }
+    return new ResiliencyPolicies(inScope, logger, trip);
+  }
+
+  /** No Resiliency resource is in scope: nothing to wrap. */
+  get empty(): boolean {
+    return this.#resources.length === 0;
+  }
+
+  /** The policy for calls from the app to component `name`, or undefined when none applies. */
+  componentOutbound(name: string): TargetPolicy | undefined {
+    const key = `component/${name}/outbound`;
+    if (!this.#targets.has(key)) {
+      const ref = this.#firstRef((r) => r.spec.targets?.components?.[name]?.outbound);
+      const pick = (kind: Kind, named: string | undefined) =>
+        named ??
+        [
+          `DefaultComponentOutbound${kind}Policy`,
+          `DefaultComponent${kind}Policy`,
+          `Default${kind}Policy`,
+        ].find((d) => this.#has(kind, d));
+      const timeout = pick("Timeout", ref?.timeout);
+      const retry = pick("Retry", ref?.retry);
+      const breaker = pick("CircuitBreaker", ref?.circuitBreaker);
+      const policy: TargetPolicy = {
+        timeoutMs: timeout ? this.#timeout(timeout) : undefined,
+        retry: retry ? this.#retry(retry) : undefined,
+        breaker: breaker ? this.#breaker(breaker, `${name}-outbound`) : undefined,
+      };
+      this.#targets.set(
+        key,
+        policy.timeoutMs || policy.retry || policy.breaker ? policy : undefined,
+      );
+    }
+    return this.#targets.get(key);
+  }
+
+  #firstRef<T>(get: (r: ResiliencyResource) => T | undefined): T | undefined {
+    for (const r of this.#resources) {
+      const v = get(r);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  }
+
+  #has(kind: Kind, name: string): boolean {
+    const group = { Timeout: "timeouts", Retry: "retries", CircuitBreaker: "circuitBreakers" }[
+      kind
+    ] as "timeouts" | "retries" | "circuitBreakers";
+    return this.#resources.some((r) => r.spec.policies?.[group]?.[name] !== undefined);
+  }
+
+  #timeout(ref: string): number | undefined {
+    const named = this.#firstRef((r) => r.spec.policies?.timeouts?.[ref]);
+    const ms = parseDuration(named ?? ref);
+    return ms !== undefined && ms > 0 ? ms : undefined;
+  }
+
+  #retry(name: string): RetryPolicy | undefined {
+    const p = this.#firstRef((r) => r.spec.policies?.retries?.[name]);
+    if (!p) return undefined;
+    return {
+      name,
+      policy: p.policy ?? "constant",
+      durationMs: p.duration ? (parseDuration(p.duration) ?? 5000) : 5000,
+      maxIntervalMs: p.maxInterval ? (parseDuration(p.maxInterval) ?? 60_000) : 60_000,
+      maxRetries: p.maxRetries ?? -1,
+    };
+  }
+
+  #breaker(name: string, target: string): CircuitBreaker | undefined {
+    const p = this.#firstRef((r) => r.spec.policies?.circuitBreakers?.[name]);
+    const trip = this.#trip.get(name);
+    if (!p || !trip) return undefined;
+    return new CircuitBreaker(
+      `${name}/${target}`,
+      {
+        maxRequests: p.maxRequests ?? 1,
+        intervalMs: p.interval ? (parseDuration(p.interval) ?? 0) : 0,
+        timeoutMs: p.timeout ? (parseDuration(p.timeout) ?? 60_000) : 60_000,
+        trip,
+      },
+      this.#logger,
+    );
+  }
+}

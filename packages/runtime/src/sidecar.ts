@@ -10,6 +10,7 @@ import { AppHealthMonitor, type AppHealthSettings, DEFAULT_APP_HEALTH } from "./
 import { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
 import { GrpcAppChannel } from "./grpc/app-channel.ts";
 import { closeRemoteGrpcApps } from "./grpc/app-invoke.ts";
+import { closeProxySessions } from "./grpc/proxy.ts";
 import { startGrpcApi } from "./grpc/server.ts";
 import { ConnectionGuard, DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
 import { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
@@ -271,6 +272,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       if (--openSidecars === 0) {
         await closeRemotePools();
         closeRemoteGrpcApps();
+        closeProxySessions();
         closeExternalPools();
       }
       logger.info("sidecar stopped", { appId: options.appId });

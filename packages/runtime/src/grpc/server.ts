@@ -6,7 +6,9 @@ import { tokenMatches } from "../http/guard.ts";
 import { type CryptoStream, DAPR_STREAMS } from "./crypto.ts";
 import { buildingBlockOf, DAPR_METHODS } from "./dapr-service.ts";
 import { toServiceError } from "./errors.ts";
+import { startGrpcFront } from "./front.ts";
 import { daprProtos } from "./protos.ts";
+import { APP_ID_HEADER, proxyStream } from "./proxy.ts";
 
 export interface GrpcApiOptions {
   /** When set, every call needs `dapr-api-token: <token>` metadata (no exemption, as daprd). */
@@ -15,8 +17,26 @@ export interface GrpcApiOptions {
   maxBodySize: number;
   /** Every call is tracked, so a graceful stop waits for it. */
   drain: Drain;
+  /**
+   * More gRPC services served beside `dapr.proto.runtime.v1.Dapr` on the same port (e.g. a
+   * workflow engine's TaskHubSidecarService): their calls are never proxied, even with
+   * `dapr-app-id`, as daprd proxies only the services it does not serve.
+   */
+  services?: readonly GrpcService[];
   /** Called when a unary call is answered: full method name, status code name, milliseconds. */
   onCompleted?: ((method: string, status: string, ms: number) => void) | undefined;
+}
+
+export interface GrpcService {
+  definition: grpc.ServiceDefinition;
+  implementation: grpc.UntypedServiceImplementation;
+}
+
+/** `pkg.Service` of a `/pkg.Service/Method` path. */
+function serviceOf(path: string | undefined): string {
+  if (!path) return "";
+  const end = path.indexOf("/", 1);
+  return end > 0 ? path.slice(1, end) : "";
 }
 
 export interface GrpcApiServer {
@@ -34,7 +54,8 @@ type AnyCall =
 /**
  * Serves `dapr.proto.runtime.v1.Dapr` on `host:port` (0 = a free port): the methods of
  * DAPR_METHODS, each a thin adapter over the API core, and UNIMPLEMENTED naming the method and
- * its building block for every other one. The server joins the sidecar's drain: it stops
+ * its building block for every other one; a call to any other service with `dapr-app-id` is
+ * proxied to that app (see proxyStream). The server joins the sidecar's drain: it stops
  * accepting first, its calls in flight are waited for, then it is shut down.
  */
 export async function startGrpcApi(
@@ -120,12 +141,21 @@ export async function startGrpcApi(
     "grpc.max_send_message_length": -1,
   });
   server.addService(definition, implementation);
-  const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) =>
-      error ? reject(error) : resolve(p),
-    ),
-  );
-  options.drain.on("accept", () => server.unbind(`${host}:${bound}`));
+  const served = new Set<string>();
+  for (const method of Object.values(definition)) served.add(serviceOf(method.path));
+  for (const service of options.services ?? []) {
+    server.addService(service.definition, service.implementation);
+    for (const method of Object.values(service.definition)) served.add(serviceOf(method.path));
+  }
+  // Calls to a service not served here that name an app are Dapr's gRPC proxying.
+  const front = await startGrpcFront(server, host, port, (stream, headers) => {
+    const appId = headers[APP_ID_HEADER];
+    if (typeof appId !== "string" || appId === "" || served.has(serviceOf(headers[":path"])))
+      return false;
+    void proxyStream(ctx, options, stream, headers, appId);
+    return true;
+  });
+  options.drain.on("accept", () => front.stopAccepting());
   // By "force" the calls in flight have ended or had their graceful period: let their answers
   // flush (tryShutdown), and cut whatever is still open after a moment.
   options.drain.on(
@@ -142,5 +172,11 @@ export async function startGrpcApi(
         });
       }),
   );
-  return { port: bound, close: () => server.forceShutdown() };
+  return {
+    port: front.port,
+    close: () => {
+      front.stopAccepting();
+      server.forceShutdown();
+    },
+  };
 }

@@ -48,7 +48,7 @@ interface RunFlags {
   resourcesPath?: string[];
   componentsPath?: string[];
   config?: string;
-  appProtocol: "http";
+  appProtocol: "http" | "grpc";
   appChannelAddress: string;
   logLevel: LogLevel | "fatal" | "panic";
   enableApiLogging?: boolean;
@@ -302,7 +302,7 @@ export function createProgram(onExit: (code: number) => void): Command {
     .option("-c, --config <file>", "a Dapr Configuration file (default: ~/.outrig/config.yaml)")
     .addOption(
       new Option("-P, --app-protocol <protocol>", "the protocol the app speaks")
-        .choices(["http"])
+        .choices(["http", "grpc"])
         .default("http"),
     )
     .option("--app-channel-address <host>", "the address the app listens on", "127.0.0.1")

@@ -23,7 +23,8 @@ export interface AppRunConfig {
   metricsPort?: number;
   /** daprd's `--enable-metrics`; default true. */
   enableMetrics?: boolean;
-  appProtocol: "http";
+  /** `grpc`: the sidecar calls the app's AppCallback service. */
+  appProtocol: "http" | "grpc";
   resources: ResourceSelection;
   configFile?: string;
   logLevel: LogLevel;

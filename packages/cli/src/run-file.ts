@@ -28,7 +28,7 @@ const destination = z.enum(["console", "file", "fileAndConsole"]);
 // Field names are Dapr's (pkg/standalone RunConfig yaml tags), so a dapr.yaml loads unchanged.
 const shared = {
   configFilePath: z.string().optional(),
-  appProtocol: z.literal("http", "only http is supported").optional(),
+  appProtocol: z.enum(["http", "grpc"], "only http and grpc are supported").optional(),
   logLevel: z
     .string()
     .transform((level) => (level === "fatal" || level === "panic" ? "error" : level))
@@ -259,7 +259,7 @@ export async function loadRunFile(argument: string, paths: OutrigPaths): Promise
       httpPort: app.daprHTTPPort,
       grpcPort: app.daprGRPCPort,
       metricsPort: app.metricsPort,
-      appProtocol: "http",
+      appProtocol: app.appProtocol || common.appProtocol || "http",
       resources,
       configFile,
       logLevel: app.logLevel ?? common.logLevel ?? "info",

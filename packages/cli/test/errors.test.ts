@@ -24,10 +24,11 @@ describe("errors name the bad flag or file and exit with 1", () => {
     expect(result.stderr).toContain("70000");
   });
 
-  it("an unsupported app protocol", async () => {
-    const result = await runCli(["run", "--app-protocol", "grpc"], { home });
+  it.each(["https", "grpcs", "h2c"])("an unsupported app protocol: %s", async (protocol) => {
+    const result = await runCli(["run", "--app-protocol", protocol], { home });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("--app-protocol");
+    expect(result.stderr).toContain(`'${protocol}'`);
   });
 
   it("an app id with a dot", async () => {

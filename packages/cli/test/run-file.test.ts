@@ -186,6 +186,29 @@ apps:
     );
   });
 
+  it("takes appProtocol grpc from common or the app, and refuses https, grpcs and h2c by name", async () => {
+    const { root, paths } = await project(
+      {
+        "dapr.yaml":
+          "version: 1\ncommon:\n  appProtocol: grpc\napps:\n  - appDirPath: a\n  - appDirPath: b\n    appProtocol: http\n",
+      },
+      ["a", "b"],
+    );
+    const apps = (await loadRunFile(root, paths)).apps;
+    expect(apps.map((a) => [a.appId, a.appProtocol])).toEqual([
+      ["a", "grpc"],
+      ["b", "http"],
+    ]);
+    for (const protocol of ["https", "grpcs", "h2c"]) {
+      const bad = await project({
+        "dapr.yaml": `version: 1\napps:\n  - appDirPath: .\n    appProtocol: ${protocol}\n`,
+      });
+      await expect(loadRunFile(bad.root, bad.paths)).rejects.toThrow(
+        /apps\[0\]\.appProtocol: only http and grpc are supported/,
+      );
+    }
+  });
+
   it("rejects duplicate app ids, naming the second one", async () => {
     const { root, paths } = await project(
       {

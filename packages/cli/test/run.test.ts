@@ -232,6 +232,42 @@ describe("service invocation in both directions between two outrig run commands"
 });
 
 describe("stopping a run file while it starts", () => {
+  it("--app-protocol grpc: the sidecar delivers to a gRPC app (the @dapr/dapr DaprServer in gRPC mode)", async () => {
+    const outrigHome = await home();
+    const appPort = await freePort();
+    const cli = start(
+      [
+        "run",
+        "--app-id",
+        "grpcsub",
+        "--app-port",
+        String(appPort),
+        "--app-protocol",
+        "grpc",
+        "--",
+        process.execPath,
+        join(fixtures, "grpc-subscriber.mjs"),
+      ],
+      { home: outrigHome },
+    );
+    const [, port] = await cli.waitFor(/HTTP Port: (\d+)/);
+    await cli.waitFor(/You're up and running!/);
+    expect(cli.output).toContain("== APP == grpc subscriber ready");
+    const published = await fetch(`http://127.0.0.1:${port}/v1.0/publish/pubsub/orders`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ id: 42 }),
+    });
+    expect(published.status).toBe(204);
+    await cli.waitFor(/== APP == received order \{"id":42\}/);
+    const meta = (await (await fetch(`http://127.0.0.1:${port}/v1.0/metadata`)).json()) as {
+      appConnectionProperties: { protocol: string };
+      subscriptions: { topic: string }[];
+    };
+    expect(meta.appConnectionProperties.protocol).toBe("grpc");
+    expect(meta.subscriptions.map((s) => s.topic)).toEqual(["orders"]);
+  });
+
   it("SIGTERM after the first app is up stops every app and sidecar, leaving nothing behind", async () => {
     const outrigHome = await home();
     const project = await home();

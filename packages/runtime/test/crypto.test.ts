@@ -295,6 +295,21 @@ describe("HTTP /v1.0-alpha1/crypto", () => {
   });
 });
 
+describe("crypto component calls are measured as daprd's", () => {
+  it("dapr_component_crypto_count counts wrap_key and unwrap_key by success", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${s.metricsPort}/metrics`)).text();
+    const count = (operation: string, success: string) =>
+      Number(
+        new RegExp(
+          `dapr_component_crypto_count\\{[^}]*component="localstorage"[^}]*operation="${operation}"[^}]*success="${success}"[^}]*\\} (\\d+)`,
+        ).exec(text)?.[1] ?? 0,
+      );
+    expect(count("wrap_key", "true")).toBeGreaterThan(0);
+    expect(count("unwrap_key", "true")).toBeGreaterThan(0);
+    expect(count("wrap_key", "false")).toBeGreaterThan(0); // the missing and wrong-type keys
+  });
+});
+
 describe("gRPC EncryptAlpha1 / DecryptAlpha1", () => {
   it("the @dapr/dapr SDK encrypts and decrypts a message (the quickstart's first step)", async () => {
     const message = 'The secret is "passw0rd"';

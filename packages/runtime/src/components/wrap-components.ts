@@ -13,6 +13,7 @@ const METHODS = {
   pubsub: ["publish", "bulkPublish"],
   binding: ["invoke"],
   secretStore: ["get", "bulkGet"],
+  cryptoProvider: ["wrapKey", "unwrapKey", "getKey"],
 } as const;
 
 export type ComponentAccessor = keyof typeof METHODS;

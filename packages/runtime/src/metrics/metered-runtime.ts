@@ -37,6 +37,16 @@ function record(
     case "pubsub":
       metrics.pubsubEgress(name, String(first?.topic ?? ""), ok, ms);
       return;
+    case "cryptoProvider":
+      // daprd counts each key operation of the envelope; the label is the method, snake-cased.
+      metrics.operation(
+        "crypto",
+        name,
+        method.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+        ok,
+        ms,
+      );
+      return;
   }
 }
 

@@ -35,7 +35,7 @@ export function resilientRuntime(runtime: Runtime, policies: ResiliencyPolicies)
     return (method, args, call) =>
       runWithPolicy(
         policy,
-        `${accessor === "stateStore" ? "state" : accessor} ${name} ${method}`,
+        `${accessor === "stateStore" ? "state" : accessor === "cryptoProvider" ? "crypto" : accessor} ${name} ${method}`,
         call,
         {
           retry: accessor !== "stateStore" || retryable(method, args),

@@ -12,6 +12,7 @@ const SUITE_BY_KIND: Record<string, string> = {
   state: "describeStateStoreConformance",
   pubsub: "describePubSubConformance",
   bindings: "describeBindingConformance",
+  configuration: "describeConfigurationStoreConformance",
   crypto: "describeCryptoProviderConformance",
 };
 

@@ -10,6 +10,19 @@ export {
   parseEventPayload as parseBindingEventPayload,
 } from "./bindings/index.ts";
 export type {
+  BurstDelivery,
+  ConfigurationConformanceConfig,
+  ConfigurationSuiteContext,
+} from "./configuration/index.ts";
+export {
+  CONFIGURATION_CASES,
+  createConfigurationContext,
+  describeConfigurationGet,
+  describeConfigurationReconnect,
+  describeConfigurationStoreConformance,
+  describeConfigurationSubscribe,
+} from "./configuration/index.ts";
+export type {
   CryptoCase,
   CryptoCaseId,
   CryptoConformanceConfig,

@@ -1,6 +1,12 @@
 import type { Metadata } from "./metadata.ts";
 
-export type ComponentKind = "state" | "pubsub" | "bindings" | "secretstores" | "crypto";
+export type ComponentKind =
+  | "state"
+  | "pubsub"
+  | "bindings"
+  | "secretstores"
+  | "crypto"
+  | "configuration";
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;

@@ -22,6 +22,17 @@ export type {
 } from "./component.ts";
 export { silentLogger } from "./component.ts";
 export type {
+  ConfigurationHandler,
+  ConfigurationItem,
+  ConfigurationStore,
+  ConfigurationUpdate,
+} from "./configuration.ts";
+export {
+  DEFAULT_UPDATE_QUEUE_LIMIT,
+  isConfigurationStore,
+  UpdateQueue,
+} from "./configuration.ts";
+export type {
   CryptoProvider,
   KeyWrapAlgorithm,
   PublicJwk,
@@ -86,6 +97,7 @@ export type {
   BindingDefinition,
   ComponentDefinition,
   ComponentStatus,
+  ConfigurationStoreDefinition,
   CryptoProviderDefinition,
   PackageManifest,
   PubSubDefinition,

@@ -1,5 +1,6 @@
 import type { BindingDirection, InputBinding, OutputBinding } from "./bindings.ts";
 import type { Component, ComponentContext, ComponentKind } from "./component.ts";
+import type { ConfigurationStore } from "./configuration.ts";
 import type { CryptoProvider } from "./crypto.ts";
 import type { Metadata } from "./metadata.ts";
 import type { OptionFields, OptionsSchema } from "./options.ts";
@@ -32,12 +33,14 @@ export interface BindingDefinition
 }
 
 export type CryptoProviderDefinition = DefinitionBase<"crypto", CryptoProvider>;
+export type ConfigurationStoreDefinition = DefinitionBase<"configuration", ConfigurationStore>;
 
 export type ComponentDefinition =
   | StateStoreDefinition
   | PubSubDefinition
   | BindingDefinition
-  | CryptoProviderDefinition;
+  | CryptoProviderDefinition
+  | ConfigurationStoreDefinition;
 
 /** What a component package exports as `manifest`; the runtime's registry is built from these. */
 export interface PackageManifest {

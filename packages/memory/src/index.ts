@@ -1,3 +1,7 @@
+export {
+  createMemoryConfigurationStore,
+  MemoryConfigurationStore,
+} from "./configuration.ts";
 export { manifest } from "./manifest.ts";
 export type { MemoryPubSubMetadata, MemoryPubSubOptions } from "./pubsub.ts";
 export { createMemoryPubSub, MemoryPubSub } from "./pubsub.ts";

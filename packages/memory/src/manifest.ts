@@ -1,9 +1,10 @@
 import { defineManifest } from "@outrig/core";
+import { configurationDefinition } from "./configuration.ts";
 import { pubsubDefinition } from "./pubsub.ts";
 import { stateDefinition } from "./state.ts";
 
 export const manifest = defineManifest({
   packageName: "@outrig/memory",
   version: "0.1.0",
-  components: [stateDefinition, pubsubDefinition],
+  components: [stateDefinition, pubsubDefinition, configurationDefinition],
 });

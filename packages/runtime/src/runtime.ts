@@ -3,6 +3,7 @@ import {
   ComponentError,
   ConfigError,
   type ConfigIssue,
+  type ConfigurationStore,
   type CryptoProvider,
   encodeValue,
   type InputBinding,
@@ -27,7 +28,13 @@ import type { SecretStore } from "./secretstores.ts";
 import { startupFailure } from "./startup-errors.ts";
 import { keyPrefixFor, PrefixedStateStore } from "./state-keys.ts";
 
-export type LoadedKind = "state" | "pubsub" | "bindings" | "secretstores" | "crypto";
+export type LoadedKind =
+  | "state"
+  | "pubsub"
+  | "bindings"
+  | "secretstores"
+  | "crypto"
+  | "configuration";
 
 export interface LoadedComponent {
   name: string;
@@ -75,6 +82,7 @@ export interface Runtime {
   pubsub(name: string): PubSub;
   binding(name: string): Component & Partial<InputBinding & OutputBinding>;
   secretStore(name: string): SecretStore;
+  configurationStore(name: string): ConfigurationStore;
   cryptoProvider(name: string): CryptoProvider;
   has(kind: LoadedKind, name: string): boolean;
   names(kind: LoadedKind): string[];
@@ -331,6 +339,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     binding: (name) =>
       lookup("bindings", name).instance as Component & Partial<InputBinding & OutputBinding>,
     secretStore: (name) => lookup("secretstores", name).instance as SecretStore,
+    configurationStore: (name) => lookup("configuration", name).instance as ConfigurationStore,
     cryptoProvider: (name) => lookup("crypto", name).instance as CryptoProvider,
     has: (kind, name) => byKind.has(index(kind, name)),
     names: (kind) => loaded.filter((l) => l.kind === kind).map((l) => l.name),

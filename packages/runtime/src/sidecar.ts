@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "@outrig/core";
+import { ConfigurationSubscriptions } from "./api/configuration.ts";
 import type { ApiContext, AppAddress } from "./api/context.ts";
 import { closeExternalPools } from "./api/external.ts";
 import { closeRemotePools, DEFAULT_INVOCATION_TIMEOUT_MS } from "./api/invoke.ts";
@@ -280,8 +281,10 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     return stopped;
   };
 
+  const configurationSubscriptions = new ConfigurationSubscriptions((fn) => drain.track(fn));
   const ctx: ApiContext = {
     runtime: metrics ? meteredRuntime(apiRuntime, metrics) : apiRuntime,
+    configurationSubscriptions,
     appId: options.appId,
     logger,
     app,
@@ -370,9 +373,10 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     server.close();
     server.closeIdleConnections();
   });
-  drain.on("sources", () => {
+  drain.on("sources", async () => {
     abort.abort();
     subscriber?.stop();
+    await configurationSubscriptions.closeAll();
   });
   drain.on("force", () => server.closeAllConnections());
   drain.on("close", async () => {

@@ -262,7 +262,6 @@ describe("unimplemented building blocks answer 501 naming the API (issue 20 §8)
   const cases: [string, string, string][] = [
     ["POST", "/v1.0-alpha1/lock/x", "distributed lock"],
     ["POST", "/v1.0-alpha1/unlock/x", "distributed lock"],
-    ["GET", "/v1.0/configuration/x", "configuration"],
     ["PUT", "/v1.0/actors/type/id/method/m", "actors"],
     ["POST", "/v1.0-alpha1/subtlecrypto/x/getkey", "cryptography"],
     ["POST", "/v1.0/workflows/dapr/wf/start", "workflows"],

@@ -109,7 +109,6 @@ describe("gRPC", () => {
   };
   for (const [method, api] of [
     ["TryLockAlpha1", "distributed lock"],
-    ["GetConfiguration", "configuration"],
     ["ScheduleJobAlpha1", "jobs"],
     ["SubtleGetKeyAlpha1", "cryptography"],
     ["StartWorkflowBeta1", "workflows"],

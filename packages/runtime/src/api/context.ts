@@ -3,6 +3,7 @@ import type { AppChannel } from "../app-channel.ts";
 import type { GrpcAppChannel } from "../grpc/app-channel.ts";
 import type { HttpEndpointResource } from "../resources/model.ts";
 import type { Runtime } from "../runtime.ts";
+import type { ConfigurationSubscriptions } from "./configuration.ts";
 
 /** Where another app is, as a registry (e.g. the CLI's) knows it. */
 export interface AppAddress {
@@ -28,6 +29,8 @@ export interface ApiContext {
   readonly extended: Record<string, string>;
   readonly metadata: () => Record<string, unknown>;
   readonly shutdown: () => void;
+  /** The configuration subscriptions the API started (absent: subscribing is refused). */
+  readonly configurationSubscriptions?: ConfigurationSubscriptions;
   /** Service invocation settings: timeout and the external targets allowed. */
   readonly invocation?: InvocationSettings;
 }

@@ -401,6 +401,38 @@ export const API_ERRORS = {
     message: "failed to perform operation: {error}",
   },
 
+  // Configuration (Dapr's pkg/messages: statuses and messages of daprd's configuration API)
+  CONFIGURATION_STORE_NOT_CONFIGURED: {
+    errorCode: "ERR_CONFIGURATION_STORE_NOT_CONFIGURED",
+    http: 500,
+    grpc: S.FAILED_PRECONDITION,
+    message: "configuration stores not configured",
+  },
+  CONFIGURATION_STORE_NOT_FOUND: {
+    errorCode: "ERR_CONFIGURATION_STORE_NOT_FOUND",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "configuration store {store} not found",
+  },
+  CONFIGURATION_GET: {
+    errorCode: "ERR_CONFIGURATION_GET",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "failed to get {keys} from Configuration store {store}: {error}",
+  },
+  CONFIGURATION_SUBSCRIBE: {
+    errorCode: "ERR_CONFIGURATION_SUBSCRIBE",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "failed to subscribe {keys} from Configuration store {store}: {error}",
+  },
+  CONFIGURATION_UNSUBSCRIBE: {
+    errorCode: "ERR_CONFIGURATION_UNSUBSCRIBE",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "failed to unsubscribe to configuration request {id}: {error}",
+  },
+
   // Service invocation
   DIRECT_INVOKE: {
     errorCode: "ERR_DIRECT_INVOKE",
@@ -487,6 +519,9 @@ export type ApiOperation =
   | "outputBinding"
   | "secretGet"
   | "secretBulkGet"
+  | "configurationGet"
+  | "configurationSubscribe"
+  | "configurationUnsubscribe"
   | "invoke";
 
 interface OperationErrors {
@@ -536,6 +571,9 @@ export const ERROR_TABLE: Record<ApiOperation, OperationErrors> = {
   outputBinding: { default: "BINDING_INVOKE_OUTPUT" },
   secretGet: { default: "SECRET_GET" },
   secretBulkGet: { default: "SECRET_BULK_GET" },
+  configurationGet: { default: "CONFIGURATION_GET" },
+  configurationSubscribe: { default: "CONFIGURATION_SUBSCRIBE" },
+  configurationUnsubscribe: { default: "CONFIGURATION_UNSUBSCRIBE" },
   invoke: { default: "DIRECT_INVOKE" },
 };
 
@@ -596,12 +634,6 @@ export const UNIMPLEMENTED_APIS: readonly {
   componentKinds?: readonly string[];
 }[] = [
   { api: "actors", http: ["/v1.0/actors"], grpc: /Actor/ },
-  {
-    api: "configuration",
-    http: ["/v1.0/configuration", "/v1.0-alpha1/configuration"],
-    grpc: /Configuration/,
-    componentKinds: ["configuration"],
-  },
   {
     api: "distributed lock",
     http: ["/v1.0-alpha1/lock", "/v1.0-alpha1/unlock"],

@@ -17,6 +17,11 @@ import {
   stateSave,
   stateTransaction,
 } from "../api/state.ts";
+import {
+  getConfigurationMethod,
+  subscribeConfigurationStream,
+  unsubscribeConfigurationMethod,
+} from "./configuration.ts";
 import type { StateItem__Output } from "./generated/dapr/proto/common/v1/StateItem.ts";
 import type { StateOptions__Output } from "./generated/dapr/proto/common/v1/StateOptions.ts";
 import type { DaprHandlers } from "./generated/dapr/proto/runtime/v1/Dapr.ts";
@@ -43,7 +48,20 @@ export type ServedMethods = Pick<
   | "GetMetadata"
   | "SetMetadata"
   | "Shutdown"
+  | "GetConfiguration"
+  | "GetConfigurationAlpha1"
+  | "UnsubscribeConfiguration"
+  | "UnsubscribeConfigurationAlpha1"
 >;
+
+/** The server-streaming `Dapr` methods outrig serves. */
+export type ServedStreams = Pick<
+  DaprHandlers,
+  "SubscribeConfiguration" | "SubscribeConfigurationAlpha1"
+>;
+
+/** A server-streaming method body: decode the request, call the API core, write the stream. */
+export type ServerStream = (ctx: ApiContext, call: grpc.ServerWritableStream<never, never>) => void;
 
 /** A unary method body: decode the request, call the API core, encode the answer. */
 export type Unary<Req, Res> = (
@@ -281,6 +299,16 @@ export const DAPR_METHODS: { [K in keyof ServedMethods]: Unary<never, unknown> }
     shutdown(ctx);
     return {};
   }) as Unary<never, unknown>,
+  GetConfiguration: getConfigurationMethod as Unary<never, unknown>,
+  GetConfigurationAlpha1: getConfigurationMethod as Unary<never, unknown>,
+  UnsubscribeConfiguration: unsubscribeConfigurationMethod as Unary<never, unknown>,
+  UnsubscribeConfigurationAlpha1: unsubscribeConfigurationMethod as Unary<never, unknown>,
+};
+
+/** The served server-streaming methods. */
+export const DAPR_SERVER_STREAMS: { [K in keyof ServedStreams]: ServerStream } = {
+  SubscribeConfiguration: subscribeConfigurationStream as ServerStream,
+  SubscribeConfigurationAlpha1: subscribeConfigurationStream as ServerStream,
 };
 
 function bulkPublishMethod(): Unary<never, unknown> {

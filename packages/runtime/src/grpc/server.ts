@@ -4,7 +4,7 @@ import { apiError } from "../api/errors.ts";
 import type { Drain } from "../drain.ts";
 import { tokenMatches } from "../http/guard.ts";
 import { type CryptoStream, DAPR_STREAMS } from "./crypto.ts";
-import { buildingBlockOf, DAPR_METHODS } from "./dapr-service.ts";
+import { buildingBlockOf, DAPR_METHODS, DAPR_SERVER_STREAMS } from "./dapr-service.ts";
 import { toServiceError } from "./errors.ts";
 import { startGrpcFront } from "./front.ts";
 import { daprProtos } from "./protos.ts";
@@ -113,6 +113,19 @@ export async function startGrpcApi(
           return;
         }
         void options.drain.track(() => stream(ctx, call));
+      }) as grpc.UntypedHandleCall;
+      continue;
+    }
+    const serverStream = DAPR_SERVER_STREAMS[name as keyof typeof DAPR_SERVER_STREAMS];
+    if (serverStream && !method.requestStream && method.responseStream) {
+      implementation[name] = ((call: grpc.ServerWritableStream<never, never>) => {
+        if (!allowed(call)) {
+          call.emit("error", toServiceError(apiError("INVALID_API_TOKEN")));
+          return;
+        }
+        // Not tracked as a call in flight: a subscription stream lives until it is ended (the
+        // drain ends it with its subscription); its deliveries are tracked one by one.
+        serverStream(ctx, call);
       }) as grpc.UntypedHandleCall;
       continue;
     }

@@ -3,6 +3,11 @@ import Router, { type HTTPMethod } from "find-my-way";
 import { API_ERRORS, apiError, apiOfPath, isApiError, UNIMPLEMENTED_APIS } from "../api/errors.ts";
 import { noAppIdError } from "../api/invoke.ts";
 import { invokeOutputBinding } from "./bindings.ts";
+import {
+  getConfiguration,
+  subscribeConfiguration,
+  unsubscribeConfiguration,
+} from "./configuration.ts";
 import type { ApiContext, Handler } from "./context.ts";
 import { decrypt, encrypt } from "./crypto.ts";
 import { checkPath, tokenAllows } from "./guard.ts";
@@ -86,6 +91,11 @@ function buildRouter(): Router.Instance<Router.HTTPVersion.V1> {
   on("PUT", "/v1.0-alpha1/crypto/:name/encrypt", encrypt);
   on("PUT", "/v1.0-alpha1/crypto/:name/decrypt", decrypt);
   on("GET", "/v1.0/secrets/:store/:key", getSecret);
+  for (const version of ["v1.0", "v1.0-alpha1"]) {
+    on("GET", `/${version}/configuration/:store`, getConfiguration);
+    on("GET", `/${version}/configuration/:store/subscribe`, subscribeConfiguration);
+    on("GET", `/${version}/configuration/:store/:id/unsubscribe`, unsubscribeConfiguration);
+  }
   all("/v1.0/invoke/:appId/method/*", invokeRoute);
   for (const { api, http } of UNIMPLEMENTED_APIS) {
     const unimplemented: Handler = () => {

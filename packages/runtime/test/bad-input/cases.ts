@@ -239,6 +239,18 @@ const pathTricks: BadCase[] = [
 }));
 
 const misc: BadCase[] = [
+  // This sidecar has no configuration store: the routes exist and say so (not 501, not invoke).
+  ...[
+    "/v1.0/configuration/store?key=a",
+    "/v1.0-alpha1/configuration/store/subscribe?key=a",
+    "/v1.0/configuration/store/some-id/unsubscribe",
+  ].map((path) => ({
+    name: `configuration without a store: GET ${path}`,
+    method: "GET",
+    path,
+    status: 500,
+    error: "ERR_CONFIGURATION_STORE_NOT_CONFIGURED",
+  })),
   {
     name: "transaction: operations null",
     method: "POST",
@@ -400,8 +412,6 @@ const unimplemented: BadCase[] = [
   ["GET", "/v1.0/actors/a/b/state/c"],
   ["POST", "/v1.0/actors/a/b/method/m"],
   ["POST", "/v1.0/actors/a/b/reminders/r"],
-  ["GET", "/v1.0/configuration/store"],
-  ["GET", "/v1.0/configuration/store/subscribe"],
   ["POST", "/v1.0-alpha1/lock/store"],
   ["POST", "/v1.0-alpha1/unlock/store"],
   ["GET", "/v1.0-beta1/workflows/dapr/x"],

@@ -99,3 +99,19 @@ export function callSignal(
 ): AbortSignal {
   return AbortSignal.any([signal, closed, AbortSignal.timeout(timeoutMs)]);
 }
+
+/** `callbacks` with the delivery calls replaced (metrics, resiliency); the rest pass through. */
+export function decorateCallbacks(
+  callbacks: AppCallbacks,
+  deliveries: Pick<AppCallbacks, "topicEvent" | "bindingEvent">,
+): AppCallbacks {
+  return {
+    protocol: callbacks.protocol,
+    ready: (signal) => callbacks.ready(signal),
+    subscriptions: (signal) => callbacks.subscriptions(signal),
+    inputBindings: (candidates, signal) => callbacks.inputBindings(candidates, signal),
+    bulkTopicEvent: (delivery, signal) => callbacks.bulkTopicEvent(delivery, signal),
+    close: () => callbacks.close(),
+    ...deliveries,
+  };
+}

@@ -18,6 +18,7 @@ import { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
 import { createApiHandler } from "./http/server.ts";
 import { startInputBindings } from "./input-bindings.ts";
 import { createConsoleLogger, type LogLevel } from "./logger.ts";
+import { meteredCallbacks } from "./metrics/metered-callbacks.ts";
 import { meteredRuntime } from "./metrics/metered-runtime.ts";
 import { metricsConfig } from "./metrics/metrics-config.ts";
 import { type MetricsServer, startMetricsServer } from "./metrics/metrics-server.ts";
@@ -25,6 +26,7 @@ import { SidecarMetrics } from "./metrics/sidecar-metrics.ts";
 import type { ComponentRegistry } from "./registry.ts";
 import { appInvocationTimeouts } from "./resiliency/app-timeouts.ts";
 import { ResiliencyPolicies } from "./resiliency/policies.ts";
+import { resilientCallbacks } from "./resiliency/resilient-callbacks.ts";
 import { resilientRuntime } from "./resiliency/resilient-runtime.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 import {
@@ -212,7 +214,14 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
         )
       : undefined;
   /** Deliveries and discovery go over the app's own protocol; their semantics do not. */
-  const callbacks: AppCallbacks | undefined = grpcApp ?? app;
+  const channel: AppCallbacks | undefined = grpcApp ?? app;
+  // Deliveries go through the inbound Resiliency policies, then the ingress metrics.
+  const resilientDeliveries =
+    channel && !policies.empty ? resilientCallbacks(channel, policies) : channel;
+  const callbacks =
+    resilientDeliveries && metrics
+      ? meteredCallbacks(resilientDeliveries, metrics)
+      : resilientDeliveries;
   const health = { outbound: false, ready: false };
   const extended: Record<string, string> = { ...options.extendedMetadata };
   const abort = new AbortController();

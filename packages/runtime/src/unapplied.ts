@@ -4,7 +4,7 @@ import type { Resources } from "./resources/model.ts";
 
 /** Dapr's default policy names that component outbound calls fall back to (policies.ts). */
 const COMPONENT_DEFAULTS =
-  /^Default(ComponentOutbound|Component)?(Timeout|Retry|CircuitBreaker)Policy$/;
+  /^Default(ComponentOutbound|ComponentInbound|Component)?(Timeout|Retry|CircuitBreaker)Policy$/;
 
 /** One setting of a loaded resource that the runtime does not apply (yet). */
 export interface UnappliedSetting {
@@ -22,12 +22,14 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
   const found: UnappliedSetting[] = [];
   for (const r of resources.resiliencies) {
     const at = { file: r.source.file, kind: "Resiliency", name: r.name };
-    // Applied: app targets' timeouts (app-timeouts.ts) and component outbound targets with the
-    // policies they name or Dapr's component defaults (policies.ts).
+    // Applied: app targets' timeouts (app-timeouts.ts) and component targets, both directions,
+    // with the policies they name or Dapr's component defaults (policies.ts).
     const used = appliedTimeoutPolicies(r);
     for (const ref of Object.values(r.spec.targets?.components ?? {})) {
-      for (const name of [ref.outbound?.timeout, ref.outbound?.retry, ref.outbound?.circuitBreaker])
-        if (name) used.add(name);
+      for (const direction of [ref.outbound, ref.inbound]) {
+        for (const name of [direction?.timeout, direction?.retry, direction?.circuitBreaker])
+          if (name) used.add(name);
+      }
     }
     for (const [group, entries] of Object.entries(r.spec.policies ?? {})) {
       for (const [key, value] of Object.entries(entries ?? {})) {
@@ -41,11 +43,7 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
     }
     for (const [group, entries] of Object.entries(r.spec.targets ?? {})) {
       for (const [key, ref] of Object.entries(entries ?? {})) {
-        if (group === "components") {
-          if ((ref as { inbound?: unknown }).inbound !== undefined)
-            found.push({ ...at, field: `spec.targets.components.${key}.inbound` });
-          continue;
-        }
+        if (group === "components") continue;
         if (group !== "apps") {
           found.push({ ...at, field: `spec.targets.${group}.${key}` });
           continue;

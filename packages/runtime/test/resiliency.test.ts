@@ -6,6 +6,7 @@ import { silentLogger } from "@outrig/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createRegistry, type Sidecar, startSidecar } from "../src/index.ts";
 import { flaky, manifest as flakyManifest } from "./fixtures/flaky-store.ts";
+import { fakeApp, until } from "./helpers.ts";
 
 const started: Sidecar[] = [];
 afterEach(async () => {
@@ -188,7 +189,7 @@ spec:
 });
 
 describe("what is applied and what is warned about", () => {
-  it("warns about app retries and inbound component targets by field, not about applied outbound policies", async () => {
+  it("warns about app retries by field, not about applied component policies", async () => {
     const warnings: string[] = [];
     const s = await startSidecar({
       appId: "resilient",
@@ -229,7 +230,83 @@ spec:
     expect(warnings).toEqual([
       "spec.policies.retries.appRetry",
       "spec.targets.apps.checkout.retry",
-      "spec.targets.components.statestore.inbound",
     ]);
+  });
+});
+
+describe("inbound policies on deliveries to the app", () => {
+  it("retries a message the app answers RETRY by the component's inbound policy, and counts ingress", async () => {
+    let answers = 0;
+    const app = await fakeApp((r, res) => {
+      if (r.url !== "/orders") return void res.writeHead(404).end();
+      answers++;
+      res.writeHead(answers <= 2 ? 500 : 200).end();
+    });
+    const s = await startSidecar({
+      appId: "inbound",
+      httpPort: 0,
+      metricsPort: 0,
+      appPort: app.port,
+      logger: silentLogger,
+      resources: `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: pubsub
+spec:
+  type: pubsub.in-memory
+  version: v1
+  metadata:
+    # The broker's own redelivery waits an hour: within the test only the policy retries.
+    - name: redeliverInterval
+      value: 1h
+---
+apiVersion: dapr.io/v2alpha1
+kind: Subscription
+metadata:
+  name: orders
+spec:
+  pubsubname: pubsub
+  topic: orders
+  routes:
+    default: /orders
+---
+apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata:
+  name: inbound
+spec:
+  policies:
+    retries:
+      redeliver:
+        policy: constant
+        duration: 20ms
+        maxRetries: 5
+  targets:
+    components:
+      pubsub:
+        inbound:
+          retry: redeliver
+`,
+    });
+    started.push(s);
+    try {
+      await s.ready();
+      const published = await fetch(`${s.url}/v1.0/publish/pubsub/orders`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(published.status).toBe(204);
+      await until(() => answers === 3);
+      await new Promise((r) => setTimeout(r, 200));
+      // Two RETRY answers retried by the policy, then SUCCESS: no redelivery beyond that.
+      expect(answers).toBe(3);
+      const text = await (await fetch(`http://127.0.0.1:${s.metricsPort}/metrics`)).text();
+      expect(text).toMatch(
+        /dapr_component_pubsub_ingress_count\{[^}]*component="pubsub"[^}]*process_status="success"[^}]*topic="orders"[^}]*\} 1/,
+      );
+    } finally {
+      await app.close();
+    }
   });
 });

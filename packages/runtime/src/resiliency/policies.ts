@@ -88,7 +88,7 @@ type Kind = "Timeout" | "Retry" | "CircuitBreaker";
 /**
  * The Resiliency resources in scope of one app, compiled: named policies, and per target the
  * policy each kind resolves to, with Dapr's fallbacks when a target names none:
- * `DefaultComponentOutbound<Kind>Policy`, then `DefaultComponent<Kind>Policy`, then
+ * `DefaultComponent<Outbound|Inbound><Kind>Policy`, then `DefaultComponent<Kind>Policy`, then
  * `Default<Kind>Policy`. One breaker per target, created on first use.
  */
 export class ResiliencyPolicies {
@@ -151,13 +151,23 @@ export class ResiliencyPolicies {
 
   /** The policy for calls from the app to component `name`, or undefined when none applies. */
   componentOutbound(name: string): TargetPolicy | undefined {
-    const key = `component/${name}/outbound`;
+    return this.#component(name, "outbound");
+  }
+
+  /** The policy for deliveries from component `name` to the app (messages, binding events). */
+  componentInbound(name: string): TargetPolicy | undefined {
+    return this.#component(name, "inbound");
+  }
+
+  #component(name: string, direction: "outbound" | "inbound"): TargetPolicy | undefined {
+    const key = `component/${name}/${direction}`;
     if (!this.#targets.has(key)) {
-      const ref = this.#firstRef((r) => r.spec.targets?.components?.[name]?.outbound);
+      const ref = this.#firstRef((r) => r.spec.targets?.components?.[name]?.[direction]);
+      const Direction = direction === "outbound" ? "Outbound" : "Inbound";
       const pick = (kind: Kind, named: string | undefined) =>
         named ??
         [
-          `DefaultComponentOutbound${kind}Policy`,
+          `DefaultComponent${Direction}${kind}Policy`,
           `DefaultComponent${kind}Policy`,
           `Default${kind}Policy`,
         ].find((d) => this.#has(kind, d));
@@ -167,7 +177,7 @@ export class ResiliencyPolicies {
       const policy: TargetPolicy = {
         timeoutMs: timeout ? this.#timeout(timeout) : undefined,
         retry: retry ? this.#retry(retry) : undefined,
-        breaker: breaker ? this.#breaker(breaker, `${name}-outbound`) : undefined,
+        breaker: breaker ? this.#breaker(breaker, `${name}-${direction}`) : undefined,
       };
       this.#targets.set(
         key,

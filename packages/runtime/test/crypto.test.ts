@@ -166,6 +166,54 @@ describe("HTTP /v1.0-alpha1/crypto", () => {
     expect(back.equals(plain)).toBe(true);
   });
 
+  it("a chunked body that passes max-body-size mid-stream cuts the answer short, never completes it", async () => {
+    const outcome = await new Promise<string>((resolve) => {
+      const req = httpRequest(
+        `${s.url}/v1.0-alpha1/crypto/localstorage/encrypt`,
+        {
+          method: "PUT",
+          headers: {
+            "dapr-api-token": TOKEN,
+            "dapr-key-name": "symmetric-key-256",
+            "dapr-key-wrap-algorithm": "A256KW",
+          },
+        },
+        (res) => {
+          let ended = false;
+          res.on("data", () => undefined);
+          res.on("end", () => {
+            ended = true;
+          });
+          res.on("error", () => resolve("reset"));
+          res.on("close", () => resolve(ended ? `complete ${res.statusCode}` : "reset"));
+        },
+      );
+      req.on("error", () => resolve("reset"));
+      pipeline(
+        Readable.from(
+          (function* () {
+            for (let i = 0; i < 30; i++) yield Buffer.alloc(64 * 1024);
+          })(),
+        ),
+        req,
+      ).catch(() => undefined);
+    });
+    expect(outcome).not.toBe("complete 200");
+  });
+
+  it("the metadata API lists the crypto component", async () => {
+    const doc = (await (
+      await fetch(`${s.url}/v1.0/metadata`, { headers: { "dapr-api-token": TOKEN } })
+    ).json()) as { components: { name: string; type: string; version: string }[] };
+    expect(doc.components).toContainEqual(
+      expect.objectContaining({
+        name: "localstorage",
+        type: "crypto.dapr.localstorage",
+        version: "v1",
+      }),
+    );
+  });
+
   it("a body over max-body-size is 413 (declared length)", async () => {
     const res = await put("encrypt", Buffer.alloc(1024 * 1024 + 1), {
       "dapr-key-name": "symmetric-key-256",

@@ -2,22 +2,15 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  CommunicationProtocolEnum,
-  DaprClient,
-  DaprServer,
-  HttpMethod,
-  LogLevel,
-} from "@dapr/dapr";
+import { HttpMethod } from "@dapr/dapr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Sidecar } from "../src/index.ts";
 import { instances } from "./fixtures/test-bindings.ts";
-import { freePort, STATE_AND_PUBSUB, sidecar, until } from "./helpers.ts";
+import { STATE_AND_PUBSUB, until } from "./helpers.ts";
+import { type SdkApp, startSdkApp } from "./sdk-app.ts";
 
 const APP_ID = "sdk-app";
-let s: Sidecar;
-let server: DaprServer;
-let client: DaprClient;
+let app: SdkApp;
+let client: SdkApp["client"];
 const received: { topic: string; data: unknown }[] = [];
 const bindingEvents: unknown[] = [];
 
@@ -25,11 +18,10 @@ beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), "outrig-sdk-"));
   const secretsFile = join(dir, "secrets.json");
   await writeFile(secretsFile, JSON.stringify({ db: { password: "pa55" }, apiKey: "k-123" }));
-  const appPort = await freePort();
-  s = await sidecar({
+  app = await startSdkApp({
     appId: APP_ID,
-    appPort,
-    resources: `${STATE_AND_PUBSUB}
+    sidecar: {
+      resources: `${STATE_AND_PUBSUB}
 ---
 apiVersion: dapr.io/v1alpha1
 kind: Component
@@ -50,44 +42,29 @@ spec:
   type: bindings.test-queue
   version: v1
 `,
-  });
-  const logger = { level: LogLevel.Error };
-  server = new DaprServer({
-    serverHost: "127.0.0.1",
-    serverPort: String(appPort),
-    communicationProtocol: CommunicationProtocolEnum.HTTP,
-    clientOptions: { daprHost: "127.0.0.1", daprPort: String(s.httpPort), logger },
-    logger,
-  });
-  await server.pubsub.subscribe("pubsub", "orders", async (data: unknown) => {
-    received.push({ topic: "orders", data });
-  });
-  await server.pubsub.subscribe("pubsub", "bulk-orders", async (data: unknown) => {
-    received.push({ topic: "bulk-orders", data });
-  });
-  await server.binding.receive("queue", async (data: unknown) => {
-    bindingEvents.push(data);
-  });
-  await server.invoker.listen(
-    "hello",
-    async (request) => ({ greeting: "hi", body: JSON.parse(request.body ?? "null") }),
-    {
-      method: HttpMethod.POST,
     },
-  );
-  await server.start();
-  await s.ready();
-  client = new DaprClient({
-    daprHost: "127.0.0.1",
-    daprPort: String(s.httpPort),
-    communicationProtocol: CommunicationProtocolEnum.HTTP,
-    logger,
+    async register(server) {
+      await server.pubsub.subscribe("pubsub", "orders", async (data: unknown) => {
+        received.push({ topic: "orders", data });
+      });
+      await server.pubsub.subscribe("pubsub", "bulk-orders", async (data: unknown) => {
+        received.push({ topic: "bulk-orders", data });
+      });
+      await server.binding.receive("queue", async (data: unknown) => {
+        bindingEvents.push(data);
+      });
+      await server.invoker.listen(
+        "hello",
+        async (request) => ({ greeting: "hi", body: JSON.parse(request.body ?? "null") }),
+        { method: HttpMethod.POST },
+      );
+    },
   });
+  client = app.client;
 }, 60_000);
 
 afterAll(async () => {
-  await server?.stop().catch(() => undefined);
-  await s?.stop();
+  await app?.stop();
 });
 
 describe("@dapr/dapr client and server over HTTP", () => {

@@ -4,25 +4,20 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  CommunicationProtocolEnum,
-  DaprClient,
-  DaprServer,
-  HttpMethod,
-  LogLevel,
-} from "@dapr/dapr";
+import { HttpMethod } from "@dapr/dapr";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DaprClient as RawDaprClient } from "../src/grpc/generated/dapr/proto/runtime/v1/Dapr.ts";
 import { daprProtos } from "../src/grpc/protos.ts";
 import type { Sidecar } from "../src/index.ts";
-import { daprApp, daprGrpcClient, freePort, STATE_AND_PUBSUB, sidecar, until } from "./helpers.ts";
+import { STATE_AND_PUBSUB, sidecar, until } from "./helpers.ts";
+import { type SdkApp, startSdkApp } from "./sdk-app.ts";
 
 const APP_ID = "grpc-sdk-app";
 const TOKEN = "grpc-test-token";
+let app: SdkApp;
 let s: Sidecar;
-let server: DaprServer;
-let client: DaprClient;
+let client: SdkApp["client"];
 let raw: RawDaprClient;
 const received: { topic: string; data: unknown }[] = [];
 
@@ -30,13 +25,14 @@ beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), "outrig-grpc-"));
   const secretsFile = join(dir, "secrets.json");
   await writeFile(secretsFile, JSON.stringify({ apiKey: "k-123" }));
-  const appPort = await freePort();
-  s = await sidecar({
+  // The app is a DaprServer over HTTP; the client speaks gRPC to the sidecar.
+  app = await startSdkApp({
     appId: APP_ID,
-    appPort,
-    grpcPort: 0,
+    appProtocol: "http",
+    clientProtocol: "grpc",
     apiToken: TOKEN,
-    resources: `${STATE_AND_PUBSUB}
+    sidecar: {
+      resources: `${STATE_AND_PUBSUB}
 ---
 apiVersion: dapr.io/v1alpha1
 kind: Component
@@ -57,40 +53,23 @@ spec:
   type: bindings.test-queue
   version: v1
 `,
-  });
-  const logger = { level: LogLevel.Error };
-  server = new DaprServer({
-    serverHost: "127.0.0.1",
-    serverPort: String(appPort),
-    communicationProtocol: CommunicationProtocolEnum.HTTP,
-    clientOptions: {
-      daprHost: "127.0.0.1",
-      daprPort: String(s.httpPort),
-      daprApiToken: TOKEN,
-      logger,
     },
-    logger,
+    async register(server) {
+      await server.pubsub.subscribe("pubsub", "orders", async (data: unknown) => {
+        received.push({ topic: "orders", data });
+      });
+      await server.pubsub.subscribe("pubsub", "bulk-orders", async (data: unknown) => {
+        received.push({ topic: "bulk-orders", data });
+      });
+      await server.invoker.listen(
+        "hello",
+        async (request) => ({ greeting: "hi", body: JSON.parse(request.body ?? "null") }),
+        { method: HttpMethod.POST },
+      );
+    },
   });
-  await server.pubsub.subscribe("pubsub", "orders", async (data: unknown) => {
-    received.push({ topic: "orders", data });
-  });
-  await server.pubsub.subscribe("pubsub", "bulk-orders", async (data: unknown) => {
-    received.push({ topic: "bulk-orders", data });
-  });
-  await server.invoker.listen(
-    "hello",
-    async (request) => ({ greeting: "hi", body: JSON.parse(request.body ?? "null") }),
-    { method: HttpMethod.POST },
-  );
-  await server.start();
-  await s.ready();
-  client = new DaprClient({
-    daprHost: "127.0.0.1",
-    daprPort: String(s.grpcPort),
-    communicationProtocol: CommunicationProtocolEnum.GRPC,
-    daprApiToken: TOKEN,
-    logger,
-  });
+  s = app.sidecar;
+  client = app.client;
   const { dapr } = daprProtos();
   raw = new dapr.dapr.proto.runtime.v1.Dapr(
     `127.0.0.1:${s.grpcPort}`,
@@ -100,9 +79,7 @@ spec:
 
 afterAll(async () => {
   raw?.close();
-  await client?.stop().catch(() => undefined);
-  await server?.stop().catch(() => undefined);
-  await s?.stop();
+  await app?.stop();
 });
 
 /** Calls one raw unary method and returns its error (status, message, ErrorInfo reason). */
@@ -321,34 +298,29 @@ describe("Shutdown over gRPC", () => {
 
 describe("an app served over gRPC (appProtocol grpc)", () => {
   it("InvokeService reaches the DaprServer's OnInvoke", async () => {
-    const appPort = await freePort();
-    const own = await sidecar({
-      appId: "grpc-app",
-      appPort,
-      appProtocol: "grpc",
-      grpcPort: 0,
-      appApiToken: "app-token",
-    });
-    const app = daprApp(appPort, own, "grpc");
     const seen: unknown[] = [];
-    await app.invoker.listen(
-      "hello",
-      async (request) => {
-        seen.push(request.body);
-        return { greeting: "hi from grpc", body: JSON.parse(request.body ?? "null") };
+    const own = await startSdkApp({
+      appId: "grpc-app",
+      appProtocol: "grpc",
+      sidecar: { appApiToken: "app-token" },
+      async register(server) {
+        await server.invoker.listen(
+          "hello",
+          async (request) => {
+            seen.push(request.body);
+            return { greeting: "hi from grpc", body: JSON.parse(request.body ?? "null") };
+          },
+          { method: HttpMethod.POST },
+        );
       },
-      { method: HttpMethod.POST },
-    );
-    const c = daprGrpcClient(own);
+    });
     try {
-      await app.start();
-      await own.ready();
-      const answer = await c.invoker.invoke("grpc-app", "hello", HttpMethod.POST, { a: 2 });
+      const answer = await own.client.invoker.invoke("grpc-app", "hello", HttpMethod.POST, {
+        a: 2,
+      });
       expect(answer).toEqual({ greeting: "hi from grpc", body: { a: 2 } });
       expect(seen).toHaveLength(1);
     } finally {
-      await c.stop().catch(() => undefined);
-      await app.stop().catch(() => undefined);
       await own.stop();
     }
   });

@@ -1,11 +1,18 @@
 // The gRPC app channel (appProtocol grpc) with the unmodified @dapr/dapr SDK's DaprServer in gRPC
 // mode as the app: the sidecar calls its AppCallback for subscriptions, topic events (the SDK
-// has only AppCallbackAlpha's bulk method), input bindings and its health check.
+// has only AppCallbackAlpha's bulk method), input bindings and its health check. A plain
+// @grpc/grpc-js AppCallback server covers what the SDK cannot answer: the request's exact
+// fields, UNIMPLEMENTED, OnBulkTopicEvent itself, a BindingEventResponse, a call never answered.
 import { setTimeout as sleep } from "node:timers/promises";
 import { DaprPubSubStatusEnum } from "@dapr/dapr";
+import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TopicEventBulkRequest__Output } from "../src/grpc/generated/dapr/proto/runtime/v1/TopicEventBulkRequest.ts";
+import type { TopicEventRequest__Output } from "../src/grpc/generated/dapr/proto/runtime/v1/TopicEventRequest.ts";
+import { daprProtos } from "../src/grpc/protos.ts";
+import type { Sidecar } from "../src/index.ts";
 import { instances } from "./fixtures/test-bindings.ts";
-import { STATE_AND_PUBSUB, until } from "./helpers.ts";
+import { STATE_AND_PUBSUB, sidecar, until } from "./helpers.ts";
 import { type SdkApp, startSdkApp } from "./sdk-app.ts";
 
 const RESOURCES = `${STATE_AND_PUBSUB}
@@ -231,5 +238,206 @@ describe("readiness and limits of the gRPC app channel", () => {
     } finally {
       await slow.stop();
     }
+  });
+});
+
+describe("a plain @grpc/grpc-js AppCallback app", () => {
+  const events: TopicEventRequest__Output[] = [];
+  const metadata: grpc.Metadata[] = [];
+  const bulk: TopicEventBulkRequest__Output[] = [];
+  const cancelled: string[] = [];
+  const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
+  let server: grpc.Server;
+  let own: Sidecar;
+
+  beforeAll(async () => {
+    const { appCallback } = daprProtos();
+    server = new grpc.Server();
+    // No AppCallbackHealthCheck and no AppCallbackAlpha: UNIMPLEMENTED for both.
+    server.addService(appCallback.dapr.proto.runtime.v1.AppCallback.service, {
+      ListTopicSubscriptions: (_call: unknown, cb: grpc.sendUnaryData<unknown>) =>
+        cb(null, {
+          subscriptions: [
+            {
+              pubsubName: "pubsub",
+              topic: "plain",
+              routes: { default: "plain-route" },
+              deadLetterTopic: "plain-dead",
+            },
+            { pubsubName: "pubsub", topic: "plain-dead", routes: { default: "dead" } },
+            {
+              pubsubName: "pubsub",
+              topic: "plain-bulk",
+              routes: { default: "bulk" },
+              bulkSubscribe: { enabled: true, maxMessagesCount: 10, maxAwaitDurationMs: 20 },
+            },
+            { pubsubName: "pubsub", topic: "hang" },
+          ],
+        }),
+      OnTopicEvent: (
+        call: grpc.ServerUnaryCall<TopicEventRequest__Output, unknown>,
+        cb: grpc.sendUnaryData<unknown>,
+      ) => {
+        events.push(call.request);
+        metadata.push(call.metadata);
+        if (call.request.topic === "hang") {
+          call.once("cancelled", () => cancelled.push(call.request.id));
+          return;
+        }
+        if (call.request.data.toString("utf8").includes("unimplemented")) {
+          cb({ code: grpc.status.UNIMPLEMENTED, details: "not here" });
+          return;
+        }
+        cb(null, { status: "SUCCESS" });
+      },
+      OnBulkTopicEvent: (
+        call: grpc.ServerUnaryCall<TopicEventBulkRequest__Output, unknown>,
+        cb: grpc.sendUnaryData<unknown>,
+      ) => {
+        bulk.push(call.request);
+        cb(null, {
+          statuses: call.request.entries.map((e) => ({ entryId: e.entryId, status: "SUCCESS" })),
+        });
+      },
+      ListInputBindings: (_call: unknown, cb: grpc.sendUnaryData<unknown>) =>
+        cb(null, { bindings: ["queue"] }),
+      OnBindingEvent: (_call: unknown, cb: grpc.sendUnaryData<unknown>) =>
+        cb(null, {
+          storeName: "statestore",
+          states: [
+            {
+              key: "from-grpc-binding",
+              value: Buffer.from('{"v":1}'),
+              metadata: { contentType: "application/json" },
+            },
+          ],
+          to: ["out"],
+          data: Buffer.from('{"fwd":true}'),
+        }),
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
+        e ? reject(e) : resolve(p),
+      ),
+    );
+    own = await sidecar({
+      appId: "plain-grpc-app",
+      appPort: port,
+      appProtocol: "grpc",
+      grpcPort: 0,
+      appApiToken: "plain-token",
+      gracefulShutdownSeconds: 0.2,
+      logger: {
+        debug() {},
+        info() {},
+        warn: (message, fields) => warnings.push({ message, ...(fields ? { fields } : {}) }),
+        error() {},
+      },
+      resources: `${STATE_AND_PUBSUB}
+---
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: queue
+spec:
+  type: bindings.test-queue
+  version: v1
+---
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: out
+spec:
+  type: bindings.test-queue
+  version: v1
+  metadata:
+    - { name: direction, value: output }
+`,
+    });
+    // The app has no health service: UNIMPLEMENTED still means it serves gRPC, so ready.
+    await own.ready();
+  }, 60_000);
+
+  afterAll(async () => {
+    await own?.stop();
+    server?.forceShutdown();
+  });
+
+  const publish = (topic: string, body: unknown) =>
+    fetch(`${own.url}/v1.0/publish/pubsub/${topic}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+
+  it("OnTopicEvent carries the CloudEvent's fields, extensions, route and token", async () => {
+    expect((await publish("plain", { a: 1 })).status).toBe(204);
+    const e = await until(() => events.find((x) => x.topic === "plain"));
+    expect(e).toMatchObject({
+      specVersion: "1.0",
+      source: "plain-grpc-app",
+      type: "com.dapr.event.sent",
+      dataContentType: "application/json",
+      pubsubName: "pubsub",
+      path: "plain-route",
+    });
+    expect(e.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.parse(e.data.toString("utf8"))).toEqual({ a: 1 });
+    const ext = e.extensions?.fields ?? {};
+    expect(ext.topic?.stringValue).toBe("plain");
+    expect(ext.pubsubname?.stringValue).toBe("pubsub");
+    expect(ext.data).toBeUndefined();
+    const md = metadata[events.indexOf(e)];
+    expect(md?.get("dapr-api-token")).toEqual(["plain-token"]);
+    expect(md?.get("traceparent")[0]).toBe(ext.traceparent?.stringValue);
+  });
+
+  it("an OnTopicEvent answered UNIMPLEMENTED is dropped to the dead-letter topic", async () => {
+    await publish("plain", { unimplemented: true });
+    const dead = await until(() => events.find((x) => x.topic === "plain-dead"));
+    // DROP, not RETRY (which would dead-letter too, as a failed delivery).
+    expect(warnings).toContainEqual({
+      message: "app dropped the message",
+      fields: { topic: "plain", detail: "OnTopicEvent is UNIMPLEMENTED" },
+    });
+    expect(dead.path).toBe("dead");
+    // The dead-lettered message is the original CloudEvent, data and all.
+    expect(JSON.parse(dead.data.toString("utf8"))).toEqual({ unimplemented: true });
+  });
+
+  it("uses OnBulkTopicEvent when the app has it", async () => {
+    await publish("plain-bulk", { b: 1 });
+    const got = await until(() => bulk[0]);
+    expect(got).toMatchObject({ topic: "plain-bulk", pubsubName: "pubsub", path: "bulk" });
+    expect(got.entries).toHaveLength(1);
+    expect(got.entries[0]?.contentType).toBe("application/cloudevents+json");
+    expect(JSON.parse(got.entries[0]?.cloudEvent?.data.toString("utf8") ?? "")).toEqual({ b: 1 });
+  });
+
+  it("applies the BindingEventResponse as the legacy reply: saves state, sends data to `to`", async () => {
+    const res = await fetch(`${own.url}/v1.0/bindings/queue`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ operation: "create", data: { e: 1 } }),
+    });
+    expect(res.status).toBeLessThan(300);
+    await expect
+      .poll(async () => (await fetch(`${own.url}/v1.0/state/statestore/from-grpc-binding`)).status)
+      .toBe(200);
+    expect(
+      await (await fetch(`${own.url}/v1.0/state/statestore/from-grpc-binding`)).json(),
+    ).toEqual({ v: 1 });
+    const out = instances.find((i) =>
+      i.sent.some((r) => r.data && Buffer.from(r.data).toString("utf8") === '{"fwd":true}'),
+    );
+    expect(out?.handlers).toEqual([]);
+  });
+
+  it("a delivery the app never answers is cancelled when the sidecar stops", async () => {
+    await publish("hang", { h: 1 });
+    const e = await until(() => events.find((x) => x.topic === "hang"));
+    await own.stop();
+    await until(() => cancelled.includes(e.id) || undefined);
+    expect(cancelled).toEqual([e.id]);
   });
 });

@@ -131,13 +131,19 @@ export function daprApp(
   });
 }
 
-/** The unmodified @dapr/dapr DaprClient on a sidecar's gRPC API. */
-export function daprGrpcClient(s: Sidecar, apiToken?: string): DaprClient {
+/** The unmodified @dapr/dapr DaprClient on a sidecar's gRPC (or HTTP) API. */
+export function daprClient(s: Sidecar, protocol: "grpc" | "http", apiToken?: string): DaprClient {
+  const grpc = protocol === "grpc";
   return new DaprClient({
     daprHost: "127.0.0.1",
-    daprPort: String(s.grpcPort),
-    communicationProtocol: CommunicationProtocolEnum.GRPC,
+    daprPort: String(grpc ? s.grpcPort : s.httpPort),
+    communicationProtocol: grpc ? CommunicationProtocolEnum.GRPC : CommunicationProtocolEnum.HTTP,
     ...(apiToken ? { daprApiToken: apiToken } : {}),
     logger: { level: LogLevel.Error },
   });
+}
+
+/** The unmodified @dapr/dapr DaprClient on a sidecar's gRPC API. */
+export function daprGrpcClient(s: Sidecar, apiToken?: string): DaprClient {
+  return daprClient(s, "grpc", apiToken);
 }

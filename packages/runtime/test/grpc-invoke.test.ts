@@ -211,6 +211,30 @@ describe("gRPC InvokeService to a gRPC app on another sidecar", () => {
     expect(recorded.at(-1)?.metadata.get("dapr-caller-app-id")).toEqual(["inv-http"]);
   });
 
+  it("an HTTP app's error status is its gRPC status, with dapr-http-status and an ErrorInfo", async () => {
+    const error = await new Promise<grpc.ServiceError | null>((resolve) =>
+      raw.InvokeService(
+        {
+          id: "inv-http",
+          message: { method: "no-such-route", httpExtension: { verb: "GET", querystring: "" } },
+        },
+        (e) => resolve(e),
+      ),
+    );
+    expect(error?.code).toBe(grpc.status.NOT_FOUND);
+    expect(error?.details).toBe("Not Found");
+    expect(error?.metadata.get("dapr-http-status")).toEqual(["404"]);
+    const { status, errorInfo } = daprProtos();
+    const bin = error?.metadata.get("grpc-status-details-bin")[0] as Buffer;
+    const decoded = status.decode(bin) as unknown as { details: { value: Uint8Array }[] };
+    const info = errorInfo.decode(decoded.details[0]?.value as Uint8Array) as unknown as {
+      reason: string;
+      metadata: Record<string, string>;
+    };
+    expect(info.reason).toBe("Not Found");
+    expect(info.metadata["http.code"]).toBe("404");
+  });
+
   it("carries the caller's deadline to the app, which sees the call cancelled", async () => {
     const before = cancelled;
     const error = await invoke("slow", new grpc.Metadata(), 300);

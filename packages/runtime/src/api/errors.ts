@@ -51,6 +51,31 @@ export function httpStatusOfGrpc(code: number): number {
   return HTTP_OF_GRPC[code] ?? 500;
 }
 
+/**
+ * The gRPC status of an HTTP app's answer, as daprd's InvokeService returns it to a gRPC caller
+ * (`invokev1.CodeFromHTTPStatus`): 400 is INTERNAL and 500 UNKNOWN (sic), another 2xx OK,
+ * anything unlisted UNKNOWN.
+ */
+const GRPC_OF_HTTP: Readonly<Record<number, GrpcStatusCode>> = {
+  200: GrpcStatus.OK,
+  408: GrpcStatus.CANCELLED,
+  500: GrpcStatus.UNKNOWN,
+  400: GrpcStatus.INTERNAL,
+  504: GrpcStatus.DEADLINE_EXCEEDED,
+  404: GrpcStatus.NOT_FOUND,
+  409: GrpcStatus.ALREADY_EXISTS,
+  403: GrpcStatus.PERMISSION_DENIED,
+  401: GrpcStatus.UNAUTHENTICATED,
+  429: GrpcStatus.RESOURCE_EXHAUSTED,
+  501: GrpcStatus.UNIMPLEMENTED,
+  503: GrpcStatus.UNAVAILABLE,
+};
+
+export function grpcStatusOfHttp(status: number): GrpcStatusCode {
+  if (GRPC_OF_HTTP[status] !== undefined) return GRPC_OF_HTTP[status];
+  return status >= 200 && status < 300 ? GrpcStatus.OK : GrpcStatus.UNKNOWN;
+}
+
 /** The `google.rpc.ErrorInfo` domain Dapr puts on its rich errors. */
 export const ERROR_INFO_DOMAIN = "dapr.io";
 

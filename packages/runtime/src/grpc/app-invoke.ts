@@ -11,11 +11,22 @@ import type { InvokeResponse__Output } from "./generated/dapr/proto/common/v1/In
 export class AppStatusError extends Error {
   readonly code: number;
   readonly details: string;
-  constructor(code: number, details: string) {
+  /** A google.rpc.ErrorInfo to send with it (domain dapr.io). */
+  readonly info: { reason: string; metadata: Record<string, string> } | undefined;
+  /** Metadata sent with the status (e.g. `dapr-http-status`). */
+  readonly headers: Record<string, string>;
+  constructor(
+    code: number,
+    details: string,
+    info?: { reason: string; metadata: Record<string, string> },
+    headers: Record<string, string> = {},
+  ) {
     super(details);
     this.name = "AppStatusError";
     this.code = code;
     this.details = details;
+    this.info = info;
+    this.headers = headers;
   }
 }
 

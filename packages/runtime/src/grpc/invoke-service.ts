@@ -1,5 +1,7 @@
+import { STATUS_CODES } from "node:http";
 import type * as grpc from "@grpc/grpc-js";
 import type { ApiContext } from "../api/context.ts";
+import { grpcStatusOfHttp } from "../api/errors.ts";
 import {
   type InvokeTarget,
   invocationBudgetMs,
@@ -9,10 +11,13 @@ import {
   resolveInvokeTarget,
   runInvocation,
 } from "../api/invoke.ts";
-import { invokeGrpcTarget } from "./app-invoke.ts";
+import { AppStatusError, invokeGrpcTarget } from "./app-invoke.ts";
 import type { InvokeRequest__Output } from "./generated/dapr/proto/common/v1/InvokeRequest.ts";
 import type { InvokeResponse } from "./generated/dapr/proto/common/v1/InvokeResponse.ts";
 import type { InvokeServiceRequest__Output } from "./generated/dapr/proto/runtime/v1/InvokeServiceRequest.ts";
+
+/** How much of an HTTP app's error body goes into the ErrorInfo. */
+const ERROR_BODY_LIMIT = 4096;
 
 /** gRPC metadata that describes the call itself, never passed on to the callee as headers. */
 const RESERVED = new Set([
@@ -72,7 +77,8 @@ async function invokeGrpcApp(
 /**
  * InvokeService to an app served over HTTP: the message's `http_extension` verb and query string,
  * its data as the body and content type, and the caller's metadata as headers (as daprd does);
- * the app's body comes back as the response's data. A non-2xx answer is the invocation's failure.
+ * the app's body comes back as the response's data. A non-2xx answer is the HTTP status's gRPC
+ * status (`grpcStatusOfHttp`), as daprd answers it.
  */
 export async function invokeService(
   ctx: ApiContext,
@@ -112,7 +118,21 @@ export async function invokeService(
       const body = Buffer.concat(chunks);
       const status = res.statusCode ?? 0;
       if (status < 200 || status >= 300) {
-        throw new Error(`the app answered HTTP ${status}: ${body.toString("utf8").slice(0, 512)}`);
+        // As daprd: the HTTP status's gRPC status and text, with an ErrorInfo holding the code
+        // and the app's body, and the status itself as `dapr-http-status`.
+        const text = STATUS_CODES[status] ?? String(status);
+        throw new AppStatusError(
+          grpcStatusOfHttp(status),
+          text,
+          {
+            reason: text,
+            metadata: {
+              "http.code": String(status),
+              "http.error_message": body.toString("utf8", 0, ERROR_BODY_LIMIT),
+            },
+          },
+          { "dapr-http-status": String(status) },
+        );
       }
       const contentType = res.headers["content-type"] ?? "";
       return {
@@ -126,6 +146,7 @@ export async function invokeService(
   try {
     return await runInvocation(ctx, target, send);
   } catch (error) {
+    if (error instanceof AppStatusError) throw error;
     throw invokeError(r.id, error);
   }
 }

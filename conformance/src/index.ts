@@ -44,6 +44,13 @@ export type {
 } from "./sidecar/index.ts";
 export { describeSidecarConformance } from "./sidecar/index.ts";
 export type {
+  StreamedEvent,
+  StreamingSidecar,
+  StreamingSubscriptionConformanceConfig,
+  TopicEventsStream,
+} from "./sidecar/streaming.ts";
+export { describeStreamingSubscriptionConformance } from "./sidecar/streaming.ts";
+export type {
   StateConformanceConfig,
   StateConformanceOptions,
   StateSuiteContext,

@@ -32,6 +32,7 @@ export {
   wrapRawPayload,
 } from "./cloudevents.ts";
 export { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
+export { type DaprProtos, daprProtos } from "./grpc/protos.ts";
 export { DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
 export { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
 export type { LogFormat, LoggerOptions, LogLevel } from "./logger.ts";

@@ -5,6 +5,7 @@ import { ConfigurationSubscriptions } from "./api/configuration.ts";
 import type { ApiContext, AppAddress } from "./api/context.ts";
 import { closeExternalPools } from "./api/external.ts";
 import { closeRemotePools, DEFAULT_INVOCATION_TIMEOUT_MS } from "./api/invoke.ts";
+import { StreamingSubscriptions } from "./api/subscribe-stream.ts";
 import type { AppCallbacks } from "./app-callbacks.ts";
 import { AppChannel } from "./app-channel.ts";
 import { AppHealthMonitor, type AppHealthSettings, DEFAULT_APP_HEALTH } from "./app-health.ts";
@@ -34,6 +35,7 @@ import {
   mergeSubscriptions,
   Subscriber,
   type Subscription,
+  withStreams,
 } from "./subscriptions.ts";
 import { unappliedSettings } from "./unapplied.ts";
 import { DAPR_API_LEVEL, RUNTIME_VERSION } from "./version.ts";
@@ -76,6 +78,8 @@ export interface SidecarOptions {
   /** Default: env APP_API_TOKEN. */
   appApiToken?: string;
   appMaxConcurrency?: number;
+  /** Messages one streaming subscription may hold unacknowledged (default 100). */
+  streamMaxUnacked?: number;
   /**
    * Probe the app (daprd's `--enable-app-health-check`): while it is unhealthy no pub/sub message
    * or input binding event is delivered to it; deliveries start once it is first healthy.
@@ -227,6 +231,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const abort = new AbortController();
   let subscriber: Subscriber | undefined;
   let subscriptions: Subscription[] = [];
+  let streams: StreamingSubscriptions | undefined;
   let stopped: Promise<void> | undefined;
 
   const metadata = (): Record<string, unknown> => ({
@@ -243,7 +248,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       capabilities: c.capabilities,
     })),
     httpEndpoints: (ctx.invocation?.endpoints ?? []).map((e) => ({ name: e.name })),
-    subscriptions: subscriptions.map((s) => ({
+    subscriptions: withStreams(subscriptions, streams?.list() ?? []).map((s) => ({
       pubsubname: s.pubsubname,
       topic: s.topic,
       ...(Object.keys(s.metadata).length > 0 ? { metadata: s.metadata } : {}),
@@ -291,7 +296,13 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   };
 
   const configurationSubscriptions = new ConfigurationSubscriptions((fn) => drain.track(fn));
+  streams = new StreamingSubscriptions(
+    new Subscriber(runtime, undefined, logger, (fn) => drain.track(fn)),
+    logger,
+    options.streamMaxUnacked,
+  );
   const ctx: ApiContext = {
+    streams,
     runtime: metrics ? meteredRuntime(apiRuntime, metrics) : apiRuntime,
     configurationSubscriptions,
     appId: options.appId,
@@ -385,6 +396,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   drain.on("sources", async () => {
     abort.abort();
     subscriber?.stop();
+    streams?.stop();
     await configurationSubscriptions.closeAll();
   });
   drain.on("force", () => server.closeAllConnections());

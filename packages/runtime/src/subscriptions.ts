@@ -15,7 +15,7 @@ import type { SubscriptionResource, SubscriptionRule } from "./resources/model.t
 import { type CompiledRule, compileRules, matchRule } from "./routing.ts";
 import type { Runtime } from "./runtime.ts";
 
-export type SubscriptionType = "DECLARATIVE" | "PROGRAMMATIC";
+export type SubscriptionType = "DECLARATIVE" | "PROGRAMMATIC" | "STREAMING";
 
 export interface Subscription {
   pubsubname: string;
@@ -57,6 +57,25 @@ export function fromDeclarative(s: SubscriptionResource): Subscription {
     type: "DECLARATIVE",
   };
 }
+
+/** The subscriptions listed, with each stream replacing another one for its topic, as daprd. */
+export function withStreams(
+  subscriptions: Subscription[],
+  streams: Subscription[],
+): Subscription[] {
+  const key = (s: Subscription) => `${s.pubsubname}\u0000${s.topic}`;
+  const streamed = new Set(streams.map(key));
+  return [...subscriptions.filter((s) => !streamed.has(key(s))), ...streams];
+}
+
+/**
+ * Where a subscription's messages go instead of the app's routes (a streaming subscription): it
+ * answers each envelope with an outcome, read as the app's answer is.
+ */
+export type EventSink = (
+  event: Record<string, unknown>,
+  message: PubSubMessage,
+) => Promise<Outcome>;
 
 /** Declarative subscriptions first; a programmatic one for the same pubsub and topic is dropped. */
 export function mergeSubscriptions(
@@ -115,6 +134,8 @@ function expired(event: Record<string, unknown>): boolean {
 interface Active extends Subscription {
   compiled: CompiledRule[];
   raw: boolean;
+  sink?: EventSink;
+  signal: AbortSignal;
 }
 
 /**
@@ -124,7 +145,7 @@ interface Active extends Subscription {
  */
 export class Subscriber {
   readonly #runtime: Runtime;
-  readonly #app: AppCallbacks;
+  readonly #app: AppCallbacks | undefined;
   readonly #logger: Logger;
   readonly #abort = new AbortController();
   /** Deliveries are not aborted by stop(): the channel's close and each call's timeout end them. */
@@ -135,7 +156,7 @@ export class Subscriber {
   /** `track` wraps each delivery, so a graceful shutdown waits for those in flight. */
   constructor(
     runtime: Runtime,
-    app: AppCallbacks,
+    app: AppCallbacks | undefined,
     logger: Logger,
     track: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn(),
   ) {
@@ -169,15 +190,35 @@ export class Subscriber {
         ...s,
         compiled,
         raw: isTruthy(s.metadata.rawPayload ?? s.metadata.rawpayload),
+        signal: this.#abort.signal,
       };
       await this.#subscribe(active);
       this.active.push(s);
     }
   }
 
+  /**
+   * Subscribes `s` with its messages going to `sink` rather than to the app, until `signal` aborts
+   * (or the subscriber stops); the same envelope, expiry and dead-letter rules as the app's.
+   */
+  async stream(s: Subscription, sink: EventSink, signal: AbortSignal): Promise<void> {
+    await this.#subscribe({
+      ...s,
+      compiled: [],
+      raw: isTruthy(s.metadata.rawPayload ?? s.metadata.rawpayload),
+      sink,
+      signal: AbortSignal.any([this.#abort.signal, signal]),
+    });
+  }
+
+  #appCallbacks(): AppCallbacks {
+    if (!this.#app) throw new Error("no app channel to deliver to");
+    return this.#app;
+  }
+
   async #subscribe(s: Active): Promise<void> {
     const pubsub = this.#runtime.pubsub(s.pubsubname);
-    const request = { topic: s.topic, metadata: s.metadata, signal: this.#abort.signal };
+    const request = { topic: s.topic, metadata: s.metadata, signal: s.signal };
     if (s.bulkSubscribe?.enabled) {
       const bulkRequest = {
         ...request,
@@ -219,7 +260,7 @@ export class Subscriber {
       await this.#deadLetter(s, event, "expired");
       return;
     }
-    const rule = matchRule(s.compiled, event);
+    const rule = s.sink ? { route: "/", path: "/" } : matchRule(s.compiled, event);
     if (!rule) {
       await this.#deadLetter(s, event, "no route matched");
       return;
@@ -227,17 +268,24 @@ export class Subscriber {
     let outcome: Outcome;
     let detail = "";
     try {
-      ({ outcome, detail } = await this.#app.topicEvent(
-        {
-          pubsubname: s.pubsubname,
-          topic: s.topic,
-          path: rule.route,
-          event,
-          metadata: message.metadata,
-        },
-        this.#delivering,
-      ));
+      if (s.sink) {
+        outcome = await s.sink(event, message);
+        detail = `stream answered ${outcome}`;
+      } else {
+        ({ outcome, detail } = await this.#appCallbacks().topicEvent(
+          {
+            pubsubname: s.pubsubname,
+            topic: s.topic,
+            path: rule.route,
+            event,
+            metadata: message.metadata,
+          },
+          this.#delivering,
+        ));
+      }
     } catch (error) {
+      // A stream that ended gives its unanswered messages back to the broker, not to the DLQ.
+      if (s.sink && s.signal.aborted) throw error;
       outcome = "RETRY";
       detail = (error as Error).message;
     }
@@ -275,7 +323,7 @@ export class Subscriber {
     for (const [path, entries] of byPath) {
       let answer: BulkResult;
       try {
-        answer = await this.#app.bulkTopicEvent(
+        answer = await this.#appCallbacks().bulkTopicEvent(
           {
             id: randomUUID(),
             pubsubname: s.pubsubname,

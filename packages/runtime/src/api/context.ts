@@ -4,6 +4,7 @@ import type { GrpcAppChannel } from "../grpc/app-channel.ts";
 import type { HttpEndpointResource } from "../resources/model.ts";
 import type { Runtime } from "../runtime.ts";
 import type { ConfigurationSubscriptions } from "./configuration.ts";
+import type { StreamingSubscriptions } from "./subscribe-stream.ts";
 
 /** Where another app is, as a registry (e.g. the CLI's) knows it. */
 export interface AppAddress {
@@ -31,6 +32,8 @@ export interface ApiContext {
   readonly shutdown: () => void;
   /** The configuration subscriptions the API started (absent: subscribing is refused). */
   readonly configurationSubscriptions?: ConfigurationSubscriptions;
+  /** Streaming subscriptions (SubscribeTopicEventsAlpha1); absent where they are not served. */
+  readonly streams?: StreamingSubscriptions;
   /** Service invocation settings: timeout and the external targets allowed. */
   readonly invocation?: InvocationSettings;
 }

@@ -347,6 +347,43 @@ export const API_ERRORS = {
     reason: "DAPR_PUBSUB_UNMARSHAL_EVENTS",
     message: "error when unmarshaling the request for topic {topic}: {detail}",
   },
+  // Streaming subscriptions (gRPC only: daprd answers these with its plain messages, no errorCode)
+  STREAM_INITIAL_REQUIRED: {
+    errorCode: "ERR_MALFORMED_REQUEST",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "initial request is required",
+  },
+  STREAM_PUBSUB_REQUIRED: {
+    errorCode: "ERR_PUBSUB_EMPTY",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "pubsubName name is required",
+  },
+  STREAM_TOPIC_REQUIRED: {
+    errorCode: "ERR_TOPIC_NAME_EMPTY",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "topic is required",
+  },
+  STREAM_DUPLICATE_INITIAL: {
+    errorCode: "ERR_MALFORMED_REQUEST",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "duplicate initial request received",
+  },
+  STREAM_ALREADY_SUBSCRIBED: {
+    errorCode: "ERR_PUBSUB_STREAM_EXISTS",
+    http: 409,
+    grpc: S.ALREADY_EXISTS,
+    message: 'already subscribed to pubsub "{pubsub}" topic "{topic}"',
+  },
+  STREAM_MALFORMED_ACK: {
+    errorCode: "ERR_MALFORMED_REQUEST",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "event_processed needs the id of a message sent on this stream: {detail}",
+  },
 
   // Bindings
   BINDING_INVOKE_OUTPUT: {
@@ -680,7 +717,6 @@ export const UNIMPLEMENTED_APIS: readonly {
     grpc: /^Converse/,
     componentKinds: ["conversation"],
   },
-  { api: "streaming subscriptions", http: [], grpc: /^SubscribeTopicEvents/ },
   // Component kinds without an API route of their own.
   { api: "HTTP middleware", http: [], grpc: /(?!)/, componentKinds: ["middleware"] },
   { api: "name resolution", http: [], grpc: /(?!)/, componentKinds: ["nameresolution"] },

@@ -147,7 +147,7 @@ function metadataResponse(doc: Record<string, unknown>): GetMetadataResponse {
       metadata: s.metadata ?? {},
       rules: { rules: s.rules.map((r) => ({ match: r.match ?? "", path: r.path })) },
       deadLetterTopic: s.deadLetterTopic,
-      type: s.type as "DECLARATIVE" | "PROGRAMMATIC",
+      type: s.type as "DECLARATIVE" | "PROGRAMMATIC" | "STREAMING",
     })),
     extendedMetadata: d.extended,
     appConnectionProperties: {

@@ -9,6 +9,7 @@ import { toServiceError } from "./errors.ts";
 import { startGrpcFront } from "./front.ts";
 import { daprProtos } from "./protos.ts";
 import { APP_ID_HEADER, proxyStream } from "./proxy.ts";
+import { subscribeTopicEvents } from "./subscribe-topic-events.ts";
 
 export interface GrpcApiOptions {
   /** When set, every call needs `dapr-api-token: <token>` metadata (no exemption, as daprd). */
@@ -126,6 +127,13 @@ export async function startGrpcApi(
         // Not tracked as a call in flight: a subscription stream lives until it is ended (the
         // drain ends it with its subscription); its deliveries are tracked one by one.
         serverStream(ctx, call);
+      }) as grpc.UntypedHandleCall;
+      continue;
+    }
+    if (name === "SubscribeTopicEventsAlpha1") {
+      implementation[name] = ((call: grpc.ServerDuplexStream<never, never>) => {
+        if (allowed(call)) subscribeTopicEvents(ctx, call);
+        else call.emit("error", toServiceError(apiError("INVALID_API_TOKEN")));
       }) as grpc.UntypedHandleCall;
       continue;
     }

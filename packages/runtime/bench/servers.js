@@ -117,6 +117,8 @@ if (mode === "bare") {
     appId: "bench",
     appPort: Number(appPortArg),
     httpPort: 0,
+    // Metrics are on by default (as in daprd); `off` measures the sidecar without them.
+    enableMetrics: process.argv[4] !== "off",
     logger: silentLogger,
     resources: component("statestore", "state.in-memory") + component("pubsub", "pubsub.in-memory"),
   });

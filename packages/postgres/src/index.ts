@@ -6,6 +6,14 @@ export {
   postgresBindingDefinition,
   postgresBindingOptions,
 } from "./binding.ts";
+export type { PostgresConfigurationMetadata } from "./configuration.ts";
+export {
+  configurationDefinition,
+  configurationOptions,
+  createPostgresConfigurationStore,
+  MAX_CONFIGURATION_ROWS,
+  PostgresConfigurationStore,
+} from "./configuration.ts";
 export { manifest } from "./manifest.ts";
 export type { PostgresStateOptions, PostgresStateV2Options } from "./options.ts";
 export { stateOptions, stateV2Options } from "./options.ts";

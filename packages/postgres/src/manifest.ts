@@ -1,5 +1,6 @@
 import { defineManifest } from "@outrig/core";
 import { postgresBindingDefinition } from "./binding.ts";
+import { configurationDefinition } from "./configuration.ts";
 import { stateDefinition } from "./state.ts";
 import { stateV2Definition } from "./state-v2.ts";
 
@@ -12,5 +13,6 @@ export const manifest = defineManifest({
     { ...stateDefinition, aliases: ["state.postgres"] },
     { ...stateV2Definition, aliases: ["state.postgres"] },
     { ...postgresBindingDefinition, aliases: ["bindings.postgres"] },
+    configurationDefinition,
   ],
 });

@@ -1,10 +1,11 @@
 import { defineManifest } from "@outrig/core";
 import { redisBindingDefinition } from "./binding.ts";
+import { configurationDefinition } from "./configuration.ts";
 import { pubsubDefinition } from "./pubsub.ts";
 import { stateDefinition } from "./state.ts";
 
 export const manifest = defineManifest({
   packageName: "@outrig/redis",
   version: "0.1.0",
-  components: [stateDefinition, pubsubDefinition, redisBindingDefinition],
+  components: [stateDefinition, pubsubDefinition, redisBindingDefinition, configurationDefinition],
 });

@@ -113,6 +113,11 @@ export const pubsubOptions = defineOptions("pubsub.redis", {
   }),
 });
 
+/** `configuration.redis`: only the connection (Dapr's configuration/redis metadata). */
+export const configurationOptions = defineOptions("configuration.redis", {
+  ...connectionFields,
+});
+
 export type RedisStateOptions = ReturnType<typeof stateOptions.parse>;
 export type RedisPubSubOptions = ReturnType<typeof pubsubOptions.parse>;
 /** The connection part both kinds share. */

@@ -1,6 +1,9 @@
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CommunicationProtocolEnum, DaprClient, HttpMethod, LogLevel } from "@dapr/dapr";
+import * as grpc from "@grpc/grpc-js";
+import * as loader from "@grpc/proto-loader";
 import { afterEach, describe, expect, it } from "vitest";
 import { CliProcess, runCli, tempHome } from "./helpers.ts";
 
@@ -228,6 +231,119 @@ describe("service invocation in both directions between two outrig run commands"
     });
     expect(unknown.status).toBe(500);
     expect(((await unknown.json()) as { errorCode: string }).errorCode).toBe("ERR_DIRECT_INVOKE");
+  });
+});
+
+describe("invocation of a gRPC app between two outrig run commands", { timeout: 60_000 }, () => {
+  it("an HTTP app's sidecar reaches the gRPC app by id, over HTTP and over gRPC", async () => {
+    const outrigHome = await home();
+    const [north, grpcApp] = await Promise.all(
+      [
+        { appId: "north", protocol: "http", fixture: "subscriber.mjs", ready: /subscriber ready/ },
+        { appId: "grpcsvc", protocol: "grpc", fixture: "grpc-invokee.mjs", ready: /invokee ready/ },
+      ].map(async (app) => {
+        const cli = start(
+          [
+            "run",
+            "--app-id",
+            app.appId,
+            "--app-port",
+            String(await freePort()),
+            "--app-protocol",
+            app.protocol,
+            "--",
+            process.execPath,
+            join(fixtures, app.fixture),
+          ],
+          { home: outrigHome },
+        );
+        const [, http, grpc] = await cli.waitFor(/HTTP Port: (\d+)\. gRPC Port: (\d+)/);
+        await cli.waitFor(app.ready);
+        return { url: `http://127.0.0.1:${http}`, grpcPort: Number(grpc) };
+      }),
+    );
+    if (!north || !grpcApp) throw new Error("the apps did not start");
+    const response = await fetch(`${north.url}/v1.0/invoke/grpcsvc/method/double`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ n: 4 }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ doubled: 8, by: "grpcsvc" });
+    const client = new DaprClient({
+      daprHost: "127.0.0.1",
+      daprPort: String(north.grpcPort),
+      communicationProtocol: CommunicationProtocolEnum.GRPC,
+      logger: { level: LogLevel.Error },
+    });
+    try {
+      expect(await client.invoker.invoke("grpcsvc", "double", HttpMethod.POST, { n: 5 })).toEqual({
+        doubled: 10,
+        by: "grpcsvc",
+      });
+    } finally {
+      await client.stop().catch(() => undefined);
+    }
+  });
+});
+
+describe("gRPC proxying between two outrig run commands", { timeout: 60_000 }, () => {
+  it("a plain grpc-js client on one sidecar reaches the other app's own service by dapr-app-id", async () => {
+    const outrigHome = await home();
+    const echo = start(
+      [
+        "run",
+        "--app-id",
+        "echosvc",
+        "--app-port",
+        String(await freePort()),
+        "--app-protocol",
+        "grpc",
+        "--",
+        process.execPath,
+        join(fixtures, "grpc-echo.mjs"),
+      ],
+      { home: outrigHome },
+    );
+    await echo.waitFor(/grpc echo ready/);
+    const caller = start(["run", "--app-id", "caller"], { home: outrigHome });
+    const [, grpcPort] = await caller.waitFor(/gRPC Port: (\d+)/);
+    await caller.waitFor(/You're up and running!/);
+    const definition = loader.loadSync(join(fixtures, "echo.proto"));
+    const { Echo } = (
+      grpc.loadPackageDefinition(definition) as unknown as {
+        outrig: { test: { echo: { v1: { Echo: grpc.ServiceClientConstructor } } } };
+      }
+    ).outrig.test.echo.v1;
+    const client = new Echo(
+      `127.0.0.1:${grpcPort}`,
+      grpc.credentials.createInsecure(),
+    ) as unknown as grpc.Client & {
+      Say: (
+        r: object,
+        m: grpc.Metadata,
+        cb: (e: Error | null, r?: { text: string }) => void,
+      ) => void;
+      Count: (r: object, m: grpc.Metadata) => grpc.ClientReadableStream<{ text: string }>;
+    };
+    const metadata = new grpc.Metadata();
+    metadata.set("dapr-app-id", "echosvc");
+    try {
+      const reply = await new Promise<{ text: string } | undefined>((resolve, reject) =>
+        client.Say({ text: "hi" }, metadata, (e, r) => (e ? reject(e) : resolve(r))),
+      );
+      expect(reply?.text).toBe("echosvc said hi to caller");
+      const counted: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const stream = client.Count({ n: 3 }, metadata);
+        stream.on("data", (m: { text: string }) => counted.push(m.text));
+        stream.on("error", reject);
+        stream.on("end", resolve);
+      });
+      expect(counted).toEqual(["0", "1", "2"]);
+    } finally {
+      client.close();
+    }
   });
 });
 

@@ -14,6 +14,7 @@ const SUITE_BY_KIND: Record<string, string> = {
   bindings: "describeBindingConformance",
   configuration: "describeConfigurationStoreConformance",
   crypto: "describeCryptoProviderConformance",
+  lock: "describeLockStoreConformance",
 };
 
 interface PackageJson {

@@ -29,6 +29,24 @@ export type {
   CryptoConformanceKeys,
 } from "./crypto/index.ts";
 export { CRYPTO_CASES, describeCryptoProviderConformance } from "./crypto/index.ts";
+export type {
+  LockCaseId,
+  LockConformanceConfig,
+  LockConformanceOptions,
+  LockSuiteContext,
+} from "./lock/index.ts";
+export {
+  createLockContext as createLockSuiteContext,
+  describeLockBadInput,
+  describeLockBasics,
+  describeLockDurability,
+  describeLockExclusion,
+  describeLockExpiry,
+  describeLockLifecycle,
+  describeLockOwnership,
+  describeLockStoreConformance,
+  LOCK_CASES,
+} from "./lock/index.ts";
 export type { MessageTtlStrategy, PubSubConformanceConfig } from "./pubsub/index.ts";
 export { describePubSubConformance, PUBSUB_CASES } from "./pubsub/index.ts";
 export type {

@@ -137,7 +137,7 @@ await store.close(); await pubsub.close();`,
       value: { hello: "world" },
       etag: "string",
       message: "ping",
-      types: ["state.in-memory", "pubsub.in-memory"],
+      types: ["state.in-memory", "pubsub.in-memory", "lock.in-memory"],
     });
   });
 

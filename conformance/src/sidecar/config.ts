@@ -83,4 +83,6 @@ export interface SidecarConformanceConfig {
   pubsub?: SidecarPubSubConfig;
   /** Loaded as component `binding`; it may use the run ID in its metadata through `{runId}`. */
   binding?: SidecarBindingConfig;
+  /** Loaded as component `lockstore`. */
+  lock?: SidecarComponent;
 }

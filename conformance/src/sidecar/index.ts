@@ -5,6 +5,7 @@ import { describeSidecarBinding } from "./bindings.ts";
 import type { SidecarComponent, SidecarConformanceConfig, SidecarUnderTest } from "./config.ts";
 import type { SidecarSuiteContext } from "./context.ts";
 import { call } from "./http.ts";
+import { describeSidecarLock } from "./lock.ts";
 import { describeSidecarPubSub, pubsubReply, pubsubSubscriptions } from "./pubsub.ts";
 import { describeSidecarState } from "./state.ts";
 
@@ -60,6 +61,7 @@ export function describeSidecarConformance(config: SidecarConformanceConfig): vo
     if (config.state) documents.push(componentYaml("statestore", config.state, runId));
     if (config.pubsub) documents.push(componentYaml("pubsub", config.pubsub, runId));
     if (config.binding) documents.push(componentYaml("binding", config.binding, runId));
+    if (config.lock) documents.push(componentYaml("lockstore", config.lock, runId));
     let sidecar: SidecarUnderTest;
     try {
       sidecar = await config.startSidecar({
@@ -93,6 +95,7 @@ export function describeSidecarConformance(config: SidecarConformanceConfig): vo
       const names = components.map((c) => c.name).sort();
       const expected = [
         ...(config.binding ? ["binding"] : []),
+        ...(config.lock ? ["lockstore"] : []),
         ...(config.pubsub ? ["pubsub"] : []),
         ...(config.state ? ["statestore"] : []),
       ];
@@ -101,5 +104,6 @@ export function describeSidecarConformance(config: SidecarConformanceConfig): vo
     if (config.state) describeSidecarState(ctx, config.state);
     if (config.pubsub) describeSidecarPubSub(ctx, config.pubsub);
     if (config.binding) describeSidecarBinding(ctx, config.binding);
+    if (config.lock) describeSidecarLock(ctx);
   });
 }

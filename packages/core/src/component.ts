@@ -6,7 +6,8 @@ export type ComponentKind =
   | "bindings"
   | "secretstores"
   | "crypto"
-  | "configuration";
+  | "configuration"
+  | "lock";
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;

@@ -94,11 +94,26 @@ export {
   prefixRequiredError,
 } from "./keys-like.ts";
 export type {
+  LockStore,
+  TryLockRequest,
+  TryLockResponse,
+  UnlockRequest,
+  UnlockResponse,
+  UnlockStatus,
+} from "./lock.ts";
+export {
+  MAX_LOCK_EXPIRY_SECONDS,
+  UNLOCK_STATUS,
+  validateTryLock,
+  validateUnlock,
+} from "./lock.ts";
+export type {
   BindingDefinition,
   ComponentDefinition,
   ComponentStatus,
   ConfigurationStoreDefinition,
   CryptoProviderDefinition,
+  LockStoreDefinition,
   PackageManifest,
   PubSubDefinition,
   StateStoreDefinition,

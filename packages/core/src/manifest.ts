@@ -2,6 +2,7 @@ import type { BindingDirection, InputBinding, OutputBinding } from "./bindings.t
 import type { Component, ComponentContext, ComponentKind } from "./component.ts";
 import type { ConfigurationStore } from "./configuration.ts";
 import type { CryptoProvider } from "./crypto.ts";
+import type { LockStore } from "./lock.ts";
 import type { Metadata } from "./metadata.ts";
 import type { OptionFields, OptionsSchema } from "./options.ts";
 import type { PubSub } from "./pubsub.ts";
@@ -34,13 +35,15 @@ export interface BindingDefinition
 
 export type CryptoProviderDefinition = DefinitionBase<"crypto", CryptoProvider>;
 export type ConfigurationStoreDefinition = DefinitionBase<"configuration", ConfigurationStore>;
+export type LockStoreDefinition = DefinitionBase<"lock", LockStore>;
 
 export type ComponentDefinition =
   | StateStoreDefinition
   | PubSubDefinition
   | BindingDefinition
   | CryptoProviderDefinition
-  | ConfigurationStoreDefinition;
+  | ConfigurationStoreDefinition
+  | LockStoreDefinition;
 
 /** What a component package exports as `manifest`; the runtime's registry is built from these. */
 export interface PackageManifest {

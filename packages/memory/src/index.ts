@@ -2,6 +2,8 @@ export {
   createMemoryConfigurationStore,
   MemoryConfigurationStore,
 } from "./configuration.ts";
+export type { MemoryLockStoreMetadata, MemoryLockStoreOptions } from "./lock.ts";
+export { createMemoryLockStore, MemoryLockStore } from "./lock.ts";
 export { manifest } from "./manifest.ts";
 export type { MemoryPubSubMetadata, MemoryPubSubOptions } from "./pubsub.ts";
 export { createMemoryPubSub, MemoryPubSub } from "./pubsub.ts";

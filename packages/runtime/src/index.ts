@@ -35,6 +35,7 @@ export { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
 export { type DaprProtos, daprProtos } from "./grpc/protos.ts";
 export { DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
 export { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
+export { lockKeyPrefixFor, PrefixedLockStore } from "./lock-keys.ts";
 export type { LogFormat, LoggerOptions, LogLevel } from "./logger.ts";
 export { createConsoleLogger, createLogger } from "./logger.ts";
 export { megabytesToBytes, parseQuantity } from "./quantity.ts";

@@ -9,6 +9,7 @@ import {
   type InputBinding,
   isInputBinding,
   isOutputBinding,
+  type LockStore,
   type Logger,
   type Metadata,
   type OutputBinding,
@@ -20,6 +21,7 @@ import {
 } from "@outrig/core";
 import { unimplementedKindOf } from "./api/errors.ts";
 import { buildEnvelope, CLOUDEVENT_CONTENT_TYPE } from "./cloudevents.ts";
+import { lockKeyPrefixFor, PrefixedLockStore } from "./lock-keys.ts";
 import { type AnyComponentDefinition, type ComponentRegistry, createRegistry } from "./registry.ts";
 import { resolveComponentMetadata } from "./resources/metadata.ts";
 import type { ComponentResource, Resources, SubscriptionResource } from "./resources/model.ts";
@@ -34,7 +36,8 @@ export type LoadedKind =
   | "bindings"
   | "secretstores"
   | "crypto"
-  | "configuration";
+  | "configuration"
+  | "lock";
 
 export interface LoadedComponent {
   name: string;
@@ -84,6 +87,8 @@ export interface Runtime {
   secretStore(name: string): SecretStore;
   configurationStore(name: string): ConfigurationStore;
   cryptoProvider(name: string): CryptoProvider;
+  /** The named lock store, seen through this app's lock key prefix (as daprd's). */
+  lockStore(name: string): PrefixedLockStore;
   has(kind: LoadedKind, name: string): boolean;
   names(kind: LoadedKind): string[];
   /** Publishes as the sidecar does: wrapped in a CloudEvent unless `rawPayload`. */
@@ -245,15 +250,18 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         ...(namespace ? { namespace } : {}),
         secret,
       });
+      const resolved = metadata;
+      const create = async (): Promise<Component> => {
+        // daprd refuses a lock keyPrefix it could not build keys from before the store starts.
+        if (definition.kind === "lock") lockKeyPrefixFor(resolved, c.name, appId);
+        return (definition.create as (m: Metadata, ctx: object) => Promise<Component>)(resolved, {
+          name: c.name,
+          appId,
+          logger,
+        });
+      };
       const instance = await withTimeout(
-        (definition.create as (m: Metadata, ctx: object) => Promise<Component>)(
-          metadata as Metadata,
-          {
-            name: c.name,
-            appId,
-            logger,
-          },
-        ),
+        create(),
         c.initTimeoutMs,
         `component ${c.name} (${c.type})`,
       ).catch((e: unknown) => {
@@ -307,6 +315,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
 
   const prefixed = new Map<string, PrefixedStateStore>();
+  const prefixedLocks = new Map<string, PrefixedLockStore>();
   const lookup = (kind: LoadedKind, name: string): LoadedComponent => {
     const entry = byKind.get(index(kind, name));
     if (!entry)
@@ -341,6 +350,18 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     secretStore: (name) => lookup("secretstores", name).instance as SecretStore,
     configurationStore: (name) => lookup("configuration", name).instance as ConfigurationStore,
     cryptoProvider: (name) => lookup("crypto", name).instance as CryptoProvider,
+    lockStore(name) {
+      let view = prefixedLocks.get(name);
+      if (!view) {
+        const entry = lookup("lock", name);
+        view = new PrefixedLockStore(
+          entry.instance as LockStore,
+          lockKeyPrefixFor(entry.metadata, name, appId),
+        );
+        prefixedLocks.set(name, view);
+      }
+      return view;
+    },
     has: (kind, name) => byKind.has(index(kind, name)),
     names: (kind) => loaded.filter((l) => l.kind === kind).map((l) => l.name),
     async publish(pubsubName, topic, data, opts = {}) {

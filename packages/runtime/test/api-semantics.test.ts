@@ -260,8 +260,6 @@ spec:
 
 describe("unimplemented building blocks answer 501 naming the API (issue 20 §8)", () => {
   const cases: [string, string, string][] = [
-    ["POST", "/v1.0-alpha1/lock/x", "distributed lock"],
-    ["POST", "/v1.0-alpha1/unlock/x", "distributed lock"],
     ["PUT", "/v1.0/actors/type/id/method/m", "actors"],
     ["POST", "/v1.0-alpha1/subtlecrypto/x/getkey", "cryptography"],
     ["POST", "/v1.0/workflows/dapr/wf/start", "workflows"],
@@ -331,7 +329,8 @@ describe("the error registry", () => {
     const mismatch = fromComponentError("stateSave", new ETagError("mismatch"), { store: "s" });
     expect(mismatch).toMatchObject({ errorCode: "ERR_STATE_SAVE", status: 409, grpcStatus: 10 });
     expect(mismatch.message).toMatch(/^failed saving state in state store s: /);
-    expect(unimplementedApiOf("TryLockAlpha1")).toBe("distributed lock");
+    expect(unimplementedApiOf("ScheduleJobAlpha1")).toBe("jobs");
+    expect(unimplementedApiOf("TryLockAlpha1")).toBeUndefined();
     expect(unimplementedApiOf("RegisterActorReminder")).toBe("actors");
     expect(unimplementedApiOf("GetState")).toBeUndefined();
     expect(unimplementedApiOf("ExecuteStateTransaction")).toBeUndefined();

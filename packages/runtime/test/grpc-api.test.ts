@@ -268,10 +268,10 @@ describe("bad input over gRPC: Dapr's status and reason, nothing written", () =>
   });
 
   it("an unimplemented method is UNIMPLEMENTED naming the method and its building block", async () => {
-    const e = await failure("TryLockAlpha1", { storeName: "x", resourceId: "r" });
+    const e = await failure("ScheduleJobAlpha1", { job: { name: "j" } });
     expect(e.code).toBe(grpc.status.UNIMPLEMENTED);
-    expect(e.details).toContain("TryLockAlpha1");
-    expect(e.details).toContain("distributed lock");
+    expect(e.details).toContain("ScheduleJobAlpha1");
+    expect(e.details).toContain("jobs");
   });
 });
 

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { CommunicationProtocolEnum, DaprClient, DaprServer, LogLevel } from "@dapr/dapr";
 import { silentLogger } from "@outrig/core";
+import { daprProtos } from "../src/grpc/protos.ts";
 import { createRegistry, type Sidecar, type SidecarOptions, startSidecar } from "../src/index.ts";
 import { manifest as strictEtag } from "./fixtures/strict-etag-store.ts";
 import { manifest as testBindings } from "./fixtures/test-bindings.ts";
@@ -146,4 +147,37 @@ export function daprClient(s: Sidecar, protocol: "grpc" | "http", apiToken?: str
 /** The unmodified @dapr/dapr DaprClient on a sidecar's gRPC API. */
 export function daprGrpcClient(s: Sidecar, apiToken?: string): DaprClient {
   return daprClient(s, "grpc", apiToken);
+}
+
+/** One raw unary gRPC call's failure: status code, message and ErrorInfo reason (domain dapr.io). */
+export async function grpcFailure(
+  client: object,
+  method: string,
+  request: object,
+  metadata: import("@grpc/grpc-js").Metadata,
+): Promise<{ code: number; details: string; reason: string | undefined }> {
+  const error = await new Promise<import("@grpc/grpc-js").ServiceError | null>((resolve) => {
+    (client as Record<string, (...a: unknown[]) => void>)[method]?.call(
+      client,
+      request,
+      metadata,
+      (e: import("@grpc/grpc-js").ServiceError | null) => resolve(e),
+    );
+  });
+  if (!error) throw new Error(`${method} succeeded`);
+  const bin = error.metadata.get("grpc-status-details-bin")[0];
+  let reason: string | undefined;
+  if (bin instanceof Buffer) {
+    const { status, errorInfo } = daprProtos();
+    const decoded = status.decode(bin) as unknown as {
+      details: { type_url: string; value: Uint8Array }[];
+    };
+    const info = decoded.details.find((d) => d.type_url.endsWith("google.rpc.ErrorInfo"));
+    if (info) {
+      const e = errorInfo.decode(info.value) as unknown as { reason: string; domain: string };
+      if (e.domain !== "dapr.io") throw new Error(`ErrorInfo domain ${e.domain}`);
+      reason = e.reason;
+    }
+  }
+  return { code: error.code, details: error.details, reason };
 }

@@ -16,6 +16,7 @@ describeSidecarConformance({
   startSidecar: start,
   state: { type: "state.in-memory" },
   pubsub: { type: "pubsub.in-memory" },
+  lock: { type: "lock.in-memory" },
 });
 
 const dir = mkdtempSync(join(tmpdir(), "outrig-sidecar-sqlite-"));

@@ -39,7 +39,6 @@ beforeAll(async () => {
     logger,
     resources:
       STATE_AND_PUBSUB +
-      component("lockstore", "lock.redis") +
       component("flows", "workflow.dapr") +
       component("ratelimit", "middleware.http.ratelimit") +
       component("mdns", "nameresolution.mdns"),
@@ -108,7 +107,6 @@ describe("gRPC", () => {
     );
   };
   for (const [method, api] of [
-    ["TryLockAlpha1", "distributed lock"],
     ["ScheduleJobAlpha1", "jobs"],
     ["SubtleGetKeyAlpha1", "cryptography"],
     ["StartWorkflowBeta1", "workflows"],
@@ -125,7 +123,6 @@ describe("components of kinds outrig does not build", () => {
   it("are skipped with a warning naming the component, its type and the building block", () => {
     expect(warnings).toEqual(
       expect.arrayContaining([
-        "component lockstore (lock.redis) skipped: the distributed lock building block is not implemented by outrig",
         "component flows (workflow.dapr) skipped: the workflows building block is not implemented by outrig",
         "component ratelimit (middleware.http.ratelimit) skipped: the HTTP middleware building block is not implemented by outrig",
         "component mdns (nameresolution.mdns) skipped: the name resolution building block is not implemented by outrig",
@@ -138,6 +135,6 @@ describe("components of kinds outrig does not build", () => {
       (await (await fetch(`${s.url}/v1.0/metadata`)).json()) as { components: { name: string }[] }
     ).components.map((c) => c.name);
     expect(names).toContain("statestore");
-    expect(names).not.toContain("lockstore");
+    expect(names).not.toContain("flows");
   });
 });

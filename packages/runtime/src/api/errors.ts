@@ -495,6 +495,57 @@ export const API_ERRORS = {
     message: "failed to unsubscribe to configuration request {id}: {error}",
   },
 
+  // Distributed lock (Dapr's standardized lock errors, pkg/api/errors/lock.go; reasons DAPR_LOCK_*)
+  LOCK_STORE_NOT_CONFIGURED: {
+    errorCode: "ERR_LOCK_STORE_NOT_CONFIGURED",
+    http: 500,
+    grpc: S.FAILED_PRECONDITION,
+    reason: "DAPR_LOCK_NOT_CONFIGURED",
+    message: "lock store {store} is not configured",
+  },
+  LOCK_STORE_NOT_FOUND: {
+    errorCode: "ERR_LOCK_STORE_NOT_FOUND",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_LOCK_NOT_FOUND",
+    message: "lock store {store} is not found",
+  },
+  LOCK_RESOURCE_ID_EMPTY: {
+    errorCode: "ERR_RESOURCE_ID_EMPTY",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_LOCK_RESOURCE_ID_EMPTY",
+    message: "ResourceId is empty in lock store {store}",
+  },
+  LOCK_OWNER_EMPTY: {
+    errorCode: "ERR_LOCK_OWNER_EMPTY",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_LOCK_LOCK_OWNER_EMPTY",
+    message: "LockOwner is empty in lock store {store}",
+  },
+  LOCK_EXPIRY_NOT_POSITIVE: {
+    errorCode: "ERR_EXPIRY_NOT_POSITIVE",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_LOCK_NEGATIVE_EXPIRY",
+    message: "ExpiryInSeconds is not positive in lock store {store}",
+  },
+  TRY_LOCK: {
+    errorCode: "ERR_TRY_LOCK",
+    http: 500,
+    grpc: S.INTERNAL,
+    reason: "DAPR_LOCK_TRY_LOCK",
+    message: "failed to try acquiring lock: {error}",
+  },
+  UNLOCK: {
+    errorCode: "ERR_UNLOCK",
+    http: 500,
+    grpc: S.INTERNAL,
+    reason: "DAPR_LOCK_UNLOCK",
+    message: "failed to release lock: {error}",
+  },
+
   // Service invocation
   DIRECT_INVOKE: {
     errorCode: "ERR_DIRECT_INVOKE",
@@ -584,6 +635,8 @@ export type ApiOperation =
   | "configurationGet"
   | "configurationSubscribe"
   | "configurationUnsubscribe"
+  | "tryLock"
+  | "unlock"
   | "invoke";
 
 interface OperationErrors {
@@ -636,6 +689,8 @@ export const ERROR_TABLE: Record<ApiOperation, OperationErrors> = {
   configurationGet: { default: "CONFIGURATION_GET" },
   configurationSubscribe: { default: "CONFIGURATION_SUBSCRIBE" },
   configurationUnsubscribe: { default: "CONFIGURATION_UNSUBSCRIBE" },
+  tryLock: { default: "TRY_LOCK" },
+  unlock: { default: "UNLOCK" },
   invoke: { default: "DIRECT_INVOKE" },
 };
 
@@ -697,13 +752,11 @@ export const UNIMPLEMENTED_APIS: readonly {
 }[] = [
   { api: "actors", http: ["/v1.0/actors"], grpc: /Actor/ },
   {
-    api: "distributed lock",
-    http: ["/v1.0-alpha1/lock", "/v1.0-alpha1/unlock"],
-    grpc: /^(TryLock|Unlock)/,
-    componentKinds: ["lock"],
+    // Encrypt/decrypt are served; the low-level subtlecrypto methods are not.
+    api: "cryptography",
+    http: ["/v1.0-alpha1/subtlecrypto"],
+    grpc: /^Subtle/,
   },
-  // Encrypt/decrypt are served; the low-level subtlecrypto methods are not.
-  { api: "cryptography", http: ["/v1.0-alpha1/subtlecrypto"], grpc: /^Subtle/ },
   {
     api: "workflows",
     http: ["/v1.0/workflows", "/v1.0-alpha1/workflows", "/v1.0-beta1/workflows"],

@@ -3,6 +3,7 @@ import type { Metadata } from "@outrig/core";
 import { invokeBinding } from "../api/bindings.ts";
 import type { ApiContext } from "../api/context.ts";
 import { apiError, unimplementedApiOf } from "../api/errors.ts";
+import { tryLock, unlock } from "../api/lock.ts";
 import { getMetadata, setMetadata, shutdown } from "../api/metadata.ts";
 import { bulkPublish, publish } from "../api/pubsub.ts";
 import { getBulkSecret, getSecret } from "../api/secrets.ts";
@@ -52,6 +53,8 @@ export type ServedMethods = Pick<
   | "GetConfigurationAlpha1"
   | "UnsubscribeConfiguration"
   | "UnsubscribeConfigurationAlpha1"
+  | "TryLockAlpha1"
+  | "UnlockAlpha1"
 >;
 
 /** The server-streaming `Dapr` methods outrig serves. */
@@ -303,6 +306,19 @@ export const DAPR_METHODS: { [K in keyof ServedMethods]: Unary<never, unknown> }
   GetConfigurationAlpha1: getConfigurationMethod as Unary<never, unknown>,
   UnsubscribeConfiguration: unsubscribeConfigurationMethod as Unary<never, unknown>,
   UnsubscribeConfigurationAlpha1: unsubscribeConfigurationMethod as Unary<never, unknown>,
+  TryLockAlpha1: (async (ctx, r: Parameters<ServedMethods["TryLockAlpha1"]>[0]["request"]) =>
+    tryLock(ctx, {
+      store: r.storeName,
+      resourceId: r.resourceId,
+      lockOwner: r.lockOwner,
+      expiryInSeconds: r.expiryInSeconds,
+    })) as Unary<never, unknown>,
+  UnlockAlpha1: (async (ctx, r: Parameters<ServedMethods["UnlockAlpha1"]>[0]["request"]) =>
+    unlock(ctx, {
+      store: r.storeName,
+      resourceId: r.resourceId,
+      lockOwner: r.lockOwner,
+    })) as Unary<never, unknown>,
 };
 
 /** The served server-streaming methods. */

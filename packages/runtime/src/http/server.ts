@@ -20,6 +20,7 @@ import {
   limitBody,
   refuseAndClose,
 } from "./limits.ts";
+import { tryLock, unlock } from "./lock.ts";
 import { getMetadata, healthz, healthzOutbound, putMetadata, shutdown } from "./metadata.ts";
 import { bulkPublish, publish, publishWithoutName, publishWithoutTopic } from "./publish.ts";
 import { bulkGetSecret, getSecret } from "./secrets.ts";
@@ -96,6 +97,8 @@ function buildRouter(): Router.Instance<Router.HTTPVersion.V1> {
     on("GET", `/${version}/configuration/:store/subscribe`, subscribeConfiguration);
     on("GET", `/${version}/configuration/:store/:id/unsubscribe`, unsubscribeConfiguration);
   }
+  on(WRITE, "/v1.0-alpha1/lock/:store", tryLock);
+  on(WRITE, "/v1.0-alpha1/unlock/:store", unlock);
   all("/v1.0/invoke/:appId/method/*", invokeRoute);
   for (const { api, http } of UNIMPLEMENTED_APIS) {
     const unimplemented: Handler = () => {

@@ -412,8 +412,6 @@ const unimplemented: BadCase[] = [
   ["GET", "/v1.0/actors/a/b/state/c"],
   ["POST", "/v1.0/actors/a/b/method/m"],
   ["POST", "/v1.0/actors/a/b/reminders/r"],
-  ["POST", "/v1.0-alpha1/lock/store"],
-  ["POST", "/v1.0-alpha1/unlock/store"],
   ["GET", "/v1.0-beta1/workflows/dapr/x"],
   ["POST", "/v1.0-alpha1/subtlecrypto/c/getkey"],
   ["POST", "/v1.0-alpha1/jobs/j"],

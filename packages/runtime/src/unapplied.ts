@@ -6,6 +6,9 @@ import type { Resources } from "./resources/model.ts";
 const COMPONENT_DEFAULTS =
   /^Default(ComponentOutbound|ComponentInbound|Component)?(Timeout|Retry|CircuitBreaker)Policy$/;
 
+/** Configuration sections the runtime applies (or, for metrics, checks field by field). */
+const APPLIED_CONFIGURATION = new Set(["features", "secrets", "metrics"]);
+
 /** One setting of a loaded resource that the runtime does not apply (yet). */
 export interface UnappliedSetting {
   file: string;
@@ -59,8 +62,13 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
   }
   for (const c of resources.configurations) {
     const at = { file: c.source.file, kind: "Configuration", name: c.name };
-    // spec.metrics is read by metrics/metrics-config.ts, which names its own unapplied fields.
-    if (c.spec?.tracing !== undefined) found.push({ ...at, field: "spec.tracing" });
+    // Applied: features (listed in the metadata API), secrets.scopes (api/secrets.ts); metrics is
+    // read by metrics/metrics-config.ts, which names its own unapplied fields. Every other
+    // section (tracing, logging, accessControl, api, nameResolution, httpPipeline, mtls, ...) is
+    // accepted by the schema and so warned about here, by name.
+    for (const key of Object.keys(c.spec ?? {})) {
+      if (!APPLIED_CONFIGURATION.has(key)) found.push({ ...at, field: `spec.${key}` });
+    }
   }
   return found;
 }

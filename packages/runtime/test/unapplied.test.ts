@@ -75,3 +75,62 @@ spec:
     }
   });
 });
+
+describe("Configuration sections outrig does not apply", () => {
+  it("warns about each by name instead of accepting it silently (Dapr's documented sections)", async () => {
+    const warnings: unknown[] = [];
+    const logger: Logger = {
+      debug: () => {},
+      info: () => {},
+      error: () => {},
+      warn: (_message, fields) => warnings.push(fields?.field),
+    };
+    const sidecar = await startSidecar({
+      appId: "u",
+      httpPort: 0,
+      logger,
+      resources: `apiVersion: dapr.io/v1alpha1
+kind: Configuration
+metadata:
+  name: daprConfig
+spec:
+  features:
+    - name: SchedulerReminders
+      enabled: true
+  secrets:
+    scopes:
+      - storeName: local
+        defaultAccess: deny
+  logging:
+    apiLogging:
+      enabled: true
+  accessControl:
+    defaultAction: deny
+  api:
+    allowed:
+      - name: state
+        version: v1.0
+  nameResolution:
+    component: mdns
+  httpPipeline:
+    handlers:
+      - name: oauth2
+        type: middleware.http.oauth2
+  mtls:
+    enabled: true
+`,
+    });
+    try {
+      expect(warnings).toEqual([
+        "spec.logging",
+        "spec.accessControl",
+        "spec.api",
+        "spec.nameResolution",
+        "spec.httpPipeline",
+        "spec.mtls",
+      ]);
+    } finally {
+      await sidecar.stop();
+    }
+  });
+});

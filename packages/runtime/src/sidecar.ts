@@ -5,6 +5,7 @@ import { ConfigurationSubscriptions } from "./api/configuration.ts";
 import type { ApiContext, AppAddress } from "./api/context.ts";
 import { closeExternalPools } from "./api/external.ts";
 import { closeRemotePools, DEFAULT_INVOCATION_TIMEOUT_MS } from "./api/invoke.ts";
+import { Outbox } from "./api/outbox.ts";
 import { StreamingSubscriptions } from "./api/subscribe-stream.ts";
 import type { AppCallbacks } from "./app-callbacks.ts";
 import { AppChannel } from "./app-channel.ts";
@@ -301,7 +302,9 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     logger,
     options.streamMaxUnacked,
   );
+  const outbox = new Outbox(runtime, logger, (fn) => drain.track(fn));
   const ctx: ApiContext = {
+    outbox,
     streams,
     runtime: metrics ? meteredRuntime(apiRuntime, metrics) : apiRuntime,
     configurationSubscriptions,
@@ -397,6 +400,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     abort.abort();
     subscriber?.stop();
     streams?.stop();
+    outbox.stop();
     await configurationSubscriptions.closeAll();
   });
   drain.on("force", () => server.closeAllConnections());
@@ -447,6 +451,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   }
   openSidecars++;
   health.outbound = true;
+  outbox.start();
   const httpPort = (server.address() as AddressInfo).port;
   logger.info("HTTP API listening", { port: httpPort, appId: options.appId });
   logger.info("gRPC API listening", { port: grpc.port, appId: options.appId });

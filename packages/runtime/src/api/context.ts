@@ -4,6 +4,7 @@ import type { GrpcAppChannel } from "../grpc/app-channel.ts";
 import type { HttpEndpointResource } from "../resources/model.ts";
 import type { Runtime } from "../runtime.ts";
 import type { ConfigurationSubscriptions } from "./configuration.ts";
+import type { Outbox } from "./outbox.ts";
 import type { StreamingSubscriptions } from "./subscribe-stream.ts";
 
 /** Where another app is, as a registry (e.g. the CLI's) knows it. */
@@ -32,6 +33,8 @@ export interface ApiContext {
   readonly shutdown: () => void;
   /** The configuration subscriptions the API started (absent: subscribing is refused). */
   readonly configurationSubscriptions?: ConfigurationSubscriptions;
+  /** The transactional outbox of the state stores configured for it. */
+  readonly outbox?: Outbox;
   /** Streaming subscriptions (SubscribeTopicEventsAlpha1); absent where they are not served. */
   readonly streams?: StreamingSubscriptions;
   /** Service invocation settings: timeout and the external targets allowed. */

@@ -255,6 +255,13 @@ export const API_ERRORS = {
     grpc: S.INVALID_ARGUMENT,
     message: "operation type {operation} not supported",
   },
+  STATE_OUTBOX_PROJECTION: {
+    errorCode: "ERR_MALFORMED_REQUEST",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message:
+      "outbox projection for key {key} has no upsert of that key in the transaction; the transaction is not applied",
+  },
   STATE_TOO_MANY_TRANSACTIONS: {
     errorCode: "ERR_STATE_STORE_TOO_MANY_TRANSACTIONS",
     http: 400,

@@ -379,12 +379,23 @@ export async function stateTransaction(
       ? { operation, request: setRequest(item, metadata) }
       : { operation, request: baseRequest(item, metadata) };
   });
+  for (const op of ops) {
+    try {
+      validateStateOptions(op.request.options);
+    } catch (error) {
+      throw fromComponentError("stateTransaction", error, {});
+    }
+  }
+  const outbox =
+    ctx.outbox?.enabled(request.store as string) === true
+      ? ctx.outbox.prepare(request.store as string, ops)
+      : { operations: ops, keys: [] };
   try {
-    for (const op of ops) validateStateOptions(op.request.options);
-    await store.transact({ operations: ops, metadata: shared });
+    await store.transact({ operations: outbox.operations, metadata: shared });
   } catch (error) {
     throw fromComponentError("stateTransaction", error, {});
   }
+  await ctx.outbox?.committed(request.store as string, outbox.keys);
 }
 
 /**

@@ -62,6 +62,17 @@ export type {
   RuntimeOptions,
 } from "./runtime.ts";
 export { createRuntime } from "./runtime.ts";
+export { defaultSchedulerStore, openSchedulerStore } from "./scheduler/open-store.ts";
+export type {
+  ScheduledJob,
+  SchedulerOptions,
+  Trigger,
+  TriggerHandler,
+} from "./scheduler/scheduler.ts";
+export { JobExistsError, Scheduler } from "./scheduler/scheduler.ts";
+export type { FailurePolicy, ScheduleSpec } from "./scheduler/spec.ts";
+export { ScheduleSpecError } from "./scheduler/spec.ts";
+export type { SchedulerStore, StoredJob } from "./scheduler/store.ts";
 export type { SecretStore, SecretStoreDefinition } from "./secretstores.ts";
 export { envSecretStoreDefinition, fileSecretStoreDefinition } from "./secretstores.ts";
 export type { Sidecar, SidecarOptions } from "./sidecar.ts";

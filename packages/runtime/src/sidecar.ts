@@ -5,6 +5,7 @@ import { ConfigurationSubscriptions } from "./api/configuration.ts";
 import type { ApiContext, AppAddress } from "./api/context.ts";
 import { closeExternalPools } from "./api/external.ts";
 import { closeRemotePools, DEFAULT_INVOCATION_TIMEOUT_MS } from "./api/invoke.ts";
+import { jobPrefix, jobTrigger } from "./api/jobs.ts";
 import { Outbox } from "./api/outbox.ts";
 import { StreamingSubscriptions } from "./api/subscribe-stream.ts";
 import type { AppCallbacks } from "./app-callbacks.ts";
@@ -13,6 +14,7 @@ import { AppHealthMonitor, type AppHealthSettings, DEFAULT_APP_HEALTH } from "./
 import { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
 import { GrpcAppChannel } from "./grpc/app-channel.ts";
 import { closeRemoteGrpcApps } from "./grpc/app-invoke.ts";
+import { anyValueJson } from "./grpc/jobs.ts";
 import { closeProxySessions } from "./grpc/proxy.ts";
 import { startGrpcApi } from "./grpc/server.ts";
 import { ConnectionGuard, DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
@@ -31,6 +33,8 @@ import { ResiliencyPolicies } from "./resiliency/policies.ts";
 import { resilientCallbacks } from "./resiliency/resilient-callbacks.ts";
 import { resilientRuntime } from "./resiliency/resilient-runtime.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
+import { defaultSchedulerStore, openSchedulerStore } from "./scheduler/open-store.ts";
+import { Scheduler } from "./scheduler/scheduler.ts";
 import {
   fromDeclarative,
   mergeSubscriptions,
@@ -135,6 +139,15 @@ export interface SidecarOptions {
   requestTimeoutMs?: number;
   /** An idle keep-alive connection is closed after this. Default 65000. */
   keepAliveTimeoutMs?: number;
+  /**
+   * Where the scheduler (Jobs API) keeps its schedules: a SQLite file path, or a `postgres://`
+   * connection string; sidecars of one app sharing it fire each tick on exactly one of them.
+   * Default: env `OUTRIG_SCHEDULER_STORE`, else `$OUTRIG_HOME/scheduler.db` (`~/.outrig/scheduler.db`).
+   */
+  schedulerStore?: string;
+  /** Scheduler tuning: lease of a claimed tick (default 30000) and store poll (default 1000). */
+  schedulerLeaseMs?: number;
+  schedulerPollMs?: number;
 }
 
 export interface Sidecar {
@@ -227,6 +240,20 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     resilientDeliveries && metrics
       ? meteredCallbacks(resilientDeliveries, metrics)
       : resilientDeliveries;
+  const schedulerLocation =
+    options.schedulerStore ?? process.env.OUTRIG_SCHEDULER_STORE ?? defaultSchedulerStore();
+  const scheduler = new Scheduler({
+    store: await openSchedulerStore(schedulerLocation).catch(async (error: unknown) => {
+      await runtime.close();
+      throw new Error(
+        `cannot open the scheduler store ${schedulerLocation.replace(/\/\/[^@/]*@/, "//***@")}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }),
+    logger,
+    ...(options.schedulerLeaseMs ? { leaseMs: options.schedulerLeaseMs } : {}),
+    ...(options.schedulerPollMs ? { pollMs: options.schedulerPollMs } : {}),
+  });
   const health = { outbound: false, ready: false };
   const extended: Record<string, string> = { ...options.extendedMetadata };
   const abort = new AbortController();
@@ -312,6 +339,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     logger,
     app,
     grpcApp,
+    scheduler,
     resolveApp: options.resolveApp,
     health,
     extended,
@@ -396,15 +424,18 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     server.close();
     server.closeIdleConnections();
   });
+  let stopJobs: (() => void) | undefined;
   drain.on("sources", async () => {
     abort.abort();
     subscriber?.stop();
     streams?.stop();
     outbox.stop();
+    stopJobs?.();
     await configurationSubscriptions.closeAll();
   });
   drain.on("force", () => server.closeAllConnections());
   drain.on("close", async () => {
+    await scheduler.close();
     await app?.close();
     await grpcApp?.close();
     await runtime.close();
@@ -416,6 +447,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       resolve();
     });
   }).catch(async (error: unknown) => {
+    await scheduler.close();
     await runtime.close();
     throw error;
   });
@@ -431,6 +463,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     },
   ).catch(async (error: unknown) => {
     server.close();
+    await scheduler.close();
     await runtime.close();
     throw error;
   });
@@ -458,6 +491,17 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   if (metricsServer)
     logger.info("metrics server listening", { port: metricsServer.port, appId: options.appId });
 
+  // Jobs fire once the app is reachable, as daprd connects to the scheduler after the app channel.
+  const startJobs = (): void => {
+    if (abort.signal.aborted) return;
+    const deliver = jobTrigger(ctx, {
+      timeoutMs: scheduler.triggerTimeoutMs,
+      valueJson: anyValueJson,
+    });
+    stopJobs = scheduler.handle(jobPrefix(ctx), (trigger, signal) =>
+      drain.track(() => deliver(trigger, signal)),
+    );
+  };
   const declarative = runtime.subscriptions.map(fromDeclarative);
   const appReady = (async () => {
     if (!callbacks) {
@@ -502,6 +546,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     health.ready = true;
     logger.info("dapr initialized. Status: Running", { appId: options.appId });
   })();
+  appReady.then(startJobs, () => undefined);
   appReady.catch((error: unknown) => {
     if (!abort.signal.aborted)
       logger.error("app channel start-up failed", { error: (error as Error).message });

@@ -52,7 +52,6 @@ describe("the HTTP route space", () => {
     ["GET", "/v1.0-alpha1/anything/deeper/path", "anything"],
     ["POST", "/v1.0/subtlecrypto/getkey", "cryptography"],
     ["POST", "/v1.0/crypto/c/encrypt", "cryptography"],
-    ["POST", "/v1.0/jobs/j", "jobs"],
     ["POST", "/v1.0-alpha2/anything", "anything"],
     ["POST", "/v1.0-beta1/lock/store", "distributed lock"],
     ["GET", "/v1.0/unknownblock", "unknownblock"],
@@ -107,7 +106,6 @@ describe("gRPC", () => {
     );
   };
   for (const [method, api] of [
-    ["ScheduleJobAlpha1", "jobs"],
     ["SubtleGetKeyAlpha1", "cryptography"],
     ["StartWorkflowBeta1", "workflows"],
   ] as const) {

@@ -3,6 +3,7 @@ import type { AppChannel } from "../app-channel.ts";
 import type { GrpcAppChannel } from "../grpc/app-channel.ts";
 import type { HttpEndpointResource } from "../resources/model.ts";
 import type { Runtime } from "../runtime.ts";
+import type { Scheduler } from "../scheduler/scheduler.ts";
 import type { ConfigurationSubscriptions } from "./configuration.ts";
 import type { Outbox } from "./outbox.ts";
 import type { StreamingSubscriptions } from "./subscribe-stream.ts";
@@ -37,6 +38,8 @@ export interface ApiContext {
   readonly outbox?: Outbox;
   /** Streaming subscriptions (SubscribeTopicEventsAlpha1); absent where they are not served. */
   readonly streams?: StreamingSubscriptions;
+  /** The durable scheduler (Jobs API; later actor reminders and workflow timers). */
+  readonly scheduler?: Scheduler | undefined;
   /** Service invocation settings: timeout and the external targets allowed. */
   readonly invocation?: InvocationSettings;
 }

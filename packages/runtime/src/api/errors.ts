@@ -553,6 +553,86 @@ export const API_ERRORS = {
     message: "failed to release lock: {error}",
   },
 
+  // Jobs (Dapr's errorcodes.Scheduler*: the ErrorInfo reason is also the errorCode)
+  JOB_EMPTY: {
+    errorCode: "DAPR_SCHEDULER_EMPTY",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_SCHEDULER_EMPTY",
+    message: "Job is empty",
+  },
+  JOB_NAME_EMPTY: {
+    errorCode: "DAPR_SCHEDULER_JOB_NAME_EMPTY",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_SCHEDULER_JOB_NAME_EMPTY",
+    message: "{detail}",
+  },
+  JOB_NAME_IN_BODY: {
+    errorCode: "DAPR_SCHEDULER_JOB_NAME",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_SCHEDULER_JOB_NAME",
+    message: "Set the job name in the url only",
+  },
+  JOB_SCHEDULE_EMPTY: {
+    errorCode: "DAPR_SCHEDULER_SCHEDULE_EMPTY",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_SCHEDULER_SCHEDULE_EMPTY",
+    message: "Schedule is empty: a job needs a schedule or a dueTime",
+  },
+  JOB_SCHEDULE_INVALID: {
+    errorCode: "DAPR_SCHEDULER_SCHEDULE_JOB",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    reason: "DAPR_SCHEDULER_SCHEDULE_JOB",
+    message: "failed to schedule job due to: {error}",
+  },
+  JOB_EXISTS: {
+    errorCode: "DAPR_SCHEDULER_SCHEDULE_JOB",
+    http: 409,
+    grpc: S.ALREADY_EXISTS,
+    reason: "DAPR_SCHEDULER_SCHEDULE_JOB",
+    message:
+      "failed to schedule job due to: job {name} already exists (set overwrite to replace it)",
+  },
+  JOB_SCHEDULE: {
+    errorCode: "DAPR_SCHEDULER_SCHEDULE_JOB",
+    http: 500,
+    grpc: S.INTERNAL,
+    reason: "DAPR_SCHEDULER_SCHEDULE_JOB",
+    message: "failed to schedule job due to: {error}",
+  },
+  JOB_NOT_FOUND: {
+    errorCode: "DAPR_SCHEDULER_GET_JOB",
+    http: 404,
+    grpc: S.NOT_FOUND,
+    reason: "DAPR_SCHEDULER_GET_JOB",
+    message: "failed to get job due to: job not found: {name}",
+  },
+  JOB_GET: {
+    errorCode: "DAPR_SCHEDULER_GET_JOB",
+    http: 500,
+    grpc: S.INTERNAL,
+    reason: "DAPR_SCHEDULER_GET_JOB",
+    message: "failed to get job due to: {error}",
+  },
+  JOB_DELETE: {
+    errorCode: "DAPR_SCHEDULER_DELETE_JOB",
+    http: 500,
+    grpc: S.INTERNAL,
+    reason: "DAPR_SCHEDULER_DELETE_JOB",
+    message: "failed to delete job due to: {error}",
+  },
+  JOB_LIST: {
+    errorCode: "DAPR_SCHEDULER_LIST_JOBS",
+    http: 500,
+    grpc: S.INTERNAL,
+    reason: "DAPR_SCHEDULER_LIST_JOBS",
+    message: "failed to list jobs due to: {error}",
+  },
+
   // Service invocation
   DIRECT_INVOKE: {
     errorCode: "ERR_DIRECT_INVOKE",
@@ -770,7 +850,6 @@ export const UNIMPLEMENTED_APIS: readonly {
     grpc: /Workflow/,
     componentKinds: ["workflow"],
   },
-  { api: "jobs", http: ["/v1.0-alpha1/jobs"], grpc: /Job/ },
   {
     api: "conversation",
     http: ["/v1.0-alpha1/conversation", "/v1.0-alpha2/conversation"],

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger, Metadata, SetRequest } from "@outrig/core";
+import type { JobData } from "../api/jobs.ts";
 import { storeValue } from "../api/state.ts";
 import {
   APP_CALL_TIMEOUT_MS,
@@ -23,12 +24,14 @@ import type { InvokeResponse__Output } from "./generated/dapr/proto/common/v1/In
 import type { AppCallbackClient } from "./generated/dapr/proto/runtime/v1/AppCallback.ts";
 import type { AppCallbackAlphaClient } from "./generated/dapr/proto/runtime/v1/AppCallbackAlpha.ts";
 import type { AppCallbackHealthCheckClient } from "./generated/dapr/proto/runtime/v1/AppCallbackHealthCheck.ts";
+import type { JobEventRequest } from "./generated/dapr/proto/runtime/v1/JobEventRequest.ts";
 import type { TopicEventBulkRequest } from "./generated/dapr/proto/runtime/v1/TopicEventBulkRequest.ts";
 import type { TopicEventBulkResponse__Output } from "./generated/dapr/proto/runtime/v1/TopicEventBulkResponse.ts";
 import type { TopicEventCERequest } from "./generated/dapr/proto/runtime/v1/TopicEventCERequest.ts";
 import type { TopicSubscription__Output } from "./generated/dapr/proto/runtime/v1/TopicSubscription.ts";
 import type { Struct } from "./generated/google/protobuf/Struct.ts";
 import type { Value } from "./generated/google/protobuf/Value.ts";
+import { dataToAny } from "./jobs.ts";
 import { daprProtos } from "./protos.ts";
 
 export interface GrpcAppChannelOptions {
@@ -61,6 +64,8 @@ export class GrpcAppChannel implements AppCallbacks {
   readonly #closed = new AbortController();
   /** Set once the app answers OnBulkTopicEvent UNIMPLEMENTED (the JS SDK has only Alpha1). */
   #bulkAlpha = false;
+  /** Set once the app answers OnJobEvent UNIMPLEMENTED: it only has OnJobEventAlpha1. */
+  #jobsAlpha = false;
 
   constructor(
     host: string,
@@ -301,6 +306,56 @@ export class GrpcAppChannel implements AppCallbacks {
     return {
       statuses: new Map(response.statuses.map((s) => [s.entryId, outcomeOf(s.status)])),
     };
+  }
+
+  /**
+   * Delivers a due job: AppCallback.OnJobEvent (Dapr 1.18), else, once the app answers that
+   * UNIMPLEMENTED, AppCallbackAlpha.OnJobEventAlpha1 (the JS SDK has only this one).
+   */
+  async onJobEvent(
+    name: string,
+    data: JobData | undefined,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const request: JobEventRequest = {
+      name,
+      data: dataToAny(data),
+      method: `job/${name}`,
+      contentType: "application/json",
+      httpExtension: { verb: "POST" },
+    };
+    // The pinned proto has no AppCallback.OnJobEvent: the same messages under its method path.
+    const stable =
+      daprProtos().appCallback.dapr.proto.runtime.v1.AppCallbackAlpha.service.OnJobEventAlpha1;
+    const send = (alpha: boolean): Promise<unknown> =>
+      this.#call<unknown>(
+        (m, o, cb) =>
+          alpha
+            ? this.#alpha.OnJobEventAlpha1(request, m, o, cb)
+            : this.#client.makeUnaryRequest(
+                "/dapr.proto.runtime.v1.AppCallback/OnJobEvent",
+                stable.requestSerialize as (r: JobEventRequest) => Buffer,
+                stable.responseDeserialize as (b: Buffer) => unknown,
+                request,
+                m,
+                o,
+                cb as grpc.requestCallback<unknown>,
+              ),
+        {},
+        timeoutMs,
+        signal,
+      );
+    if (!this.#jobsAlpha) {
+      try {
+        await send(false);
+        return;
+      } catch (error) {
+        if ((error as grpc.ServiceError).code !== grpc.status.UNIMPLEMENTED) throw error;
+        this.#jobsAlpha = true;
+      }
+    }
+    await send(true);
   }
 
   /** OnBindingEvent; its answer is the legacy reply (state to save, data for output bindings). */

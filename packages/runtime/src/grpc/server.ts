@@ -7,6 +7,7 @@ import { type CryptoStream, DAPR_STREAMS } from "./crypto.ts";
 import { buildingBlockOf, DAPR_METHODS, DAPR_SERVER_STREAMS } from "./dapr-service.ts";
 import { toServiceError } from "./errors.ts";
 import { startGrpcFront } from "./front.ts";
+import { JOB_METHODS, withStableJobMethods } from "./jobs.ts";
 import { daprProtos } from "./protos.ts";
 import { APP_ID_HEADER, proxyStream } from "./proxy.ts";
 import { subscribeTopicEvents } from "./subscribe-topic-events.ts";
@@ -66,7 +67,7 @@ export async function startGrpcApi(
   options: GrpcApiOptions,
 ): Promise<GrpcApiServer> {
   const { dapr } = daprProtos();
-  const definition = dapr.dapr.proto.runtime.v1.Dapr.service;
+  const definition = withStableJobMethods(dapr.dapr.proto.runtime.v1.Dapr.service);
   const allowed = (call: AnyCall): boolean => {
     if (!options.apiToken) return true;
     const presented = call.metadata.get("dapr-api-token")[0];
@@ -75,7 +76,9 @@ export async function startGrpcApi(
   const implementation: grpc.UntypedServiceImplementation = {};
   const observe = options.onCompleted;
   for (const [name, method] of Object.entries(definition)) {
-    const served = DAPR_METHODS[name as keyof typeof DAPR_METHODS];
+    const served =
+      DAPR_METHODS[name as keyof typeof DAPR_METHODS] ??
+      JOB_METHODS[name as keyof typeof JOB_METHODS];
     if (served && !method.requestStream && !method.responseStream) {
       const fullName = method.path;
       implementation[name] = ((

@@ -13,6 +13,7 @@ import { decrypt, encrypt } from "./crypto.ts";
 import { checkPath, tokenAllows } from "./guard.ts";
 import { invoke, invokeRoute } from "./invoke.ts";
 import { sendError } from "./io.ts";
+import { deleteJob, getJob, scheduleJob } from "./jobs.ts";
 import {
   BodyTooLargeError,
   DEFAULT_MAX_BODY_SIZE,
@@ -96,6 +97,9 @@ function buildRouter(): Router.Instance<Router.HTTPVersion.V1> {
     on("GET", `/${version}/configuration/:store`, getConfiguration);
     on("GET", `/${version}/configuration/:store/subscribe`, subscribeConfiguration);
     on("GET", `/${version}/configuration/:store/:id/unsubscribe`, unsubscribeConfiguration);
+    on("POST", `/${version}/jobs/:name`, scheduleJob);
+    on("GET", `/${version}/jobs/:name`, getJob);
+    on("DELETE", `/${version}/jobs/:name`, deleteJob);
   }
   on(WRITE, "/v1.0-alpha1/lock/:store", tryLock);
   on(WRITE, "/v1.0-alpha1/unlock/:store", unlock);

@@ -414,7 +414,7 @@ const unimplemented: BadCase[] = [
   ["POST", "/v1.0/actors/a/b/reminders/r"],
   ["GET", "/v1.0-beta1/workflows/dapr/x"],
   ["POST", "/v1.0-alpha1/subtlecrypto/c/getkey"],
-  ["POST", "/v1.0-alpha1/jobs/j"],
+  ["PUT", "/v1.0-alpha1/crypto/c/encrypt"],
   ["POST", "/v1.0-alpha1/conversation/c/converse"],
 ].map(([method, path]) => ({
   name: `unimplemented: ${method} ${path}`,
@@ -437,6 +437,22 @@ const crypto: BadCase[] = ["encrypt", "decrypt"].map((op) => ({
   error: "ERR_CRYPTO_PROVIDERS_NOT_CONFIGURED",
 }));
 
+/** The Jobs API: a job without a schedule or due time, and unreadable schedules. */
+const jobs: BadCase[] = [
+  ["{}", "DAPR_SCHEDULER_SCHEDULE_EMPTY"],
+  ['{"schedule":"every day"}', "DAPR_SCHEDULER_SCHEDULE_JOB"],
+  ['{"dueTime":"soon"}', "DAPR_SCHEDULER_SCHEDULE_JOB"],
+  ['{"dueTime":1}', "ERR_MALFORMED_REQUEST"],
+].map(([body, error]) => ({
+  name: `jobs: POST ${body}`,
+  method: "POST",
+  path: "/v1.0-alpha1/jobs/j",
+  body: body as string,
+  headers: json,
+  status: 400,
+  error: error as string,
+}));
+
 export const CASES: BadCase[] = [
   ...crypto,
   ...wrongTypes,
@@ -446,5 +462,6 @@ export const CASES: BadCase[] = [
   ...tokens,
   ...pathTricks,
   ...unimplemented,
+  ...jobs,
   ...misc,
 ];

@@ -1,0 +1,299 @@
+import { randomUUID } from "node:crypto";
+import { errorMessage, type Logger, silentLogger } from "@outrig/core";
+import { type ScheduleSpec, timing } from "./spec.ts";
+import type { SchedulerStore, SettleItem, Settlement, StoredJob } from "./store.ts";
+
+/** A job as the scheduler reports it. */
+export interface ScheduledJob {
+  key: string;
+  spec: ScheduleSpec;
+  payload: Uint8Array;
+  /** When the next tick is due (ms). */
+  dueAt: number;
+  /** Ticks done so far. */
+  count: number;
+}
+
+/** A due tick, handed to its trigger. */
+export interface Trigger extends ScheduledJob {
+  /** Which failed attempt of this tick this is (0 for the first try). */
+  attempt: number;
+}
+
+/**
+ * Fires one tick. Resolves `true` when the target took it; `false` or a rejection is a failed
+ * tick, retried by the job's failure policy. `signal` aborts when the scheduler closes.
+ */
+export type TriggerHandler = (trigger: Trigger, signal: AbortSignal) => Promise<boolean>;
+
+/** `schedule` without `overwrite` found a job of that key. */
+export class JobExistsError extends Error {
+  constructor(key: string) {
+    super(`job ${key} already exists`);
+    this.name = "JobExistsError";
+  }
+}
+
+export interface SchedulerOptions {
+  store: SchedulerStore;
+  logger?: Logger;
+  /** How long a claimed tick is ours; past it (we died) another sidecar may fire it. Default 30 s. */
+  leaseMs?: number;
+  /** How often the store is read for ticks written by other sidecars. Default 1 s. */
+  pollMs?: number;
+  /** Ticks claimed per store round trip. Default 500. */
+  batchSize?: number;
+  /** Triggers in flight at once. Default 1000. */
+  maxInFlight?: number;
+}
+
+/**
+ * The one durable scheduler of the sidecar: Jobs API jobs now, actor reminders and workflow
+ * timers later, each under its own key prefix with its own trigger (`handle`). Every tick fires
+ * at least once and never before it is due; ticks are owned through the store's leases, so
+ * sidecars sharing a store fire each tick on exactly one of them while they live.
+ */
+export class Scheduler {
+  readonly owner = randomUUID();
+  readonly #store: SchedulerStore;
+  readonly #logger: Logger;
+  readonly #leaseMs: number;
+  readonly #pollMs: number;
+  readonly #batchSize: number;
+  readonly #maxInFlight: number;
+  readonly #handlers = new Map<string, TriggerHandler>();
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #abort = new AbortController();
+  #settles: SettleItem[] = [];
+  #flushing: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+  #again = false;
+  #closed = false;
+
+  constructor(options: SchedulerOptions) {
+    this.#store = options.store;
+    this.#logger = options.logger ?? silentLogger;
+    this.#leaseMs = options.leaseMs ?? 30_000;
+    this.#pollMs = options.pollMs ?? 1000;
+    this.#batchSize = options.batchSize ?? 500;
+    this.#maxInFlight = options.maxInFlight ?? 1000;
+  }
+
+  /** How long a trigger may take before its lease could run out. */
+  get triggerTimeoutMs(): number {
+    return Math.floor(this.#leaseMs / 2);
+  }
+
+  /**
+   * Stores a schedule. Throws ScheduleSpecError for a spec that cannot be read, JobExistsError
+   * when the key exists and `overwrite` is not set. An overwrite starts the job afresh.
+   */
+  async schedule(
+    key: string,
+    spec: ScheduleSpec,
+    payload: Uint8Array,
+    options: { overwrite?: boolean } = {},
+  ): Promise<void> {
+    const now = Date.now();
+    const t = timing(spec, now);
+    const written = await this.#store.put(
+      {
+        key,
+        spec,
+        payload,
+        createdAt: now,
+        dueAt: t.first,
+        count: 0,
+        attempts: 0,
+        generation: randomUUID(),
+      },
+      options.overwrite === true,
+    );
+    if (!written) throw new JobExistsError(key);
+    this.#wake();
+  }
+
+  async get(key: string): Promise<ScheduledJob | undefined> {
+    const job = await this.#store.get(key);
+    return job ? view(job) : undefined;
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.#store.delete(key);
+  }
+
+  deleteByPrefix(prefix: string): Promise<number> {
+    return this.#store.deleteByPrefix(prefix);
+  }
+
+  async list(prefix: string, limit = 10_000): Promise<ScheduledJob[]> {
+    return (await this.#store.list(prefix, limit)).map(view);
+  }
+
+  /** Fires the jobs under `prefix` through `handler` from now on; returns a function to stop. */
+  handle(prefix: string, handler: TriggerHandler): () => void {
+    this.#handlers.set(prefix, handler);
+    this.#wake();
+    return () => {
+      this.#handlers.delete(prefix);
+    };
+  }
+
+  /** Stops firing; triggers in flight are aborted and their ticks released for anyone to fire. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#abort.abort();
+    await Promise.allSettled([...this.#inFlight]);
+    await this.#flush();
+    await this.#store.close();
+  }
+
+  #wake(): void {
+    if (this.#closed) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    setImmediate(() => void this.#run());
+  }
+
+  async #run(): Promise<void> {
+    if (this.#running || this.#closed) return;
+    this.#running = true;
+    try {
+      do {
+        this.#again = false;
+        await this.#claimDue();
+      } while (this.#again && !this.#closed);
+      await this.#arm();
+    } catch (error) {
+      this.#logger.error("scheduler: reading the store failed; retrying", {
+        error: errorMessage(error),
+      });
+      if (!this.#closed) this.#timer = setTimeout(() => this.#wake(), this.#pollMs).unref();
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #claimDue(): Promise<void> {
+    const prefixes = [...this.#handlers.keys()];
+    if (prefixes.length === 0) return;
+    while (!this.#closed) {
+      const room = Math.min(this.#batchSize, this.#maxInFlight - this.#inFlight.size);
+      if (room <= 0) return; // a finishing trigger wakes us
+      const now = Date.now();
+      const claimed = await this.#store.claim(prefixes, now, this.owner, now + this.#leaseMs, room);
+      for (const job of claimed) this.#fire(job);
+      if (claimed.length < room) return;
+    }
+  }
+
+  async #arm(): Promise<void> {
+    if (this.#closed) return;
+    const prefixes = [...this.#handlers.keys()];
+    const at = prefixes.length === 0 ? undefined : await this.#store.nextClaimable(prefixes);
+    if (this.#closed || this.#again) return;
+    const delay = Math.min(
+      this.#pollMs,
+      Math.max(0, (at ?? Number.POSITIVE_INFINITY) - Date.now()),
+    );
+    clearTimeout(this.#timer);
+    // A timer may run a little early; the claim compares with the clock, so nothing fires early.
+    this.#timer = setTimeout(() => this.#wake(), delay).unref();
+  }
+
+  #handlerFor(key: string): TriggerHandler | undefined {
+    let best: string | undefined;
+    for (const prefix of this.#handlers.keys()) {
+      if (key.startsWith(prefix) && (best === undefined || prefix.length > best.length))
+        best = prefix;
+    }
+    return best === undefined ? undefined : this.#handlers.get(best);
+  }
+
+  #fire(job: StoredJob): void {
+    const run = (async () => {
+      const handler = this.#handlerFor(job.key);
+      let ok = false;
+      try {
+        if (handler)
+          ok = await handler({ ...view(job), attempt: job.attempts }, this.#abort.signal);
+      } catch (error) {
+        if (!this.#abort.signal.aborted) {
+          this.#logger.warn("scheduler: trigger failed", {
+            key: job.key,
+            error: errorMessage(error),
+          });
+        }
+      }
+      this.#settle(job, this.#abort.signal.aborted && !ok ? { kind: "release" } : outcome(job, ok));
+    })();
+    this.#inFlight.add(run);
+    void run.finally(() => {
+      this.#inFlight.delete(run);
+      this.#wake();
+    });
+  }
+
+  #settle(job: StoredJob, settlement: Settlement): void {
+    this.#settles.push({ key: job.key, generation: job.generation, settlement });
+    if (!this.#flushing) {
+      this.#flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+        this.#flush(),
+      );
+    }
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#settles;
+    this.#settles = [];
+    this.#flushing = undefined;
+    if (batch.length === 0) return;
+    try {
+      await this.#store.settle(this.owner, batch);
+    } catch (error) {
+      // The leases run out and the ticks fire again: at least once.
+      this.#logger.error("scheduler: recording fired ticks failed; they will fire again", {
+        error: errorMessage(error),
+        ticks: batch.length,
+      });
+    }
+    this.#wake();
+  }
+}
+
+function view(job: StoredJob): ScheduledJob {
+  return {
+    key: job.key,
+    spec: job.spec,
+    payload: job.payload,
+    dueAt: job.dueAt,
+    count: job.count,
+  };
+}
+
+/** The job after a tick that succeeded (`ok`) or failed, per its spec and failure policy. */
+function outcome(job: StoredJob, ok: boolean): Settlement {
+  const now = Date.now();
+  let t: ReturnType<typeof timing>;
+  try {
+    t = timing(job.spec, job.createdAt);
+  } catch {
+    return { kind: "done" }; // unreadable now (cannot happen for a job the scheduler wrote)
+  }
+  if (!ok && t.retry && (t.retry.maxRetries === undefined || job.attempts < t.retry.maxRetries)) {
+    const dueAt = Math.max(now + t.retry.intervalMs, job.dueAt);
+    if (t.expiresAt === undefined || dueAt <= t.expiresAt) {
+      return { kind: "next", dueAt, count: job.count, attempts: job.attempts + 1 };
+    }
+  }
+  const count = job.count + 1;
+  const dueAt = t.next(job.dueAt, count, now);
+  return dueAt === undefined ? { kind: "done" } : { kind: "next", dueAt, count, attempts: 0 };
+}

@@ -220,10 +220,14 @@ export class Scheduler {
   #fire(job: StoredJob): void {
     const run = (async () => {
       const handler = this.#handlerFor(job.key);
+      if (!handler) {
+        // Its trigger was removed (the sidecar is stopping) after the claim: not a failure.
+        this.#settle(job, { kind: "release" });
+        return;
+      }
       let ok = false;
       try {
-        if (handler)
-          ok = await handler({ ...view(job), attempt: job.attempts }, this.#abort.signal);
+        ok = await handler({ ...view(job), attempt: job.attempts }, this.#abort.signal);
       } catch (error) {
         if (!this.#abort.signal.aborted) {
           this.#logger.warn("scheduler: trigger failed", {

@@ -305,8 +305,8 @@ describe("a sidecar process SIGKILLed and restarted", () => {
       expect(app.triggers).toHaveLength(0); // nobody was there to fire it
       const second = await sidecarProcess(env);
       try {
-        await until(() => app.of("survivor").length > 0 || undefined, 5000);
-        await until(() => app.of("ticker").length >= 2 || undefined, 6000);
+        await until(() => app.of("survivor").length > 0 || undefined, 15_000);
+        await until(() => app.of("ticker").length >= 2 || undefined, 15_000);
         await sleep(1200);
         expect(app.of("survivor")).toHaveLength(1);
         expect(app.of("survivor")[0]?.at).toBeGreaterThanOrEqual(due);
@@ -318,5 +318,5 @@ describe("a sidecar process SIGKILLed and restarted", () => {
     } finally {
       await app.close();
     }
-  });
+  }, 120_000);
 });

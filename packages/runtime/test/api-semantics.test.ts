@@ -329,7 +329,8 @@ describe("the error registry", () => {
     const mismatch = fromComponentError("stateSave", new ETagError("mismatch"), { store: "s" });
     expect(mismatch).toMatchObject({ errorCode: "ERR_STATE_SAVE", status: 409, grpcStatus: 10 });
     expect(mismatch.message).toMatch(/^failed saving state in state store s: /);
-    expect(unimplementedApiOf("ScheduleJobAlpha1")).toBe("jobs");
+    expect(unimplementedApiOf("StartWorkflowBeta1")).toBe("workflows");
+    expect(unimplementedApiOf("ScheduleJobAlpha1")).toBeUndefined();
     expect(unimplementedApiOf("TryLockAlpha1")).toBeUndefined();
     expect(unimplementedApiOf("RegisterActorReminder")).toBe("actors");
     expect(unimplementedApiOf("GetState")).toBeUndefined();

@@ -268,10 +268,10 @@ describe("bad input over gRPC: Dapr's status and reason, nothing written", () =>
   });
 
   it("an unimplemented method is UNIMPLEMENTED naming the method and its building block", async () => {
-    const e = await failure("ScheduleJobAlpha1", { job: { name: "j" } });
+    const e = await failure("StartWorkflowBeta1", { workflowComponent: "dapr", workflowName: "w" });
     expect(e.code).toBe(grpc.status.UNIMPLEMENTED);
-    expect(e.details).toContain("ScheduleJobAlpha1");
-    expect(e.details).toContain("jobs");
+    expect(e.details).toContain("StartWorkflowBeta1");
+    expect(e.details).toContain("workflows");
   });
 });
 

@@ -1,6 +1,7 @@
 import { defineManifest } from "@outrig/core";
 import { postgresBindingDefinition } from "./binding.ts";
 import { configurationDefinition } from "./configuration.ts";
+import { lockDefinition } from "./lock.ts";
 import { stateDefinition } from "./state.ts";
 import { stateV2Definition } from "./state-v2.ts";
 
@@ -14,5 +15,6 @@ export const manifest = defineManifest({
     { ...stateV2Definition, aliases: ["state.postgres"] },
     { ...postgresBindingDefinition, aliases: ["bindings.postgres"] },
     configurationDefinition,
+    lockDefinition,
   ],
 });

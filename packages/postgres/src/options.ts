@@ -68,3 +68,45 @@ export const stateV2Options = defineOptions("state.postgresql", {
 });
 
 export type PostgresStateV2Options = ReturnType<typeof stateV2Options.parse>;
+
+/**
+ * `lock.postgresql` metadata (Dapr has no PostgreSQL lock store; the names follow its PostgreSQL
+ * state store, so the same connection settings serve both).
+ */
+export const lockOptions = defineOptions("lock.postgresql", {
+  connectionString: option.string({
+    required: true,
+    sensitive: true,
+    aliases: ["url"],
+    description:
+      "libpq connection string, as a URL (postgres://user:pass@host:5432/db) or key=value pairs (host=... user=... dbname=...)",
+    example: "host=localhost user=postgres password=example port=5432 database=dapr_test",
+  }),
+  tableName: option.string({
+    default: "dapr_locks",
+    description:
+      "Table holding the locks (resource id, owner, expiry), optionally schema-qualified; created if missing",
+  }),
+  timeout: option.duration({
+    default: 20_000,
+    aliases: ["timeoutInSeconds"],
+    description: "Timeout for each database operation, and for opening a connection",
+  }),
+  cleanupInterval: option.string({
+    default: "1h",
+    aliases: ["cleanupIntervalInSeconds"],
+    description:
+      "How often expired locks are deleted (a duration, or seconds); 0 or a negative value disables the cleanup",
+  }),
+  maxConns: option.integer({
+    default: 10,
+    min: 1,
+    description: "Maximum number of connections in the pool",
+  }),
+  connectionMaxIdleTime: option.duration({
+    default: 30_000,
+    description: "How long an idle connection stays open in the pool",
+  }),
+});
+
+export type PostgresLockOptions = ReturnType<typeof lockOptions.parse>;

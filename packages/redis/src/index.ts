@@ -14,9 +14,11 @@ export {
   parseConfigurationValue,
   RedisConfigurationStore,
 } from "./configuration.ts";
+export type { RedisLockStoreMetadata } from "./lock.ts";
+export { createRedisLockStore, lockDefinition, RedisLockStore } from "./lock.ts";
 export { manifest } from "./manifest.ts";
-export type { RedisPubSubOptions, RedisStateOptions } from "./options.ts";
-export { configurationOptions, pubsubOptions, stateOptions } from "./options.ts";
+export type { RedisLockOptions, RedisPubSubOptions, RedisStateOptions } from "./options.ts";
+export { configurationOptions, lockOptions, pubsubOptions, stateOptions } from "./options.ts";
 export type { RedisPubSubMetadata } from "./pubsub.ts";
 export { createRedisPubSub, pubsubDefinition, RedisPubSub } from "./pubsub.ts";
 export type { RedisStateStoreMetadata } from "./state.ts";

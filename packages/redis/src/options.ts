@@ -118,7 +118,11 @@ export const configurationOptions = defineOptions("configuration.redis", {
   ...connectionFields,
 });
 
+/** `lock.redis`: Dapr's standalone Redis lock takes the shared connection metadata only. */
+export const lockOptions = defineOptions("lock.redis", { ...connectionFields });
+
 export type RedisStateOptions = ReturnType<typeof stateOptions.parse>;
+export type RedisLockOptions = ReturnType<typeof lockOptions.parse>;
 export type RedisPubSubOptions = ReturnType<typeof pubsubOptions.parse>;
 /** The connection part both kinds share. */
 export type RedisConnectionOptions = Pick<RedisStateOptions, keyof typeof connectionFields>;

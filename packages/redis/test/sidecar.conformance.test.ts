@@ -44,4 +44,5 @@ describeSidecarConformance({
     output: (id) => ({ operation: "create", data: { id }, metadata: { key: `sc-${id}` } }),
     readBack: (id) => ({ operation: "get", metadata: { key: `sc-${id}` } }),
   },
+  lock: { type: "lock.redis", metadata: { redisHost: `${redis.host}:${redis.port}` } },
 });

@@ -20,6 +20,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const STORES: { name: string; yaml: string }[] = [
   { name: "in-memory", yaml: "  type: lock.in-memory\n  version: v1" },
+  {
+    name: "sqlite",
+    yaml: `  type: lock.sqlite\n  version: v1\n  metadata:\n    - name: connectionString\n      value: ${join(dir, "locks.db")}`,
+  },
 ];
 
 const logger = { level: LogLevel.Error };

@@ -26,4 +26,5 @@ describeSidecarConformance({
   name: "sqlite",
   startSidecar: start,
   state: { type: "state.sqlite", metadata: { connectionString: join(dir, "state.db") } },
+  lock: { type: "lock.sqlite", metadata: { connectionString: join(dir, "locks.db") } },
 });

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ComponentError, ConfigError } from "@outrig/core";
 import { COMPONENT_TYPE } from "./options.ts";
 
@@ -152,4 +153,32 @@ export function isBusy(error: unknown): boolean {
   if (typeof code !== "number") return false;
   const primary = code & 0xff;
   return primary === 5 || primary === 6;
+}
+
+/**
+ * Calls `fn` until it stops failing with SQLITE_BUSY. Each attempt may block for `busyTimeout`
+ * inside SQLite; between attempts the event loop gets a turn. Gives up with ERR_TIMEOUT.
+ */
+export async function retryWhileBusy<T>(
+  fn: () => T,
+  timeoutMs: number,
+  action: string,
+  component: string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return fn();
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+      if (Date.now() >= deadline) {
+        throw new ComponentError(
+          "ERR_TIMEOUT",
+          `${action}: the database stayed locked by another connection for ${timeoutMs} ms`,
+          { component, cause: error },
+        );
+      }
+      await sleep(Math.min(100, 2 ** attempt) + Math.random() * 5);
+    }
+  }
 }

@@ -1,4 +1,5 @@
 import { defineManifest, type StateStoreDefinition } from "@outrig/core";
+import { lockDefinition } from "./lock.ts";
 import { COMPONENT_TYPE, sqliteOptions } from "./options.ts";
 import { openSqliteStateStore } from "./state.ts";
 
@@ -26,5 +27,5 @@ export const manifest = defineManifest({
   packageName: "@outrig/sqlite",
   version: "0.1.0",
   // daprd registers state.sqlite also as state.sqlite3 (cmd/daprd/components/state_sqlite.go).
-  components: [{ ...stateDefinition, aliases: ["state.sqlite3"] }],
+  components: [{ ...stateDefinition, aliases: ["state.sqlite3"] }, lockDefinition],
 });

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   BaseStateStore,
   type BulkGetItem,
@@ -30,7 +29,12 @@ import {
   ttlExpireTimeMetadata,
   validateStateOptions,
 } from "@outrig/core";
-import { type DatabaseTarget, isBusy, openDatabase, parseConnectionString } from "./connection.ts";
+import {
+  type DatabaseTarget,
+  openDatabase,
+  parseConnectionString,
+  retryWhileBusy,
+} from "./connection.ts";
 import { likeToGlob } from "./like-glob.ts";
 import {
   COMPONENT_TYPE,
@@ -599,27 +603,8 @@ export class SqliteStateStore extends BaseStateStore {
   }
 }
 
-/**
- * Calls `fn` until it stops failing with SQLITE_BUSY. Each attempt may block for `busyTimeout`
- * inside SQLite; between attempts the event loop gets a turn. Gives up with ERR_TIMEOUT.
- */
-async function retryBusy<T>(fn: () => T, timeoutMs: number, action: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return fn();
-    } catch (error) {
-      if (!isBusy(error)) throw error;
-      if (Date.now() >= deadline) {
-        throw new ComponentError(
-          "ERR_TIMEOUT",
-          `${action}: the database stayed locked by another connection for ${timeoutMs} ms`,
-          { component: COMPONENT_TYPE, cause: error },
-        );
-      }
-      await sleep(Math.min(100, 2 ** attempt) + Math.random() * 5);
-    }
-  }
+function retryBusy<T>(fn: () => T, timeoutMs: number, action: string): Promise<T> {
+  return retryWhileBusy(fn, timeoutMs, action, COMPONENT_TYPE);
 }
 
 /**

@@ -137,7 +137,7 @@ describe("metadata", () => {
         "cleanupInterval",
       ]),
     );
-    expect(manifest.components.map((c) => c.type)).toEqual(["state.sqlite"]);
+    expect(manifest.components.map((c) => c.type)).toEqual(["state.sqlite", "lock.sqlite"]);
     expect(manifest.components[0]?.capabilities).toEqual([
       "ETAG",
       "TRANSACTIONAL",

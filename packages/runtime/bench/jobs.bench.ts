@@ -20,7 +20,11 @@ const http = require("node:http");
 const arrivals = [];
 const server = http.createServer((req, res) => {
   req.resume();
-  req.on("end", () => { arrivals.push(Date.now()); res.writeHead(200); res.end(); });
+  req.on("end", () => {
+    if (req.url.startsWith("/job/")) arrivals.push(Date.now());
+    res.writeHead(req.url.startsWith("/job/") ? 200 : 404);
+    res.end();
+  });
 });
 server.listen(0, "127.0.0.1", () => process.send({ port: server.address().port }));
 process.on("message", (m) => { if (m === "report") process.send({ arrivals }); });

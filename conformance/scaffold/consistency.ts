@@ -15,6 +15,7 @@ const SUITE_BY_KIND: Record<string, string> = {
   configuration: "describeConfigurationStoreConformance",
   crypto: "describeCryptoProviderConformance",
   lock: "describeLockStoreConformance",
+  conversation: "describeConversationConformance",
 };
 
 interface PackageJson {

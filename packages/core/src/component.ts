@@ -7,7 +7,8 @@ export type ComponentKind =
   | "secretstores"
   | "crypto"
   | "configuration"
-  | "lock";
+  | "lock"
+  | "conversation";
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;

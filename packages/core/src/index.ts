@@ -33,6 +33,26 @@ export {
   UpdateQueue,
 } from "./configuration.ts";
 export type {
+  ConversationCapability,
+  ConversationChoice,
+  ConversationMessage,
+  ConversationOutput,
+  ConversationProvider,
+  ConversationRequest,
+  ConversationResponse,
+  ConversationRole,
+  ConversationTool,
+  ConversationToolCall,
+  ConversationUsage,
+} from "./conversation.ts";
+export {
+  BaseConversation,
+  CONVERSATION_CAPABILITIES,
+  CONVERSATION_ROLES,
+  isConversationProvider,
+  messageText,
+} from "./conversation.ts";
+export type {
   CryptoProvider,
   KeyWrapAlgorithm,
   PublicJwk,
@@ -114,6 +134,7 @@ export type {
   ConfigurationStoreDefinition,
   CryptoProviderDefinition,
   LockStoreDefinition,
+  ConversationDefinition,
   PackageManifest,
   PubSubDefinition,
   StateStoreDefinition,

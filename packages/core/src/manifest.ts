@@ -3,6 +3,7 @@ import type { Component, ComponentContext, ComponentKind } from "./component.ts"
 import type { ConfigurationStore } from "./configuration.ts";
 import type { CryptoProvider } from "./crypto.ts";
 import type { LockStore } from "./lock.ts";
+import type { ConversationProvider } from "./conversation.ts";
 import type { Metadata } from "./metadata.ts";
 import type { OptionFields, OptionsSchema } from "./options.ts";
 import type { PubSub } from "./pubsub.ts";
@@ -36,6 +37,7 @@ export interface BindingDefinition
 export type CryptoProviderDefinition = DefinitionBase<"crypto", CryptoProvider>;
 export type ConfigurationStoreDefinition = DefinitionBase<"configuration", ConfigurationStore>;
 export type LockStoreDefinition = DefinitionBase<"lock", LockStore>;
+export type ConversationDefinition = DefinitionBase<"conversation", ConversationProvider>;
 
 export type ComponentDefinition =
   | StateStoreDefinition
@@ -43,7 +45,8 @@ export type ComponentDefinition =
   | BindingDefinition
   | CryptoProviderDefinition
   | ConfigurationStoreDefinition
-  | LockStoreDefinition;
+  | LockStoreDefinition
+  | ConversationDefinition;
 
 /** What a component package exports as `manifest`; the runtime's registry is built from these. */
 export interface PackageManifest {

@@ -5,6 +5,7 @@ import {
   type ConfigIssue,
   type ConfigurationStore,
   type CryptoProvider,
+  type ConversationProvider,
   encodeValue,
   type InputBinding,
   isInputBinding,
@@ -37,7 +38,8 @@ export type LoadedKind =
   | "secretstores"
   | "crypto"
   | "configuration"
-  | "lock";
+  | "lock"
+  | "conversation";
 
 export interface LoadedComponent {
   name: string;
@@ -89,6 +91,7 @@ export interface Runtime {
   cryptoProvider(name: string): CryptoProvider;
   /** The named lock store, seen through this app's lock key prefix (as daprd's). */
   lockStore(name: string): PrefixedLockStore;
+  conversation(name: string): ConversationProvider;
   has(kind: LoadedKind, name: string): boolean;
   names(kind: LoadedKind): string[];
   /** Publishes as the sidecar does: wrapped in a CloudEvent unless `rawPayload`. */
@@ -362,6 +365,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       }
       return view;
     },
+    conversation: (name) => lookup("conversation", name).instance as ConversationProvider,
     has: (kind, name) => byKind.has(index(kind, name)),
     names: (kind) => loaded.filter((l) => l.kind === kind).map((l) => l.name),
     async publish(pubsubName, topic, data, opts = {}) {

@@ -264,7 +264,6 @@ describe("unimplemented building blocks answer 501 naming the API (issue 20 §8)
     ["POST", "/v1.0-alpha1/subtlecrypto/x/getkey", "cryptography"],
     ["POST", "/v1.0/workflows/dapr/wf/start", "workflows"],
     ["POST", "/v1.0-beta1/workflows/dapr/wf/start", "workflows"],
-    ["POST", "/v1.0-alpha2/conversation/llm/converse", "conversation"],
   ];
   for (const [method, path, api] of cases) {
     it(`${method} ${path} → 501 ERR_API_UNIMPLEMENTED (${api}), also with dapr-app-id`, async () => {

@@ -633,6 +633,44 @@ export const API_ERRORS = {
     message: "failed to list jobs due to: {error}",
   },
 
+  // Conversation
+  CONVERSATION_NOT_FOUND: {
+    errorCode: "ERR_CONVERSATION_NOT_FOUND",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "failed finding conversation component {name}",
+  },
+  CONVERSATION_MISSING_INPUTS: {
+    errorCode: "ERR_CONVERSATION_MISSING_INPUTS",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "missing inputs in request for conversation component {name}",
+  },
+  CONVERSATION_INVALID_PARAMS: {
+    errorCode: "ERR_CONVERSATION_INVALID_PARMS",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "invalid parameters for conversation component {name}: {error}",
+  },
+  CONVERSATION_INVOKE: {
+    errorCode: "ERR_CONVERSATION_INVOKE",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "error invoking conversation component {name}: {error}",
+  },
+  CONVERSATION_NOT_SUPPORTED: {
+    errorCode: "ERR_CONVERSATION_INVOKE",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "error invoking conversation component {name}: {error}",
+  },
+  CONVERSATION_TIMEOUT: {
+    errorCode: "ERR_CONVERSATION_INVOKE",
+    http: 504,
+    grpc: S.DEADLINE_EXCEEDED,
+    message: "error invoking conversation component {name}: {error}",
+  },
+
   // Service invocation
   DIRECT_INVOKE: {
     errorCode: "ERR_DIRECT_INVOKE",
@@ -724,6 +762,7 @@ export type ApiOperation =
   | "configurationUnsubscribe"
   | "tryLock"
   | "unlock"
+  | "conversation"
   | "invoke";
 
 interface OperationErrors {
@@ -778,6 +817,14 @@ export const ERROR_TABLE: Record<ApiOperation, OperationErrors> = {
   configurationUnsubscribe: { default: "CONFIGURATION_UNSUBSCRIBE" },
   tryLock: { default: "TRY_LOCK" },
   unlock: { default: "UNLOCK" },
+  conversation: {
+    default: "CONVERSATION_INVOKE",
+    codes: {
+      ERR_NOT_SUPPORTED: "CONVERSATION_NOT_SUPPORTED",
+      ERR_INVALID_REQUEST: "CONVERSATION_INVALID_PARAMS",
+      ERR_TIMEOUT: "CONVERSATION_TIMEOUT",
+    },
+  },
   invoke: { default: "DIRECT_INVOKE" },
 };
 
@@ -849,12 +896,6 @@ export const UNIMPLEMENTED_APIS: readonly {
     http: ["/v1.0/workflows", "/v1.0-alpha1/workflows", "/v1.0-beta1/workflows"],
     grpc: /Workflow/,
     componentKinds: ["workflow"],
-  },
-  {
-    api: "conversation",
-    http: ["/v1.0-alpha1/conversation", "/v1.0-alpha2/conversation"],
-    grpc: /^Converse/,
-    componentKinds: ["conversation"],
   },
   // Component kinds without an API route of their own.
   { api: "HTTP middleware", http: [], grpc: /(?!)/, componentKinds: ["middleware"] },

@@ -23,6 +23,7 @@ import {
   subscribeConfigurationStream,
   unsubscribeConfigurationMethod,
 } from "./configuration.ts";
+import { converseAlpha1Method, converseAlpha2Method } from "./conversation.ts";
 import type { StateItem__Output } from "./generated/dapr/proto/common/v1/StateItem.ts";
 import type { StateOptions__Output } from "./generated/dapr/proto/common/v1/StateOptions.ts";
 import type { DaprHandlers } from "./generated/dapr/proto/runtime/v1/Dapr.ts";
@@ -55,6 +56,8 @@ export type ServedMethods = Pick<
   | "UnsubscribeConfigurationAlpha1"
   | "TryLockAlpha1"
   | "UnlockAlpha1"
+  | "ConverseAlpha1"
+  | "ConverseAlpha2"
 >;
 
 /** The server-streaming `Dapr` methods outrig serves. */
@@ -302,6 +305,8 @@ export const DAPR_METHODS: { [K in keyof ServedMethods]: Unary<never, unknown> }
     shutdown(ctx);
     return {};
   }) as Unary<never, unknown>,
+  ConverseAlpha1: converseAlpha1Method as Unary<never, unknown>,
+  ConverseAlpha2: converseAlpha2Method as Unary<never, unknown>,
   GetConfiguration: getConfigurationMethod as Unary<never, unknown>,
   GetConfigurationAlpha1: getConfigurationMethod as Unary<never, unknown>,
   UnsubscribeConfiguration: unsubscribeConfigurationMethod as Unary<never, unknown>,

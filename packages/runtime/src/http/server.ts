@@ -10,6 +10,7 @@ import {
 } from "./configuration.ts";
 import type { ApiContext, Handler } from "./context.ts";
 import { decrypt, encrypt } from "./crypto.ts";
+import { converseAlpha1Route, converseAlpha2Route } from "./conversation.ts";
 import { checkPath, tokenAllows } from "./guard.ts";
 import { invoke, invokeRoute } from "./invoke.ts";
 import { sendError } from "./io.ts";
@@ -103,6 +104,8 @@ function buildRouter(): Router.Instance<Router.HTTPVersion.V1> {
   }
   on(WRITE, "/v1.0-alpha1/lock/:store", tryLock);
   on(WRITE, "/v1.0-alpha1/unlock/:store", unlock);
+  on("POST", "/v1.0-alpha2/conversation/:name/converse", converseAlpha2Route);
+  on("POST", "/v1.0-alpha1/conversation/:name/converse", converseAlpha1Route);
   all("/v1.0/invoke/:appId/method/*", invokeRoute);
   for (const { api, http } of UNIMPLEMENTED_APIS) {
     const unimplemented: Handler = () => {

@@ -414,7 +414,6 @@ const unimplemented: BadCase[] = [
   ["POST", "/v1.0/actors/a/b/reminders/r"],
   ["GET", "/v1.0-beta1/workflows/dapr/x"],
   ["POST", "/v1.0-alpha1/subtlecrypto/c/getkey"],
-  ["POST", "/v1.0-alpha1/conversation/c/converse"],
 ].map(([method, path]) => ({
   name: `unimplemented: ${method} ${path}`,
   method: method as string,

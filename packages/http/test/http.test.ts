@@ -161,7 +161,10 @@ describe("bindings.http", () => {
   });
 
   it("is in the manifest as an output binding", () => {
-    expect(manifest.components.map((c) => c.type)).toEqual(["bindings.http", "conversation.openai"]);
+    expect(manifest.components.map((c) => c.type)).toEqual([
+      "bindings.http",
+      "conversation.openai",
+    ]);
     expect(httpBindingDefinition.directions).toEqual(["output"]);
   });
 });

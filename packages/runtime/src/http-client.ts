@@ -17,8 +17,17 @@ export class HttpTarget {
   readonly agent: Agent;
   readonly tls: boolean;
 
-  /** `tls` for an https origin (external HTTPEndpoints); apps are spoken to in plain HTTP. */
-  constructor(host: string, port: number, maxSockets = 128, tls = false) {
+  /**
+   * `tls` for an https origin (external HTTPEndpoints), with the endpoint's CA and client
+   * certificate when it names them; apps are spoken to in plain HTTP.
+   */
+  constructor(
+    host: string,
+    port: number,
+    maxSockets = 128,
+    tls = false,
+    tlsOptions: { ca?: string; cert?: string; key?: string } = {},
+  ) {
     this.host = host;
     this.port = port;
     this.tls = tls;
@@ -30,6 +39,7 @@ export class HttpTarget {
       scheduling: "lifo",
       // A proxied request is written in pieces; none may wait for a delayed ACK (Nagle).
       noDelay: true,
+      ...(tls ? tlsOptions : {}),
     } as AgentOptions);
   }
 

@@ -20,6 +20,7 @@ import { startGrpcApi } from "./grpc/server.ts";
 import { ConnectionGuard, DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
 import { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
 import { createApiHandler } from "./http/server.ts";
+import { type ResolvedHttpEndpoint, resolveHttpEndpoints } from "./http-endpoints.ts";
 import { startInputBindings } from "./input-bindings.ts";
 import { createConsoleLogger, type LogLevel } from "./logger.ts";
 import { meteredCallbacks } from "./metrics/metered-callbacks.ts";
@@ -190,6 +191,22 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     throw error;
   });
   const apiRuntime = policies.empty ? runtime : resilientRuntime(runtime, policies);
+  let endpoints: ResolvedHttpEndpoint[];
+  try {
+    endpoints = await resolveHttpEndpoints(
+      runtime.resources.httpEndpoints.filter(
+        (e) => e.scopes.length === 0 || e.scopes.includes(options.appId),
+      ),
+      async (store, name, key) => {
+        if (!runtime.has("secretstores", store))
+          throw new Error(`secret store ${store} is not loaded`);
+        return (await runtime.secretStore(store).get(name))?.[key];
+      },
+    );
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
   const metricsSettings = metricsConfig(runtime.resources.configurations);
   const metrics =
     options.enableMetrics !== false && metricsSettings.enabled
@@ -350,9 +367,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     },
     invocation: {
       timeoutMs: (options.invocationTimeoutSeconds ?? DEFAULT_INVOCATION_TIMEOUT_MS / 1000) * 1000,
-      endpoints: runtime.resources.httpEndpoints.filter(
-        (e) => e.scopes.length === 0 || e.scopes.includes(options.appId),
-      ),
+      endpoints,
       allowedHosts: options.allowedExternalHosts ?? [],
       appTimeoutsMs: appInvocationTimeouts(runtime.resources.resiliencies, options.appId),
     },

@@ -113,16 +113,29 @@ spec:
       secretKeyRef:
         name: s
         key: k
+    - name: x-env
+      envRef: HOME
   clientTLS:
     certificate:
       value: c
+    renegotiation: RenegotiateNever
+  timeout: 5s
+auth:
+  secretStore: vault
 `);
     expect(r.httpEndpoints).toMatchObject([
       {
         name: "billing",
         baseUrl: "http://billing.local:8080/api",
         headers: { "x-key": "k1" },
-        unsupported: ["spec.clientTLS", "spec.headers.x-secret (only value is applied)"],
+        secretHeaders: [{ name: "x-secret", secretKeyRef: { name: "s", key: "k" } }],
+        clientTLS: { certificate: { value: "c" } },
+        secretStore: "vault",
+        unsupported: [
+          "spec.timeout",
+          "spec.headers.x-env (only value and secretKeyRef are applied)",
+          "spec.clientTLS.renegotiation",
+        ],
       },
     ]);
     expect(r.components).toHaveLength(1);

@@ -1,7 +1,7 @@
 import type { Logger } from "@outrig/core";
 import type { AppChannel } from "../app-channel.ts";
 import type { GrpcAppChannel } from "../grpc/app-channel.ts";
-import type { HttpEndpointResource } from "../resources/model.ts";
+import type { ResolvedHttpEndpoint } from "../http-endpoints.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
 import type { ConfigurationSubscriptions } from "./configuration.ts";
@@ -50,7 +50,7 @@ export interface InvocationSettings {
   /** Resiliency `targets.apps.<id>.timeout`: a deadline for the whole call, per callee app id. */
   readonly appTimeoutsMs?: ReadonlyMap<string, number>;
   /** HTTPEndpoint resources in scope: callable by name or by their base URL. */
-  readonly endpoints: readonly HttpEndpointResource[];
+  readonly endpoints: readonly ResolvedHttpEndpoint[];
   /** Hosts (`host` or `host:port`) a URL app id may name besides the endpoints. */
   readonly allowedHosts: readonly string[];
 }

@@ -1,5 +1,5 @@
 import { HttpTarget } from "../http-client.ts";
-import type { HttpEndpointResource } from "../resources/model.ts";
+import type { ResolvedHttpEndpoint } from "../http-endpoints.ts";
 
 /**
  * External service invocation (Dapr's HTTPEndpoint): by an endpoint's name, or by a URL as the
@@ -12,19 +12,27 @@ export interface ExternalTarget {
   pool: HttpTarget;
   /** The base URL's path, prepended to the method. */
   basePath: string;
-  /** `spec.headers` of the endpoint, if called through one. */
+  /** `spec.headers` of the endpoint (plain and from secrets), if called through one. */
   headers: Record<string, string>;
 }
 
 const pools = new Map<string, HttpTarget>();
 
-function poolFor(url: URL): HttpTarget {
+function poolFor(url: URL, endpoint: ResolvedHttpEndpoint | undefined): HttpTarget {
   const tls = url.protocol === "https:";
   const port = Number(url.port || (tls ? 443 : 80));
-  const key = `${url.protocol}//${url.hostname}:${port}`;
+  // An endpoint's own CA or client certificate needs connections of its own.
+  const own = tls && endpoint?.tls ? ` ${endpoint.name}` : "";
+  const key = `${url.protocol}//${url.hostname}:${port}${own}`;
   let pool = pools.get(key);
   if (!pool) {
-    pool = new HttpTarget(url.hostname.replace(/^\[|\]$/g, ""), port, 64, tls);
+    pool = new HttpTarget(
+      url.hostname.replace(/^\[|\]$/g, ""),
+      port,
+      64,
+      tls,
+      own ? endpoint?.tls : undefined,
+    );
     pools.set(key, pool);
   }
   return pool;
@@ -36,9 +44,9 @@ export function closeExternalPools(): void {
   pools.clear();
 }
 
-function target(url: URL, endpoint: HttpEndpointResource | undefined): ExternalTarget {
+function target(url: URL, endpoint: ResolvedHttpEndpoint | undefined): ExternalTarget {
   return {
-    pool: poolFor(url),
+    pool: poolFor(url, endpoint),
     basePath: url.pathname.replace(/\/+$/, ""),
     headers: endpoint?.headers ?? {},
   };
@@ -55,7 +63,7 @@ function origin(url: URL): string {
  */
 export function externalTarget(
   appId: string,
-  endpoints: readonly HttpEndpointResource[],
+  endpoints: readonly ResolvedHttpEndpoint[],
   allowedHosts: readonly string[],
 ): ExternalTarget | string | undefined {
   const byName = endpoints.find((e) => e.name === appId);

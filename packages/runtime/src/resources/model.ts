@@ -211,6 +211,11 @@ export interface ConfigurationResource {
 }
 
 /** Dapr's HTTPEndpoint (`dapr.io/v1alpha1`): an external service invoked by name or base URL. */
+const secretOrValue = z.object({
+  value: scalar.optional(),
+  secretKeyRef: z.object({ name: z.string().min(1), key: z.string().optional() }).optional(),
+});
+
 export const httpEndpointSchema = z.object({
   apiVersion: z.string().optional(),
   kind: z.literal("HTTPEndpoint"),
@@ -221,10 +226,25 @@ export const httpEndpointSchema = z.object({
         .string()
         .refine((v) => /^https?:\/\/[^/]/i.test(v) && URL.canParse(v), "must be an http(s) URL"),
       headers: z.array(metadataItem).nullish(),
+      clientTLS: z
+        .object({
+          rootCA: secretOrValue.optional(),
+          certificate: secretOrValue.optional(),
+          privateKey: secretOrValue.optional(),
+        })
+        .passthrough()
+        .nullish(),
     })
     .passthrough(),
+  auth: z.object({ secretStore: z.string().optional() }).optional(),
   scopes,
 });
+
+/** A value given in place or read from the resource's `auth.secretStore`. */
+export interface SecretOrValue {
+  value?: string;
+  secretKeyRef?: { name: string; key?: string };
+}
 
 export interface HttpEndpointResource {
   kind: "HTTPEndpoint";
@@ -232,6 +252,12 @@ export interface HttpEndpointResource {
   baseUrl: string;
   /** `spec.headers` given as plain values; sent on every call through the endpoint. */
   headers: Record<string, string>;
+  /** `spec.headers` given as secretKeyRef, read from `secretStore` when the sidecar starts. */
+  secretHeaders: (SecretOrValue & { name: string })[];
+  /** `spec.clientTLS`: CA, client certificate and key, each a value or a secretKeyRef. */
+  clientTLS?: { rootCA?: SecretOrValue; certificate?: SecretOrValue; privateKey?: SecretOrValue };
+  /** `auth.secretStore`: where the secretKeyRefs are read. */
+  secretStore?: string;
   /** Fields of the resource that are not applied (warned about by name at start). */
   unsupported: string[];
   scopes: string[];

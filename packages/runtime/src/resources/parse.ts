@@ -8,10 +8,12 @@ import {
   componentSchema,
   configurationSchema,
   emptyResources,
+  type HttpEndpointResource,
   httpEndpointSchema,
   type ResourceSource,
   type Resources,
   resiliencySchema,
+  type SecretOrValue,
   type SubscriptionRule,
   subscriptionSchema,
 } from "./model.ts";
@@ -152,18 +154,38 @@ export function parseResources(text: string, file = "<inline>"): Resources {
         const e = check(httpEndpointSchema);
         if (e) {
           const headers: Record<string, string> = {};
+          const secretHeaders: HttpEndpointResource["secretHeaders"] = [];
           const unsupported = Object.keys(e.spec)
-            .filter((k) => k !== "baseUrl" && k !== "headers")
+            .filter((k) => !["baseUrl", "headers", "clientTLS"].includes(k))
             .map((k) => `spec.${k}`);
           for (const h of e.spec.headers ?? []) {
-            if (h.value !== undefined) headers[h.name] = String(h.value);
-            else unsupported.push(`spec.headers.${h.name} (only value is applied)`);
+            if (h.value !== undefined && h.value !== null) headers[h.name] = String(h.value);
+            else if (h.secretKeyRef)
+              secretHeaders.push({ name: h.name, secretKeyRef: h.secretKeyRef });
+            else
+              unsupported.push(`spec.headers.${h.name} (only value and secretKeyRef are applied)`);
           }
+          const tls = e.spec.clientTLS ?? undefined;
+          if (tls) {
+            for (const k of Object.keys(tls))
+              if (!["rootCA", "certificate", "privateKey"].includes(k))
+                unsupported.push(`spec.clientTLS.${k}`);
+          }
+          const clientTLS = tls
+            ? Object.fromEntries(
+                (["rootCA", "certificate", "privateKey"] as const)
+                  .filter((k) => tls[k])
+                  .map((k) => [k, tls[k] as SecretOrValue]),
+              )
+            : undefined;
           resources.httpEndpoints.push({
             kind: "HTTPEndpoint",
             name: e.metadata.name,
             baseUrl: e.spec.baseUrl,
             headers,
+            secretHeaders,
+            ...(clientTLS ? { clientTLS } : {}),
+            ...(e.auth?.secretStore ? { secretStore: e.auth.secretStore } : {}),
             unsupported,
             scopes: e.scopes,
             source,

@@ -9,8 +9,8 @@ import {
   unsubscribeConfiguration,
 } from "./configuration.ts";
 import type { ApiContext, Handler } from "./context.ts";
-import { decrypt, encrypt } from "./crypto.ts";
 import { converseAlpha1Route, converseAlpha2Route } from "./conversation.ts";
+import { decrypt, encrypt } from "./crypto.ts";
 import { checkPath, tokenAllows } from "./guard.ts";
 import { invoke, invokeRoute } from "./invoke.ts";
 import { sendError } from "./io.ts";

@@ -22,6 +22,8 @@ export {
   describeConfigurationStoreConformance,
   describeConfigurationSubscribe,
 } from "./configuration/index.ts";
+export type { ConversationConformanceConfig } from "./conversation/index.ts";
+export { CONVERSATION_CASES, describeConversationConformance } from "./conversation/index.ts";
 export type {
   CryptoCase,
   CryptoCaseId,
@@ -47,8 +49,6 @@ export {
   describeLockStoreConformance,
   LOCK_CASES,
 } from "./lock/index.ts";
-export type { ConversationConformanceConfig } from "./conversation/index.ts";
-export { CONVERSATION_CASES, describeConversationConformance } from "./conversation/index.ts";
 export type { MessageTtlStrategy, PubSubConformanceConfig } from "./pubsub/index.ts";
 export { describePubSubConformance, PUBSUB_CASES } from "./pubsub/index.ts";
 export type {

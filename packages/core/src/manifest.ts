@@ -1,9 +1,9 @@
 import type { BindingDirection, InputBinding, OutputBinding } from "./bindings.ts";
 import type { Component, ComponentContext, ComponentKind } from "./component.ts";
 import type { ConfigurationStore } from "./configuration.ts";
+import type { ConversationProvider } from "./conversation.ts";
 import type { CryptoProvider } from "./crypto.ts";
 import type { LockStore } from "./lock.ts";
-import type { ConversationProvider } from "./conversation.ts";
 import type { Metadata } from "./metadata.ts";
 import type { OptionFields, OptionsSchema } from "./options.ts";
 import type { PubSub } from "./pubsub.ts";

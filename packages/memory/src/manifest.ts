@@ -1,7 +1,7 @@
 import { defineManifest } from "@outrig/core";
 import { configurationDefinition } from "./configuration.ts";
-import { lockDefinition } from "./lock.ts";
 import { echoConversationDefinition } from "./conversation-echo.ts";
+import { lockDefinition } from "./lock.ts";
 import { pubsubDefinition } from "./pubsub.ts";
 import { stateDefinition } from "./state.ts";
 

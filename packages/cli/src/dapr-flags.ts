@@ -124,7 +124,7 @@ export const DAPR_RUN_FLAGS: readonly DaprFlag[] = [
     name: "scheduler-host-address",
     value: "address",
     support: "warn",
-    note: `${NOT_YET}: no scheduler (jobs, reminders)`,
+    note: "the scheduler is embedded (jobs in $OUTRIG_HOME/scheduler.db, or env OUTRIG_SCHEDULER_STORE); no address is used",
   },
   {
     name: "read-buffer-size",
@@ -227,7 +227,7 @@ export const DAPR_RUN_FILE_FIELDS: readonly RunFileField[] = [
     name: "schedulerHostAddress",
     where: "common",
     support: "warn",
-    note: `${NOT_YET}: no scheduler`,
+    note: "the scheduler is embedded; no address is used",
   },
   { name: "resourcesPath", where: "common", support: "honoured", note: "" },
   { name: "resourcesPaths", where: "common", support: "honoured", note: "" },

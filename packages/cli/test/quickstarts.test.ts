@@ -1,0 +1,127 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startRedis, useService } from "@outrig/conformance/services";
+import { afterEach, describe, expect, it } from "vitest";
+import { CliProcess, tempHome } from "./helpers.ts";
+
+// Dapr's configuration and conversation quickstarts with `outrig run`, in the shapes their
+// JavaScript apps use: an unmodified @dapr/dapr client (configuration, gRPC) against a real Redis,
+// and plain fetch (conversation, HTTP) against conversation.echo.
+const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
+const running: CliProcess[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((cli) => cli.stop()));
+  await Promise.all(cleanups.splice(0).map((c) => c()));
+});
+
+const redis = useService(() => startRedis());
+
+/** `SET key value` over RESP, as the quickstart's `redis-cli MSET` does, without a client library. */
+function redisSet(key: string, value: string): Promise<void> {
+  const arg = (s: string) => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: redis().host, port: redis().port });
+    socket.setTimeout(5000, () => socket.destroy(new Error("redis did not answer SET in 5 s")));
+    socket.once("error", reject);
+    socket.once("data", (reply) => {
+      socket.end();
+      if (reply.toString().startsWith("+OK")) resolve();
+      else reject(new Error(`redis answered ${reply.toString().trim()}`));
+    });
+    socket.write(`*3\r\n${arg("SET")}${arg(key)}${arg(value)}`);
+  });
+}
+
+async function resourcesWith(yaml: string): Promise<{ home: string; resources: string }> {
+  const { home, cleanup } = await tempHome();
+  cleanups.push(cleanup);
+  const resources = join(home, "components");
+  await mkdir(resources, { recursive: true });
+  await writeFile(join(resources, "component.yaml"), yaml);
+  return { home, resources };
+}
+
+function result(cli: CliProcess): unknown {
+  const line = cli.output.match(/== APP == RESULT (.*)/);
+  expect(line, cli.output).not.toBeNull();
+  return JSON.parse((line as RegExpMatchArray)[1] as string);
+}
+
+describe("Dapr's quickstarts through outrig run", { timeout: 90_000 }, () => {
+  it("configuration: the app reads orderId1/orderId2 from Redis and sees an update", async () => {
+    const prefix = `q${Date.now()}`;
+    await redisSet(`${prefix}orderId1`, "101||1");
+    await redisSet(`${prefix}orderId2`, "102||1");
+    const { home, resources } = await resourcesWith(`apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: configstore
+spec:
+  type: configuration.redis
+  version: v1
+  metadata:
+    - name: redisHost
+      value: ${redis().host}:${redis().port}
+`);
+    const cli = new CliProcess(
+      [
+        "run",
+        "--app-id",
+        "order-processor",
+        "--resources-path",
+        resources,
+        "--",
+        process.execPath,
+        join(fixtures, "configuration-app.mjs"),
+        prefix,
+      ],
+      { home, cwd: fixtures },
+    );
+    running.push(cli);
+    await cli.waitFor(/SUBSCRIBED/, 60_000);
+    await redisSet(`${prefix}orderId1`, "103||2");
+    expect(await cli.exited, cli.output).toBe(0);
+    expect(result(cli)).toEqual({
+      got: { [`${prefix}orderId1`]: "101", [`${prefix}orderId2`]: "102" },
+      updated: { key: `${prefix}orderId1`, value: "103", version: "2" },
+    });
+  });
+
+  it("conversation: the app's question is answered by conversation.echo over HTTP", async () => {
+    const { home, resources } = await resourcesWith(`apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: echo
+spec:
+  type: conversation.echo
+  version: v1
+`);
+    const cli = new CliProcess(
+      [
+        "run",
+        "--app-id",
+        "conversation",
+        "--resources-path",
+        resources,
+        "--",
+        process.execPath,
+        join(fixtures, "conversation-app.mjs"),
+      ],
+      { home, cwd: fixtures },
+    );
+    running.push(cli);
+    expect(await cli.exited, cli.output).toBe(0);
+    expect(cli.output).toContain("Output response: What is dapr?");
+    // The tool-calling step: outrig's echo calls a tool only when the message names it (or
+    // toolChoice does), so the quickstart's weather question comes back as text, not a tool call.
+    expect(result(cli)).toEqual({
+      answer: "What is dapr?",
+      finishReason: "stop",
+      toolCalls: [],
+      content: "What is the weather like in San Francisco in celsius?",
+    });
+  });
+});

@@ -208,3 +208,34 @@ scrape_configs:
     expect(value).toBe("5");
   }, 60_000);
 });
+
+describe("metrics of the newer building blocks", () => {
+  it("counts configuration store operations as daprd's dapr_component_configuration_count", async () => {
+    const s = await sidecar({
+      appId: "configured",
+      metricsPort: 0,
+      resources: `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: configstore
+spec:
+  type: configuration.in-memory
+  version: v1
+`,
+    });
+    try {
+      expect((await fetch(`${s.url}/v1.0/configuration/configstore?key=a`)).status).toBe(200);
+      const text = await scrape(s);
+      expect(
+        sample(text, "dapr_component_configuration_count", {
+          app_id: "configured",
+          component: "configstore",
+          operation: "get",
+          success: "true",
+        }),
+      ).toBe(1);
+    } finally {
+      await s.stop();
+    }
+  });
+});

@@ -14,6 +14,9 @@ const METHODS = {
   binding: ["invoke"],
   secretStore: ["get", "bulkGet"],
   cryptoProvider: ["wrapKey", "unwrapKey", "getKey"],
+  configurationStore: ["get", "subscribe", "unsubscribe"],
+  lockStore: ["tryLock", "unlock"],
+  conversation: ["converse"],
 } as const;
 
 export type ComponentAccessor = keyof typeof METHODS;

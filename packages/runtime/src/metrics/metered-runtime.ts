@@ -37,6 +37,13 @@ function record(
     case "pubsub":
       metrics.pubsubEgress(name, String(first?.topic ?? ""), ok, ms);
       return;
+    case "configurationStore":
+      metrics.operation("configuration", name, method, ok, ms);
+      return;
+    case "lockStore":
+    case "conversation":
+      // daprd has no lock metric; its conversation metric is not built here yet.
+      return;
     case "cryptoProvider":
       // daprd counts each key operation of the envelope; the label is the method, snake-cased.
       metrics.operation(

@@ -38,7 +38,9 @@ export function resilientRuntime(runtime: Runtime, policies: ResiliencyPolicies)
         `${accessor === "stateStore" ? "state" : accessor === "cryptoProvider" ? "crypto" : accessor} ${name} ${method}`,
         call,
         {
-          retry: accessor !== "stateStore" || retryable(method, args),
+          // A lock call is never retried: a try that took the lock and then timed out would
+          // find it held (and answer false), an unlock that applied would find none.
+          retry: accessor === "stateStore" ? retryable(method, args) : accessor !== "lockStore",
         },
       );
   });

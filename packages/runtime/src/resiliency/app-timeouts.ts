@@ -12,10 +12,17 @@ function inScope(r: ResiliencyResource, appId: string): boolean {
   return r.scopes.length === 0 || r.scopes.includes(appId);
 }
 
-function timeoutOf(r: ResiliencyResource, ref: string): number | undefined {
-  const named = r.spec.policies?.timeouts?.[ref];
+/**
+ * A target's `timeout` in ms: the named policy of `policies.timeouts` when there is one (`named`),
+ * else the reference read as a duration itself; undefined when neither is a positive duration.
+ */
+export function timeoutMs(named: string | undefined, ref: string): number | undefined {
   const ms = parseDuration(named ?? ref);
   return ms !== undefined && ms > 0 ? ms : undefined;
+}
+
+function timeoutOf(r: ResiliencyResource, ref: string): number | undefined {
+  return timeoutMs(r.spec.policies?.timeouts?.[ref], ref);
 }
 
 /** Invocation deadline (ms) per callee app id, from the Resiliency resources in scope of `appId`. */

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { ComponentError, type Logger, parseDuration } from "@outrig/core";
 import type { ResiliencyResource } from "../resources/model.ts";
+import { timeoutMs } from "./app-timeouts.ts";
 import { type BreakerCounts, CircuitBreaker, isBreakerRefusal } from "./circuit-breaker.ts";
 
 export interface RetryPolicy {
@@ -203,9 +204,10 @@ export class ResiliencyPolicies {
   }
 
   #timeout(ref: string): number | undefined {
-    const named = this.#firstRef((r) => r.spec.policies?.timeouts?.[ref]);
-    const ms = parseDuration(named ?? ref);
-    return ms !== undefined && ms > 0 ? ms : undefined;
+    return timeoutMs(
+      this.#firstRef((r) => r.spec.policies?.timeouts?.[ref]),
+      ref,
+    );
   }
 
   #retry(name: string): RetryPolicy | undefined {

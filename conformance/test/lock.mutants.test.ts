@@ -1,12 +1,7 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LOCK_CASES } from "../src/index.ts";
+import { type AssertionResult, runVitestReport } from "../src/testing/index.ts";
 import { LOCK_MUTANTS } from "./lock-mutants/reference.ts";
 
 /**
@@ -15,49 +10,9 @@ import { LOCK_MUTANTS } from "./lock-mutants/reference.ts";
  * named for its bug while the correct one passes everything.
  */
 
-interface AssertionResult {
-  ancestorTitles: string[];
-  title: string;
-  status: string;
-}
-
 const packageRoot = fileURLToPath(new URL("..", import.meta.url));
-const vitestCli = join(
-  createRequire(import.meta.url).resolve("vitest/package.json"),
-  "..",
-  "vitest.mjs",
-);
-
-async function runMutants(): Promise<AssertionResult[]> {
-  const dir = await mkdtemp(join(tmpdir(), "outrig-lock-mutants-"));
-  const out = join(dir, "report.json");
-  const env = { ...process.env };
-  delete env.OUTRIG_TEST_REPORT_DIR;
-  for (const key of Object.keys(env)) if (key.startsWith("VITEST")) delete env[key];
-  try {
-    await promisify(execFile)(
-      process.execPath,
-      [
-        vitestCli,
-        "run",
-        "--config",
-        "test/lock-mutants/vitest.config.ts",
-        "--reporter=json",
-        `--outputFile=${out}`,
-      ],
-      { cwd: packageRoot, env, timeout: 150_000, maxBuffer: 64 * 1024 * 1024 },
-    ).catch((error: { code?: number }) => {
-      // Exit code 1 means tests failed, which is the point; anything else is a broken run.
-      if (error.code !== 1) throw error;
-    });
-    const report = JSON.parse(await readFile(out, "utf8")) as {
-      testResults: { assertionResults: AssertionResult[] }[];
-    };
-    return report.testResults.flatMap((f) => f.assertionResults);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const runMutants = (): Promise<AssertionResult[]> =>
+  runVitestReport(packageRoot, "test/lock-mutants/vitest.config.ts");
 
 const prefixes = Object.entries(LOCK_CASES) as [string, string][];
 

@@ -1,10 +1,5 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { type AssertionResult, runVitestReport } from "@outrig/conformance/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { stateMutants } from "./state-mutants/mutants.ts";
 
@@ -14,50 +9,9 @@ import { stateMutants } from "./state-mutants/mutants.ts";
  * that let a mutant through would be missing a case.
  */
 
-interface AssertionResult {
-  ancestorTitles: string[];
-  title: string;
-  status: string;
-}
-
 const packageRoot = fileURLToPath(new URL("..", import.meta.url));
-const vitestCli = join(
-  createRequire(import.meta.url).resolve("vitest/package.json"),
-  "..",
-  "vitest.mjs",
-);
-
-async function runMutants(): Promise<AssertionResult[]> {
-  const dir = await mkdtemp(join(tmpdir(), "outrig-state-mutants-"));
-  const out = join(dir, "report.json");
-  const env = { ...process.env };
-  // A clean child run: no CI report file of its own, no worker state from this run.
-  delete env.OUTRIG_TEST_REPORT_DIR;
-  for (const key of Object.keys(env)) if (key.startsWith("VITEST")) delete env[key];
-  try {
-    await promisify(execFile)(
-      process.execPath,
-      [
-        vitestCli,
-        "run",
-        "--config",
-        "test/state-mutants/vitest.config.ts",
-        "--reporter=json",
-        `--outputFile=${out}`,
-      ],
-      { cwd: packageRoot, env, timeout: 150_000, maxBuffer: 64 * 1024 * 1024 },
-    ).catch((error: { code?: number; stderr?: string }) => {
-      // Exit code 1 just means tests failed, which is the point; anything else is a broken run.
-      if (error.code !== 1) throw error;
-    });
-    const report = JSON.parse(await readFile(out, "utf8")) as {
-      testResults: { assertionResults: AssertionResult[] }[];
-    };
-    return report.testResults.flatMap((f) => f.assertionResults);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const runMutants = (): Promise<AssertionResult[]> =>
+  runVitestReport(packageRoot, "test/state-mutants/vitest.config.ts");
 
 describe("state conformance suite: mutation check", () => {
   let results: AssertionResult[] = [];

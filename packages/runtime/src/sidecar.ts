@@ -370,6 +370,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       endpoints,
       allowedHosts: options.allowedExternalHosts ?? [],
       appTimeoutsMs: appInvocationTimeouts(runtime.resources.resiliencies, options.appId),
+      ...(policies.empty ? {} : { appPolicy: (id: string) => policies.app(id) }),
     },
   };
   for (const setting of unappliedSettings(runtime.resources)) {

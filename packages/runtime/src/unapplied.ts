@@ -6,6 +6,9 @@ import type { Resources } from "./resources/model.ts";
 const COMPONENT_DEFAULTS =
   /^Default(ComponentOutbound|ComponentInbound|Component)?(Timeout|Retry|CircuitBreaker)Policy$/;
 
+/** Dapr's default policy names that service invocation falls back to (policies.ts `app`). */
+const APP_DEFAULTS = /^Default(App)?(Retry|CircuitBreaker)Policy$/;
+
 /** Configuration sections the runtime applies (or, for metrics, checks field by field). */
 const APPLIED_CONFIGURATION = new Set(["features", "secrets", "metrics"]);
 
@@ -21,6 +24,13 @@ export interface UnappliedSetting {
  * The Resiliency and tracing settings found in the resources that nothing applies yet,
  * so the sidecar can warn about each by file and field instead of accepting it silently.
  */
+/** Whether the policy a target names exists in the same resource. */
+function isDefined(r: Resources["resiliencies"][number], policy: string, name: string): boolean {
+  const group =
+    policy === "retry" ? "retries" : policy === "circuitBreaker" ? "circuitBreakers" : undefined;
+  return group !== undefined && r.spec.policies?.[group]?.[name] !== undefined;
+}
+
 export function unappliedSettings(resources: Resources): UnappliedSetting[] {
   const found: UnappliedSetting[] = [];
   for (const r of resources.resiliencies) {
@@ -28,6 +38,13 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
     // Applied: app targets' timeouts (app-timeouts.ts) and component targets, both directions,
     // with the policies they name or Dapr's component defaults (policies.ts).
     const used = appliedTimeoutPolicies(r);
+    // Applied too: app targets' retry and circuit breaker (http/invoke.ts), where a retry's
+    // matching.httpStatusCodes is read; gRPCStatusCodes is not.
+    const appRetries = new Set<string>();
+    for (const ref of Object.values(r.spec.targets?.apps ?? {})) {
+      if (ref.retry) appRetries.add(ref.retry);
+      for (const name of [ref.retry, ref.circuitBreaker]) if (name) used.add(name);
+    }
     for (const ref of Object.values(r.spec.targets?.components ?? {})) {
       for (const direction of [ref.outbound, ref.inbound]) {
         for (const name of [direction?.timeout, direction?.retry, direction?.circuitBreaker])
@@ -36,9 +53,13 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
     }
     for (const [group, entries] of Object.entries(r.spec.policies ?? {})) {
       for (const [key, value] of Object.entries(entries ?? {})) {
-        if (used.has(key) || COMPONENT_DEFAULTS.test(key)) {
-          if (group === "retries" && (value as { matching?: unknown })?.matching !== undefined)
-            found.push({ ...at, field: `spec.policies.retries.${key}.matching` });
+        if (used.has(key) || COMPONENT_DEFAULTS.test(key) || APP_DEFAULTS.test(key)) {
+          const matching = (value as { matching?: Record<string, unknown> })?.matching;
+          if (group !== "retries" || matching === undefined) continue;
+          const forApps = appRetries.has(key) || APP_DEFAULTS.test(key);
+          for (const field of Object.keys(matching))
+            if (!(forApps && field === "httpStatusCodes"))
+              found.push({ ...at, field: `spec.policies.retries.${key}.matching.${field}` });
           continue;
         }
         found.push({ ...at, field: `spec.policies.${group}.${key}` });
@@ -53,8 +74,11 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
         }
         for (const [policy, value] of Object.entries(ref ?? {})) {
           const resolved =
-            policy === "timeout" &&
-            (used.has(String(value)) || parseDuration(String(value)) !== undefined);
+            policy === "timeout"
+              ? used.has(String(value)) || parseDuration(String(value)) !== undefined
+              : used.has(String(value)) &&
+                r.spec.policies !== undefined &&
+                isDefined(r, policy, String(value));
           if (!resolved) found.push({ ...at, field: `spec.targets.apps.${key}.${policy}` });
         }
       }

@@ -2,8 +2,10 @@
 // a write carrying an ETag, timeouts per attempt, Dapr's default policies, and a circuit breaker
 // through closed -> open -> half-open -> closed. The broker outage case runs against a real Redis
 // in packages/redis/test/resiliency.test.ts.
+import * as grpc from "@grpc/grpc-js";
 import { silentLogger } from "@outrig/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { daprProtos } from "../src/grpc/protos.ts";
 import { createRegistry, type Sidecar, startSidecar } from "../src/index.ts";
 import { flaky, manifest as flakyManifest } from "./fixtures/flaky-store.ts";
 import { fakeApp, until } from "./helpers.ts";
@@ -190,7 +192,7 @@ spec:
 });
 
 describe("what is applied and what is warned about", () => {
-  it("warns about app retries by field, not about applied component policies", async () => {
+  it("warns about matching a policy cannot apply, not about applied app and component policies", async () => {
     const warnings: string[] = [];
     const s = await startSidecar({
       appId: "resilient",
@@ -209,11 +211,14 @@ spec:
       outboundRetry:
         policy: constant
         duration: 10ms
+        matching:
+          httpStatusCodes: "500-599"
       appRetry:
         policy: exponential
         maxInterval: 1s
         matching:
           httpStatusCodes: "500-599"
+          gRPCStatusCodes: "14"
   targets:
     apps:
       checkout:
@@ -228,9 +233,11 @@ spec:
       ].join("---\n"),
     });
     started.push(s);
+    // Status matching is read for app targets' HTTP answers only: not on component calls, and
+    // gRPC codes not at all yet.
     expect(warnings).toEqual([
-      "spec.policies.retries.appRetry",
-      "spec.targets.apps.checkout.retry",
+      "spec.policies.retries.outboundRetry.matching.httpStatusCodes",
+      "spec.policies.retries.appRetry.matching.gRPCStatusCodes",
     ]);
   });
 });
@@ -309,5 +316,174 @@ spec:
     } finally {
       await app.close();
     }
+  });
+});
+
+describe("policies on service invocation of an app target", () => {
+  // A real HTTP app behind the callee id "flaky": the first `failures` calls answer `status`
+  // (after `delayMs`), the rest 200 echoing the body.
+  const apps: Awaited<ReturnType<typeof fakeApp>>[] = [];
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+  });
+  async function flakyApp(failures: number, status = 500, delayMs = 0) {
+    let left = failures;
+    const app = await fakeApp((r, res) => {
+      if (left-- > 0) {
+        setTimeout(
+          () => res.writeHead(status, { "content-type": "text/plain" }).end("down"),
+          delayMs,
+        );
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/plain" }).end(`ok ${r.body}`);
+    });
+    apps.push(app);
+    return app;
+  }
+  async function caller(resiliency: string, port: number): Promise<Sidecar> {
+    const s = await startSidecar({
+      appId: "caller",
+      httpPort: 0,
+      logger: silentLogger,
+      resolveApp: async (id) => (id === "flaky" ? { host: "127.0.0.1", port } : undefined),
+      resources: resiliency,
+    });
+    started.push(s);
+    return s;
+  }
+  const invoke = (s: Sidecar) =>
+    fetch(`${s.url}/v1.0/invoke/flaky/method/work`, { method: "POST", body: "payload" });
+  const APP_RETRY = (matching = "") => `apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata:
+  name: app-retry
+spec:
+  policies:
+    retries:
+      threeTimes:
+        policy: constant
+        duration: 20ms
+        maxRetries: 3
+${matching}
+  targets:
+    apps:
+      flaky:
+        retry: threeTimes
+`;
+
+  it("retries the app's 500 by the constant policy, resending the body: two failures then a success is three calls", async () => {
+    const app = await flakyApp(2);
+    const s = await caller(APP_RETRY(), app.port);
+    const res = await invoke(s);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("ok payload");
+    expect(app.received.map((r) => r.body)).toEqual(["payload", "payload", "payload"]);
+  });
+
+  it("gives up after maxRetries and hands back the app's own last answer: 1 + 3 calls", async () => {
+    const app = await flakyApp(10);
+    const s = await caller(APP_RETRY(), app.port);
+    const res = await invoke(s);
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe("down");
+    expect(app.received).toHaveLength(4);
+  });
+
+  it("retries only the statuses matching.httpStatusCodes lists", async () => {
+    const matching = `        matching:
+          httpStatusCodes: "429,502-504"`;
+    const plain = await flakyApp(2, 500);
+    const s = await caller(APP_RETRY(matching), plain.port);
+    expect((await invoke(s)).status).toBe(500);
+    expect(plain.received).toHaveLength(1);
+
+    const busy = await flakyApp(2, 503);
+    const t = await caller(APP_RETRY(matching), busy.port);
+    expect((await invoke(t)).status).toBe(200);
+    expect(busy.received).toHaveLength(3);
+  });
+
+  it("applies the same retry to gRPC InvokeService of an HTTP app", async () => {
+    const app = await flakyApp(2);
+    const s = await startSidecar({
+      appId: "caller",
+      httpPort: 0,
+      grpcPort: 0,
+      logger: silentLogger,
+      resolveApp: async (id) =>
+        id === "flaky" ? { host: "127.0.0.1", port: app.port } : undefined,
+      resources: APP_RETRY(),
+    });
+    started.push(s);
+    await s.ready();
+    const { dapr } = daprProtos();
+    const raw = new dapr.dapr.proto.runtime.v1.Dapr(
+      `127.0.0.1:${s.grpcPort}`,
+      grpc.credentials.createInsecure(),
+    );
+    try {
+      const data = await new Promise<string>((resolve, reject) =>
+        raw.InvokeService(
+          {
+            id: "flaky",
+            message: { method: "work", data: { type_url: "", value: Buffer.from("payload") } },
+          },
+          (error, reply) =>
+            error ? reject(error) : resolve(Buffer.from(reply?.data?.value ?? []).toString()),
+        ),
+      );
+      expect(data).toBe("ok payload");
+      expect(app.received).toHaveLength(3);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it("refuses a malformed matching.httpStatusCodes, naming the policy", async () => {
+    await expect(
+      caller(APP_RETRY(`        matching:\n          httpStatusCodes: "5xx"`), 1),
+    ).rejects.toThrow("Resiliency retry threeTimes: matching.httpStatusCodes");
+  });
+
+  it("opens the app's breaker after the trip expression, answers fast without calling the app, then half-opens after its timeout", async () => {
+    const app = await flakyApp(3, 500, 150);
+    const s = await caller(
+      `apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata:
+  name: app-breaker
+spec:
+  policies:
+    circuitBreakers:
+      fragile:
+        maxRequests: 1
+        timeout: 400ms
+        trip: consecutiveFailures >= 3
+  targets:
+    apps:
+      flaky:
+        circuitBreaker: fragile
+`,
+      app.port,
+    );
+    for (let i = 0; i < 3; i++) expect((await invoke(s)).status).toBe(500);
+    expect(app.received).toHaveLength(3);
+
+    const began = Date.now();
+    const refused = await invoke(s);
+    expect(Date.now() - began).toBeLessThan(100);
+    expect(refused.status).toBe(500);
+    const body = (await refused.json()) as { errorCode: string; message: string };
+    expect(body.errorCode).toBe("ERR_DIRECT_INVOKE");
+    expect(body.message).toContain("circuit breaker fragile/app-flaky is open");
+    expect(app.received).toHaveLength(3);
+
+    // Past the open timeout one probe reaches the app (half-open); it succeeds, so it closes.
+    await new Promise((r) => setTimeout(r, 450));
+    expect((await invoke(s)).status).toBe(200);
+    expect(app.received).toHaveLength(4);
+    expect((await invoke(s)).status).toBe(200);
+    expect(app.received).toHaveLength(5);
   });
 });

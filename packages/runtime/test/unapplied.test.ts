@@ -27,6 +27,9 @@ spec:
         policy: constant
         duration: 5s
         maxRetries: -1
+        matching:
+          httpStatusCodes: "500-599"
+          gRPCStatusCodes: "14"
   targets:
     apps:
       checkout:
@@ -34,6 +37,7 @@ spec:
         retry: retryForever
       billing:
         timeout: nosuchpolicy
+        retry: nosuchretry
 ---
 apiVersion: dapr.io/v1alpha1
 kind: Configuration
@@ -57,17 +61,18 @@ spec:
     const sidecar = await startSidecar({ appId: "u", httpPort: 0, logger, resourcesPaths: [dir] });
     try {
       const fields = warnings.filter((w) => w.fields?.file === file).map((w) => w.fields?.field);
-      // App targets' timeouts (and the timeout policies they name) are applied to invocation.
+      // App targets' timeouts, retries (with matching.httpStatusCodes) and breakers, and the
+      // policies they name, are applied to invocation; a name with no policy is warned about.
       // spec.metrics.enabled is applied (metrics/metrics-config.ts); recordErrorCodes is not.
       expect(fields).toEqual([
         "spec.metrics.recordErrorCodes",
-        "spec.policies.retries.retryForever",
-        "spec.targets.apps.checkout.retry",
+        "spec.policies.retries.retryForever.matching.gRPCStatusCodes",
         "spec.targets.apps.billing.timeout",
+        "spec.targets.apps.billing.retry",
         "spec.tracing",
       ]);
       expect(warnings.map((w) => w.message)).toContain(
-        "Resiliency setting not applied yet: spec.policies.retries.retryForever",
+        "Resiliency setting not applied yet: spec.policies.retries.retryForever.matching.gRPCStatusCodes",
       );
     } finally {
       await sidecar.stop();

@@ -2,6 +2,7 @@ import type { Logger } from "@outrig/core";
 import type { AppChannel } from "../app-channel.ts";
 import type { GrpcAppChannel } from "../grpc/app-channel.ts";
 import type { ResolvedHttpEndpoint } from "../http-endpoints.ts";
+import type { TargetPolicy } from "../resiliency/policies.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
 import type { ConfigurationSubscriptions } from "./configuration.ts";
@@ -49,6 +50,8 @@ export interface InvocationSettings {
   readonly timeoutMs: number;
   /** Resiliency `targets.apps.<id>.timeout`: a deadline for the whole call, per callee app id. */
   readonly appTimeoutsMs?: ReadonlyMap<string, number>;
+  /** Resiliency `targets.apps.<id>` retry and circuit breaker (or Dapr's defaults), per callee. */
+  readonly appPolicy?: (appId: string) => TargetPolicy | undefined;
   /** HTTPEndpoint resources in scope: callable by name or by their base URL. */
   readonly endpoints: readonly ResolvedHttpEndpoint[];
   /** Hosts (`host` or `host:port`) a URL app id may name besides the endpoints. */

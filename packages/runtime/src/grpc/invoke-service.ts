@@ -11,6 +11,7 @@ import {
   resolveInvokeTarget,
   runInvocation,
 } from "../api/invoke.ts";
+import { runWithPolicy } from "../resiliency/policies.ts";
 import { AppStatusError, invokeGrpcTarget } from "./app-invoke.ts";
 import type { InvokeRequest__Output } from "./generated/dapr/proto/common/v1/InvokeRequest.ts";
 import type { InvokeResponse } from "./generated/dapr/proto/common/v1/InvokeResponse.ts";
@@ -143,8 +144,24 @@ export async function invokeService(
       call.off("cancelled", cancel);
     }
   };
+  // The callee's Resiliency retry and breaker, as on the HTTP API (http/invoke.ts): an error
+  // status is retried unless matching.httpStatusCodes leaves it out; the body is already whole.
+  const bare = r.id.split(".")[0] as string;
+  const policy = ctx.invocation?.appPolicy?.(bare);
+  const attempts = policy
+    ? () =>
+        runWithPolicy(policy, `invocation of ${bare}/${message?.method ?? ""}`, send, {
+          retry: true,
+          retryable: (e) => {
+            if (call.cancelled) return false;
+            if (!(e instanceof AppStatusError)) return true;
+            const status = Number(e.headers["dapr-http-status"]);
+            return policy.retry?.httpStatusCodes?.(status) ?? status >= 400;
+          },
+        })
+    : send;
   try {
-    return await runInvocation(ctx, target, send);
+    return await runInvocation(ctx, target, attempts);
   } catch (error) {
     if (error instanceof AppStatusError) throw error;
     throw invokeError(r.id, error);

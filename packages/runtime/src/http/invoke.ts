@@ -7,6 +7,7 @@ import {
   resolveInvokeTarget,
   runInvocation,
 } from "../api/invoke.ts";
+import { runWithPolicy } from "../resiliency/policies.ts";
 import type { ApiContext, Handler } from "./context.ts";
 import { invokeGrpcAppOverHttp } from "./invoke-grpc-app.ts";
 import { readBody, sendError } from "./io.ts";
@@ -74,26 +75,32 @@ export async function invoke(
     }
     return;
   }
-  const call = async (): Promise<void> => {
+  const bare = decodeURIComponent(appId).split(".")[0] as string;
+  const policy = ctx.invocation?.appPolicy?.(bare);
+  /** Sends one attempt and waits for the answer's head; `body` is the buffered request, if any. */
+  const send = async (body: Buffer | undefined): Promise<IncomingMessage> => {
     // A caller that went away while waiting for app-max-concurrency is not called for.
-    if (res.destroyed) throw new Error("the caller went away");
+    if (res.destroyed) throw new CallerGone();
     const path = `${found.basePath ?? ""}/${method.startsWith("/") ? method.slice(1) : method}${query}`;
     const { req: upstream, response } = found.pool.open(verb, path, headers, timeoutMs);
     // The upstream call is cancelled as soon as the caller goes away before its answer is out,
     // so abandoned calls never hold one of the pool's connections.
     const cancel = (): void => {
-      if (!res.writableFinished) upstream.destroy(new Error("the caller went away"));
+      if (!res.writableFinished) upstream.destroy(new CallerGone());
     };
     res.once("close", cancel);
+    upstream.once("close", () => res.off("close", cancel));
     if (deadlineMs !== undefined) {
       const deadline = setTimeout(
         () => upstream.destroy(new Error(`timed out after ${deadlineMs}ms (resiliency timeout)`)),
         deadlineMs,
       );
+      upstream.once("close", () => clearTimeout(deadline));
       res.once("close", () => clearTimeout(deadline));
     }
     const requestLength = Number(req.headers["content-length"]);
     if (!hasBody) upstream.end();
+    else if (body) upstream.end(body);
     else if (requestLength <= BUFFER_LIMIT) {
       // A small body with a known length goes out with the headers in one write.
       upstream.end(await readBody(req));
@@ -103,7 +110,9 @@ export async function invoke(
       limiter.once("error", (e) => upstream.destroy(e));
       req.once("error", (e) => upstream.destroy(e));
     }
-    const answer = await response;
+    return response;
+  };
+  const forward = async (answer: IncomingMessage): Promise<void> => {
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(answer.headers)) {
       if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
@@ -123,6 +132,40 @@ export async function invoke(
       answer.pipe(res);
     });
   };
+  const call = policy
+    ? async (): Promise<void> => {
+        // Retried attempts resend the same bytes, so the body is read once (within the
+        // request's max-body-size, like every other buffered body).
+        const body = hasBody ? await readBody(req) : undefined;
+        let answer: IncomingMessage | undefined;
+        try {
+          answer = await runWithPolicy(
+            policy,
+            `invocation of ${bare}/${method}`,
+            async () => {
+              // The error answer a retry replaces is drained, so its connection is reused.
+              answer?.resume();
+              const a = await send(body);
+              answer = a;
+              if ((a.statusCode ?? 500) >= 400) throw new ErrorAnswer(a.statusCode ?? 500, a);
+              return a;
+            },
+            {
+              retry: true,
+              retryable: (e) =>
+                !(e instanceof CallerGone) &&
+                !(e instanceof BodyTooLargeError) &&
+                !(e instanceof ErrorAnswer && policy.retry?.httpStatusCodes?.(e.status) === false),
+            },
+          );
+        } catch (error) {
+          // The app's own error answer, once retries are over, goes back to the caller as is.
+          if (!(error instanceof ErrorAnswer)) throw error;
+          answer = error.answer;
+        }
+        await forward(answer);
+      }
+    : async (): Promise<void> => forward(await send(undefined));
   try {
     await runInvocation(ctx, found, call);
   } catch (error) {
@@ -132,6 +175,27 @@ export async function invoke(
       return;
     }
     sendError(res, invokeError(appId, error));
+  }
+}
+
+/** The caller's connection closed: nothing to answer, nothing to retry. */
+class CallerGone extends Error {
+  constructor() {
+    super("the caller went away");
+  }
+}
+
+/**
+ * An app's error status (400 and above), thrown so the policy retries it and a breaker counts
+ * it; the answer is kept unread so the last one can still be forwarded.
+ */
+class ErrorAnswer extends Error {
+  readonly status: number;
+  readonly answer: IncomingMessage;
+  constructor(status: number, answer: IncomingMessage) {
+    super(`the app answered ${status}`);
+    this.status = status;
+    this.answer = answer;
   }
 }
 

@@ -4,8 +4,8 @@ import type { ResiliencyResource } from "../resources/model.ts";
 /**
  * The parts of Resiliency resources the runtime applies: the `timeout` of `targets.apps`
  * entries, as a deadline for service invocation of that app. A target's `timeout` names a policy
- * of `policies.timeouts` (or is a duration itself). Everything else is warned about by
- * unapplied.ts.
+ * of `policies.timeouts` (or is a duration itself). The targets' retry and circuit breaker are
+ * compiled by policies.ts (`ResiliencyPolicies.app`).
  */
 
 function inScope(r: ResiliencyResource, appId: string): boolean {

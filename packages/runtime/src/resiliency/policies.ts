@@ -13,6 +13,34 @@ export interface RetryPolicy {
   maxIntervalMs: number;
   /** Retries after the first attempt; -1 = no limit (Dapr's default). */
   maxRetries: number;
+  /**
+   * `matching.httpStatusCodes`: the statuses of an app's answer that are retried; absent, every
+   * error status (400-599) is, as Dapr retries "all HTTP errors" when the field is not set.
+   */
+  httpStatusCodes?: ((status: number) => boolean) | undefined;
+}
+
+/**
+ * Reads Dapr's `matching.httpStatusCodes` ("429,500-599": codes and inclusive ranges, 100-599);
+ * undefined for an empty string, a throw naming the policy for anything else malformed.
+ */
+export function parseStatusCodes(
+  text: string | undefined,
+  policy: string,
+): ((status: number) => boolean) | undefined {
+  if (!text?.trim()) return undefined;
+  const ranges: [number, number][] = [];
+  for (const part of text.split(",")) {
+    const m = /^\s*(\d{3})\s*(?:-\s*(\d{3})\s*)?$/.exec(part);
+    const lo = Number(m?.[1]);
+    const hi = m?.[2] ? Number(m[2]) : lo;
+    if (!m || lo < 100 || hi > 599 || lo > hi)
+      throw new Error(
+        `Resiliency retry ${policy}: matching.httpStatusCodes ${JSON.stringify(text)} is not a list of codes or ranges within 100-599`,
+      );
+    ranges.push([lo, hi]);
+  }
+  return (status) => ranges.some(([lo, hi]) => status >= lo && status <= hi);
 }
 
 /** The policies one target runs with; each part optional. */
@@ -66,7 +94,7 @@ export async function runWithPolicy<T>(
   policy: TargetPolicy,
   what: string,
   op: () => Promise<T>,
-  options: { retry: boolean },
+  options: { retry: boolean; retryable?: (error: unknown) => boolean },
 ): Promise<T> {
   const attempt = policy.timeoutMs ? () => withTimeout(op, policy.timeoutMs as number, what) : op;
   const guarded = policy.breaker
@@ -79,6 +107,7 @@ export async function runWithPolicy<T>(
     } catch (error) {
       const exhausted = !retry || (retry.maxRetries >= 0 && n >= retry.maxRetries);
       if (exhausted || isClientError(error) || isBreakerRefusal(error)) throw error;
+      if (options.retryable && !options.retryable(error)) throw error;
       await sleep(backoffMs(retry, n));
     }
   }
@@ -115,6 +144,9 @@ export class ResiliencyPolicies {
     logger: Logger,
   ): Promise<ResiliencyPolicies> {
     const inScope = resiliencies.filter((r) => r.scopes.length === 0 || r.scopes.includes(appId));
+    for (const r of inScope)
+      for (const [name, p] of Object.entries(r.spec.policies?.retries ?? {}))
+        parseStatusCodes(p.matching?.httpStatusCodes, name);
     const trip = new Map<string, (c: BreakerCounts) => boolean>();
     const breakers = inScope.flatMap((r) => Object.entries(r.spec.policies?.circuitBreakers ?? {}));
     if (breakers.length > 0) {
@@ -158,6 +190,29 @@ export class ResiliencyPolicies {
   /** The policy for deliveries from component `name` to the app (messages, binding events). */
   componentInbound(name: string): TargetPolicy | undefined {
     return this.#component(name, "inbound");
+  }
+
+  /**
+   * The retry and breaker for service invocation of app `appId` (its `targets.apps` entry, else
+   * `DefaultAppRetryPolicy` / `DefaultAppCircuitBreakerPolicy`, else `Default<Kind>Policy`). The
+   * target's timeout is applied by the invoke path itself (app-timeouts.ts), per attempt.
+   */
+  app(appId: string): TargetPolicy | undefined {
+    const key = `app/${appId}`;
+    if (!this.#targets.has(key)) {
+      const ref = this.#firstRef((r) => r.spec.targets?.apps?.[appId]);
+      const pick = (kind: Kind, named: string | undefined) =>
+        named ??
+        [`DefaultApp${kind}Policy`, `Default${kind}Policy`].find((d) => this.#has(kind, d));
+      const retry = pick("Retry", ref?.retry);
+      const breaker = pick("CircuitBreaker", ref?.circuitBreaker);
+      const policy: TargetPolicy = {
+        retry: retry ? this.#retry(retry) : undefined,
+        breaker: breaker ? this.#breaker(breaker, `app-${appId}`) : undefined,
+      };
+      this.#targets.set(key, policy.retry || policy.breaker ? policy : undefined);
+    }
+    return this.#targets.get(key);
   }
 
   #component(name: string, direction: "outbound" | "inbound"): TargetPolicy | undefined {
@@ -219,6 +274,7 @@ export class ResiliencyPolicies {
       durationMs: p.duration ? (parseDuration(p.duration) ?? 5000) : 5000,
       maxIntervalMs: p.maxInterval ? (parseDuration(p.maxInterval) ?? 60_000) : 60_000,
       maxRetries: p.maxRetries ?? -1,
+      httpStatusCodes: parseStatusCodes(p.matching?.httpStatusCodes, name),
     };
   }
 

@@ -1,8 +1,9 @@
 import { defineManifest } from "@outrig/core";
+import pkg from "../package.json" with { type: "json" };
 import { cronBindingDefinition } from "./binding.ts";
 
 export const manifest = defineManifest({
   packageName: "@outrig/cron",
-  version: "0.1.0",
+  version: pkg.version,
   components: [cronBindingDefinition],
 });

@@ -1,9 +1,10 @@
 import { defineManifest } from "@outrig/core";
+import pkg from "../package.json" with { type: "json" };
 import { jwksCryptoDefinition } from "./jwks.ts";
 import { localStorageCryptoDefinition } from "./localstorage.ts";
 
 export const manifest = defineManifest({
   packageName: "@outrig/crypto",
-  version: "0.1.0",
+  version: pkg.version,
   components: [localStorageCryptoDefinition, jwksCryptoDefinition],
 });

@@ -1,4 +1,5 @@
 import { defineManifest, type StateStoreDefinition } from "@outrig/core";
+import pkg from "../package.json" with { type: "json" };
 import { COMPONENT_TYPE, dynamodbOptions } from "./options.ts";
 import { openDynamoDBStateStore } from "./state.ts";
 
@@ -17,6 +18,6 @@ export const stateDefinition: StateStoreDefinition = {
 
 export const manifest = defineManifest({
   packageName: "@outrig/dynamodb",
-  version: "0.1.0",
+  version: pkg.version,
   components: [stateDefinition],
 });

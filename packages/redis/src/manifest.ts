@@ -1,4 +1,5 @@
 import { defineManifest } from "@outrig/core";
+import pkg from "../package.json" with { type: "json" };
 import { redisBindingDefinition } from "./binding.ts";
 import { configurationDefinition } from "./configuration.ts";
 import { lockDefinition } from "./lock.ts";
@@ -7,7 +8,7 @@ import { stateDefinition } from "./state.ts";
 
 export const manifest = defineManifest({
   packageName: "@outrig/redis",
-  version: "0.1.0",
+  version: pkg.version,
   components: [
     stateDefinition,
     pubsubDefinition,

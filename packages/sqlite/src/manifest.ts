@@ -1,4 +1,5 @@
 import { defineManifest, type StateStoreDefinition } from "@outrig/core";
+import pkg from "../package.json" with { type: "json" };
 import { lockDefinition } from "./lock.ts";
 import { COMPONENT_TYPE, sqliteOptions } from "./options.ts";
 import { openSqliteStateStore } from "./state.ts";
@@ -25,7 +26,7 @@ export const stateDefinition: StateStoreDefinition = {
 
 export const manifest = defineManifest({
   packageName: "@outrig/sqlite",
-  version: "0.1.0",
+  version: pkg.version,
   // daprd registers state.sqlite also as state.sqlite3 (cmd/daprd/components/state_sqlite.go).
   components: [{ ...stateDefinition, aliases: ["state.sqlite3"] }, lockDefinition],
 });

@@ -404,6 +404,25 @@ ${matching}
     expect(busy.received).toHaveLength(3);
   });
 
+  it("warns once, naming the app, when the callee is served over gRPC (not retried yet)", async () => {
+    const warnings: string[] = [];
+    const app = await flakyApp(0);
+    const s = await startSidecar({
+      appId: "caller",
+      httpPort: 0,
+      logger: { ...silentLogger, warn: (m) => warnings.push(m) },
+      resolveApp: async (id) =>
+        id === "flaky" ? { host: "127.0.0.1", port: app.port, protocol: "grpc" } : undefined,
+      resources: APP_RETRY(),
+    });
+    started.push(s);
+    await invoke(s);
+    await invoke(s);
+    expect(warnings.filter((w) => w.includes("targets.apps.flaky"))).toEqual([
+      "Resiliency setting not applied yet: targets.apps.flaky retry and circuitBreaker for an app served over gRPC",
+    ]);
+  });
+
   it("applies the same retry to gRPC InvokeService of an HTTP app", async () => {
     const app = await flakyApp(2);
     const s = await startSidecar({

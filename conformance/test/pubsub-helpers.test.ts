@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../src/pubsub/config.ts";
 import { parsePayload, payload, range } from "../src/pubsub/payload.ts";
 import { DeliveryTracker } from "../src/pubsub/tracker.ts";
-import { waitUntil } from "../src/pubsub/wait.ts";
+import { waitUntil } from "../src/testing/wait.ts";
 
 describe("pub/sub suite helpers", () => {
   it("reads back its own payloads and ignores other runs' and foreign ones", () => {
@@ -62,6 +62,17 @@ describe("pub/sub suite helpers", () => {
         1,
       ),
     ).resolves.toBeUndefined();
+  });
+
+  it("awaits an async predicate and names a plain string or the predicate itself on timeout", async () => {
+    let n = 0;
+    await expect(waitUntil(async () => ++n >= 3, 1_000, "three polls", 1)).resolves.toBeUndefined();
+    expect(n).toBe(3);
+    await expect(waitUntil(async () => false, 20, "the broker", 5)).rejects.toThrow(
+      /timed out after 20 ms: the broker$/,
+    );
+    const ready = false;
+    await expect(waitUntil(() => ready, 20, undefined, 5)).rejects.toThrow(/ms: .*ready/);
   });
 
   it("uses Dapr's defaults unless a knob is given", () => {

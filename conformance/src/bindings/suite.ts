@@ -13,7 +13,8 @@ import {
   utf8,
 } from "@outrig/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { sleep, waitUntil } from "../pubsub/wait.ts";
+import { sleep } from "../pubsub/wait.ts";
+import { waitUntil } from "../testing/wait.ts";
 import {
   type BindingConformanceConfig,
   type BindingSuiteContext,

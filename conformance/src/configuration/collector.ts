@@ -1,5 +1,6 @@
 import type { ConfigurationItem, ConfigurationUpdate } from "@outrig/core";
-import { sleep, waitUntil } from "../pubsub/wait.ts";
+import { sleep } from "../pubsub/wait.ts";
+import { waitUntil } from "../testing/wait.ts";
 
 /** The updates one subscription received, with waits that explain what was missing. */
 export class Collector {

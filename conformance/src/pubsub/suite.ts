@@ -13,10 +13,11 @@ import {
   type PubSubCapability,
 } from "@outrig/core";
 import { afterAll, describe, expect, it } from "vitest";
+import { waitUntil } from "../testing/wait.ts";
 import { type PubSubConformanceConfig, resolveConfig } from "./config.ts";
 import { parsePayload, payload, range } from "./payload.ts";
 import { ArrivalLog, DeliveryTracker } from "./tracker.ts";
-import { gate, sleep, waitUntil } from "./wait.ts";
+import { gate, sleep } from "./wait.ts";
 
 /**
  * The title prefix of every case, so tools (and the mutant check) can refer to a case without

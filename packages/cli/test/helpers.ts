@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { waitUntil } from "@outrig/conformance/testing";
 
 export const binPath = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
 
@@ -86,18 +87,24 @@ export class CliProcess {
 
   /** Resolves with the first match of `pattern` in the output so far or to come. */
   async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeoutMs;
     let exited = false;
     void this.exited.then(() => {
       exited = true;
     });
-    while (Date.now() < deadline) {
-      const match = this.output.match(pattern);
-      if (match) return match;
-      if (exited) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`timed out waiting for ${pattern}; output:\n${this.output}`);
+    // Declared through `as` so the checks below still see the assignment made in the predicate.
+    let match = null as RegExpMatchArray | null;
+    // A process that has exited prints nothing more: stop at once rather than wait out the time.
+    await waitUntil(
+      () => {
+        match = this.output.match(pattern);
+        return match !== null || exited;
+      },
+      timeoutMs,
+      () => `${pattern}; output:\n${this.output}`,
+      25,
+    );
+    if (match) return match;
+    throw new Error(`exited while waiting for ${pattern}; output:\n${this.output}`);
   }
 
   /** Sends `signal`; SIGKILL follows after `graceMs` so no test leaves a process behind. */

@@ -1,3 +1,4 @@
+import { waitUntil } from "@outrig/conformance/testing";
 import type { PubSub, PubSubDefinition } from "@outrig/core";
 import { describe, expect, it } from "vitest";
 import { sharedMemoryManifest } from "../src/shared-memory-pubsub.ts";
@@ -14,11 +15,6 @@ function collector(pubsub: PubSub, topic: string) {
   return { seen, done };
 }
 
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 2_000;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-}
-
 describe("pubsub.in-memory shared by the sidecars of one process", () => {
   it("delivers a message published through one sidecar to another's subscription", async () => {
     const name = `pubsub-${Math.random()}`;
@@ -27,7 +23,7 @@ describe("pubsub.in-memory shared by the sidecars of one process", () => {
     const received = collector(shipping, "orders");
     await received.done;
     await orders.publish({ topic: "orders", data: Buffer.from("order-1") });
-    await until(() => received.seen.length > 0);
+    await waitUntil(() => received.seen.length > 0, 2_000, "order-1 on shipping's subscription", 5);
     expect(received.seen).toEqual(["order-1"]);
 
     // Closing one sidecar's handle ends its subscriptions but leaves the broker to the other.
@@ -40,7 +36,7 @@ describe("pubsub.in-memory shared by the sidecars of one process", () => {
     const own = collector(orders, "orders");
     await own.done;
     await orders.publish({ topic: "orders", data: Buffer.from("order-2") });
-    await until(() => own.seen.length > 0);
+    await waitUntil(() => own.seen.length > 0, 2_000, "order-2 on orders' own subscription", 5);
     expect(own.seen).toEqual(["order-2"]);
     expect(received.seen).toEqual(["order-1"]);
     await orders.close();

@@ -1,19 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { startKafka, useService } from "@outrig/conformance/services";
+import { waitUntil } from "@outrig/conformance/testing";
 import { type BindingEvent, utf8 } from "@outrig/core";
 import { describe, expect, it } from "vitest";
 import { createKafkaBinding } from "../src/binding.ts";
 
 const kafka = useService(() => startKafka());
 const id = (): string => `binding-test-${randomUUID().slice(0, 8)}`;
-
-async function waitFor(done: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("bindings.kafka", () => {
   it("create sends key and headers; read gets them with topic, partition and offset", async () => {
@@ -36,7 +29,7 @@ describe("bindings.kafka", () => {
       data: new TextEncoder().encode("hello"),
       metadata: { key: "customer-7", "x-trace": "t-1" },
     });
-    await waitFor(() => events.length === 1);
+    await waitUntil(() => events.length === 1, 20_000);
     const [event] = events;
     expect(utf8(event?.data as Uint8Array)).toBe("hello");
     expect(event?.metadata).toMatchObject({

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startKafka, useService } from "@outrig/conformance/services";
+import { waitUntil } from "@outrig/conformance/testing";
 import type { BulkMessage, PubSubMessage } from "@outrig/core";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -33,20 +34,6 @@ function signal(): AbortSignal {
   const a = new AbortController();
   aborts.push(a);
   return a.signal;
-}
-
-async function waitFor(
-  check: () => boolean,
-  ms = 30_000,
-  what: string | (() => string) = "condition",
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) {
-      throw new Error(`${typeof what === "function" ? what() : what} not met in time`);
-    }
-    await sleep(25);
-  }
 }
 
 /** A raw kafkajs admin, to create multi-partition topics and inspect what the component made. */
@@ -106,7 +93,7 @@ describe("messages", () => {
       metadata: { partitionKey: "order-7", traceparent: "00-aa-bb-01", ttlInSeconds: "60" },
     });
     await pubsub.publish({ topic, data: text("two"), metadata: { __key: "order-8" } });
-    await waitFor(() => got.length === 2);
+    await waitUntil(() => got.length === 2, 30_000);
     const [one, two] = got as [PubSubMessage, PubSubMessage];
     expect(decode(one.data)).toBe("one");
     expect(one.contentType).toBe("text/plain");
@@ -150,7 +137,7 @@ describe("messages", () => {
         });
       },
     );
-    await waitFor(() => handled.length === 12);
+    await waitUntil(() => handled.length === 12, 30_000);
     expect(Math.max(...batches.map((b) => b.entries.length))).toBeLessThanOrEqual(5);
     // The retry carries only e3, and the next chunk waits for it.
     expect(
@@ -174,7 +161,7 @@ describe("messages", () => {
     });
     await pubsub.publish({ topic, data: text("bad") });
     await pubsub.publish({ topic, data: text("good") });
-    await waitFor(() => seen.includes("good"));
+    await waitUntil(() => seen.includes("good"), 30_000);
     await sleep(500);
     expect(seen).toEqual(["bad", "good"]);
   });
@@ -209,7 +196,7 @@ describe("consumer groups", () => {
       newest.push(decode(m.data));
     });
     await publisher.publish({ topic, data: text("after") });
-    await waitFor(
+    await waitUntil(
       () => oldest.length === 2 && newest.length === 1,
       30_000,
       () => `oldest got ${JSON.stringify(oldest)}, newest got ${JSON.stringify(newest)}`,
@@ -258,7 +245,7 @@ describe("consumer groups", () => {
         }
       }
       const union = () => new Set([...handledBy[0]!, ...handledBy[1]!]);
-      await waitFor(
+      await waitUntil(
         () => union().size === total,
         90_000,
         () => `all ${total} messages handled (${union().size} were)`,
@@ -281,7 +268,7 @@ describe("consumer groups", () => {
     });
     await pubsub.publish({ topic: t1, data: text("1") });
     await pubsub.publish({ topic: t2, data: text("2") });
-    await waitFor(() => got[0].length === 1 && got[1].length === 1, 60_000);
+    await waitUntil(() => got[0].length === 1 && got[1].length === 1, 60_000);
     expect(got).toEqual([[t1], [t2]]);
   }, 90_000);
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { startMosquitto, useService } from "@outrig/conformance/services";
+import { waitUntil } from "@outrig/conformance/testing";
 import { type BindingEvent, utf8 } from "@outrig/core";
 import { describe, expect, it } from "vitest";
 import { createMqttBinding, type MqttBinding } from "../src/binding.ts";
@@ -7,14 +8,6 @@ import { createMqttBinding, type MqttBinding } from "../src/binding.ts";
 const mosquitto = useService(() => startMosquitto());
 const id = (): string => `binding-${randomUUID().slice(0, 8)}`;
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-
-async function waitFor(done: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function collect(binding: MqttBinding, events: BindingEvent[]): Promise<void> {
   await binding.read(async (event) => {
@@ -44,7 +37,7 @@ describe("bindings.mqtt3", () => {
       data: bytes("to b"),
       metadata: { topic: `${root}/b` },
     });
-    await waitFor(() => events.length === 2);
+    await waitUntil(() => events.length === 2, 5_000);
     expect(events.map((e) => [e.metadata.topic, utf8(e.data)]).sort()).toEqual([
       [`${root}/a`, "to a"],
       [`${root}/b`, "to b"],
@@ -68,7 +61,7 @@ describe("bindings.mqtt3", () => {
     const input = await createMqttBinding({ url: mosquitto().url, topic, consumerID: id() });
     const events: BindingEvent[] = [];
     await collect(input, events);
-    await waitFor(() => events.length === 1);
+    await waitUntil(() => events.length === 1, 5_000);
     expect(events[0]?.metadata.retained).toBe("true");
     // Clear the retained message.
     await output.invoke({
@@ -92,7 +85,7 @@ describe("bindings.mqtt3", () => {
     const second = await createMqttBinding(metadata);
     const events: BindingEvent[] = [];
     await collect(second, events);
-    await waitFor(() => events.length === 1);
+    await waitUntil(() => events.length === 1, 5_000);
     expect(utf8(events[0]?.data as Uint8Array)).toBe("while away");
     await second.close();
     await output.close();

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { startMosquitto, useService } from "@outrig/conformance/services";
+import { waitUntil } from "@outrig/conformance/testing";
 import { ComponentError, type PubSubMessage } from "@outrig/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMqttPubSub, type MqttPubSub, mqttOptions } from "../src/index.ts";
@@ -28,14 +29,6 @@ function signal(): AbortSignal {
   const a = new AbortController();
   aborts.push(a);
   return a.signal;
-}
-
-async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await sleep(25);
-  }
 }
 
 describe("options", () => {
@@ -82,7 +75,7 @@ describe("sessions", () => {
     await second.subscribe({ topic, signal: signal() }, async (m) => {
       got.push(decode(m.data));
     });
-    await waitFor(() => got.length === 3);
+    await waitUntil(() => got.length === 3, 10_000);
     expect(got).toEqual(["queued-1", "queued-2", "queued-3"]);
   });
 
@@ -101,7 +94,7 @@ describe("sessions", () => {
       got.push(decode(m.data));
     });
     await publisher.publish({ topic, data: text("live") });
-    await waitFor(() => got.includes("live"));
+    await waitUntil(() => got.includes("live"), 10_000);
     expect(got).toEqual(["live"]);
   });
 
@@ -119,7 +112,7 @@ describe("sessions", () => {
     });
     const publisher = await create({ consumerID: unique("p") });
     await publisher.publish({ topic, data: text("in-flight") });
-    await waitFor(() => started);
+    await waitUntil(() => started, 10_000);
     // close() waits a grace period for the handler, then disconnects without PUBACK.
     await crashed.close();
     release();
@@ -129,7 +122,7 @@ describe("sessions", () => {
     await restarted.subscribe({ topic, signal: signal() }, async (m) => {
       got.push(decode(m.data));
     });
-    await waitFor(() => got.includes("in-flight"));
+    await waitUntil(() => got.includes("in-flight"), 10_000);
     expect(got).toEqual(["in-flight"]);
   }, 30_000);
 });
@@ -144,7 +137,7 @@ describe("delivery", () => {
     await subscriber.subscribe({ topic, signal: signal() }, async (m) => {
       got.push(m);
     });
-    await waitFor(() => got.length === 1);
+    await waitUntil(() => got.length === 1, 10_000);
     expect(decode((got[0] as PubSubMessage).data)).toBe("last-known");
     expect((got[0] as PubSubMessage).metadata).toEqual({ retained: "true" });
     // Clear the retained message (an empty retained publish deletes it).
@@ -169,7 +162,7 @@ describe("delivery", () => {
       }
     });
     for (const n of ["1", "2", "3"]) await pubsub.publish({ topic, data: text(n) });
-    await waitFor(() => seen.includes("3"));
+    await waitUntil(() => seen.includes("3"), 10_000);
     expect(seen).toEqual(["1", "1", "1", "1", "2", "3"]);
   });
 
@@ -195,7 +188,7 @@ describe("delivery", () => {
     await pubsub.publish({ topic, data: text("1") });
     await pubsub.publish({ topic, data: text("2") });
     secondPublished();
-    await waitFor(() => seen.length === 3);
+    await waitUntil(() => seen.length === 3, 10_000);
     expect(seen).toEqual(["1", "2", "1"]);
   });
 
@@ -213,7 +206,7 @@ describe("delivery", () => {
       if (attempts < 3) throw new Error("fail");
     });
     await pubsub.publish({ topic, data: text("x") });
-    await waitFor(() => attempts === 3);
+    await waitUntil(() => attempts === 3, 10_000);
     await sleep(300);
     expect(attempts).toBe(3);
   });
@@ -231,7 +224,7 @@ describe("delivery", () => {
     });
     await pubsub.publish({ topic: `${root}/kitchen/temp`, data: text("21") });
     await pubsub.publish({ topic: `${root}/kitchen/humidity`, data: text("40") });
-    await waitFor(() => hash.length === 2 && plus.length === 1);
+    await waitUntil(() => hash.length === 2 && plus.length === 1, 10_000);
     await sleep(200);
     expect(plus).toEqual([`${root}/kitchen/temp`]);
     expect(hash.sort()).toEqual([`${root}/kitchen/humidity`, `${root}/kitchen/temp`]);

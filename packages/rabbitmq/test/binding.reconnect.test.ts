@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, connect as netConnect, type Socket } from "node:net";
 import { startRabbitMQ, useService } from "@outrig/conformance/services";
+import { waitUntil } from "@outrig/conformance/testing";
 import { utf8 } from "@outrig/core";
 import { describe, expect, it } from "vitest";
 import { createRabbitMQBinding } from "../src/binding.ts";
@@ -8,14 +9,6 @@ import { createRabbitMQPubSub } from "../src/index.ts";
 import { CONNECT_TIMEOUT_MS } from "../src/recovery.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(check: () => boolean, ms: number, what: () => string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`${what()} not met in time`);
-    await sleep(25);
-  }
-}
 
 /**
  * A loopback TCP proxy to the broker that can drop every connection and then, for a while, accept
@@ -92,14 +85,14 @@ describe("bindings.rabbitmq reconnect", () => {
         await sleep(20);
       }
     })();
-    await waitFor(
+    await waitUntil(
       () => confirmed.length >= 20,
       10_000,
       () => "20 creates before the restart",
     );
     await broker().restart();
     restarted = true;
-    await waitFor(
+    await waitUntil(
       () => afterRestart >= 20,
       45_000,
       () => `20 creates confirmed after the restart (${failed} failed meanwhile)`,
@@ -108,7 +101,7 @@ describe("bindings.rabbitmq reconnect", () => {
     await publishing;
 
     const missing = () => confirmed.filter((m) => !got.has(m));
-    await waitFor(
+    await waitUntil(
       () => missing().length === 0,
       30_000,
       () => `all ${confirmed.length} confirmed creates read (missing ${missing().join(",")})`,
@@ -159,7 +152,7 @@ describe("bindings.rabbitmq reconnect", () => {
       await sleep(1_500);
       await output.invoke({ operation: "create", data: new TextEncoder().encode("later") });
       await publisher.publish({ topic, data: new TextEncoder().encode("later") });
-      await waitFor(
+      await waitUntil(
         () => read.includes("later") && delivered.includes("later"),
         CONNECT_TIMEOUT_MS + 10_000,
         () =>

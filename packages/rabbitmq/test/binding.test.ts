@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { startRabbitMQ, useService } from "@outrig/conformance/services";
+import { waitUntil } from "@outrig/conformance/testing";
 import { type BindingEvent, utf8 } from "@outrig/core";
 import amqp from "amqplib";
 import { describe, expect, it } from "vitest";
@@ -8,14 +9,6 @@ import { createRabbitMQBinding, type RabbitMQBinding } from "../src/binding.ts";
 const rabbitmq = useService(() => startRabbitMQ());
 const queue = (): string => `binding-test-${randomUUID().slice(0, 8)}`;
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-
-async function waitFor(done: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function collect(binding: RabbitMQBinding, events: BindingEvent[]): Promise<void> {
   await binding.read(async (event) => {
@@ -71,7 +64,7 @@ describe("bindings.rabbitmq", () => {
     const input = await createRabbitMQBinding(metadata);
     const events: BindingEvent[] = [];
     await collect(input, events);
-    await waitFor(() => events.length >= 1);
+    await waitUntil(() => events.length >= 1, 5_000);
     await new Promise((r) => setTimeout(r, 300));
     expect(events.map((e) => utf8(e.data))).toEqual(["stays"]);
     expect(events[0]?.metadata).toMatchObject({ "x-trace": "t-1", priority: "7" });

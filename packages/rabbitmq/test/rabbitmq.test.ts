@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { startRabbitMQ, useService } from "@outrig/conformance/services";
+import { waitUntil } from "@outrig/conformance/testing";
 import { ComponentError, type PubSubMessage } from "@outrig/core";
 import amqp from "amqplib";
 import { afterEach, describe, expect, it } from "vitest";
@@ -31,14 +32,6 @@ function signal(): AbortSignal {
   const a = new AbortController();
   aborts.push(a);
   return a.signal;
-}
-
-async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 async function withRawChannel<T>(fn: (ch: amqp.Channel) => Promise<T>): Promise<T> {
@@ -130,7 +123,7 @@ describe("topology", () => {
     });
     await withRawChannel((ch) => ch.checkQueue(queueName));
     await pubsub.publish({ topic, data: text("via-explicit-queue") });
-    await waitFor(() => got.length === 1);
+    await waitUntil(() => got.length === 1, 10_000);
     expect(got).toEqual(["via-explicit-queue"]);
   });
 
@@ -194,7 +187,7 @@ describe("delivery", () => {
         ttlInSeconds: "60",
       },
     });
-    await waitFor(() => got.length === 1);
+    await waitUntil(() => got.length === 1, 10_000);
     const m = got[0] as PubSubMessage;
     expect([...m.data]).toEqual([0, 1, 2, 255]);
     expect(m.topic).toBe(topic);
@@ -262,7 +255,7 @@ describe("delivery", () => {
     });
     await pubsub.publish({ topic, data: text("bad") });
     await pubsub.publish({ topic, data: text("good") });
-    await waitFor(() => seen.includes("good"));
+    await waitUntil(() => seen.includes("good"), 10_000);
     await new Promise((r) => setTimeout(r, 500));
     expect(seen.filter((s) => s === "bad")).toHaveLength(1);
   });
@@ -281,7 +274,7 @@ describe("delivery", () => {
       active--;
     });
     for (let i = 0; i < 20; i++) await pubsub.publish({ topic, data: text(String(i)) });
-    await waitFor(() => order.length === 20);
+    await waitUntil(() => order.length === 20, 10_000);
     expect(maxActive).toBe(1);
     expect(order).toEqual([...Array(20).keys()]);
   });
@@ -300,7 +293,7 @@ describe("delivery", () => {
       done++;
     });
     for (let i = 0; i < 12; i++) await pubsub.publish({ topic, data: text(String(i)) });
-    await waitFor(() => done === 12);
+    await waitUntil(() => done === 12, 10_000);
     expect(maxActive).toBeGreaterThan(1);
     expect(maxActive).toBeLessThanOrEqual(4);
   });
@@ -318,7 +311,7 @@ describe("delivery", () => {
       throw new Error("fail");
     });
     await pubsub.publish({ topic, data: text("once") });
-    await waitFor(() => calls === 1);
+    await waitUntil(() => calls === 1, 10_000);
     await new Promise((r) => setTimeout(r, 500));
     expect(calls).toBe(1);
   });

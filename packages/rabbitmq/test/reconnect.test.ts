@@ -1,19 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { startRabbitMQ, useService } from "@outrig/conformance/services";
+import { waitUntil } from "@outrig/conformance/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { createRabbitMQPubSub, type RabbitMQPubSub } from "../src/index.ts";
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const decode = (b: Uint8Array): string => new TextDecoder().decode(b);
 const unique = (name: string): string => `rmq-${name}-${randomUUID().slice(0, 8)}`;
-
-async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const open: RabbitMQPubSub[] = [];
 const stop = new AbortController();
@@ -41,13 +34,13 @@ describe("reconnect", () => {
       got.add(decode(m.data));
     });
     await pubsub.publish({ topic, data: text("before") });
-    await waitFor(() => got.has("before"));
+    await waitUntil(() => got.has("before"), 10_000);
 
     await broker().restart();
 
     // The first publishes may race the reconnect; publish retries on a fresh channel.
     await pubsub.publish({ topic, data: text("after") });
-    await waitFor(() => got.has("after"), 30_000);
+    await waitUntil(() => got.has("after"), 30_000);
     await expect(pubsub.ping()).resolves.toBeUndefined();
   }, 120_000);
 });

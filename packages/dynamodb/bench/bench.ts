@@ -10,6 +10,7 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { alternate, median, opsPerSecond } from "@outrig/tools/bench";
 import { createDynamoDBStateStore } from "../src/index.ts";
 
 const endpoint = process.env.OUTRIG_TEST_DYNAMODB_ENDPOINT;
@@ -42,12 +43,6 @@ const store = await createDynamoDBStateStore({
 });
 const value = { message: "hello", n: 42, tags: ["a", "b"] };
 const json = JSON.stringify(value);
-
-async function rate(fn: () => Promise<void>, count = ops): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return count / ((performance.now() - start) / 1000);
-}
 
 const cases: {
   name: string;
@@ -114,15 +109,15 @@ const cases: {
   },
 ];
 
-console.log(`${endpoint}: ${ops} operations per case, best of ${rounds} rounds`);
+console.log(`${endpoint}: ${ops} operations per case, median of ${rounds} rounds`);
 try {
   for (const c of cases) {
-    let raw = 0;
-    let component = 0;
-    for (let round = 0; round < rounds; round++) {
-      raw = Math.max(raw, await rate(c.raw));
-      component = Math.max(component, await rate(c.component));
-    }
+    const runs = await alternate(rounds, {
+      raw: () => opsPerSecond(ops, c.raw),
+      component: () => opsPerSecond(ops, c.component),
+    });
+    const raw = median(runs.raw);
+    const component = median(runs.component);
     console.log(
       `${c.name.padEnd(32)} raw ${raw.toFixed(0).padStart(7)} ops/s   component ${component
         .toFixed(0)

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { startKafka } from "@outrig/conformance/services";
+import { compare as compareRounds, inFlight, opsPerSecond } from "@outrig/tools/bench";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { createKafkaPubSub } from "../src/index.ts";
 
@@ -18,30 +19,12 @@ const IN_FLIGHT = 64;
 const ROUNDS = 3;
 const body = Buffer.from(JSON.stringify({ name: "bench", tags: ["a", "b"], n: 42 }));
 
-async function timed(count: number, work: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await work();
-  return (count / (performance.now() - started)) * 1000;
-}
-
-async function inFlight(count: number, op: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await op(next++);
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-}
-
-/** Alternates component and raw rounds and keeps each side's best, so one noisy round cannot decide. */
 async function compare(
   component: () => Promise<number>,
   raw: () => Promise<number>,
 ): Promise<[number, number]> {
-  let best: [number, number] = [0, 0];
-  for (let i = 0; i < ROUNDS; i++) {
-    best = [Math.max(best[0], await component()), Math.max(best[1], await raw())];
-  }
-  return best;
+  const c = await compareRounds(ROUNDS, component, raw);
+  return [c.measured, c.baseline];
 }
 
 const service = await startKafka();
@@ -84,13 +67,13 @@ try {
     `bulk publish x${MESSAGES}`,
     ...(await compare(
       () =>
-        timed(MESSAGES, async () => {
+        opsPerSecond(MESSAGES, async () => {
           const { failedEntries } = await pubsub.bulkPublish({ topic, entries });
           if (failedEntries.length > 0)
             throw new Error(`bulk publish failed: ${failedEntries[0]?.error}`);
         }),
       () =>
-        timed(MESSAGES, () =>
+        opsPerSecond(MESSAGES, () =>
           producer.send({ topic: rawTopic, acks: -1, messages: rawMessages() }),
         ),
     )),
@@ -99,10 +82,12 @@ try {
     `publish x${SINGLES}, ${IN_FLIGHT} in flight`,
     ...(await compare(
       () =>
-        timed(SINGLES, () => inFlight(SINGLES, () => pubsub.publish({ topic, data, metadata }))),
+        opsPerSecond(SINGLES, () =>
+          inFlight(SINGLES, IN_FLIGHT, () => pubsub.publish({ topic, data, metadata })),
+        ),
       () =>
-        timed(SINGLES, () =>
-          inFlight(SINGLES, () =>
+        opsPerSecond(SINGLES, () =>
+          inFlight(SINGLES, IN_FLIGHT, () =>
             producer.send({
               topic: rawTopic,
               acks: -1,
@@ -121,7 +106,7 @@ try {
 }
 
 console.log(
-  `pubsub.kafka vs raw kafkajs producer, ${body.length}-byte messages, acks=-1, best of ${ROUNDS}`,
+  `pubsub.kafka vs raw kafkajs producer, ${body.length}-byte messages, acks=-1, median of ${ROUNDS}`,
 );
 for (const [name, component, raw] of rows) {
   console.log(

@@ -6,6 +6,7 @@
  *   node --conditions=@outrig/source packages/memory/test/pubsub.bench.ts [messages]
  */
 import { EventEmitter } from "node:events";
+import { elapsedMs, median } from "@outrig/tools/bench";
 import { createMemoryPubSub } from "../src/pubsub.ts";
 
 const total = Number(process.argv[2] ?? 20_000);
@@ -24,10 +25,10 @@ async function baseline(): Promise<number> {
       if (++handled === total) done();
     });
   });
-  const start = performance.now();
-  for (let i = 0; i < total; i++) bus.emit("t", data.slice());
-  await finished;
-  return performance.now() - start;
+  return elapsedMs(async () => {
+    for (let i = 0; i < total; i++) bus.emit("t", data.slice());
+    await finished;
+  });
 }
 
 async function memory(
@@ -55,11 +56,11 @@ async function memory(
       if (++handled === total) done();
     });
   }
-  const start = performance.now();
-  for (let i = 0; i < total; i++)
-    await pubsub.publish({ topic: "t", data, metadata: publishMetadata(i) });
-  await finished;
-  const elapsed = performance.now() - start;
+  const elapsed = await elapsedMs(async () => {
+    for (let i = 0; i < total; i++)
+      await pubsub.publish({ topic: "t", data, metadata: publishMetadata(i) });
+    await finished;
+  });
   await pubsub.close();
   return elapsed;
 }
@@ -85,8 +86,6 @@ for (let round = 0; round < rounds; round++) {
     if (round > 0) times[i]?.push(ms);
   }
 }
-const median = (xs: number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const base = median(times[0] ?? []);
 for (const [i, [name]] of runs.entries()) {
   const ms = median(times[i] ?? []);

@@ -6,6 +6,7 @@
  *   node --conditions=@outrig/source packages/memory/test/state.bench.ts [operations]
  */
 import { encodeValue } from "@outrig/core";
+import { elapsedMs, median } from "@outrig/tools/bench";
 import { MemoryStateStore } from "../src/state.ts";
 
 const total = Number(process.argv[2] ?? 50_000);
@@ -36,19 +37,11 @@ function component(store: MemoryStateStore): Target {
   };
 }
 
-async function timeIt(fn: () => Promise<void>): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return performance.now() - start;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-
 async function round(target: Target) {
-  const set = await timeIt(async () => {
+  const set = await elapsedMs(async () => {
     for (let i = 0; i < total; i++) await target.set(`k${i}`);
   });
-  const get = await timeIt(async () => {
+  const get = await elapsedMs(async () => {
     for (let i = 0; i < total; i++) await target.get(`k${i}`);
   });
   return { set, get };
@@ -68,7 +61,7 @@ for (let r = 0; r < 5; r++) {
   results.component?.get.push(c.get);
   // A full keysLike page walk, the operation that sorts the keyspace on every call.
   results.component?.keysLike.push(
-    await timeIt(async () => {
+    await elapsedMs(async () => {
       let token: string | undefined;
       do {
         const page = await store.keysLike({

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { startPostgres } from "@outrig/conformance/services";
+import { compare as compareRounds, inFlight, opsPerSecond } from "@outrig/tools/bench";
 import pg from "pg";
 import { createPostgresStateStore } from "../src/index.ts";
 
@@ -16,29 +17,20 @@ const BULK_SIZE = 100;
 const ROUNDS = 3;
 
 async function once(ops: number, op: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const worker = async () => {
-    while (next < ops) await op(next++);
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  return (ops / (performance.now() - started)) * 1000;
+  return opsPerSecond(ops, () => inFlight(ops, IN_FLIGHT, op));
 }
 
-/** Alternates component and raw runs and keeps each side's median, so noise hits both alike. */
 async function compare(
   ops: number,
   component: (i: number) => Promise<unknown>,
   baseline: (i: number) => Promise<unknown>,
 ): Promise<[number, number]> {
-  const a: number[] = [];
-  const b: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    a.push(await once(ops, component));
-    b.push(await once(ops, baseline));
-  }
-  const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
-  return [median(a), median(b)];
+  const c = await compareRounds(
+    ROUNDS,
+    () => once(ops, component),
+    () => once(ops, baseline),
+  );
+  return [c.measured, c.baseline];
 }
 
 const service = await startPostgres();

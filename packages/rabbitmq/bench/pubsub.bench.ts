@@ -8,6 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { startRabbitMQ } from "@outrig/conformance/services";
+import { compare as compareRounds, inFlight, opsPerSecond } from "@outrig/tools/bench";
 import amqp from "amqplib";
 import { createRabbitMQPubSub } from "../src/index.ts";
 
@@ -15,30 +16,17 @@ const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
 const IN_FLIGHT = 64;
 const body = Buffer.from(JSON.stringify({ name: "bench", tags: ["a", "b"], n: 42 }));
 
-async function measure(count: number, op: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await op(next++);
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  return (count / (performance.now() - started)) * 1000;
+function measure(count: number, op: (i: number) => Promise<unknown>): Promise<number> {
+  return opsPerSecond(count, () => inFlight(count, IN_FLIGHT, op));
 }
 
-/**
- * Runs component and raw measurements alternately, ROUNDS times each, and keeps each side's
- * best: on a shared machine one slow round should not decide the ratio.
- */
 const ROUNDS = 3;
 async function compare(
   component: () => Promise<number>,
   raw: () => Promise<number>,
 ): Promise<[number, number]> {
-  let best: [number, number] = [0, 0];
-  for (let i = 0; i < ROUNDS; i++) {
-    best = [Math.max(best[0], await component()), Math.max(best[1], await raw())];
-  }
-  return best;
+  const c = await compareRounds(ROUNDS, component, raw);
+  return [c.measured, c.baseline];
 }
 
 /** Publishes `count` messages and waits until the subscriber has acked them all. */
@@ -47,11 +35,11 @@ async function roundTrip(
   publish: (i: number) => Promise<unknown>,
   received: () => number,
 ): Promise<number> {
-  const started = performance.now();
   const base = received();
-  await measure(count, publish);
-  while (received() - base < count) await new Promise((r) => setTimeout(r, 2));
-  return (count / (performance.now() - started)) * 1000;
+  return opsPerSecond(count, async () => {
+    await inFlight(count, IN_FLIGHT, publish);
+    while (received() - base < count) await new Promise((r) => setTimeout(r, 2));
+  });
 }
 
 const service = await startRabbitMQ();
@@ -116,7 +104,7 @@ try {
 }
 
 console.log(
-  `pubsub.rabbitmq vs raw amqplib, ${MESSAGES} messages of ${body.length} bytes, ${IN_FLIGHT} in flight`,
+  `pubsub.rabbitmq vs raw amqplib, ${MESSAGES} messages of ${body.length} bytes, ${IN_FLIGHT} in flight, median of ${ROUNDS}`,
 );
 for (const [name, component, raw] of rows) {
   console.log(

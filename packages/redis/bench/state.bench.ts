@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { startRedis } from "@outrig/conformance/services";
+import { compare as compareRounds, inFlight, opsPerSecond } from "@outrig/tools/bench";
 import { Redis } from "ioredis";
 import { createRedisPubSub, createRedisStateStore } from "../src/index.ts";
 
@@ -17,32 +18,20 @@ const BULK_SIZE = 100;
 const ROUNDS = 3;
 
 async function once(ops: number, op: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const worker = async () => {
-    while (next < ops) await op(next++);
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  return (ops / (performance.now() - started)) * 1000;
+  return opsPerSecond(ops, () => inFlight(ops, IN_FLIGHT, op));
 }
 
-/**
- * Alternates component and raw runs for a few rounds and keeps each side's median, so a noisy
- * neighbour on a shared machine skews both sides alike rather than one.
- */
 async function compare(
   ops: number,
   component: (i: number) => Promise<unknown>,
   baseline: (i: number) => Promise<unknown>,
 ): Promise<[number, number]> {
-  const a: number[] = [];
-  const b: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    a.push(await once(ops, component));
-    b.push(await once(ops, baseline));
-  }
-  const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
-  return [median(a), median(b)];
+  const c = await compareRounds(
+    ROUNDS,
+    () => once(ops, component),
+    () => once(ops, baseline),
+  );
+  return [c.measured, c.baseline];
 }
 
 const service = await startRedis();

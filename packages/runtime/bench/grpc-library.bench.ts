@@ -11,6 +11,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as loader from "@grpc/proto-loader";
+import { median } from "@outrig/tools/bench";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -76,7 +77,6 @@ for (let round = 0; round < ROUNDS; round++) {
     perCall[name]!.push((await cpu(s.child)) - before);
   }
 }
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const grpcJs = median(perCall["grpc-js"]!) / CALLS;
 const connect = median(perCall.connect!) / CALLS;
 console.log(

@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
+import { type Latency, latency, median, medianLatency } from "@outrig/tools/bench";
 import { daprProtos } from "../src/grpc/protos.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -100,9 +101,6 @@ async function drive(
   return errors;
 }
 
-const pct = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-
 async function compare(
   name: string,
   sidecar: { child: ChildProcess; port: number },
@@ -111,38 +109,45 @@ async function compare(
 ): Promise<{ p90: number; cpuSide: number; cpuBare: number }> {
   await drive(bare.port, call, 1, []);
   await drive(sidecar.port, call, 1, []);
-  const lat = { side: [] as number[], bare: [] as number[] };
-  let cpuSide = 0;
-  let cpuBare = 0;
+  const lat = { side: [] as Latency[], bare: [] as Latency[] };
+  const cpu = { side: [] as number[], bare: [] as number[] };
+  const calls = { side: 0, bare: 0 };
   let errors = 0;
   const slice = SECONDS / ROUNDS;
   for (let r = 0; r < ROUNDS; r++) {
-    const b0 = await ask(bare.child, "cpu");
-    errors += await drive(bare.port, call, slice, lat.bare);
-    cpuBare += (await ask(bare.child, "cpu")) - b0;
-    const s0 = await ask(sidecar.child, "cpu");
-    errors += await drive(sidecar.port, call, slice, lat.side);
-    cpuSide += (await ask(sidecar.child, "cpu")) - s0;
+    for (const [side, target] of [
+      ["bare", bare],
+      ["side", sidecar],
+    ] as const) {
+      const latencies: number[] = [];
+      const c0 = await ask(target.child, "cpu");
+      errors += await drive(target.port, call, slice, latencies);
+      cpu[side].push(((await ask(target.child, "cpu")) - c0) / Math.max(1, latencies.length));
+      lat[side].push(latency(latencies));
+      calls[side] += latencies.length;
+    }
   }
-  lat.side.sort((a, b) => a - b);
-  lat.bare.sort((a, b) => a - b);
+  const side = medianLatency(lat.side);
+  const base = medianLatency(lat.bare);
   const f = (n: number) => n.toFixed(3).padStart(7);
-  const row = (label: string, l: number[]) =>
-    `  ${label.padEnd(9)} ${f(pct(l, 50))}  ${f(pct(l, 90))}  ${f(pct(l, 99))}  ${String(l.length).padStart(6)}`;
-  console.log(`\n${name}: ${RATE} req/s, ${STREAMS} streams, 1 KB, ${ROUNDS} x ${slice}s each`);
-  console.log(`  ${"".padEnd(9)}  p50 ms   p90 ms   p99 ms   calls`);
-  console.log(row("bare", lat.bare));
-  console.log(row("sidecar", lat.side));
-  const added = (p: number) => pct(lat.side, p) - pct(lat.bare, p);
+  const row = (label: string, l: Latency, n: number) =>
+    `  ${label.padEnd(9)} ${f(l.p50)}  ${f(l.p90)}  ${f(l.p99)}  ${String(n).padStart(6)}`;
   console.log(
-    `  ${"added".padEnd(9)} ${f(added(50))}  ${f(added(90))}  ${f(added(99))}  errors ${errors}`,
+    `\n${name}: ${RATE} req/s, ${STREAMS} streams, 1 KB, ${ROUNDS} x ${slice}s each, median of the rounds`,
   );
-  const perSide = cpuSide / Math.max(1, lat.side.length);
-  const perBare = cpuBare / Math.max(1, lat.bare.length);
+  console.log(`  ${"".padEnd(9)}  p50 ms   p90 ms   p99 ms   calls`);
+  console.log(row("bare", base, calls.bare));
+  console.log(row("sidecar", side, calls.side));
+  const added = (p: keyof Latency) => side[p] - base[p];
+  console.log(
+    `  ${"added".padEnd(9)} ${f(added("p50"))}  ${f(added("p90"))}  ${f(added("p99"))}  errors ${errors}`,
+  );
+  const perSide = median(cpu.side);
+  const perBare = median(cpu.bare);
   console.log(
     `  CPU per request: sidecar ${perSide.toFixed(0)} µs, bare server ${perBare.toFixed(0)} µs, ratio ${(perSide / perBare).toFixed(2)}`,
   );
-  return { p90: added(90), cpuSide: perSide, cpuBare: perBare };
+  return { p90: added("p90"), cpuSide: perSide, cpuBare: perBare };
 }
 
 try {

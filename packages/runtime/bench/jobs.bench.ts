@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger } from "@outrig/core";
+import { percentile } from "@outrig/tools/bench";
 import { startSidecar } from "../src/index.ts";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 10_000);
@@ -78,7 +79,7 @@ while (Date.now() < deadline) {
   if (arrivals.length >= JOBS && Date.now() > due) break;
 }
 const lags = arrivals.map((a) => a - due).sort((a, b) => a - b);
-const pct = (p: number) => lags[Math.min(lags.length - 1, Math.floor((p / 100) * lags.length))];
+const pct = (p: number) => percentile(lags, p);
 console.log(
   `jobs: ${JOBS} due at ${dueTime} (scheduled in ${scheduledMs} ms), fired ${arrivals.length}, ` +
     `early ${lags.filter((l) => l < 0).length}`,

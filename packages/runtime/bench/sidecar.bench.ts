@@ -7,6 +7,7 @@ import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { latency, median, medianLatency } from "@outrig/tools/bench";
 import autocannon from "autocannon";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -79,18 +80,13 @@ interface Figures {
   total: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
-
 /** One autocannon run; latencies are collected per response at sub-millisecond precision. */
 async function run(
   port: number,
   load: Load,
   options: { rate?: number; seconds: number },
-  latencies: number[] = [],
 ): Promise<Figures> {
+  const latencies: number[] = [];
   let done!: (r: autocannon.Result) => void;
   let failed!: (e: unknown) => void;
   const finished = new Promise<autocannon.Result>((resolve, reject) => {
@@ -122,11 +118,8 @@ async function run(
     latencies.push(ms);
   });
   const result = await finished;
-  latencies.sort((a, b) => a - b);
   return {
-    p50: percentile(latencies, 50),
-    p90: percentile(latencies, 90),
-    p99: percentile(latencies, 99),
+    ...latency(latencies),
     rps: result.requests.average,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
@@ -143,40 +136,33 @@ async function compare(
 ): Promise<Figures & { cpuPerRequest: number; baselineCpuPerRequest: number }> {
   await run(baseline.port, baselineLoad, { rate: RATE, seconds: 2 }); // warm-up
   await run(target.port, load, { rate: RATE, seconds: 2 });
-  let baseCpu = 0;
-  let sideCpu = 0;
-  const baseLatencies: number[] = [];
-  const sideLatencies: number[] = [];
   const baseRuns: Figures[] = [];
   const sideRuns: Figures[] = [];
+  const baseCpuPerRun: number[] = [];
+  const sideCpuPerRun: number[] = [];
   const slice = Math.max(1, Math.round(SECONDS / ROUNDS));
   for (let r = 0; r < ROUNDS; r++) {
     const b0 = await cpu(baseline.child);
-    baseRuns.push(
-      await run(baseline.port, baselineLoad, { rate: RATE, seconds: slice }, baseLatencies),
-    );
-    baseCpu += (await cpu(baseline.child)) - b0;
+    const b = await run(baseline.port, baselineLoad, { rate: RATE, seconds: slice });
+    baseCpuPerRun.push(((await cpu(baseline.child)) - b0) / Math.max(1, b.total));
+    baseRuns.push(b);
     const s0 = await cpu(target.child);
-    sideRuns.push(await run(target.port, load, { rate: RATE, seconds: slice }, sideLatencies));
-    sideCpu += (await cpu(target.child)) - s0;
+    const s = await run(target.port, load, { rate: RATE, seconds: slice });
+    sideCpuPerRun.push(((await cpu(target.child)) - s0) / Math.max(1, s.total));
+    sideRuns.push(s);
   }
-  const pooled = (latencies: number[], runs: Figures[]): Figures => {
-    latencies.sort((a, b) => a - b);
-    return {
-      p50: percentile(latencies, 50),
-      p90: percentile(latencies, 90),
-      p99: percentile(latencies, 99),
-      rps: runs.reduce((a, r) => a + r.rps, 0) / runs.length,
-      errors: runs.reduce((a, r) => a + r.errors, 0),
-      non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
-      total: runs.reduce((a, r) => a + r.total, 0),
-    };
-  };
-  const base = pooled(baseLatencies, baseRuns);
-  const side = pooled(sideLatencies, sideRuns);
+  const combined = (runs: Figures[]): Figures => ({
+    ...medianLatency(runs),
+    rps: median(runs.map((r) => r.rps)),
+    errors: runs.reduce((a, r) => a + r.errors, 0),
+    non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
+    total: runs.reduce((a, r) => a + r.total, 0),
+  });
+  const base = combined(baseRuns);
+  const side = combined(sideRuns);
   const f = (n: number) => n.toFixed(3).padStart(7);
   console.log(
-    `\n${name} at ${RATE} req/s, ${CONNECTIONS} connections, 1 KB, ${ROUNDS} x ${slice}s each`,
+    `\n${name} at ${RATE} req/s, ${CONNECTIONS} connections, 1 KB, ${ROUNDS} x ${slice}s each, median of the rounds`,
   );
   console.log(`  ${"".padEnd(10)}   p50 ms   p90 ms   p99 ms   req/s  errors`);
   console.log(
@@ -188,8 +174,8 @@ async function compare(
   console.log(
     `  ${"added".padEnd(10)} ${f(side.p50 - base.p50)}  ${f(side.p90 - base.p90)}  ${f(side.p99 - base.p99)}`,
   );
-  const baseCpuPer = baseCpu / Math.max(1, base.total);
-  const sideCpuPer = sideCpu / Math.max(1, side.total);
+  const baseCpuPer = median(baseCpuPerRun);
+  const sideCpuPer = median(sideCpuPerRun);
   console.log(
     `  CPU per request: baseline process ${baseCpuPer.toFixed(0)} µs, measured process ${sideCpuPer.toFixed(0)} µs (user + system; insensitive to scheduling delays)`,
   );
@@ -307,7 +293,7 @@ try {
     startups.push(r.info);
     await once(r.child, "exit");
   }
-  const med = (k: string) => startups.map((s) => s[k] as number).sort((a, b) => a - b)[2] as number;
+  const med = (k: string) => median(startups.map((s) => s[k] as number));
   console.log(`\nstart to ready, five components (median of 5 fresh processes)`);
   console.log(
     `  startSidecar() to ready ${med("fromStartSidecarMs").toFixed(1)} ms (HTTP API listening after ${med("listeningMs").toFixed(1)} ms)`,

@@ -1,11 +1,13 @@
 // Throughput of the component against raw node:sqlite statements doing the same SQL on the same
 // kind of file, in one process, as ops/s and a ratio (component / raw). Run with
 // `pnpm --filter @outrig/sqlite bench` (optional args: operations per case, rounds; default 2000, 5).
+// Each side's figure is its median over the rounds; raw and component alternate within a round.
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { alternate, median, opsPerSecond } from "@outrig/tools/bench";
 import { createSqliteStateStore } from "../src/index.ts";
 
 const ops = Number(process.argv[2] ?? 2000);
@@ -21,12 +23,6 @@ function rawDb(file: string): DatabaseSync {
     is_binary BOOLEAN NOT NULL, etag TEXT NOT NULL, expiration_time TIMESTAMP DEFAULT NULL,
     update_time TIMESTAMP DEFAULT NULL)`);
   return db;
-}
-
-async function time(fn: () => Promise<void> | void): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return ops / ((performance.now() - start) / 1000);
 }
 
 interface Case {
@@ -94,32 +90,37 @@ const cases: Case[] = [
   },
 ];
 
-console.log(`node ${process.version}, ${ops} operations per case, best of ${rounds} rounds`);
+console.log(`node ${process.version}, ${ops} operations per case, median of ${rounds} rounds`);
 try {
   for (const c of cases) {
-    let bestRaw = 0;
-    let bestComponent = 0;
-    for (let round = 0; round < rounds; round++) {
-      const rawFile = join(dir, `raw-${round}-${c.name.length}.db`);
-      const db = rawDb(rawFile);
-      const prepareRaw = c.raw(db);
-      // Gets need the rows: the set case fills them first in both variants.
-      if (c.name === "get") cases[0]?.raw(db)();
-      bestRaw = Math.max(bestRaw, await time(prepareRaw));
-      db.close();
-
-      const store = await createSqliteStateStore({
-        connectionString: join(dir, `component-${round}-${c.name.length}.db`),
-        cleanupInterval: "0",
-      });
-      if (c.name === "get") await cases[0]?.component(store)();
-      bestComponent = Math.max(bestComponent, await time(c.component(store)));
-      await store.close();
-    }
+    let round = 0;
+    const runs = await alternate(rounds, {
+      raw: async () => {
+        const db = rawDb(join(dir, `raw-${round}-${c.name.length}.db`));
+        const prepareRaw = c.raw(db);
+        // Gets need the rows: the set case fills them first in both variants.
+        if (c.name === "get") cases[0]?.raw(db)();
+        const rate = await opsPerSecond(ops, prepareRaw);
+        db.close();
+        return rate;
+      },
+      component: async () => {
+        const store = await createSqliteStateStore({
+          connectionString: join(dir, `component-${round++}-${c.name.length}.db`),
+          cleanupInterval: "0",
+        });
+        if (c.name === "get") await cases[0]?.component(store)();
+        const rate = await opsPerSecond(ops, c.component(store));
+        await store.close();
+        return rate;
+      },
+    });
+    const raw = median(runs.raw);
+    const component = median(runs.component);
     console.log(
-      `${c.name.padEnd(34)} raw ${bestRaw.toFixed(0).padStart(8)} ops/s   component ${bestComponent
+      `${c.name.padEnd(34)} raw ${raw.toFixed(0).padStart(8)} ops/s   component ${component
         .toFixed(0)
-        .padStart(8)} ops/s   ratio ${(bestComponent / bestRaw).toFixed(2)}`,
+        .padStart(8)} ops/s   ratio ${(component / raw).toFixed(2)}`,
     );
   }
 } finally {

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { startPostgres } from "@outrig/conformance/services";
-import { compare as compareRounds, inFlight, opsPerSecond } from "@outrig/tools/bench";
+import { comparePair, inFlightRate } from "@outrig/tools/bench";
 import pg from "pg";
 import { createPostgresStateStore } from "../src/index.ts";
 
@@ -16,22 +16,17 @@ const IN_FLIGHT = 16;
 const BULK_SIZE = 100;
 const ROUNDS = 3;
 
-async function once(ops: number, op: (i: number) => Promise<unknown>): Promise<number> {
-  return opsPerSecond(ops, () => inFlight(ops, IN_FLIGHT, op));
-}
-
-async function compare(
+/** Component and raw rates at IN_FLIGHT concurrency, each the median of ROUNDS alternating rounds. */
+const compare = (
   ops: number,
   component: (i: number) => Promise<unknown>,
-  baseline: (i: number) => Promise<unknown>,
-): Promise<[number, number]> {
-  const c = await compareRounds(
+  raw: (i: number) => Promise<unknown>,
+) =>
+  comparePair(
     ROUNDS,
-    () => once(ops, component),
-    () => once(ops, baseline),
+    () => inFlightRate(ops, IN_FLIGHT, component),
+    () => inFlightRate(ops, IN_FLIGHT, raw),
   );
-  return [c.measured, c.baseline];
-}
 
 const service = await startPostgres();
 const run = randomUUID().replaceAll("-", "").slice(0, 12);

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { startRabbitMQ } from "@outrig/conformance/services";
-import { compare as compareRounds, inFlight, opsPerSecond } from "@outrig/tools/bench";
+import { comparePair, deliveredRate, inFlightRate } from "@outrig/tools/bench";
 import amqp from "amqplib";
 import { createRabbitMQPubSub } from "../src/index.ts";
 
@@ -16,31 +16,13 @@ const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
 const IN_FLIGHT = 64;
 const body = Buffer.from(JSON.stringify({ name: "bench", tags: ["a", "b"], n: 42 }));
 
-function measure(count: number, op: (i: number) => Promise<unknown>): Promise<number> {
-  return opsPerSecond(count, () => inFlight(count, IN_FLIGHT, op));
-}
-
 const ROUNDS = 3;
-async function compare(
-  component: () => Promise<number>,
-  raw: () => Promise<number>,
-): Promise<[number, number]> {
-  const c = await compareRounds(ROUNDS, component, raw);
-  return [c.measured, c.baseline];
-}
-
-/** Publishes `count` messages and waits until the subscriber has acked them all. */
-async function roundTrip(
-  count: number,
-  publish: (i: number) => Promise<unknown>,
-  received: () => number,
-): Promise<number> {
-  const base = received();
-  return opsPerSecond(count, async () => {
-    await inFlight(count, IN_FLIGHT, publish);
-    while (received() - base < count) await new Promise((r) => setTimeout(r, 2));
-  });
-}
+const measure = (count: number, op: (i: number) => Promise<unknown>) =>
+  inFlightRate(count, IN_FLIGHT, op);
+const roundTrip = (count: number, publish: () => Promise<unknown>, received: () => number) =>
+  deliveredRate(count, IN_FLIGHT, publish, received);
+const compare = (component: () => Promise<number>, raw: () => Promise<number>) =>
+  comparePair(ROUNDS, component, raw);
 
 const service = await startRabbitMQ();
 const run = randomUUID().slice(0, 8);

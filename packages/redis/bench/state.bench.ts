@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { startRedis } from "@outrig/conformance/services";
-import { compare as compareRounds, inFlight, opsPerSecond } from "@outrig/tools/bench";
+import { comparePair, inFlightRate } from "@outrig/tools/bench";
 import { Redis } from "ioredis";
 import { createRedisPubSub, createRedisStateStore } from "../src/index.ts";
 
@@ -17,22 +17,17 @@ const BULK_SIZE = 100;
 
 const ROUNDS = 3;
 
-async function once(ops: number, op: (i: number) => Promise<unknown>): Promise<number> {
-  return opsPerSecond(ops, () => inFlight(ops, IN_FLIGHT, op));
-}
-
-async function compare(
+/** Component and raw rates at IN_FLIGHT concurrency, each the median of ROUNDS alternating rounds. */
+const compare = (
   ops: number,
   component: (i: number) => Promise<unknown>,
-  baseline: (i: number) => Promise<unknown>,
-): Promise<[number, number]> {
-  const c = await compareRounds(
+  raw: (i: number) => Promise<unknown>,
+) =>
+  comparePair(
     ROUNDS,
-    () => once(ops, component),
-    () => once(ops, baseline),
+    () => inFlightRate(ops, IN_FLIGHT, component),
+    () => inFlightRate(ops, IN_FLIGHT, raw),
   );
-  return [c.measured, c.baseline];
-}
 
 const service = await startRedis();
 const store = await createRedisStateStore({ redisHost: service.url });

@@ -68,6 +68,32 @@ export async function inFlight(
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
+/** Operations per second of `op(0)` .. `op(count - 1)` run `concurrency` at a time. */
+export function inFlightRate(
+  count: number,
+  concurrency: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<number> {
+  return opsPerSecond(count, () => inFlight(count, concurrency, op));
+}
+
+/**
+ * Messages per second from the first of `count` publishes (`concurrency` at a time) until
+ * `received()`, a running count kept by the subscriber, has grown by `count`.
+ */
+export function deliveredRate(
+  count: number,
+  concurrency: number,
+  publish: (i: number) => Promise<unknown>,
+  received: () => number,
+): Promise<number> {
+  const base = received();
+  return opsPerSecond(count, async () => {
+    await inFlight(count, concurrency, publish);
+    while (received() - base < count) await new Promise((r) => setTimeout(r, 2));
+  });
+}
+
 /**
  * Runs every named measurement once per round, in the given order, for `rounds` rounds, and
  * returns each one's results in round order. Interleaving rather than running one side's rounds
@@ -107,4 +133,14 @@ export async function compare(
   const m = median(r.measured);
   const b = median(r.baseline);
   return { measured: m, baseline: b, ratio: m / b };
+}
+
+/** compare() as a [measured, baseline] pair, for tables that keep rows of two figures. */
+export async function comparePair(
+  rounds: number,
+  measured: () => Promise<number>,
+  baseline: () => Promise<number>,
+): Promise<[number, number]> {
+  const c = await compare(rounds, measured, baseline);
+  return [c.measured, c.baseline];
 }

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import {
   alternate,
   compare,
+  comparePair,
+  deliveredRate,
   inFlight,
   latency,
   median,
@@ -74,5 +76,35 @@ describe("inFlight", () => {
     });
     expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(peak).toBe(4);
+  });
+});
+
+describe("deliveredRate and comparePair", () => {
+  it("does not finish before the subscriber has counted every message", async () => {
+    let received = 5; // a count left over from an earlier run must not count
+    const pending: number[] = [];
+    const timer = setInterval(() => {
+      if (pending.length > 0) received += pending.splice(0).length;
+    }, 5);
+    const rate = await deliveredRate(
+      10,
+      2,
+      async (i) => void pending.push(i),
+      () => received,
+    );
+    clearInterval(timer);
+    expect(received).toBe(15);
+    expect(rate).toBeGreaterThan(0);
+  });
+  it("returns the medians as a pair", async () => {
+    const m = [3, 1, 2];
+    const b = [30, 10, 20];
+    expect(
+      await comparePair(
+        3,
+        async () => m.shift()!,
+        async () => b.shift()!,
+      ),
+    ).toEqual([2, 20]);
   });
 });

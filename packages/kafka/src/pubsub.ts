@@ -17,7 +17,7 @@ import {
   type SubscribeRequest,
   silentLogger,
 } from "@outrig/core";
-import { type Admin, Kafka, Partitioners, type Producer } from "kafkajs";
+import { type Admin, Kafka, type KafkaConfig, Partitioners, type Producer } from "kafkajs";
 import { checkBrokerCertificates, kafkaConfig } from "./client.ts";
 import { toKafkaMessage } from "./headers.ts";
 import { type KafkaOptions, kafkaOptions } from "./options.ts";
@@ -35,6 +35,7 @@ export class KafkaPubSub extends BasePubSub {
   readonly capabilities: ReadonlySet<PubSubCapability> = new Set(CAPABILITIES);
   readonly options: KafkaOptions;
   readonly #kafka: Kafka;
+  readonly #config: KafkaConfig;
   readonly #producer: Producer;
   readonly #groupId: string | undefined;
   readonly #logger: Logger;
@@ -46,6 +47,7 @@ export class KafkaPubSub extends BasePubSub {
 
   private constructor(
     kafka: Kafka,
+    config: KafkaConfig,
     producer: Producer,
     opts: KafkaOptions,
     groupId: string | undefined,
@@ -53,6 +55,7 @@ export class KafkaPubSub extends BasePubSub {
   ) {
     super();
     this.#kafka = kafka;
+    this.#config = config;
     this.#producer = producer;
     this.options = opts;
     this.#groupId = groupId;
@@ -86,6 +89,7 @@ export class KafkaPubSub extends BasePubSub {
     }
     return new KafkaPubSub(
       kafka,
+      config,
       producer,
       opts,
       opts.consumerGroup ?? opts.consumerID ?? context.appId,
@@ -181,7 +185,10 @@ export class KafkaPubSub extends BasePubSub {
     }
     await this.#ensureTopic(request.topic);
     const sub = new Subscription(
-      this.#kafka,
+      // A client of its own per consumer: kafkajs keeps a group's committed offsets in memory per
+      // client, and every consumer of that group on the client wipes all of them when it gets an
+      // assignment, so the other members' fetch loops crash reading offsets of topics gone missing.
+      () => new Kafka(this.#config),
       () => this.#adminClient(),
       { topic: request.topic, groupId: this.#groupId, delivery, maxWaitMs },
       this.options,

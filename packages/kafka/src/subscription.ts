@@ -36,7 +36,8 @@ export interface SubscriptionSpec {
  */
 export class Subscription {
   readonly spec: SubscriptionSpec;
-  readonly #kafka: Kafka;
+  /** A new client for each consumer (see KafkaPubSub#subscribe). */
+  readonly #client: () => Kafka;
   readonly #admin: () => Promise<Admin>;
   readonly #opts: KafkaOptions;
   readonly #logger: Logger;
@@ -47,13 +48,13 @@ export class Subscription {
   #stopped = false;
 
   constructor(
-    kafka: Kafka,
+    client: () => Kafka,
     admin: () => Promise<Admin>,
     spec: SubscriptionSpec,
     opts: KafkaOptions,
     logger: Logger,
   ) {
-    this.#kafka = kafka;
+    this.#client = client;
     this.#admin = admin;
     this.spec = spec;
     this.#opts = opts;
@@ -84,7 +85,7 @@ export class Subscription {
 
   async #join(): Promise<void> {
     const opts = this.#opts;
-    const consumer = this.#kafka.consumer({
+    const consumer = this.#client().consumer({
       groupId: this.spec.groupId,
       partitionAssigners: [rangeAssigner],
       sessionTimeout: opts.sessionTimeout,

@@ -271,6 +271,38 @@ describe("consumer groups", () => {
     await waitUntil(() => got[0].length === 1 && got[1].length === 1, 60_000);
     expect(got).toEqual([[t1], [t2]]);
   }, 90_000);
+
+  // kafkajs keeps a group's committed offsets in memory per client and a consumer clears all of
+  // them on each assignment; members sharing a client then crashed in their fetch loops
+  // ("Cannot read properties of undefined") and a later subscribe failed or received nothing.
+  it("many subscriptions of one component in one group, newest, each get what is published after they subscribed", async () => {
+    const topics = Array.from({ length: 6 }, (_, i) => unique(`many${i}`));
+    const pubsub = await create({
+      consumerGroup: unique("g"),
+      initialOffset: "newest",
+      partitionsConsumedConcurrently: "4",
+    });
+    const got = new Map<string, string[]>(topics.map((t) => [t, []]));
+    for (const [i, topic] of topics.entries()) {
+      await pubsub.subscribe({ topic, signal: signal() }, async (m) => {
+        got.get(m.topic)?.push(decode(m.data));
+      });
+      // Published at once, while the earlier members are still rejoining after this one's join.
+      for (const t of topics.slice(0, i + 1)) {
+        await pubsub.publish({ topic: t, data: text(`${i}`) });
+      }
+    }
+    const expected = new Map(
+      topics.map((t, i) => [t, Array.from({ length: topics.length - i }, (_, k) => `${i + k}`)]),
+    );
+    await waitUntil(
+      () => topics.every((t) => got.get(t)?.length === expected.get(t)?.length),
+      90_000,
+      () => JSON.stringify([...got]),
+    );
+    // Unkeyed messages may spread over partitions, so only the set per topic is fixed.
+    expect(new Map([...got].map(([t, values]) => [t, [...values].sort()]))).toEqual(expected);
+  }, 150_000);
 });
 
 describe("topics", () => {

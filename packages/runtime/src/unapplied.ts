@@ -38,8 +38,8 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
     // Applied: app targets' timeouts (app-timeouts.ts) and component targets, both directions,
     // with the policies they name or Dapr's component defaults (policies.ts).
     const used = appliedTimeoutPolicies(r);
-    // Applied too: app targets' retry and circuit breaker (http/invoke.ts), where a retry's
-    // matching.httpStatusCodes is read; gRPCStatusCodes is not.
+    // Applied too: app targets' retry and circuit breaker (http/invoke.ts for HTTP apps,
+    // grpc/app-invoke.ts for gRPC apps), where a retry's matching is read.
     const appRetries = new Set<string>();
     for (const ref of Object.values(r.spec.targets?.apps ?? {})) {
       if (ref.retry) appRetries.add(ref.retry);
@@ -58,7 +58,7 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
           if (group !== "retries" || matching === undefined) continue;
           const forApps = appRetries.has(key) || APP_DEFAULTS.test(key);
           for (const field of Object.keys(matching))
-            if (!(forApps && field === "httpStatusCodes"))
+            if (!(forApps && (field === "httpStatusCodes" || field === "gRPCStatusCodes")))
               found.push({ ...at, field: `spec.policies.retries.${key}.matching.${field}` });
           continue;
         }

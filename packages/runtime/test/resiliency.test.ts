@@ -233,12 +233,9 @@ spec:
       ].join("---\n"),
     });
     started.push(s);
-    // Status matching is read for app targets' HTTP answers only: not on component calls, and
-    // gRPC codes not at all yet.
-    expect(warnings).toEqual([
-      "spec.policies.retries.outboundRetry.matching.httpStatusCodes",
-      "spec.policies.retries.appRetry.matching.gRPCStatusCodes",
-    ]);
+    // Status matching is read for app targets' answers (HTTP statuses and gRPC codes), not on
+    // component calls.
+    expect(warnings).toEqual(["spec.policies.retries.outboundRetry.matching.httpStatusCodes"]);
   });
 });
 
@@ -323,8 +320,10 @@ describe("policies on service invocation of an app target", () => {
   // A real HTTP app behind the callee id "flaky": the first `failures` calls answer `status`
   // (after `delayMs`), the rest 200 echoing the body.
   const apps: Awaited<ReturnType<typeof fakeApp>>[] = [];
+  const grpcApps: grpc.Server[] = [];
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((a) => a.close()));
+    for (const a of grpcApps.splice(0)) a.forceShutdown();
   });
   async function flakyApp(failures: number, status = 500, delayMs = 0) {
     let left = failures;
@@ -404,23 +403,82 @@ ${matching}
     expect(busy.received).toHaveLength(3);
   });
 
-  it("warns once, naming the app, when the callee is served over gRPC (not retried yet)", async () => {
-    const warnings: string[] = [];
-    const app = await flakyApp(0);
+  // A real gRPC app (an AppCallback server) behind "flaky": the first `failures` calls fail with
+  // `code`, the rest echo the data.
+  async function flakyGrpcApp(failures: number, code: grpc.status) {
+    const received: string[] = [];
+    let left = failures;
+    const server = new grpc.Server();
+    server.addService(daprProtos().appCallback.dapr.proto.runtime.v1.AppCallback.service, {
+      OnInvoke: (
+        call: grpc.ServerUnaryCall<{ data?: { value?: Buffer } }, unknown>,
+        callback: grpc.sendUnaryData<unknown>,
+      ) => {
+        const body = Buffer.from(call.request.data?.value ?? []).toString();
+        received.push(body);
+        if (left-- > 0) return callback({ code, details: "down" });
+        callback(null, { data: { type_url: "", value: Buffer.from(`ok ${body}`) } });
+      },
+    } as grpc.UntypedServiceImplementation);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
+        e ? reject(e) : resolve(p),
+      ),
+    );
+    grpcApps.push(server);
     const s = await startSidecar({
       appId: "caller",
       httpPort: 0,
-      logger: { ...silentLogger, warn: (m) => warnings.push(m) },
+      grpcPort: 0,
+      logger: silentLogger,
       resolveApp: async (id) =>
-        id === "flaky" ? { host: "127.0.0.1", port: app.port, protocol: "grpc" } : undefined,
-      resources: APP_RETRY(),
+        id === "flaky" ? { host: "127.0.0.1", port, protocol: "grpc" } : undefined,
+      resources: APP_RETRY(`        matching:
+          gRPCStatusCodes: "14"`),
     });
     started.push(s);
-    await invoke(s);
-    await invoke(s);
-    expect(warnings.filter((w) => w.includes("targets.apps.flaky"))).toEqual([
-      "Resiliency setting not applied yet: targets.apps.flaky retry and circuitBreaker for an app served over gRPC",
-    ]);
+    await s.ready();
+    return { received, s };
+  }
+
+  it("retries a gRPC-served app's failure by the policy, over HTTP /v1.0/invoke", async () => {
+    const { received, s } = await flakyGrpcApp(2, grpc.status.UNAVAILABLE);
+    const res = await invoke(s);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("ok payload");
+    expect(received).toEqual(["payload", "payload", "payload"]);
+  });
+
+  it("retries only the codes matching.gRPCStatusCodes lists, and hands back the app's status", async () => {
+    const { received, s } = await flakyGrpcApp(2, grpc.status.INVALID_ARGUMENT);
+    const res = await invoke(s);
+    // INVALID_ARGUMENT as its HTTP equivalent, after one call: 3 is not in "14".
+    expect(res.status).toBe(400);
+    expect(received).toHaveLength(1);
+  });
+
+  it("retries a gRPC-served app's failure over gRPC InvokeService, and gives up after maxRetries", async () => {
+    const { received, s } = await flakyGrpcApp(10, grpc.status.UNAVAILABLE);
+    const { dapr } = daprProtos();
+    const raw = new dapr.dapr.proto.runtime.v1.Dapr(
+      `127.0.0.1:${s.grpcPort}`,
+      grpc.credentials.createInsecure(),
+    );
+    try {
+      const error = await new Promise<grpc.ServiceError | null>((resolve) =>
+        raw.InvokeService(
+          {
+            id: "flaky",
+            message: { method: "work", data: { type_url: "", value: Buffer.from("payload") } },
+          },
+          (e) => resolve(e),
+        ),
+      );
+      expect(error?.code).toBe(grpc.status.UNAVAILABLE);
+      expect(received).toHaveLength(4);
+    } finally {
+      raw.close();
+    }
   });
 
   it("applies the same retry to gRPC InvokeService of an HTTP app", async () => {
@@ -459,10 +517,13 @@ ${matching}
     }
   });
 
-  it("refuses a malformed matching.httpStatusCodes, naming the policy", async () => {
+  it.each([
+    ["httpStatusCodes", "5xx"],
+    ["gRPCStatusCodes", "17"],
+  ])("refuses a malformed matching.%s, naming the policy", async (field, value) => {
     await expect(
-      caller(APP_RETRY(`        matching:\n          httpStatusCodes: "5xx"`), 1),
-    ).rejects.toThrow("Resiliency retry threeTimes: matching.httpStatusCodes");
+      caller(APP_RETRY(`        matching:\n          ${field}: "${value}"`), 1),
+    ).rejects.toThrow(`Resiliency retry threeTimes: matching.${field}`);
   });
 
   it("opens the app's breaker after the trip expression, answers fast without calling the app, then half-opens after its timeout", async () => {

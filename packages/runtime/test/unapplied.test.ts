@@ -66,13 +66,12 @@ spec:
       // spec.metrics.enabled is applied (metrics/metrics-config.ts); recordErrorCodes is not.
       expect(fields).toEqual([
         "spec.metrics.recordErrorCodes",
-        "spec.policies.retries.retryForever.matching.gRPCStatusCodes",
         "spec.targets.apps.billing.timeout",
         "spec.targets.apps.billing.retry",
         "spec.tracing",
       ]);
       expect(warnings.map((w) => w.message)).toContain(
-        "Resiliency setting not applied yet: spec.policies.retries.retryForever.matching.gRPCStatusCodes",
+        "Resiliency setting not applied yet: spec.targets.apps.billing.retry",
       );
     } finally {
       await sidecar.stop();

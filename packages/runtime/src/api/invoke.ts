@@ -45,25 +45,6 @@ export async function closeRemotePools(): Promise<void> {
   remoteTargets.clear();
 }
 
-const warnedPolicies = new WeakMap<ApiContext, Set<string>>();
-
-/**
- * An app target's retry and breaker apply to HTTP callees only: the callee's protocol is known
- * only at call time, so the load-time check cannot name this gap, and it is warned here once per
- * callee instead of being silently skipped.
- */
-function warnPolicyNotApplied(ctx: ApiContext, bare: string): void {
-  if (!ctx.invocation?.appPolicy?.(bare)) return;
-  const warned = warnedPolicies.get(ctx) ?? new Set<string>();
-  warnedPolicies.set(ctx, warned);
-  if (warned.has(bare)) return;
-  warned.add(bare);
-  ctx.logger.warn(
-    `Resiliency setting not applied yet: targets.apps.${bare} retry and circuitBreaker for an app served over gRPC`,
-    { app: bare },
-  );
-}
-
 /**
  * Resolves `appId` (this app, another app through the registry, an HTTPEndpoint or an allowed
  * URL) to the target of a call, or throws ERR_DIRECT_INVOKE naming why there is none.
@@ -80,12 +61,10 @@ export async function resolveInvokeTarget(ctx: ApiContext, appId: string): Promi
   const bare = decoded.split(".")[0] as string;
   if (decoded === ctx.appId || bare === ctx.appId) {
     if (!ctx.app) throw invokeError(appId, "app channel is not initialized");
-    if (ctx.grpcApp) warnPolicyNotApplied(ctx, bare);
     return { pool: ctx.app.target, local: true, protocol: ctx.grpcApp ? "grpc" : "http" };
   }
   const address = await ctx.resolveApp?.(decoded).catch(() => undefined);
   if (!address) throw invokeError(appId, `couldn't find service: ${decoded}`);
-  if (address.protocol === "grpc") warnPolicyNotApplied(ctx, bare);
   return {
     pool: targetFor(address.host, address.port),
     local: false,

@@ -1,5 +1,7 @@
 import type { ApiContext } from "../api/context.ts";
+import { isApiError } from "../api/errors.ts";
 import { type InvokeTarget, invokeError, runInvocation } from "../api/invoke.ts";
+import { runWithPolicy } from "../resiliency/policies.ts";
 import { GrpcAppChannel } from "./app-channel.ts";
 import type { InvokeRequest } from "./generated/dapr/proto/common/v1/InvokeRequest.ts";
 import type { InvokeResponse__Output } from "./generated/dapr/proto/common/v1/InvokeResponse.ts";
@@ -56,9 +58,10 @@ export function closeRemoteGrpcApps(): void {
 
 /**
  * AppCallback.OnInvoke on a gRPC target (local under app-max-concurrency, or another app), with
- * `headers` as metadata, failing after `budgetMs` and cancelled by `signal`. The app's own
- * failure status comes back as an AppStatusError; a call that could not be made as the
- * invocation's ApiError.
+ * `headers` as metadata, failing after `budgetMs` and cancelled by `signal`. The callee's
+ * Resiliency retry and breaker apply as to an HTTP app (http/invoke.ts): a failure is retried
+ * unless `matching.gRPCStatusCodes` leaves its code out. The app's own failure status comes back
+ * as an AppStatusError; a call that could not be made as the invocation's ApiError.
  */
 export async function invokeGrpcTarget(
   ctx: ApiContext,
@@ -73,16 +76,33 @@ export async function invokeGrpcTarget(
   if (!channel) throw invokeError(appId, "app channel is not initialized");
   // The channel sends APP_API_TOKEN itself, as metadata of every call to the app.
   const { "dapr-api-token": _token, ...rest } = headers;
+  const once = async (): Promise<InvokeResponse__Output> => {
+    try {
+      return await runInvocation(ctx, target, () => {
+        if (signal.aborted) throw new Error("the caller went away");
+        return channel.invoke(message as never, rest, budgetMs, signal);
+      });
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === "number" && code > 0) {
+        throw new AppStatusError(code, (error as { details?: string }).details ?? String(error));
+      }
+      throw invokeError(appId, error);
+    }
+  };
+  const bare = appId.split(".")[0] as string;
+  const policy = ctx.invocation?.appPolicy?.(bare);
+  if (!policy) return once();
   try {
-    return await runInvocation(ctx, target, () => {
-      if (signal.aborted) throw new Error("the caller went away");
-      return channel.invoke(message as never, rest, budgetMs, signal);
+    return await runWithPolicy(policy, `invocation of ${bare}/${message.method ?? ""}`, once, {
+      retry: true,
+      retryable: (e) =>
+        !signal.aborted &&
+        !(e instanceof AppStatusError && policy.retry?.grpcStatusCodes?.(e.code) === false),
     });
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === "number" && code > 0) {
-      throw new AppStatusError(code, (error as { details?: string }).details ?? String(error));
-    }
+    // An open breaker's refusal fails the invocation as any call that could not be made.
+    if (error instanceof AppStatusError || isApiError(error)) throw error;
     throw invokeError(appId, error);
   }
 }

@@ -18,25 +18,39 @@ export interface RetryPolicy {
    * error status (400-599) is, as Dapr retries "all HTTP errors" when the field is not set.
    */
   httpStatusCodes?: ((status: number) => boolean) | undefined;
+  /**
+   * `matching.gRPCStatusCodes`: the status codes of a gRPC app's failure that are retried;
+   * absent, every failure is, as Dapr retries all gRPC errors when the field is not set.
+   */
+  grpcStatusCodes?: ((code: number) => boolean) | undefined;
 }
 
+/** The fields of `matching` and the codes each may list, as Dapr validates them. */
+const MATCHING = {
+  httpStatusCodes: { min: 100, max: 599, digits: "\\d{3}" },
+  gRPCStatusCodes: { min: 0, max: 16, digits: "\\d{1,2}" },
+} as const;
+
 /**
- * Reads Dapr's `matching.httpStatusCodes` ("429,500-599": codes and inclusive ranges, 100-599);
- * undefined for an empty string, a throw naming the policy for anything else malformed.
+ * Reads one of Dapr's `matching` fields ("429,500-599", "1-4,8-11,13,14": codes and inclusive
+ * ranges); undefined for an empty string, a throw naming the policy for anything malformed.
  */
 export function parseStatusCodes(
   text: string | undefined,
   policy: string,
+  field: keyof typeof MATCHING = "httpStatusCodes",
 ): ((status: number) => boolean) | undefined {
   if (!text?.trim()) return undefined;
+  const { min, max, digits } = MATCHING[field];
+  const shape = new RegExp(`^\\s*(${digits})\\s*(?:-\\s*(${digits})\\s*)?$`);
   const ranges: [number, number][] = [];
   for (const part of text.split(",")) {
-    const m = /^\s*(\d{3})\s*(?:-\s*(\d{3})\s*)?$/.exec(part);
+    const m = shape.exec(part);
     const lo = Number(m?.[1]);
     const hi = m?.[2] ? Number(m[2]) : lo;
-    if (!m || lo < 100 || hi > 599 || lo > hi)
+    if (!m || lo < min || hi > max || lo > hi)
       throw new Error(
-        `Resiliency retry ${policy}: matching.httpStatusCodes ${JSON.stringify(text)} is not a list of codes or ranges within 100-599`,
+        `Resiliency retry ${policy}: matching.${field} ${JSON.stringify(text)} is not a list of codes or ranges within ${min}-${max}`,
       );
     ranges.push([lo, hi]);
   }
@@ -145,8 +159,10 @@ export class ResiliencyPolicies {
   ): Promise<ResiliencyPolicies> {
     const inScope = resiliencies.filter((r) => r.scopes.length === 0 || r.scopes.includes(appId));
     for (const r of inScope)
-      for (const [name, p] of Object.entries(r.spec.policies?.retries ?? {}))
+      for (const [name, p] of Object.entries(r.spec.policies?.retries ?? {})) {
         parseStatusCodes(p.matching?.httpStatusCodes, name);
+        parseStatusCodes(p.matching?.gRPCStatusCodes, name, "gRPCStatusCodes");
+      }
     const trip = new Map<string, (c: BreakerCounts) => boolean>();
     const breakers = inScope.flatMap((r) => Object.entries(r.spec.policies?.circuitBreakers ?? {}));
     if (breakers.length > 0) {
@@ -275,6 +291,7 @@ export class ResiliencyPolicies {
       maxIntervalMs: p.maxInterval ? (parseDuration(p.maxInterval) ?? 60_000) : 60_000,
       maxRetries: p.maxRetries ?? -1,
       httpStatusCodes: parseStatusCodes(p.matching?.httpStatusCodes, name),
+      grpcStatusCodes: parseStatusCodes(p.matching?.gRPCStatusCodes, name, "gRPCStatusCodes"),
     };
   }
 

@@ -24,36 +24,54 @@ export interface UnappliedSetting {
  * The Resiliency and tracing settings found in the resources that nothing applies yet,
  * so the sidecar can warn about each by file and field instead of accepting it silently.
  */
+/** The policies group a target's field names: `retry` → `retries`, and so on. */
+const GROUP_OF = {
+  timeout: "timeouts",
+  retry: "retries",
+  circuitBreaker: "circuitBreakers",
+} as const;
+
 /** Whether the policy a target names exists in the same resource. */
 function isDefined(r: Resources["resiliencies"][number], policy: string, name: string): boolean {
-  const group =
-    policy === "retry" ? "retries" : policy === "circuitBreaker" ? "circuitBreakers" : undefined;
+  const group = GROUP_OF[policy as keyof typeof GROUP_OF];
   return group !== undefined && r.spec.policies?.[group]?.[name] !== undefined;
 }
 
 export function unappliedSettings(resources: Resources): UnappliedSetting[] {
   const found: UnappliedSetting[] = [];
+  for (const r of [...resources.resiliencies, ...resources.configurations]) {
+    // Fields no schema knows (a typo, a field of a newer Dapr): dropped by parsing, named here.
+    for (const field of r.unknownFields ?? [])
+      found.push({ file: r.source.file, kind: r.kind, name: r.name, field });
+  }
   for (const r of resources.resiliencies) {
     const at = { file: r.source.file, kind: "Resiliency", name: r.name };
     // Applied: app targets' timeouts (app-timeouts.ts) and component targets, both directions,
     // with the policies they name or Dapr's component defaults (policies.ts).
-    const used = appliedTimeoutPolicies(r);
+    // A policy is known by its group and name ("retries/important"): a timeout and a retry may
+    // share a name while only one of them is used.
+    const used = new Set([...appliedTimeoutPolicies(r)].map((name) => `timeouts/${name}`));
+    const use = (
+      ref: { retry?: string; circuitBreaker?: string; timeout?: string } | undefined,
+    ) => {
+      if (ref?.timeout) used.add(`timeouts/${ref.timeout}`);
+      if (ref?.retry) used.add(`retries/${ref.retry}`);
+      if (ref?.circuitBreaker) used.add(`circuitBreakers/${ref.circuitBreaker}`);
+    };
     // Applied too: app targets' retry and circuit breaker (http/invoke.ts for HTTP apps,
     // grpc/app-invoke.ts for gRPC apps), where a retry's matching is read.
     const appRetries = new Set<string>();
     for (const ref of Object.values(r.spec.targets?.apps ?? {})) {
       if (ref.retry) appRetries.add(ref.retry);
-      for (const name of [ref.retry, ref.circuitBreaker]) if (name) used.add(name);
+      use({ retry: ref.retry, circuitBreaker: ref.circuitBreaker });
     }
     for (const ref of Object.values(r.spec.targets?.components ?? {})) {
-      for (const direction of [ref.outbound, ref.inbound]) {
-        for (const name of [direction?.timeout, direction?.retry, direction?.circuitBreaker])
-          if (name) used.add(name);
-      }
+      use(ref.outbound);
+      use(ref.inbound);
     }
     for (const [group, entries] of Object.entries(r.spec.policies ?? {})) {
       for (const [key, value] of Object.entries(entries ?? {})) {
-        if (used.has(key) || COMPONENT_DEFAULTS.test(key) || APP_DEFAULTS.test(key)) {
+        if (used.has(`${group}/${key}`) || COMPONENT_DEFAULTS.test(key) || APP_DEFAULTS.test(key)) {
           const matching = (value as { matching?: Record<string, unknown> })?.matching;
           if (group !== "retries" || matching === undefined) continue;
           const forApps = appRetries.has(key) || APP_DEFAULTS.test(key);
@@ -73,12 +91,11 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
           continue;
         }
         for (const [policy, value] of Object.entries(ref ?? {})) {
+          const name = String(value);
+          const group = GROUP_OF[policy as keyof typeof GROUP_OF];
           const resolved =
-            policy === "timeout"
-              ? used.has(String(value)) || parseDuration(String(value)) !== undefined
-              : used.has(String(value)) &&
-                r.spec.policies !== undefined &&
-                isDefined(r, policy, String(value));
+            (used.has(`${group}/${name}`) && isDefined(r, policy, name)) ||
+            (policy === "timeout" && parseDuration(name) !== undefined);
           if (!resolved) found.push({ ...at, field: `spec.targets.apps.${key}.${policy}` });
         }
       }

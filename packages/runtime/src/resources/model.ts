@@ -200,6 +200,8 @@ export interface ResiliencyResource {
   spec: z.infer<typeof resiliencySchema>["spec"];
   scopes: string[];
   source: ResourceSource;
+  /** Fields of the document the schema does not know (dropped by parsing), as dotted paths. */
+  unknownFields?: string[];
 }
 
 export interface ConfigurationResource {
@@ -208,6 +210,8 @@ export interface ConfigurationResource {
   spec: z.infer<typeof configurationSchema>["spec"];
   scopes: string[];
   source: ResourceSource;
+  /** Fields of the document the schema does not know (dropped by parsing), as dotted paths. */
+  unknownFields?: string[];
 }
 
 /** Dapr's HTTPEndpoint (`dapr.io/v1alpha1`): an external service invoked by name or base URL. */

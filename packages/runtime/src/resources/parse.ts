@@ -26,6 +26,24 @@ export function locate(source: ResourceSource, path: string, line?: number): str
 }
 
 /**
+ * The paths of `raw` that parsing dropped: fields a schema does not know, which nothing would
+ * ever read, so the caller can name them instead of accepting them silently.
+ */
+function droppedFields(raw: unknown, parsed: unknown, path = ""): string[] {
+  if (raw === null || typeof raw !== "object") return [];
+  if (Array.isArray(raw)) {
+    if (!Array.isArray(parsed)) return [];
+    return raw.flatMap((item, i) => droppedFields(item, parsed[i], `${path}[${i}]`));
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return [];
+  const kept = parsed as Record<string, unknown>;
+  return Object.entries(raw).flatMap(([key, value]) => {
+    const at = path ? `${path}.${key}` : key;
+    return key in kept ? droppedFields(value, kept[key], at) : [at];
+  });
+}
+
+/**
  * Parses YAML text holding any number of `---` documents into resources. Every problem in the
  * text is reported at once, as one ConfigError naming file, document, field and line.
  */
@@ -135,6 +153,7 @@ export function parseResources(text: string, file = "<inline>"): Resources {
             spec: r.spec,
             scopes: r.scopes,
             source,
+            unknownFields: droppedFields(value, r),
           });
         break;
       }
@@ -147,6 +166,7 @@ export function parseResources(text: string, file = "<inline>"): Resources {
             spec: c.spec,
             scopes: c.scopes,
             source,
+            unknownFields: droppedFields(value, c),
           });
         break;
       }

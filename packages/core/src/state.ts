@@ -172,19 +172,21 @@ export function toBulkGetItem(key: string, response: GetResponse): BulkGetItem {
 }
 
 /** Rejects option values Dapr rejects, with a message naming the field. */
-export function validateStateOptions(options: StateOptions | undefined): void {
+export function validateStateOptions(options: StateOptions | undefined, component?: string): void {
   if (!options) return;
   const { concurrency, consistency } = options;
   if (concurrency !== undefined && concurrency !== "first-write" && concurrency !== "last-write") {
     throw new ComponentError(
       "ERR_INVALID_REQUEST",
       `options.concurrency must be first-write or last-write, got ${JSON.stringify(concurrency)}`,
+      { component },
     );
   }
   if (consistency !== undefined && consistency !== "strong" && consistency !== "eventual") {
     throw new ComponentError(
       "ERR_INVALID_REQUEST",
       `options.consistency must be strong or eventual, got ${JSON.stringify(consistency)}`,
+      { component },
     );
   }
 }

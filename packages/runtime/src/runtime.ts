@@ -22,6 +22,7 @@ import {
 } from "@outrig/core";
 import { unimplementedKindOf } from "./api/errors.ts";
 import { buildEnvelope, CLOUDEVENT_CONTENT_TYPE } from "./cloudevents.ts";
+import { type CountedComponent, countCalls } from "./components/in-flight.ts";
 import { lockKeyPrefixFor, PrefixedLockStore } from "./lock-keys.ts";
 import { type AnyComponentDefinition, type ComponentRegistry, createRegistry } from "./registry.ts";
 import { resolveComponentMetadata } from "./resources/metadata.ts";
@@ -74,7 +75,10 @@ export interface PublishOptions {
   tracestate?: string;
 }
 
-/** The loaded components of one app, usable in-process (library mode) or behind the sidecar. */
+/**
+ * The loaded components of one app, usable in-process (library mode) or behind the sidecar.
+ * `resources`, `components` and `subscriptions` are the current ones: hot reload changes them.
+ */
 export interface Runtime {
   readonly appId: string;
   readonly namespace: string | undefined;
@@ -114,7 +118,37 @@ function kindOf(definition: AnyComponentDefinition): LoadedKind {
   return definition.kind;
 }
 
-function inScope(scopes: readonly string[], appId: string): boolean {
+/**
+ * What hot reload needs of a runtime: its component table, changed in place. Every accessor of
+ * the runtime reads the table on each call, so a put or drop applies to the next call.
+ */
+export interface ComponentTable {
+  readonly options: RuntimeOptions;
+  readonly registry: ComponentRegistry;
+  /** The definition for `c`, or a ConfigError naming its file and `spec.type`/`spec.version`. */
+  resolve(c: ComponentResource): Promise<AnyComponentDefinition>;
+  /** Initialises `c` (not registered yet); a failure names the file and field, as at start-up. */
+  init(c: ComponentResource, definition: AnyComponentDefinition): Promise<LoadedComponent>;
+  /** Registers `entry`, replacing the component of its kind and name; returns that one. */
+  put(entry: LoadedComponent): LoadedComponent | undefined;
+  /** Unregisters the component of that kind and name; returns it. */
+  drop(kind: LoadedKind, name: string): LoadedComponent | undefined;
+  /**
+   * Closes an unregistered component once the calls in flight on it finished, waiting at most
+   * `timeoutMs`; resolves false when some were still running then.
+   */
+  retire(entry: LoadedComponent, timeoutMs: number): Promise<boolean>;
+  setResources(resources: Resources): void;
+}
+
+const tables = new WeakMap<Runtime, ComponentTable>();
+
+/** The component table of a runtime `createRuntime` made (not of a wrapped view of one). */
+export function componentTable(runtime: Runtime): ComponentTable | undefined {
+  return tables.get(runtime);
+}
+
+export function inScope(scopes: readonly string[], appId: string): boolean {
   return scopes.length === 0 || scopes.includes(appId);
 }
 
@@ -127,6 +161,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
     );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Re-anchors the registry's issues (`spec.type`, `spec.version`) to the YAML file and line. */
+function locateResolveIssues(error: ConfigError, c: ComponentResource): ConfigIssue[] {
+  return error.issues.map((i) => ({
+    field: locate(c.source, `${c.name} (${c.type}) ${i.field}`, c.fieldLines[i.field]),
+    message: i.message,
+  }));
 }
 
 /** Re-anchors a component's ConfigError issues to the YAML file, document and metadata line. */
@@ -220,20 +262,44 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
           });
           return;
         }
-        if (error instanceof ConfigError) {
-          for (const i of error.issues)
-            issues.push({
-              field: locate(c.source, `${c.name} (${c.type}) ${i.field}`, c.fieldLines[i.field]),
-              message: i.message,
-            });
-        } else throw error;
+        if (error instanceof ConfigError) issues.push(...locateResolveIssues(error, c));
+        else throw error;
       }
     }),
   );
   if (issues.length > 0) throw new ConfigError(issues, { component: "resources" });
 
-  const loaded: LoadedComponent[] = [];
+  let current = resources;
+  let loaded: LoadedComponent[] = [];
   const byKind = new Map<string, LoadedComponent>();
+  const counters = new WeakMap<LoadedComponent, CountedComponent>();
+  const prefixed = new Map<string, PrefixedStateStore>();
+  const prefixedLocks = new Map<string, PrefixedLockStore>();
+  /** Drops the views built over a component that was replaced or removed. */
+  const forget = (kind: LoadedKind, name: string): void => {
+    if (kind === "state") prefixed.delete(name);
+    if (kind === "lock") prefixedLocks.delete(name);
+  };
+  const closing = new Map<LoadedComponent, Promise<void>>();
+  /** Replaced or removed components not closed yet: close() closes them too. */
+  const retired = new Set<LoadedComponent>();
+  const closeOnce = (entry: LoadedComponent): Promise<void> => {
+    let done = closing.get(entry);
+    if (!done) {
+      const target = counters.get(entry)?.target ?? entry.instance;
+      done = Promise.resolve()
+        .then(() => target.close())
+        .catch((error: unknown) => {
+          logger.warn("component failed to close", {
+            name: entry.name,
+            type: entry.type,
+            error: (error as Error).message,
+          });
+        });
+      closing.set(entry, done);
+    }
+    return done;
+  };
   const index = (kind: LoadedKind, name: string): string => `${kind}/${name}`;
 
   const secret = async (store: string, name: string, key: string): Promise<string | undefined> => {
@@ -242,9 +308,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     return (await (s.instance as SecretStore).get(name))?.[key];
   };
 
-  const start = async (c: ComponentResource): Promise<void> => {
-    const definition = definitions.get(c);
-    if (!definition) return;
+  const init = async (
+    c: ComponentResource,
+    definition: AnyComponentDefinition,
+  ): Promise<LoadedComponent> => {
     const began = performance.now();
     let metadata: Metadata | undefined;
     try {
@@ -270,28 +337,47 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       ).catch((e: unknown) => {
         throw locateIssues(e, c);
       });
-      const kind = kindOf(definition);
+      const counted = countCalls(instance);
       const entry: LoadedComponent = {
         name: c.name,
         type: c.type,
         version: c.version,
-        kind,
+        kind: kindOf(definition),
         capabilities: capabilitiesOf(instance, definition),
-        instance,
+        instance: counted.instance,
         resource: c,
         metadata: metadata as Metadata,
         initMs: performance.now() - began,
       };
-      loaded.push(entry);
-      byKind.set(index(kind, c.name), entry);
+      counters.set(entry, counted);
+      return entry;
+    } catch (caught) {
+      throw startupFailure(caught, c, metadata);
+    }
+  };
+
+  const put = (entry: LoadedComponent): LoadedComponent | undefined => {
+    const key = index(entry.kind, entry.name);
+    const prior = byKind.get(key);
+    byKind.set(key, entry);
+    loaded = prior ? loaded.map((l) => (l === prior ? entry : l)) : [...loaded, entry];
+    forget(entry.kind, entry.name);
+    return prior;
+  };
+
+  const start = async (c: ComponentResource): Promise<void> => {
+    const definition = definitions.get(c);
+    if (!definition) return;
+    try {
+      const entry = await init(c, definition);
+      put(entry);
       logger.info("component loaded", {
         name: c.name,
         type: c.type,
         version: c.version,
         ms: Math.round(entry.initMs),
       });
-    } catch (caught) {
-      const error = startupFailure(caught, c, metadata);
+    } catch (error) {
       if (c.ignoreErrors) {
         logger.warn("component failed to start and is skipped (ignoreErrors)", {
           name: c.name,
@@ -313,12 +399,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     await settleAll(secretStores.map(start));
     await settleAll(others.map(start));
   } catch (error) {
-    await Promise.allSettled(loaded.map((l) => l.instance.close()));
+    await Promise.allSettled(loaded.map(closeOnce));
     throw error;
   }
 
-  const prefixed = new Map<string, PrefixedStateStore>();
-  const prefixedLocks = new Map<string, PrefixedLockStore>();
   const lookup = (kind: LoadedKind, name: string): LoadedComponent => {
     const entry = byKind.get(index(kind, name));
     if (!entry)
@@ -332,9 +416,15 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const runtime: Runtime = {
     appId,
     namespace,
-    resources,
-    components: loaded,
-    subscriptions: resources.subscriptions.filter((s) => inScope(s.scopes, appId)),
+    get resources() {
+      return current;
+    },
+    get components() {
+      return loaded;
+    },
+    get subscriptions() {
+      return current.subscriptions.filter((s) => inScope(s.scopes, appId));
+    },
     stateStore(name) {
       let view = prefixed.get(name);
       if (!view) {
@@ -427,10 +517,54 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       });
     },
     close() {
-      closed ??= Promise.allSettled(loaded.map((l) => l.instance.close())).then(() => undefined);
+      closed ??= Promise.allSettled([...loaded, ...retired].map(closeOnce)).then(() => undefined);
       return closed;
     },
   };
+  tables.set(runtime, {
+    options,
+    registry,
+    async resolve(c) {
+      try {
+        return await registry.resolve(c.type, c.version);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        const unbuilt = unimplementedKindOf(c.type);
+        if (unbuilt)
+          throw new ConfigError(
+            [
+              {
+                field: locate(c.source, `${c.name} spec.type`, c.fieldLines["spec.type"]),
+                message: `the ${unbuilt} building block is not implemented by outrig`,
+              },
+            ],
+            { component: c.name },
+          );
+        throw new ConfigError(locateResolveIssues(error, c), { component: c.name });
+      }
+    },
+    init,
+    put,
+    drop(kind, name) {
+      const key = index(kind, name);
+      const prior = byKind.get(key);
+      if (!prior) return undefined;
+      byKind.delete(key);
+      loaded = loaded.filter((l) => l !== prior);
+      forget(kind, name);
+      return prior;
+    },
+    async retire(entry, timeoutMs) {
+      retired.add(entry);
+      const idle = (await counters.get(entry)?.idle(timeoutMs)) ?? true;
+      await closeOnce(entry);
+      retired.delete(entry);
+      return idle;
+    },
+    setResources(next) {
+      current = next;
+    },
+  });
   return runtime;
 }
 

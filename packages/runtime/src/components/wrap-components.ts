@@ -55,23 +55,23 @@ function wrapInstance<T extends object>(
 
 /**
  * The runtime with the API-facing methods of its components wrapped (metrics, resiliency): every
- * other property passes through, and each component's view is built once.
+ * other property passes through, and each component instance's view is built once (hot reload
+ * swaps instances, so the view follows the instance the runtime gives now).
  */
 export function wrapComponents(runtime: Runtime, wrappers: ComponentWrappers): Runtime {
-  const cache = new Map<string, unknown>();
+  const cache = new WeakMap<object, unknown>();
   return new Proxy(runtime, {
     get(target, property) {
       if (typeof property !== "string" || !(property in METHODS))
         return Reflect.get(target, property, target);
       const accessor = property as ComponentAccessor;
       return (name: string) => {
-        const key = `${accessor}/${name}`;
-        let view = cache.get(key);
+        const instance = (target[accessor] as (n: string) => object)(name);
+        let view = cache.get(instance);
         if (!view) {
-          const instance = (target[accessor] as (n: string) => object)(name);
           const wrap = wrappers(accessor, name);
           view = wrap ? wrapInstance(instance, METHODS[accessor], wrap) : instance;
-          cache.set(key, view);
+          cache.set(instance, view);
         }
         return view;
       };

@@ -314,14 +314,14 @@ export function mergeResources(...all: Resources[]): Resources {
 }
 
 /**
- * Loads every `.yaml`/`.yml` file of each path (a directory, not recursive, as daprd does; or a
- * file). Every file is parsed before failing, so one start-up error lists all broken files. A
- * path that does not exist fails, unless `onMissing` is given: then it is reported and skipped.
+ * The `.yaml`/`.yml` files of each path (a directory, not recursive, as daprd does; or a file), in
+ * order. A path that does not exist fails, unless `onMissing` is given: then it is reported and
+ * skipped.
  */
-export async function loadResources(
+export async function listResourceFiles(
   paths: readonly string[],
   options: { onMissing?: (path: string) => void } = {},
-): Promise<Resources> {
+): Promise<string[]> {
   const files: string[] = [];
   for (const p of paths) {
     const info = await stat(p).catch((cause: unknown) => {
@@ -340,11 +340,27 @@ export async function loadResources(
       files.push(...names.map((n) => join(p, n)));
     } else files.push(p);
   }
+  return files;
+}
+
+/** Parses one resources file; a problem in it is a ConfigError naming the file. */
+export async function readResourceFile(file: string): Promise<Resources> {
+  return parseResources(await readFile(file, "utf8"), file);
+}
+
+/**
+ * Loads every resources file of each path (see `listResourceFiles`). Every file is parsed before
+ * failing, so one start-up error lists all broken files.
+ */
+export async function loadResources(
+  paths: readonly string[],
+  options: { onMissing?: (path: string) => void } = {},
+): Promise<Resources> {
   const parsed: Resources[] = [];
   const issues: ConfigIssue[] = [];
-  for (const file of files) {
+  for (const file of await listResourceFiles(paths, options)) {
     try {
-      parsed.push(parseResources(await readFile(file, "utf8"), file));
+      parsed.push(await readResourceFile(file));
     } catch (error) {
       if (error instanceof ConfigError) issues.push(...error.issues);
       else throw error;

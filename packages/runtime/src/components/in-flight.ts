@@ -1,0 +1,93 @@
+import type { Component } from "@outrig/core";
+
+/**
+ * A component instance whose calls are counted while they run, so hot reload can close a
+ * replaced or removed instance only once the calls on it have finished.
+ */
+export interface CountedComponent<T extends Component = Component> {
+  /** The instance to hand out: the component itself, its method calls counted. */
+  readonly instance: T;
+  /** The component itself, uncounted (to close it). */
+  readonly target: T;
+  /** Calls (and callbacks the component is running, such as deliveries) not yet settled. */
+  readonly inFlight: number;
+  /** Resolves true once nothing is in flight, or false when `timeoutMs` passed first. */
+  idle(timeoutMs: number): Promise<boolean>;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
+/**
+ * Counts every method call on `component` until the promise it returns settles, and every call
+ * of a function passed to it (a subscription's message handler, an input binding's event handler)
+ * until that one's promise settles: a delivery runs inside the component, so it is work on it too.
+ */
+export function countCalls<T extends Component>(component: T): CountedComponent<T> {
+  let inFlight = 0;
+  let waiters: (() => void)[] = [];
+  const settle = (): void => {
+    if (--inFlight === 0) for (const w of waiters.splice(0)) w();
+  };
+  const counted = <R>(run: () => R): R => {
+    inFlight++;
+    let result: R;
+    try {
+      result = run();
+    } catch (error) {
+      settle();
+      throw error;
+    }
+    if (isThenable(result)) {
+      result.then(settle, settle);
+    } else settle();
+    return result;
+  };
+  const wrapArgument = (arg: unknown): unknown =>
+    typeof arg === "function"
+      ? (...args: unknown[]) => counted(() => (arg as (...a: unknown[]) => unknown)(...args))
+      : arg;
+  const methods = new Map<PropertyKey, unknown>();
+  const instance = new Proxy(component, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (typeof value !== "function" || property === "constructor") return value;
+      let fn = methods.get(property);
+      if (!fn) {
+        // Run on the instance itself (private fields need it as `this`); one wrapper per method.
+        fn = (...args: unknown[]) =>
+          counted(() =>
+            (value as (...a: unknown[]) => unknown).apply(target, args.map(wrapArgument)),
+          );
+        methods.set(property, fn);
+      }
+      return fn;
+    },
+  });
+  return {
+    instance,
+    target: component,
+    get inFlight() {
+      return inFlight;
+    },
+    idle(timeoutMs) {
+      if (inFlight === 0) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => {
+          waiters = waiters.filter((w) => w !== done);
+          resolve(false);
+        }, timeoutMs);
+        const done = (): void => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        waiters.push(done);
+      });
+    },
+  };
+}

@@ -33,6 +33,10 @@ export {
 } from "./cloudevents.ts";
 export { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
 export { type DaprProtos, daprProtos } from "./grpc/protos.ts";
+export type { Diff } from "./hot-reload/diff.ts";
+export type { HotReloadOptions, ReloadReport } from "./hot-reload/hot-reloader.ts";
+export { HotReloader, hotReloadDisabledBy } from "./hot-reload/hot-reloader.ts";
+export type { ComponentChange, ComponentFailure } from "./hot-reload/reconcile.ts";
 export { DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
 export { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
 export { lockKeyPrefixFor, PrefixedLockStore } from "./lock-keys.ts";

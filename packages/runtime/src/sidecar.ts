@@ -17,6 +17,7 @@ import { closeRemoteGrpcApps } from "./grpc/app-invoke.ts";
 import { anyValueJson } from "./grpc/jobs.ts";
 import { closeProxySessions } from "./grpc/proxy.ts";
 import { startGrpcApi } from "./grpc/server.ts";
+import { HotReloader, hotReloadDisabledBy, type ReloadReport } from "./hot-reload/hot-reloader.ts";
 import { ConnectionGuard, DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
 import { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
 import { createApiHandler } from "./http/server.ts";
@@ -79,6 +80,12 @@ export interface SidecarOptions {
   resourcesPaths?: string[];
   /** YAML text, for library mode and tests. */
   resources?: string;
+  /**
+   * Watch `resourcesPaths` and apply changes to components and declarative subscriptions without
+   * a restart (Dapr's HotReload, on by default as in Dapr 1.18). A Configuration's feature
+   * `HotReload` with `enabled: false` turns it off too.
+   */
+  hotReload?: boolean;
   /** Default: env DAPR_API_TOKEN. */
   apiToken?: string;
   /** Default: env APP_API_TOKEN. */
@@ -276,6 +283,8 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const abort = new AbortController();
   let subscriber: Subscriber | undefined;
   let subscriptions: Subscription[] = [];
+  /** Moves deliveries to what hot reload changed; set once they run. */
+  let redeliver: ((inputBindings: boolean) => Promise<void>) | undefined;
   let streams: StreamingSubscriptions | undefined;
   let stopped: Promise<void> | undefined;
 
@@ -518,10 +527,11 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       drain.track(() => deliver(trigger, signal)),
     );
   };
-  const declarative = runtime.subscriptions.map(fromDeclarative);
+  // Declarative subscriptions are read from the runtime each time: hot reload changes them.
+  const declarative = () => runtime.subscriptions.map(fromDeclarative);
   const appReady = (async () => {
     if (!callbacks) {
-      subscriptions = declarative;
+      subscriptions = declarative();
       health.ready = true;
       return;
     }
@@ -531,12 +541,13 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       protocol: callbacks.protocol,
     });
     const programmatic = await callbacks.subscriptions(abort.signal);
-    const all = mergeSubscriptions(declarative, programmatic, logger);
     let bindings: AbortController | undefined;
-    const deliver = async (): Promise<void> => {
+    const subscribe = async (): Promise<void> => {
       subscriber = new Subscriber(runtime, callbacks, logger, (fn) => drain.track(fn));
-      await subscriber.start(all);
+      await subscriber.start(mergeSubscriptions(declarative(), programmatic, logger));
       subscriptions = subscriber.active;
+    };
+    const readBindings = async (): Promise<void> => {
       bindings = new AbortController();
       await startInputBindings(
         runtime,
@@ -545,6 +556,20 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
         AbortSignal.any([abort.signal, bindings.signal]),
         (fn) => drain.track(fn),
       );
+    };
+    const deliver = async (): Promise<void> => {
+      await subscribe();
+      await readBindings();
+    };
+    // Paused (app unhealthy) deliveries need nothing: resuming reads the current resources.
+    redeliver = async (inputBindings) => {
+      if (!subscriber || abort.signal.aborted) return;
+      subscriber.stop();
+      await subscribe();
+      if (inputBindings) {
+        bindings?.abort();
+        await readBindings();
+      }
     };
     // As daprd: an unhealthy app is unsubscribed from its topics and its input bindings stop
     // reading, so brokers keep the messages instead of the sidecar failing them one by one.
@@ -563,6 +588,43 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     logger.info("dapr initialized. Status: Running", { appId: options.appId });
   })();
   appReady.then(startJobs, () => undefined);
+  const reloadOff =
+    options.hotReload === false
+      ? "hotReload: false"
+      : hotReloadDisabledBy(runtime.resources.configurations, options.appId);
+  if (options.resourcesPaths?.length && reloadOff) {
+    logger.info("hot reload is off", {
+      by:
+        typeof reloadOff === "string"
+          ? reloadOff
+          : `Configuration ${reloadOff.name} (features.HotReload)`,
+    });
+  } else if (options.resourcesPaths?.length) {
+    const reloader = new HotReloader(runtime, {
+      logger,
+      drainTimeoutMs: drain.gracefulShutdownMs,
+      onReload: async (report: ReloadReport) => {
+        for (const c of report.components)
+          if (c.change !== "removed") metrics?.componentLoaded(c.name);
+        for (const f of report.failures) metrics?.componentInitFailed(f.name, "init");
+        const changed = (kind: string) => report.components.some((c) => c.kind === kind);
+        if (changed("state")) outbox.refresh();
+        const { added, changed: updated, removed } = report.subscriptions;
+        if (
+          changed("pubsub") ||
+          changed("bindings") ||
+          added.length + updated.length + removed.length > 0
+        ) {
+          if (!callbacks) subscriptions = declarative();
+          await redeliver?.(changed("bindings"));
+        }
+      },
+    });
+    drain.on("sources", () => reloader.close());
+    await reloader.watch().catch((error: unknown) => {
+      logger.warn("hot reload not started", { error: (error as Error).message });
+    });
+  }
   appReady.catch((error: unknown) => {
     if (!abort.signal.aborted)
       logger.error("app channel start-up failed", { error: (error as Error).message });

@@ -114,7 +114,7 @@ function message(
 export class Outbox {
   readonly #runtime: Runtime;
   readonly #logger: Logger;
-  readonly #settings: Map<string, OutboxSettings>;
+  #settings: Map<string, OutboxSettings>;
   readonly #track: <T>(fn: () => Promise<T>) => Promise<T>;
   readonly #publishing = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
@@ -274,5 +274,11 @@ export class Outbox {
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** Reads the state stores' outbox settings again, after hot reload changed the components. */
+  refresh(): void {
+    this.#settings = outboxSettings(this.#runtime, this.#logger);
+    if (!this.#timer) this.start();
   }
 }

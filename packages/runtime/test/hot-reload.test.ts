@@ -6,6 +6,7 @@ import { waitUntil } from "@outrig/conformance/testing";
 import { type Logger, toBytes, utf8 } from "@outrig/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRuntime, HotReloader, type Sidecar, startSidecar } from "../src/index.ts";
+import { componentYaml as component } from "./fixtures/component-yaml.ts";
 import { fakeApp } from "./helpers.ts";
 
 const WAIT_MS = 5000;
@@ -32,21 +33,6 @@ function recordingLogger(): Logger & { lines: Line[]; has(part: string): boolean
     has: (part) => lines.some((l) => l.message.includes(part)),
   };
 }
-
-const component = (name: string, type: string, metadata: Record<string, string> = {}) => `
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: ${name}
-spec:
-  type: ${type}
-  version: v1
-  metadata:${
-    Object.entries(metadata)
-      .map(([k, v]) => `\n    - name: ${k}\n      value: "${v}"`)
-      .join("") || " []"
-  }
-`;
 
 const subscription = (name: string, topic: string, route: string) => `
 apiVersion: dapr.io/v2alpha1
@@ -248,18 +234,9 @@ describe("hot reload of components", () => {
 
   it("warns by name about kinds that need a restart", async () => {
     const { dir, log } = await start({});
-    await writeFile(
-      join(dir, "resiliency.yaml"),
-      `apiVersion: dapr.io/v1alpha1
-kind: Resiliency
-metadata:
-  name: myresiliency
-spec:
-  policies:
-    timeouts:
-      short: 1s
-`,
-    );
+    // YAML's flow form (JSON) is a resource file too.
+    const resiliency = { kind: "Resiliency", metadata: { name: "myresiliency" }, spec: {} };
+    await writeFile(join(dir, "resiliency.yaml"), JSON.stringify(resiliency));
     await waitUntil(() => log.has("Resiliency myresiliency changed"), WAIT_MS, "restart warning");
     const line = log.lines.find((l) => l.message.includes("Resiliency myresiliency")) as Line;
     expect(line.level).toBe("warn");

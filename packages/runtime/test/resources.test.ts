@@ -10,18 +10,10 @@ import {
   loadResources,
   parseResources,
 } from "../src/index.ts";
+import { componentYaml } from "./fixtures/component-yaml.ts";
 import { manifest as testBindings } from "./fixtures/test-bindings.ts";
 
-const component = (name: string, type: string, metadata = "") => `
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: ${name}
-spec:
-  type: ${type}
-  version: v1
-  metadata:${metadata || " []"}
-`;
+const component = componentYaml;
 
 function configError(fn: () => unknown): ConfigError {
   try {

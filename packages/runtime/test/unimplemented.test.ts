@@ -6,6 +6,7 @@ import type { Logger } from "@outrig/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { daprProtos } from "../src/grpc/protos.ts";
 import type { Sidecar } from "../src/index.ts";
+import { componentYaml } from "./fixtures/component-yaml.ts";
 import { STATE_AND_PUBSUB, sidecar } from "./helpers.ts";
 
 const warnings: string[] = [];
@@ -18,19 +19,8 @@ const logger: Logger = {
   error() {},
 };
 
-const component = (name: string, type: string) => `
----
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: ${name}
-spec:
-  type: ${type}
-  version: v1
-  metadata:
-    - name: redisHost
-      value: localhost:1
-`;
+const component = (name: string, type: string) =>
+  `\n---${componentYaml(name, type, { redisHost: "localhost:1" })}`;
 
 let s: Sidecar;
 beforeAll(async () => {

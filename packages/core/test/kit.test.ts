@@ -16,10 +16,16 @@ import {
   type StateCapability,
   type SubscribeRequest,
   type TransactionRequest,
+  type TryLockRequest,
+  type TryLockResponse,
+  UNLOCK_STATUS,
+  type UnlockRequest,
+  type UnlockResponse,
 } from "../src/index.ts";
 import {
   BaseComponent,
   BaseInputBinding,
+  BaseLockStore,
   BaseOutputBinding,
   BasePubSub,
   BaseStateStore,
@@ -259,5 +265,39 @@ describe("backoff", () => {
         { policy: { initialMs: 1 }, maxAttempts: 2 },
       ),
     ).rejects.toThrow("fail 2");
+  });
+});
+
+class Locks extends BaseLockStore {
+  readonly componentType = "lock.test";
+  held = new Map<string, string>();
+  protected async acquire(request: TryLockRequest): Promise<TryLockResponse> {
+    if (this.held.has(request.resourceId)) return { success: false };
+    this.held.set(request.resourceId, request.lockOwner);
+    return { success: true };
+  }
+  protected async release(request: UnlockRequest): Promise<UnlockResponse> {
+    this.held.delete(request.resourceId);
+    return { status: UNLOCK_STATUS.SUCCESS };
+  }
+  signal(): AbortSignal {
+    return this.closingSignal;
+  }
+}
+
+describe("BaseLockStore", () => {
+  it("validates requests, refuses after close and aborts the closing signal", async () => {
+    const locks = new Locks();
+    expect(await code(locks.tryLock({ resourceId: "", lockOwner: "me", expiryInSeconds: 5 }))).toBe(
+      "ERR_INVALID_REQUEST",
+    );
+    expect(await locks.tryLock({ resourceId: "r", lockOwner: "me", expiryInSeconds: 5 })).toEqual({
+      success: true,
+    });
+    const signal = locks.signal();
+    await locks.close();
+    expect(signal.aborted).toBe(true);
+    expect((signal.reason as ComponentError).message).toBe("[lock.test] the lock store is closed");
+    expect(await code(locks.unlock({ resourceId: "r", lockOwner: "me" }))).toBe("ERR_CLOSED");
   });
 });

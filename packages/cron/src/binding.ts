@@ -2,13 +2,12 @@ import {
   type BindingDefinition,
   type BindingHandler,
   type ComponentContext,
-  ComponentError,
   errorMessage,
-  type InputBinding,
   type Logger,
   type Metadata,
   silentLogger,
 } from "@outrig/core";
+import { BaseInputBinding, type StopFunction } from "@outrig/core/kit";
 import { cronBindingOptions } from "./options.ts";
 import { parseSchedule, type Schedule } from "./schedule.ts";
 
@@ -23,34 +22,21 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * tick that falls due while the previous handler of the same read is still running is skipped,
  * so a slow handler never piles up calls.
  */
-export class CronBinding implements InputBinding {
+export class CronBinding extends BaseInputBinding {
+  readonly componentType = COMPONENT;
   readonly schedule: Schedule;
   private readonly logger: Logger;
-  private readonly stops = new Set<() => void>();
-  private closed = false;
 
   constructor(schedule: Schedule, logger: Logger = silentLogger) {
+    super();
     this.schedule = schedule;
     this.logger = logger;
   }
 
-  async ping(): Promise<void> {
-    this.assertOpen();
-  }
-
-  async read(handler: BindingHandler, signal?: AbortSignal): Promise<void> {
-    this.assertOpen();
-    if (signal?.aborted) return;
+  protected async startReading(handler: BindingHandler): Promise<StopFunction> {
     let timer: NodeJS.Timeout | undefined;
     let stopped = false;
     let running = false;
-    const stop = (): void => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      this.stops.delete(stop);
-    };
-    this.stops.add(stop);
-    signal?.addEventListener("abort", stop, { once: true });
 
     const tick = async (due: Date): Promise<void> => {
       if (stopped) return;
@@ -94,17 +80,10 @@ export class CronBinding implements InputBinding {
       );
     };
     arm(new Date());
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const stop of [...this.stops]) stop();
-  }
-
-  private assertOpen(): void {
-    if (this.closed) {
-      throw new ComponentError("ERR_CLOSED", "the binding is closed", { component: COMPONENT });
-    }
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    };
   }
 }
 

@@ -62,11 +62,9 @@ export class JwksCrypto extends LocalCryptoProvider {
   readonly #source: Source;
   readonly #options: JwksOptions;
   readonly #logger: Logger;
-  readonly #abort = new AbortController();
   #keys: Map<string, LocalKey> = new Map();
   #loadedAt = 0;
   #fileMtime = 0;
-  #closed = false;
   #reloading: Promise<void> | undefined;
 
   constructor(source: Source, options: JwksOptions, logger: Logger) {
@@ -99,7 +97,7 @@ export class JwksCrypto extends LocalCryptoProvider {
 
   async #fetch(url: string): Promise<string> {
     const signal = AbortSignal.any([
-      this.#abort.signal,
+      this.closingSignal,
       AbortSignal.timeout(this.#options.requestTimeout),
     ]);
     let response: Response;
@@ -107,20 +105,19 @@ export class JwksCrypto extends LocalCryptoProvider {
       response = await fetch(url, { signal, headers: { accept: "application/json" } });
     } catch (error) {
       const timedOut = (error as Error).name === "TimeoutError";
-      throw new ComponentError(
+      throw this.errors.error(
         timedOut ? "ERR_TIMEOUT" : "ERR_UNAVAILABLE",
         timedOut
           ? `failed to fetch JWKS from ${url}: no answer within ${this.#options.requestTimeout}ms (requestTimeout)`
           : `failed to fetch JWKS from ${url}: ${(error as Error).message}`,
-        { component: COMPONENT, cause: error },
+        { cause: error },
       );
     }
     if (!response.ok) {
       await response.body?.cancel();
-      throw new ComponentError(
+      throw this.errors.error(
         "ERR_UNAVAILABLE",
         `failed to fetch JWKS from ${url}: HTTP ${response.status}`,
-        { component: COMPONENT },
       );
     }
     const chunks: Uint8Array[] = [];
@@ -132,11 +129,7 @@ export class JwksCrypto extends LocalCryptoProvider {
       chunks.push(chunk);
     }
     if (size > MAX_JWKS_BYTES) {
-      throw new ComponentError(
-        "ERR_INVALID_REQUEST",
-        `the JWKS at ${url} is larger than ${MAX_JWKS_BYTES} bytes`,
-        { component: COMPONENT },
-      );
+      throw this.errors.invalid(`the JWKS at ${url} is larger than ${MAX_JWKS_BYTES} bytes`);
     }
     return Buffer.concat(chunks).toString("utf8");
   }
@@ -163,27 +156,15 @@ export class JwksCrypto extends LocalCryptoProvider {
   }
 
   protected async retrieveKey(keyName: string): Promise<LocalKey> {
-    if (this.#closed) throw new ComponentError("ERR_CLOSED", `${COMPONENT} is closed`);
     let key = this.#keys.get(keyName);
     if (!key) {
       await this.#reloadIfDue();
       key = this.#keys.get(keyName);
     }
     if (!key) {
-      throw new ComponentError("ERR_NOT_FOUND", `key ${keyName} not found in the JWKS`, {
-        component: COMPONENT,
-      });
+      throw this.errors.error("ERR_NOT_FOUND", `key ${keyName} not found in the JWKS`);
     }
     return key;
-  }
-
-  async ping(): Promise<void> {
-    if (this.#closed) throw new ComponentError("ERR_CLOSED", `${COMPONENT} is closed`);
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    this.#abort.abort();
   }
 }
 

@@ -14,6 +14,7 @@ import {
   type UnwrapKeyRequest,
   type WrapKeyRequest,
 } from "@outrig/core";
+import { BaseComponent } from "@outrig/core/kit";
 import type { LocalKey } from "./keys.ts";
 
 /** RFC 3394's default initial value. */
@@ -152,31 +153,35 @@ export function unwrapWith(
  * Dapr's local crypto engine (components-contrib `LocalCryptoBaseComponent`): keys are looked up
  * by name through `retrieveKey` and used inside the sidecar; only public keys ever come out.
  */
-export abstract class LocalCryptoProvider implements CryptoProvider {
+export abstract class LocalCryptoProvider extends BaseComponent implements CryptoProvider {
+  /** Called only while the provider is open. */
   protected abstract retrieveKey(keyName: string): Promise<LocalKey>;
-  protected readonly component: string;
+  readonly componentType: string;
+  protected override readonly closedMessage = "the crypto provider is closed";
 
-  constructor(component: string) {
-    this.component = component;
+  constructor(componentType: string) {
+    super();
+    this.componentType = componentType;
   }
 
   async wrapKey(request: WrapKeyRequest): Promise<Uint8Array> {
+    this.checkOpen();
     const key = await this.retrieveKey(request.keyName);
     return wrapWith(key, request.keyName, request.algorithm, request.key);
   }
 
   async unwrapKey(request: UnwrapKeyRequest): Promise<Uint8Array> {
+    this.checkOpen();
     const key = await this.retrieveKey(request.keyName);
     return unwrapWith(key, request.keyName, request.algorithm, request.wrappedKey);
   }
 
   async getKey(keyName: string): Promise<PublicJwk> {
+    this.checkOpen();
     const key = await this.retrieveKey(keyName);
     // As Dapr: a symmetric key has no public part, so it is reported as not found.
     if (key.type === "oct") {
-      throw new ComponentError("ERR_NOT_FOUND", `key ${keyName} not found`, {
-        component: this.component,
-      });
+      throw this.errors.error("ERR_NOT_FOUND", `key ${keyName} not found`);
     }
     const pub = key.type === "private" ? createPublicKey(key.key) : key.key;
     const { kid, alg, use } = key.usage;
@@ -187,7 +192,4 @@ export abstract class LocalCryptoProvider implements CryptoProvider {
       ...(use ? { use } : {}),
     };
   }
-
-  abstract ping(): Promise<void>;
-  abstract close(): Promise<void>;
 }

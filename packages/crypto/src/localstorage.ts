@@ -2,7 +2,6 @@ import { readFile, stat } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import {
   type ComponentContext,
-  ComponentError,
   ConfigError,
   type CryptoProviderDefinition,
   type Metadata,
@@ -20,7 +19,6 @@ const COMPONENT = "crypto.dapr.localstorage";
  */
 export class LocalStorageCrypto extends LocalCryptoProvider {
   readonly root: string;
-  #closed = false;
 
   constructor(root: string) {
     super(COMPONENT);
@@ -28,41 +26,28 @@ export class LocalStorageCrypto extends LocalCryptoProvider {
   }
 
   protected async retrieveKey(keyName: string): Promise<LocalKey> {
-    if (this.#closed) throw new ComponentError("ERR_CLOSED", `${COMPONENT} is closed`);
     // As Dapr: a key name may not climb out of the folder.
     if (keyName.includes("..") || isAbsolute(keyName) || keyName.includes("\0")) {
-      throw new ComponentError("ERR_INVALID_REQUEST", "invalid key path: cannot contain '..'", {
-        component: COMPONENT,
-      });
+      throw this.errors.invalid("invalid key path: cannot contain '..'");
     }
     let raw: Buffer;
     try {
       raw = await readFile(join(this.root, keyName));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new ComponentError(
+      throw this.errors.error(
         code === "ENOENT" || code === "EISDIR" ? "ERR_NOT_FOUND" : "ERR_INTERNAL",
         `failed to load key '${keyName}': ${code === "ENOENT" ? "no such key" : (error as Error).message}`,
-        { component: COMPONENT, cause: error },
+        { cause: error },
       );
     }
     try {
       return parseKey(raw, formatOfFile(keyName));
     } catch (error) {
-      throw new ComponentError(
-        "ERR_INVALID_REQUEST",
-        `failed to parse key '${keyName}': ${(error as Error).message}`,
-        { component: COMPONENT, cause: error },
-      );
+      throw this.errors.invalid(`failed to parse key '${keyName}': ${(error as Error).message}`, {
+        cause: error,
+      });
     }
-  }
-
-  async ping(): Promise<void> {
-    if (this.#closed) throw new ComponentError("ERR_CLOSED", `${COMPONENT} is closed`);
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
   }
 }
 

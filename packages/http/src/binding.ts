@@ -7,12 +7,12 @@ import {
   type InvokeRequest,
   type InvokeResponse,
   type Metadata,
-  notSupported,
-  type OutputBinding,
 } from "@outrig/core";
+import { BaseOutputBinding, componentErrors } from "@outrig/core/kit";
 import { httpBindingOptions, type ResolvedHttpOptions, resolveHttpOptions } from "./options.ts";
 
 const COMPONENT = "bindings.http";
+const errors = componentErrors(COMPONENT);
 
 /** Dapr's operations; `create` is a POST. TRACE is left out: fetch refuses it. */
 export const HTTP_OPERATIONS = [
@@ -36,12 +36,12 @@ const PING_TIMEOUT_MS = 5_000;
  * come back as response metadata (`statusCode`, `status`, then one entry per header).
  * Built on Node's fetch (undici), so the package has no HTTP dependency of its own.
  */
-export class HttpBinding implements OutputBinding {
+export class HttpBinding extends BaseOutputBinding {
+  readonly componentType = COMPONENT;
   private readonly options: ResolvedHttpOptions;
-  private readonly closing = new AbortController();
-  private closed = false;
 
   constructor(options: ResolvedHttpOptions) {
+    super();
     this.options = options;
   }
 
@@ -49,28 +49,24 @@ export class HttpBinding implements OutputBinding {
     return HTTP_OPERATIONS;
   }
 
-  async ping(): Promise<void> {
-    this.assertOpen();
+  protected override async onPing(): Promise<void> {
     try {
       const response = await fetch(this.options.url, {
         method: "HEAD",
-        signal: AbortSignal.any([this.closing.signal, AbortSignal.timeout(PING_TIMEOUT_MS)]),
+        signal: AbortSignal.any([this.closingSignal, AbortSignal.timeout(PING_TIMEOUT_MS)]),
       });
       await response.body?.cancel();
     } catch (error) {
-      throw new ComponentError("ERR_UNAVAILABLE", `${this.options.url.origin} does not answer`, {
-        component: COMPONENT,
+      throw errors.error("ERR_UNAVAILABLE", `${this.options.url.origin} does not answer`, {
         cause: error,
       });
     }
   }
 
-  async invoke(request: InvokeRequest): Promise<InvokeResponse> {
-    this.assertOpen();
-    const operation = request.operation.toLowerCase();
-    if (!(HTTP_OPERATIONS as readonly string[]).includes(operation)) {
-      throw notSupported(`operation ${JSON.stringify(request.operation)}`, COMPONENT);
-    }
+  protected async invokeOperation(
+    operation: string,
+    request: InvokeRequest,
+  ): Promise<InvokeResponse> {
     const method = operation === "create" ? "POST" : operation.toUpperCase();
     const metadata = request.metadata ?? {};
     const url = this.requestUrl(getMetadata(metadata, "path"));
@@ -80,7 +76,7 @@ export class HttpBinding implements OutputBinding {
       headers.set("content-type", DEFAULT_CONTENT_TYPE);
     if (!headers.has("accept")) headers.set("accept", DEFAULT_CONTENT_TYPE);
 
-    const signals = [this.closing.signal];
+    const signals = [this.closingSignal];
     if (this.options.responseTimeoutMs !== undefined) {
       signals.push(AbortSignal.timeout(this.options.responseTimeoutMs));
     }
@@ -95,13 +91,10 @@ export class HttpBinding implements OutputBinding {
       const body = await this.readBody(response, method);
       const responseMetadata = responseMetadataOf(response);
       if (this.options.errorIfNot2XX && (response.status < 200 || response.status > 299)) {
-        throw new ComponentError(
+        throw errors.error(
           statusCode(response.status),
           `${method} ${url.pathname} answered ${response.status} ${response.statusText}`,
-          {
-            component: COMPONENT,
-            details: { statusCode: response.status, status: responseMetadata.status },
-          },
+          { details: { statusCode: response.status, status: responseMetadata.status } },
         );
       }
       const contentType = response.headers.get("content-type") ?? undefined;
@@ -115,20 +108,6 @@ export class HttpBinding implements OutputBinding {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.closing.abort(
-      new ComponentError("ERR_CLOSED", "the binding was closed", { component: COMPONENT }),
-    );
-  }
-
-  private assertOpen(): void {
-    if (this.closed) {
-      throw new ComponentError("ERR_CLOSED", "the binding is closed", { component: COMPONENT });
-    }
-  }
-
   /** Dapr's rule: the base URL without trailing slashes, a slash, the path without leading ones. */
   private requestUrl(path: string | undefined): URL {
     if (!path) return new URL(this.options.url);
@@ -136,10 +115,7 @@ export class HttpBinding implements OutputBinding {
     try {
       return new URL(`${base}/${path.replace(/^\/+/, "")}`);
     } catch (error) {
-      throw new ComponentError("ERR_INVALID_REQUEST", `invalid path ${JSON.stringify(path)}`, {
-        component: COMPONENT,
-        cause: error,
-      });
+      throw errors.invalid(`invalid path ${JSON.stringify(path)}`, { cause: error });
     }
   }
 
@@ -150,10 +126,11 @@ export class HttpBinding implements OutputBinding {
       try {
         headers.set(name, value);
       } catch (error) {
-        throw new ComponentError(
-          "ERR_INVALID_REQUEST",
+        throw errors.invalid(
           `request metadata ${JSON.stringify(name)} is not a valid HTTP header`,
-          { component: COMPONENT, cause: error },
+          {
+            cause: error,
+          },
         );
       }
     }
@@ -195,30 +172,28 @@ export class HttpBinding implements OutputBinding {
   private requestError(error: unknown, method: string, url: URL): ComponentError {
     if (error instanceof ComponentError) return error;
     if (this.closed) {
-      return new ComponentError("ERR_CLOSED", "the binding was closed during the request", {
-        component: COMPONENT,
+      return errors.error("ERR_CLOSED", "the binding was closed during the request", {
         cause: error,
       });
     }
     if (error instanceof DOMException && error.name === "TimeoutError") {
-      return new ComponentError(
+      return errors.error(
         "ERR_TIMEOUT",
         `${method} ${url.pathname} took longer than responseTimeout (${this.options.responseTimeoutMs} ms)`,
-        { component: COMPONENT, cause: error },
+        { cause: error },
       );
     }
-    return new ComponentError("ERR_UNAVAILABLE", `${method} ${url.origin}${url.pathname} failed`, {
-      component: COMPONENT,
+    return errors.error("ERR_UNAVAILABLE", `${method} ${url.origin}${url.pathname} failed`, {
       cause: error,
     });
   }
 }
 
 function tooLarge(method: string, limit: number): ComponentError {
-  return new ComponentError(
+  return errors.error(
     "ERR_INTERNAL",
     `the response to ${method} is larger than maxResponseBodySize (${limit} bytes)`,
-    { component: COMPONENT, details: { maxResponseBodySize: limit } },
+    { details: { maxResponseBodySize: limit } },
   );
 }
 

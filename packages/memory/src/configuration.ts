@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
   type ComponentContext,
-  ComponentError,
   type ConfigurationHandler,
   type ConfigurationItem,
   type ConfigurationStore,
@@ -12,6 +11,7 @@ import {
   silentLogger,
   UpdateQueue,
 } from "@outrig/core";
+import { BaseComponent } from "@outrig/core/kit";
 
 const COMPONENT_TYPE = "configuration.in-memory";
 
@@ -27,27 +27,23 @@ interface Watch {
  * A configuration store in the process's memory, written by the app (library mode) or by tests
  * through `set` and `delete`; every write reaches the subscriptions watching its key, in order.
  */
-export class MemoryConfigurationStore implements ConfigurationStore {
+export class MemoryConfigurationStore extends BaseComponent implements ConfigurationStore {
   readonly componentType = COMPONENT_TYPE;
+  protected override readonly closedMessage = "the store is closed";
   readonly #items = new Map<string, ConfigurationItem>();
   readonly #watches = new Map<string, Watch>();
   readonly #logger: Logger;
-  #closed = false;
 
   constructor(context?: ComponentContext) {
+    super();
     this.#logger = context?.logger ?? silentLogger;
-  }
-
-  #open(): void {
-    if (this.#closed)
-      throw new ComponentError("ERR_CLOSED", "the store is closed", { component: COMPONENT_TYPE });
   }
 
   async get(
     keys: readonly string[],
     _metadata?: Metadata,
   ): Promise<Record<string, ConfigurationItem>> {
-    this.#open();
+    this.checkOpen();
     const out: Record<string, ConfigurationItem> = {};
     const wanted = keys.length > 0 ? keys : [...this.#items.keys()];
     for (const key of wanted) {
@@ -62,7 +58,7 @@ export class MemoryConfigurationStore implements ConfigurationStore {
     _metadata: Metadata,
     handler: ConfigurationHandler,
   ): Promise<string> {
-    this.#open();
+    this.checkOpen();
     const id = randomUUID();
     const queue = new UpdateQueue(id, handler, {
       onError: (message, fields) =>
@@ -75,9 +71,7 @@ export class MemoryConfigurationStore implements ConfigurationStore {
   async unsubscribe(id: string): Promise<void> {
     const watch = this.#watches.get(id);
     if (!watch) {
-      throw new ComponentError("ERR_NOT_FOUND", `subscription ${id} does not exist`, {
-        component: COMPONENT_TYPE,
-      });
+      throw this.errors.error("ERR_NOT_FOUND", `subscription ${id} does not exist`);
     }
     watch.queue.stop();
     this.#watches.delete(id);
@@ -89,7 +83,7 @@ export class MemoryConfigurationStore implements ConfigurationStore {
     value: string,
     options: { version?: string; metadata?: Metadata } = {},
   ): Promise<void> {
-    this.#open();
+    this.checkOpen();
     const previous = Number(this.#items.get(key)?.version);
     const item: ConfigurationItem = {
       value,
@@ -102,7 +96,7 @@ export class MemoryConfigurationStore implements ConfigurationStore {
 
   /** Removes `key`; subscribers see it with an empty value and version. */
   async delete(key: string): Promise<void> {
-    this.#open();
+    this.checkOpen();
     if (this.#items.delete(key)) this.#notify(key, { value: "", version: "", metadata: {} });
   }
 
@@ -112,12 +106,7 @@ export class MemoryConfigurationStore implements ConfigurationStore {
     }
   }
 
-  async ping(): Promise<void> {
-    this.#open();
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
+  protected override async onClose(): Promise<void> {
     for (const watch of this.#watches.values()) watch.queue.stop();
     this.#watches.clear();
   }

@@ -1,7 +1,5 @@
 import {
   type ComponentContext,
-  ComponentError,
-  type LockStore,
   type LockStoreDefinition,
   type Metadata,
   type OptionsInput,
@@ -10,9 +8,8 @@ import {
   UNLOCK_STATUS,
   type UnlockRequest,
   type UnlockResponse,
-  validateTryLock,
-  validateUnlock,
 } from "@outrig/core";
+import { BaseLockStore } from "@outrig/core/kit";
 import { lockOptions } from "./lock-options.ts";
 
 const COMPONENT_TYPE = "lock.in-memory";
@@ -36,13 +33,13 @@ interface HeldLock {
  * contenders in the event loop can never both win; a lock lives until unlocked, expired, or the
  * store is closed (it does not outlive the process).
  */
-export class MemoryLockStore implements LockStore {
+export class MemoryLockStore extends BaseLockStore {
   readonly componentType = COMPONENT_TYPE;
   readonly #locks = new Map<string, HeldLock>();
   readonly #timer: NodeJS.Timeout | undefined;
-  #closed = false;
 
   constructor(options: MemoryLockStoreOptions = {}) {
+    super();
     const interval = options.cleanupInterval ?? 10_000;
     if (interval > 0) {
       this.#timer = setInterval(() => this.#purgeExpired(), interval);
@@ -51,20 +48,12 @@ export class MemoryLockStore implements LockStore {
     }
   }
 
-  async ping(): Promise<void> {
-    this.#assertOpen();
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override async onClose(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#locks.clear();
   }
 
-  async tryLock(request: TryLockRequest): Promise<TryLockResponse> {
-    this.#assertOpen();
-    validateTryLock(request, COMPONENT_TYPE);
+  protected async acquire(request: TryLockRequest): Promise<TryLockResponse> {
     const now = Date.now();
     if (this.#live(request.resourceId, now)) return { success: false };
     this.#locks.set(request.resourceId, {
@@ -74,9 +63,7 @@ export class MemoryLockStore implements LockStore {
     return { success: true };
   }
 
-  async unlock(request: UnlockRequest): Promise<UnlockResponse> {
-    this.#assertOpen();
-    validateUnlock(request, COMPONENT_TYPE);
+  protected async release(request: UnlockRequest): Promise<UnlockResponse> {
     const held = this.#live(request.resourceId, Date.now());
     if (!held) return { status: UNLOCK_STATUS.LOCK_DOES_NOT_EXIST };
     if (held.owner !== request.lockOwner) return { status: UNLOCK_STATUS.LOCK_BELONGS_TO_OTHERS };
@@ -97,14 +84,6 @@ export class MemoryLockStore implements LockStore {
   #purgeExpired(): void {
     const now = Date.now();
     for (const [id, held] of this.#locks) if (held.expiresAt <= now) this.#locks.delete(id);
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) {
-      throw new ComponentError("ERR_CLOSED", "the lock store is closed", {
-        component: COMPONENT_TYPE,
-      });
-    }
   }
 }
 

@@ -1,12 +1,10 @@
 import { randomUUID } from "node:crypto";
 import {
-  BasePubSub,
   type BulkMessageHandler,
   type BulkPublishRequest,
   type BulkPublishResponse,
   type BulkSubscribeRequest,
   type ComponentContext,
-  ComponentError,
   errorMessage,
   getMetadata,
   type Logger,
@@ -19,6 +17,7 @@ import {
   type SubscribeRequest,
   silentLogger,
 } from "@outrig/core";
+import { BasePubSub, componentErrors, type StopFunction } from "@outrig/core/kit";
 import {
   type MemoryPubSubOptions,
   memoryPubSubOptions,
@@ -57,8 +56,8 @@ export class MemoryPubSub extends BasePubSub {
   readonly capabilities: ReadonlySet<PubSubCapability> = new Set(CAPABILITIES);
   readonly #options: MemoryPubSubOptions;
   readonly #logger: Logger;
-  readonly #subscriptions = new Map<Subscription, () => void>();
-  #closed = false;
+  /** The running subscriptions a message is routed to; the base stops them. */
+  readonly #subscriptions = new Set<Subscription>();
 
   constructor(options: Partial<MemoryPubSubOptions> = {}, context: ComponentContext = {}) {
     super();
@@ -66,15 +65,12 @@ export class MemoryPubSub extends BasePubSub {
     this.#logger = context.logger ?? silentLogger;
   }
 
-  async publish(request: PublishRequest): Promise<void> {
-    this.#assertOpen("publish");
+  protected async publishMessage(request: PublishRequest): Promise<void> {
     this.#route(this.#envelope(request.topic, request.data, request.metadata, request.contentType));
   }
 
   /** Every entry is checked before any is published, so a bad entry never half-publishes a call. */
-  override async bulkPublish(request: BulkPublishRequest): Promise<BulkPublishResponse> {
-    this.#assertOpen("bulkPublish");
-    checkTopic(request.topic);
+  protected override async publishBulk(request: BulkPublishRequest): Promise<BulkPublishResponse> {
     const ids = new Set<string>();
     for (const entry of request.entries) {
       if (!entry.entryId) throw invalid("every bulk publish entry needs a non-empty entryId");
@@ -102,29 +98,25 @@ export class MemoryPubSub extends BasePubSub {
     return { failedEntries };
   }
 
-  async subscribe(request: SubscribeRequest, handler: MessageHandler): Promise<void> {
-    this.#assertOpen("subscribe");
+  protected async startSubscription(
+    request: SubscribeRequest,
+    handler: MessageHandler,
+  ): Promise<StopFunction> {
     checkFilter(request.topic);
-    if (typeof handler !== "function") throw invalid("subscribe needs a handler function");
-    if (request.signal?.aborted) return;
-    this.#add(
+    return this.#add(
       new MessageSubscription(
         this.#settings(request.topic),
         handler,
         this.#options.concurrencyMode,
       ),
-      request.signal,
     );
   }
 
-  override async bulkSubscribe(
+  protected override async startBulkSubscription(
     request: BulkSubscribeRequest,
     handler: BulkMessageHandler,
-  ): Promise<void> {
-    this.#assertOpen("bulkSubscribe");
+  ): Promise<StopFunction> {
     checkFilter(request.topic);
-    if (typeof handler !== "function") throw invalid("bulkSubscribe needs a handler function");
-    if (request.signal?.aborted) return;
     const subscription = new BulkSubscription(this.#settings(request.topic), handler, {
       topic: request.topic,
       metadata: { ...request.metadata },
@@ -135,24 +127,7 @@ export class MemoryPubSub extends BasePubSub {
           ? request.maxAwaitDurationMs
           : 1000,
     });
-    this.#add(subscription, request.signal);
-  }
-
-  async ping(): Promise<void> {
-    this.#assertOpen("ping");
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    for (const subscription of [...this.#subscriptions.keys()]) this.#remove(subscription);
-  }
-
-  #assertOpen(operation: string): void {
-    if (this.#closed) {
-      throw new ComponentError("ERR_CLOSED", `${operation}: the component is closed`, {
-        component: COMPONENT,
-      });
-    }
+    return this.#add(subscription);
   }
 
   #envelope(
@@ -161,7 +136,6 @@ export class MemoryPubSub extends BasePubSub {
     metadata: Metadata | undefined,
     contentType: string | undefined,
   ): Envelope {
-    checkTopic(topic);
     if (!(data instanceof Uint8Array)) throw invalid("message data must be a Uint8Array");
     const meta = { ...metadata };
     return {
@@ -177,7 +151,7 @@ export class MemoryPubSub extends BasePubSub {
   }
 
   #route(envelope: Envelope): void {
-    for (const subscription of this.#subscriptions.keys()) {
+    for (const subscription of this.#subscriptions) {
       if (subscription.matches(envelope.topic)) subscription.enqueue(envelope);
     }
   }
@@ -190,29 +164,19 @@ export class MemoryPubSub extends BasePubSub {
     };
   }
 
-  #add(subscription: Subscription, signal: AbortSignal | undefined): void {
-    const onAbort = (): void => this.#remove(subscription);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    this.#subscriptions.set(subscription, () => signal?.removeEventListener("abort", onAbort));
-  }
-
-  #remove(subscription: Subscription): void {
-    subscription.end();
-    this.#subscriptions.get(subscription)?.();
-    this.#subscriptions.delete(subscription);
+  #add(subscription: Subscription): StopFunction {
+    this.#subscriptions.add(subscription);
+    return () => {
+      subscription.end();
+      this.#subscriptions.delete(subscription);
+    };
   }
 }
 
-function invalid(message: string): ComponentError {
-  return new ComponentError("ERR_INVALID_REQUEST", message, { component: COMPONENT });
-}
-
-function checkTopic(topic: string): void {
-  if (typeof topic !== "string" || topic === "") throw invalid("topic is required");
-}
+const errors = componentErrors(COMPONENT);
+const invalid = errors.invalid;
 
 function checkFilter(filter: string): void {
-  checkTopic(filter);
   const problem = checkTopicFilter(filter);
   if (problem) throw invalid(problem);
 }

@@ -1,10 +1,8 @@
 import {
-  BaseStateStore,
   type ComponentContext,
-  ComponentError,
   compareJson,
   type DeleteRequest,
-  ETagError,
+  type ETagError,
   encodeStateValue,
   type GetRequest,
   type GetResponse,
@@ -13,12 +11,9 @@ import {
   isDirectChild,
   type KeysLikeRequest,
   type KeysLikeResponse,
-  keysLikeEmptyPatternError,
   likePatternToRegExp,
   type Metadata,
   matchesFilter,
-  normalizeDeletePrefix,
-  notSupported,
   type OptionsInput,
   parseFilter,
   parseTtlInSeconds,
@@ -31,12 +26,13 @@ import {
   tryDecodeJson,
   ttlExpireTimeMetadata,
   type ValueKind,
-  validateStateOptions,
   valueAtPath,
 } from "@outrig/core";
+import { BaseStateStore, componentErrors } from "@outrig/core/kit";
 import { stateOptions } from "./state-options.ts";
 
 const COMPONENT_TYPE = "state.in-memory";
+const errors = componentErrors(COMPONENT_TYPE);
 
 /** Everything the store implements; ACTOR is added on top when `actorStateStore` is set. */
 const IMPLEMENTED: readonly StateCapability[] = [
@@ -93,7 +89,6 @@ export class MemoryStateStore extends BaseStateStore {
   #sortedKeys: string[] | undefined;
   readonly #timer: ReturnType<typeof setInterval> | undefined;
   #version = 0;
-  #closed = false;
 
   constructor(options: MemoryStateStoreOptions = {}) {
     super();
@@ -117,22 +112,14 @@ export class MemoryStateStore extends BaseStateStore {
     return item.expiresAt !== undefined && item.expiresAt <= now;
   }
 
-  async ping(): Promise<void> {
-    this.#assertOpen();
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override async onClose(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#items.clear();
     this.#sortedKeys = undefined;
   }
 
-  async get(request: GetRequest): Promise<GetResponse> {
-    this.#assertOpen();
-    validateStateOptions(request.options);
-    const item = this.#live(requireKey(request.key), Date.now());
+  protected async getItem(request: GetRequest): Promise<GetResponse> {
+    const item = this.#live(request.key, Date.now());
     if (!item) return { data: null };
     const metadata = ttlExpireTimeMetadata(item.expiresAt);
     return {
@@ -144,19 +131,15 @@ export class MemoryStateStore extends BaseStateStore {
     };
   }
 
-  async set(request: SetRequest): Promise<void> {
-    this.#assertOpen();
+  protected async setItem(request: SetRequest): Promise<void> {
     this.#applySet(this.#directView(), request, Date.now());
   }
 
-  async delete(request: DeleteRequest): Promise<void> {
-    this.#assertOpen();
+  protected async deleteItem(request: DeleteRequest): Promise<void> {
     this.#applyDelete(this.#directView(), request, Date.now());
   }
 
-  override async transact(request: TransactionRequest): Promise<void> {
-    this.#require("TRANSACTIONAL", "transactions");
-    this.#assertOpen();
+  protected override async transactItems(request: TransactionRequest): Promise<void> {
     const now = Date.now();
     const staged = new Map<string, StoredItem | undefined>();
     const overlay: ItemView = {
@@ -166,25 +149,14 @@ export class MemoryStateStore extends BaseStateStore {
     for (const op of request.operations) {
       // Transaction-level metadata (e.g. partitionKey) applies to every operation.
       const metadata = { ...request.metadata, ...op.request.metadata };
-      if (op.operation === "upsert") {
-        this.#applySet(overlay, { ...op.request, metadata }, now);
-      } else if (op.operation === "delete") {
-        this.#applyDelete(overlay, { ...op.request, metadata }, now);
-      } else {
-        throw new ComponentError(
-          "ERR_INVALID_REQUEST",
-          `unknown transaction operation ${JSON.stringify((op as { operation: unknown }).operation)}`,
-          { component: COMPONENT_TYPE },
-        );
-      }
+      if (op.operation === "upsert") this.#applySet(overlay, { ...op.request, metadata }, now);
+      else this.#applyDelete(overlay, { ...op.request, metadata }, now);
     }
     // Nothing was written until every operation succeeded: all or nothing.
     for (const [key, item] of staged) this.#write(key, item);
   }
 
-  override async query(request: QueryRequest): Promise<QueryResponse> {
-    this.#require("QUERY_API", "query");
-    this.#assertOpen();
+  protected override async queryItems(request: QueryRequest): Promise<QueryResponse> {
     const { filter, sort = [], page = {} } = request.query;
     const node = parseFilter(filter);
     const now = Date.now();
@@ -219,10 +191,7 @@ export class MemoryStateStore extends BaseStateStore {
     };
   }
 
-  override async deleteWithPrefix(request: { prefix: string }): Promise<{ count: number }> {
-    this.#require("DELETE_WITH_PREFIX", "deleteWithPrefix");
-    this.#assertOpen();
-    const prefix = normalizeDeletePrefix(request.prefix);
+  protected override async deleteItemsWithPrefix(prefix: string): Promise<{ count: number }> {
     const now = Date.now();
     let count = 0;
     for (const [key, item] of this.#items) {
@@ -233,10 +202,7 @@ export class MemoryStateStore extends BaseStateStore {
     return { count };
   }
 
-  override async keysLike(request: KeysLikeRequest): Promise<KeysLikeResponse> {
-    this.#require("KEYS_LIKE", "keysLike");
-    this.#assertOpen();
-    if (!request.pattern) throw keysLikeEmptyPatternError();
+  protected override async keysMatching(request: KeysLikeRequest): Promise<KeysLikeResponse> {
     const pattern = likePatternToRegExp(request.pattern);
     // The token is the last key returned, so pages stay consistent across inserts and deletes.
     const after =
@@ -264,8 +230,7 @@ export class MemoryStateStore extends BaseStateStore {
   }
 
   #applySet(view: ItemView, request: SetRequest, now: number): void {
-    validateStateOptions(request.options);
-    const key = requireKey(request.key);
+    const { key } = request;
     const ttl = parseTtlInSeconds(request.metadata);
     if (ttl !== undefined && ttl > 0) this.#require("TTL", "ttlInSeconds");
     const current = view.read(key);
@@ -273,9 +238,7 @@ export class MemoryStateStore extends BaseStateStore {
       this.#require("ETAG", "etags");
       if (!current || current.etag !== request.etag) throw this.#mismatch(key);
     } else if (request.options?.concurrency === "first-write" && current) {
-      throw new ETagError("mismatch", `first-write: key ${JSON.stringify(key)} already exists`, {
-        component: COMPONENT_TYPE,
-      });
+      throw errors.etag("mismatch", `first-write: key ${JSON.stringify(key)} already exists`);
     }
     const value = encodeStateValue(request.value);
     view.write(key, {
@@ -288,8 +251,7 @@ export class MemoryStateStore extends BaseStateStore {
   }
 
   #applyDelete(view: ItemView, request: DeleteRequest, _now: number): void {
-    validateStateOptions(request.options);
-    const key = requireKey(request.key);
+    const { key } = request;
     if (hasEtag(request.etag)) {
       this.#require("ETAG", "etags");
       const current = view.read(key);
@@ -347,31 +309,15 @@ export class MemoryStateStore extends BaseStateStore {
   }
 
   #mismatch(key: string): ETagError {
-    return new ETagError(
+    return errors.etag(
       "mismatch",
       `possible etag mismatch for key ${JSON.stringify(key)}: the item was changed or does not exist`,
-      { component: COMPONENT_TYPE },
     );
   }
 
   #require(capability: StateCapability, operation: string): void {
-    if (!this.capabilities.has(capability)) throw notSupported(operation, COMPONENT_TYPE);
+    this.requireCapability(this.capabilities, capability, operation);
   }
-
-  #assertOpen(): void {
-    if (this.#closed) {
-      throw new ComponentError("ERR_CLOSED", "the store is closed", { component: COMPONENT_TYPE });
-    }
-  }
-}
-
-function requireKey(key: unknown): string {
-  if (typeof key !== "string" || key === "") {
-    throw new ComponentError("ERR_INVALID_REQUEST", "a non-empty key is required", {
-      component: COMPONENT_TYPE,
-    });
-  }
-  return key;
 }
 
 /** Index of the first key greater than `after` in an ascending list (binary search). */
@@ -389,13 +335,7 @@ function firstIndexAfter(keys: readonly string[], after: string): number {
 function parseOffsetToken(token: string | undefined): number {
   if (token === undefined || token === "") return 0;
   if (!/^\d+$/.test(token)) {
-    throw new ComponentError(
-      "ERR_INVALID_REQUEST",
-      `invalid query page token ${JSON.stringify(token)}`,
-      {
-        component: COMPONENT_TYPE,
-      },
-    );
+    throw errors.invalid(`invalid query page token ${JSON.stringify(token)}`);
   }
   return Number(token);
 }

@@ -18,6 +18,7 @@ export abstract class BaseComponent implements Component {
   protected readonly subscriptions = new Subscriptions();
   #errors: ComponentErrors | undefined;
   #closing: Promise<void> | undefined;
+  #closingController: AbortController | undefined;
 
   /** Errors naming this component (`componentType` is a subclass field, so bound lazily). */
   protected get errors(): ComponentErrors {
@@ -28,6 +29,15 @@ export abstract class BaseComponent implements Component {
   /** True from the moment `close` is first called. */
   protected get closed(): boolean {
     return this.#closing !== undefined;
+  }
+
+  /** Aborts (with the ERR_CLOSED error) when `close` is called: for calls in flight to give up. */
+  protected get closingSignal(): AbortSignal {
+    this.#closingController ??= new AbortController();
+    if (this.#closing && !this.#closingController.signal.aborted) {
+      this.#closingController.abort(this.closedError());
+    }
+    return this.#closingController.signal;
   }
 
   /** The closed guard: throws ERR_CLOSED once `close` was called. */
@@ -68,6 +78,7 @@ export abstract class BaseComponent implements Component {
   protected async onClose(): Promise<void> {}
 
   async #close(): Promise<void> {
+    this.#closingController?.abort(this.closedError());
     await this.subscriptions.closeAll();
     await this.onClose();
   }

@@ -2,6 +2,7 @@ export type { BackoffPolicy, RetryOptions } from "./backoff.ts";
 export { backoffDelay, DEFAULT_BACKOFF_GROWTH, retry, sleep } from "./backoff.ts";
 export { BaseBinding, BaseInputBinding, BaseOutputBinding } from "./base-binding.ts";
 export { BaseComponent } from "./base-component.ts";
+export { BaseLockStore } from "./base-lock-store.ts";
 export { BasePubSub } from "./base-pubsub.ts";
 export { BaseStateStore } from "./base-state-store.ts";
 export type { BoundErrorOptions, ComponentErrors } from "./errors.ts";

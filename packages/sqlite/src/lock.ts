@@ -2,7 +2,6 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import {
   type ComponentContext,
   ComponentError,
-  type LockStore,
   type LockStoreDefinition,
   type Metadata,
   type TryLockRequest,
@@ -10,9 +9,8 @@ import {
   UNLOCK_STATUS,
   type UnlockRequest,
   type UnlockResponse,
-  validateTryLock,
-  validateUnlock,
 } from "@outrig/core";
+import { BaseLockStore } from "@outrig/core/kit";
 import { openDatabase, parseConnectionString, retryWhileBusy } from "./connection.ts";
 import {
   LOCK_COMPONENT_TYPE,
@@ -38,15 +36,15 @@ interface Statements {
  * single upsert whose update applies only over an expired row, so SQLite's write lock makes
  * check-and-take atomic across connections and processes.
  */
-export class SqliteLockStore implements LockStore {
+export class SqliteLockStore extends BaseLockStore {
   readonly componentType = LOCK_COMPONENT_TYPE;
   readonly #db: DatabaseSync;
   readonly #settings: SqliteLockSettings;
   readonly #sql: Statements;
   readonly #timer: NodeJS.Timeout | undefined;
-  #closed = false;
 
   private constructor(db: DatabaseSync, settings: SqliteLockSettings) {
+    super();
     this.#db = db;
     this.#settings = settings;
     const t = settings.tableName;
@@ -111,20 +109,16 @@ export class SqliteLockStore implements LockStore {
     }
   }
 
-  async ping(): Promise<void> {
+  protected override async onPing(): Promise<void> {
     await this.#run(() => this.#db.prepare("SELECT 1").get(), "ping");
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override async onClose(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#db.close();
   }
 
-  async tryLock(request: TryLockRequest): Promise<TryLockResponse> {
-    this.#assertOpen();
-    validateTryLock(request, LOCK_COMPONENT_TYPE);
+  protected async acquire(request: TryLockRequest): Promise<TryLockResponse> {
     const { resourceId, lockOwner, expiryInSeconds } = request;
     return this.#run(() => {
       const now = Date.now();
@@ -133,9 +127,7 @@ export class SqliteLockStore implements LockStore {
     }, "tryLock");
   }
 
-  async unlock(request: UnlockRequest): Promise<UnlockResponse> {
-    this.#assertOpen();
-    validateUnlock(request, LOCK_COMPONENT_TYPE);
+  protected async release(request: UnlockRequest): Promise<UnlockResponse> {
     const { resourceId, lockOwner } = request;
     return this.#run(() => {
       const now = Date.now();
@@ -150,22 +142,13 @@ export class SqliteLockStore implements LockStore {
   }
 
   async #run<T>(fn: () => T, action: string): Promise<T> {
-    this.#assertOpen();
+    this.checkOpen();
     try {
       return await retryWhileBusy(fn, this.#settings.timeout, action, LOCK_COMPONENT_TYPE);
     } catch (error) {
       if (error instanceof ComponentError) throw error;
-      throw new ComponentError("ERR_INTERNAL", `${action} failed: ${(error as Error).message}`, {
-        component: LOCK_COMPONENT_TYPE,
+      throw this.errors.error("ERR_INTERNAL", `${action} failed: ${(error as Error).message}`, {
         cause: error,
-      });
-    }
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) {
-      throw new ComponentError("ERR_CLOSED", "the lock store is closed", {
-        component: LOCK_COMPONENT_TYPE,
       });
     }
   }

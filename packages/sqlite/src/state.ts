@@ -1,22 +1,18 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import {
-  BaseStateStore,
   type BulkGetItem,
   type BulkOptions,
   type ComponentContext,
   ComponentError,
   type DeleteRequest,
-  ETagError,
   type GetRequest,
   type GetResponse,
   hasEtag,
   type KeysLikeRequest,
   type KeysLikeResponse,
-  keysLikeEmptyPatternError,
   type Logger,
   type Metadata,
-  normalizeDeletePrefix,
   parseFilter,
   parseTtlInSeconds,
   type QueryRequest,
@@ -27,8 +23,8 @@ import {
   type TransactionRequest,
   throwBulkFailures,
   ttlExpireTimeMetadata,
-  validateStateOptions,
 } from "@outrig/core";
+import { BaseStateStore, componentErrors } from "@outrig/core/kit";
 import {
   type DatabaseTarget,
   openDatabase,
@@ -136,22 +132,16 @@ function prepareStatements(db: DatabaseSync, t: string, meta: string): Statement
   };
 }
 
-function closedError(): ComponentError {
-  return new ComponentError("ERR_CLOSED", "the store is closed", { component: COMPONENT_TYPE });
-}
-
-function invalidRequest(message: string): ComponentError {
-  return new ComponentError("ERR_INVALID_REQUEST", message, { component: COMPONENT_TYPE });
-}
+const errors = componentErrors(COMPONENT_TYPE);
+const invalidRequest = errors.invalid;
 
 /** Keeps component errors as they are and wraps SQLite's, keeping the original as the cause. */
 function wrapError(error: unknown, action: string): ComponentError {
   if (error instanceof ComponentError) return error;
-  return new ComponentError(
+  return errors.error(
     "ERR_INTERNAL",
     `${action} failed: ${(error as Error)?.message ?? String(error)}`,
     {
-      component: COMPONENT_TYPE,
       cause: error,
     },
   );
@@ -170,16 +160,10 @@ function ttlMetadata(expirationTime: string | null): Metadata | undefined {
   return expirationTime === null ? undefined : ttlExpireTimeMetadata(fromTimestamp(expirationTime));
 }
 
-function checkKey(key: unknown): string {
-  if (typeof key !== "string" || key === "") throw invalidRequest("a non-empty key is required");
-  return key;
-}
-
 function prepareSet(request: SetRequest): PreparedSet {
-  validateStateOptions(request.options);
   return {
     kind: "set",
-    key: checkKey(request.key),
+    key: request.key,
     stored: toStored(request.value),
     etag: hasEtag(request.etag) ? request.etag : undefined,
     firstWrite: request.options?.concurrency === "first-write",
@@ -188,10 +172,9 @@ function prepareSet(request: SetRequest): PreparedSet {
 }
 
 function prepareDelete(request: DeleteRequest): PreparedDelete {
-  validateStateOptions(request.options);
   return {
     kind: "delete",
-    key: checkKey(request.key),
+    key: request.key,
     etag: hasEtag(request.etag) ? request.etag : undefined,
   };
 }
@@ -213,7 +196,6 @@ export class SqliteStateStore extends BaseStateStore {
   readonly #stmts: Statements;
   readonly #logger: Logger;
   readonly #readOnly: boolean;
-  #closed = false;
   #timer: NodeJS.Timeout | undefined;
   /** Writes of this store run one at a time, so a transaction never spans another's await. */
   #writeChain: Promise<unknown> = Promise.resolve();
@@ -269,24 +251,20 @@ export class SqliteStateStore extends BaseStateStore {
       db.close();
       throw error instanceof ComponentError
         ? error
-        : new ComponentError(
+        : errors.error(
             "ERR_UNAVAILABLE",
             `cannot prepare ${target.location}: ${(error as Error).message}`,
-            {
-              component: COMPONENT_TYPE,
-              cause: error,
-            },
+            { cause: error },
           );
     }
   }
 
-  async ping(): Promise<void> {
+  protected override async onPing(): Promise<void> {
     await this.#read(() => this.#db.prepare("SELECT 1").get(), "ping");
   }
 
-  async get(request: GetRequest): Promise<GetResponse> {
-    validateStateOptions(request.options);
-    const key = checkKey(request.key);
+  protected async getItem(request: GetRequest): Promise<GetResponse> {
+    const { key } = request;
     const row = await this.#read(
       (now) => this.#stmts.get.get({ key, now }) as Row | undefined,
       "get",
@@ -300,21 +278,20 @@ export class SqliteStateStore extends BaseStateStore {
     };
   }
 
-  async set(request: SetRequest): Promise<void> {
+  protected async setItem(request: SetRequest): Promise<void> {
     const write = prepareSet(request);
     await this.#write((now) => this.#apply(write, now), "set");
   }
 
-  async delete(request: DeleteRequest): Promise<void> {
+  protected async deleteItem(request: DeleteRequest): Promise<void> {
     const write = prepareDelete(request);
     await this.#write((now) => this.#apply(write, now), "delete");
   }
 
-  override async bulkGet(requests: GetRequest[], _options?: BulkOptions): Promise<BulkGetItem[]> {
-    for (const r of requests) {
-      validateStateOptions(r.options);
-      checkKey(r.key);
-    }
+  protected override async getItems(
+    requests: GetRequest[],
+    _options?: BulkOptions,
+  ): Promise<BulkGetItem[]> {
     const unique = [...new Set(requests.map((r) => r.key))];
     const found = await this.#read((now) => {
       const rows = new Map<string, Row>();
@@ -342,22 +319,21 @@ export class SqliteStateStore extends BaseStateStore {
     });
   }
 
-  override async bulkSet(requests: SetRequest[], _options?: BulkOptions): Promise<void> {
+  protected override async setItems(requests: SetRequest[], _options?: BulkOptions): Promise<void> {
     await this.#bulkWrite(requests, prepareSet, "bulkSet");
   }
 
-  override async bulkDelete(requests: DeleteRequest[], _options?: BulkOptions): Promise<void> {
+  protected override async deleteItems(
+    requests: DeleteRequest[],
+    _options?: BulkOptions,
+  ): Promise<void> {
     await this.#bulkWrite(requests, prepareDelete, "bulkDelete");
   }
 
-  override async transact(request: TransactionRequest): Promise<void> {
-    const writes = request.operations.map((op) => {
-      if (op.operation === "upsert") return prepareSet(op.request);
-      if (op.operation === "delete") return prepareDelete(op.request);
-      throw invalidRequest(
-        `unknown transaction operation ${JSON.stringify((op as { operation: unknown }).operation)}`,
-      );
-    });
+  protected override async transactItems(request: TransactionRequest): Promise<void> {
+    const writes = request.operations.map((op) =>
+      op.operation === "upsert" ? prepareSet(op.request) : prepareDelete(op.request),
+    );
     if (writes.length === 0) return;
     // One write transaction: the first failure rolls back everything before it.
     await this.#write((now) => {
@@ -365,7 +341,7 @@ export class SqliteStateStore extends BaseStateStore {
     }, "transaction");
   }
 
-  override async query(request: QueryRequest): Promise<QueryResponse> {
+  protected override async queryItems(request: QueryRequest): Promise<QueryResponse> {
     const query = request.query ?? {};
     const filter = filterToSql(parseFilter(query.filter));
     const sort = sortToSql(query.sort);
@@ -409,8 +385,7 @@ export class SqliteStateStore extends BaseStateStore {
     };
   }
 
-  override async deleteWithPrefix(request: { prefix: string }): Promise<{ count: number }> {
-    const prefix = normalizeDeletePrefix(request.prefix);
+  protected override async deleteItemsWithPrefix(prefix: string): Promise<{ count: number }> {
     const count = await this.#write(
       (now) =>
         Number(this.#stmts.deleteWithPrefix.run({ prefix, len: prefix.length, now }).changes),
@@ -419,9 +394,7 @@ export class SqliteStateStore extends BaseStateStore {
     return { count };
   }
 
-  override async keysLike(request: KeysLikeRequest): Promise<KeysLikeResponse> {
-    if (typeof request.pattern !== "string" || request.pattern === "")
-      throw keysLikeEmptyPatternError();
+  protected override async keysMatching(request: KeysLikeRequest): Promise<KeysLikeResponse> {
     const pageSize = request.pageSize ?? 0;
     if (!Number.isInteger(pageSize) || pageSize < 0)
       throw invalidRequest("keysLike: pageSize must be a non-negative integer");
@@ -455,9 +428,7 @@ export class SqliteStateStore extends BaseStateStore {
     return this.#write((now) => Number(this.#stmts.deleteExpired.run({ now }).changes), "cleanup");
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override async onClose(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     await this.#writeChain.catch(() => undefined);
     this.#db.close();
@@ -473,7 +444,7 @@ export class SqliteStateStore extends BaseStateStore {
             this.#logger.debug("deleted expired state rows", { component: COMPONENT_TYPE, count });
         },
         (error: unknown) => {
-          if (!this.#closed) {
+          if (!this.closed) {
             this.#logger.warn("cleanup of expired state rows failed", {
               component: COMPONENT_TYPE,
               error: (error as Error).message,
@@ -502,7 +473,7 @@ export class SqliteStateStore extends BaseStateStore {
       } else if (
         this.#stmts.deleteIfEtag.run({ key: write.key, match: write.etag, now }).changes === 0
       ) {
-        throw new ETagError("mismatch", undefined, { component: COMPONENT_TYPE });
+        throw errors.etag("mismatch");
       }
       return;
     }
@@ -520,13 +491,11 @@ export class SqliteStateStore extends BaseStateStore {
     };
     if (write.etag !== undefined) {
       if (this.#stmts.updateIfEtag.run({ ...row, match: write.etag }).changes === 0) {
-        throw new ETagError("mismatch", undefined, { component: COMPONENT_TYPE });
+        throw errors.etag("mismatch");
       }
     } else if (write.firstWrite) {
       if (this.#stmts.insertIfAbsent.run(row).changes === 0) {
-        throw new ETagError("mismatch", "first-write: the key already exists", {
-          component: COMPONENT_TYPE,
-        });
+        throw errors.etag("mismatch", "first-write: the key already exists");
       }
     } else {
       this.#stmts.upsert.run(row);
@@ -570,9 +539,9 @@ export class SqliteStateStore extends BaseStateStore {
 
   /** Runs `fn` inside BEGIN IMMEDIATE, retrying the lock until `timeout`, after earlier writes. */
   #write<T>(fn: (now: string) => T, action: string): Promise<T> {
-    if (this.#closed) return Promise.reject(closedError());
+    if (this.closed) return Promise.reject(this.closedError());
     const run = async (): Promise<T> => {
-      if (this.#closed) throw closedError();
+      if (this.closed) throw this.closedError();
       const deadline = Date.now() + this.#settings.timeout;
       await retryBusy(() => this.#db.exec("BEGIN IMMEDIATE"), this.#settings.timeout, action);
       try {
@@ -594,7 +563,7 @@ export class SqliteStateStore extends BaseStateStore {
   }
 
   async #read<T>(fn: (now: string) => T, action: string): Promise<T> {
-    if (this.#closed) throw closedError();
+    if (this.closed) throw this.closedError();
     try {
       return await retryBusy(() => fn(toTimestamp(Date.now())), this.#settings.timeout, action);
     } catch (error) {

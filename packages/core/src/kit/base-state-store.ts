@@ -1,5 +1,5 @@
 import { decodeStateValue } from "../encoding.ts";
-import { BulkError, BulkItemError, errorMessage } from "../errors.ts";
+import { BulkError, type BulkItemError, errorMessage } from "../errors.ts";
 import { keysLikeEmptyPatternError, normalizeDeletePrefix } from "../keys-like.ts";
 import {
   type BulkGetItem,
@@ -199,7 +199,7 @@ export abstract class BaseStateStore extends BaseComponent implements StateStore
         this.checkRequest(request);
         valid.push(request);
       } catch (error) {
-        failures.push(new BulkItemError(request.key, error, { component: this.componentType }));
+        failures.push(this.errors.bulkItem(request.key, error));
       }
     }
     try {

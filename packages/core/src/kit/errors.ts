@@ -1,6 +1,6 @@
 import {
   BulkError,
-  type BulkItemError,
+  BulkItemError,
   ComponentError,
   type ComponentErrorOptions,
   ConfigError,
@@ -27,6 +27,8 @@ export interface ComponentErrors {
   notSupported(operation: string): ComponentError;
   etag(kind: ETagErrorKind, message?: string, options?: BoundErrorOptions): ETagError;
   config(issues: readonly ConfigIssue[]): ConfigError;
+  /** One failed item of a non-atomic bulk write. */
+  bulkItem(key: string, cause: unknown): BulkItemError;
   bulk(errors: readonly BulkItemError[]): BulkError;
 }
 
@@ -39,6 +41,7 @@ export function componentErrors(component: string): ComponentErrors {
     notSupported: (operation) => notSupported(operation, component),
     etag: (kind, message, options) => new ETagError(kind, message, { ...options, component }),
     config: (issues) => new ConfigError(issues, { component }),
+    bulkItem: (key, cause) => new BulkItemError(key, cause, { component }),
     bulk: (errors) => new BulkError(errors, { component }),
   };
 }

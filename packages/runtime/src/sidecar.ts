@@ -609,6 +609,8 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
         for (const f of report.failures) metrics?.componentInitFailed(f.name, "init");
         const changed = (kind: string) => report.components.some((c) => c.kind === kind);
         if (changed("state")) outbox.refresh();
+        for (const c of report.components)
+          if (c.kind === "pubsub" && c.change !== "added") await streams?.resubscribe(c.name);
         const { added, changed: updated, removed } = report.subscriptions;
         if (
           changed("pubsub") ||

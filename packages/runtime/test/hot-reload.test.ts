@@ -2,10 +2,17 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
 import { waitUntil } from "@outrig/conformance/testing";
 import { type Logger, toBytes, utf8 } from "@outrig/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { createRuntime, HotReloader, type Sidecar, startSidecar } from "../src/index.ts";
+import {
+  createRuntime,
+  daprProtos,
+  HotReloader,
+  type Sidecar,
+  startSidecar,
+} from "../src/index.ts";
 import { componentYaml as component } from "./fixtures/component-yaml.ts";
 import { fakeApp } from "./helpers.ts";
 
@@ -310,6 +317,51 @@ describe("hot reload of subscriptions", () => {
     // The later topic's message is the marker: the order published before it was not delivered.
     await waitUntil(() => delivered("/later").length === 1, WAIT_MS, "later delivered");
     expect(delivered("/orders")).toHaveLength(1);
+  });
+});
+
+describe("hot reload under a streaming subscription (gRPC)", () => {
+  it("moves the stream to the replaced pubsub and ends it when the pubsub is removed", async () => {
+    const { sidecar, dir, log } = await start({
+      "pubsub.yaml": component("pubsub", "pubsub.in-memory"),
+    });
+    const { dapr } = daprProtos();
+    const client = new dapr.dapr.proto.runtime.v1.Dapr(
+      `127.0.0.1:${sidecar.grpcPort}`,
+      grpc.credentials.createInsecure(),
+    );
+    cleanups.push(async () => client.close());
+    const stream = client.SubscribeTopicEventsAlpha1();
+    const events: { id: string; data: Buffer }[] = [];
+    let opened = false;
+    let ended = false;
+    stream.on(
+      "data",
+      (m: { initialResponse?: unknown; eventMessage?: { id: string; data: Buffer } }) => {
+        if (m.initialResponse) opened = true;
+        if (m.eventMessage) {
+          events.push(m.eventMessage);
+          stream.write({
+            eventProcessed: { id: m.eventMessage.id, status: { status: "SUCCESS" } },
+          });
+        }
+      },
+    );
+    stream.on("end", () => (ended = true));
+    stream.on("error", () => (ended = true));
+    stream.write({ initialRequest: { pubsubName: "pubsub", topic: "t", metadata: {} } });
+    await waitUntil(() => opened, WAIT_MS, "stream opened");
+
+    await writeFile(
+      join(dir, "pubsub.yaml"),
+      component("pubsub", "pubsub.in-memory", { concurrencyMode: "single" }),
+    );
+    await waitUntil(() => log.has("component closed"), WAIT_MS, "old pubsub closed");
+    expect((await call(sidecar, "/v1.0/publish/pubsub/t", { body: { n: 1 } })).status).toBe(204);
+    await waitUntil(() => events.length === 1, WAIT_MS, "event delivered on the new pubsub");
+
+    await rm(join(dir, "pubsub.yaml"));
+    await waitUntil(() => ended, WAIT_MS, "stream ended with its pubsub");
   });
 });
 

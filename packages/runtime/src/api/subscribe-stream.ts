@@ -174,6 +174,8 @@ export class StreamingSubscriptions {
   readonly #logger: Logger;
   readonly #maxUnacked: number;
   readonly #open = new Map<string, StreamSession>();
+  /** Each stream's broker subscription, apart from the stream: hot reload moves it. */
+  readonly #brokers = new WeakMap<StreamSession, AbortController>();
 
   constructor(subscriber: Subscriber, logger: Logger, maxUnacked = DEFAULT_STREAM_MAX_UNACKED) {
     this.#subscriber = subscriber;
@@ -226,7 +228,7 @@ export class StreamingSubscriptions {
       });
     });
     try {
-      await this.#subscriber.stream(subscription, session.sink, session.signal);
+      await this.#subscribe(session);
     } catch (error) {
       session.close();
       throw error;
@@ -236,6 +238,42 @@ export class StreamingSubscriptions {
       topic: subscription.topic,
     });
     return session;
+  }
+
+  async #subscribe(session: StreamSession): Promise<void> {
+    const broker = new AbortController();
+    this.#brokers.set(session, broker);
+    await this.#subscriber.stream(
+      session.subscription,
+      session.sink,
+      AbortSignal.any([session.signal, broker.signal]),
+    );
+  }
+
+  /**
+   * Moves the streams of `pubsubname` to the instance the runtime has now (hot reload replaced
+   * it): the old broker subscription ends, messages awaiting an answer keep waiting for it. A
+   * stream whose pubsub is gone, or that cannot subscribe again, ends.
+   */
+  async resubscribe(pubsubname: string): Promise<void> {
+    const sessions = [...this.#open.values()].filter(
+      (s) => s.subscription.pubsubname === pubsubname,
+    );
+    await Promise.all(
+      sessions.map(async (session) => {
+        this.#brokers.get(session)?.abort();
+        try {
+          await this.#subscribe(session);
+        } catch (error) {
+          this.#logger.warn("stream ended: its pubsub changed and it cannot subscribe again", {
+            pubsubname,
+            topic: session.subscription.topic,
+            error: (error as Error).message,
+          });
+          session.close();
+        }
+      }),
+    );
   }
 
   /** Closes every stream (sidecar shutdown). */

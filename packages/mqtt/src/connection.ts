@@ -1,13 +1,13 @@
 import { ComponentError, ConfigError, errorMessage } from "@outrig/core";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
-import type { MqttOptions } from "./options.ts";
+import type { MqttSharedOptions } from "./options.ts";
 
-const COMPONENT = "pubsub.mqtt3";
 /** How long the first connection may take before the component reports the broker unavailable. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
+/** mqtt.js options of every connection the components open (publisher and consumers alike). */
 export function clientOptions(
-  opts: MqttOptions,
+  opts: MqttSharedOptions,
   clientId: string,
   clean: boolean,
   extra: Partial<IClientOptions> = {},
@@ -16,7 +16,9 @@ export function clientOptions(
     clientId,
     clean,
     protocolVersion: 4,
-    keepalive: Math.max(1, Math.round(opts.keepAlive / 1000)),
+    ...(opts.keepAlive !== undefined
+      ? { keepalive: Math.max(1, Math.round(opts.keepAlive / 1000)) }
+      : {}),
     reconnectPeriod: 1000,
     connectTimeout: CONNECT_TIMEOUT_MS,
     // Subscriptions of a clean session are gone after a reconnect; mqtt.js renews them.
@@ -35,7 +37,7 @@ export function clientOptions(
 export async function connectClient(
   url: string,
   options: IClientOptions,
-  component = COMPONENT,
+  component: string,
 ): Promise<MqttClient> {
   const address = brokerAddress(url);
   if (!TLS_SCHEMES.has(address.scheme) && (options.ca || options.cert || options.key)) {

@@ -1,11 +1,9 @@
-export type { MqttBindingOptions } from "./binding.ts";
 export {
   createMqttBinding,
   MqttBinding,
   mqttBindingDefinition,
-  mqttBindingOptions,
 } from "./binding.ts";
 export { manifest } from "./manifest.ts";
-export type { MqttOptions } from "./options.ts";
-export { mqttOptions } from "./options.ts";
+export type { MqttBindingOptions, MqttOptions } from "./options.ts";
+export { mqttBindingOptions, mqttOptions } from "./options.ts";
 export { createMqttPubSub, MqttPubSub } from "./pubsub.ts";

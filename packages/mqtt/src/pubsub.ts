@@ -4,9 +4,6 @@ import {
   type ComponentContext,
   ComponentError,
   ConfigError,
-  errorMessage,
-  getMetadata,
-  isTruthy,
   type Logger,
   type MessageHandler,
   type Metadata,
@@ -17,14 +14,11 @@ import {
   type SubscribeRequest,
   silentLogger,
 } from "@outrig/core";
-import type { MqttClient } from "mqtt";
-import { clientOptions, connectClient } from "./connection.ts";
+import { asBytes, Consumer } from "./consumer.ts";
 import { type MqttOptions, mqttOptions } from "./options.ts";
-import { Subscription } from "./subscription.ts";
+import { asBuffer, Producer, retainOf } from "./producer.ts";
 
 const COMPONENT = "pubsub.mqtt3";
-/** How long a publish waits for the broker's acknowledgement (mqtt.js queues while reconnecting). */
-const PUBLISH_TIMEOUT_MS = 15_000;
 const CAPABILITIES: readonly PubSubCapability[] = ["SUBSCRIBE_WILDCARDS", "ORDERING"];
 
 /**
@@ -35,31 +29,25 @@ export class MqttPubSub extends BasePubSub {
   readonly componentType = COMPONENT;
   readonly capabilities: ReadonlySet<PubSubCapability> = new Set(CAPABILITIES);
   readonly options: MqttOptions;
-  readonly #url: string;
-  readonly #publisher: MqttClient;
+  readonly #producer: Producer;
   readonly #consumerID: string | undefined;
   readonly #logger: Logger;
-  readonly #subscriptions = new Set<Subscription>();
+  readonly #subscriptions = new Set<Consumer>();
   /** Client IDs whose previous connection is still closing; a new one must wait, or it is kicked. */
   readonly #closing = new Map<string, Promise<void>>();
   #closed = false;
 
   private constructor(
-    url: string,
     opts: MqttOptions,
-    publisher: MqttClient,
+    producer: Producer,
     consumerID: string | undefined,
     logger: Logger,
   ) {
     super();
-    this.#url = url;
     this.options = opts;
-    this.#publisher = publisher;
+    this.#producer = producer;
     this.#consumerID = consumerID;
     this.#logger = logger;
-    publisher.on("error", (error) =>
-      logger.warn("mqtt publisher error", { error: errorMessage(error) }),
-    );
   }
 
   static async create(metadata: Metadata, context: ComponentContext = {}): Promise<MqttPubSub> {
@@ -67,72 +55,26 @@ export class MqttPubSub extends BasePubSub {
     const consumerID = opts.consumerID ?? context.appId;
     const producerID =
       opts.producerID ?? (consumerID ? `${consumerID}-producer` : `outrig-${randomUUID()}`);
-    // The publisher keeps no subscriptions, so it never needs a persistent session; mqtt.js
-    // resends its own unacknowledged publishes after a reconnect.
-    const publisher = await connectClient(opts.url, clientOptions(opts, producerID, true));
-    return new MqttPubSub(opts.url, opts, publisher, consumerID, context.logger ?? silentLogger);
+    const logger = context.logger ?? silentLogger;
+    const producer = new Producer(opts, producerID, COMPONENT, logger);
+    await producer.connect();
+    return new MqttPubSub(opts, producer, consumerID, logger);
   }
 
   async ping(): Promise<void> {
     this.#assertOpen();
-    if (!this.#publisher.connected) {
-      throw new ComponentError("ERR_UNAVAILABLE", "not connected to the broker", {
-        component: COMPONENT,
-      });
-    }
+    await this.#producer.ping();
   }
 
   async publish(request: PublishRequest): Promise<void> {
     this.#assertOpen();
     // MQTT 3.1.1 has no message expiry; the value is still validated like everywhere else.
     parseTtlInSeconds(request.metadata);
-    const retainText = getMetadata(request.metadata, "retain");
-    const retain =
-      retainText === undefined || retainText === "" ? this.options.retain : isTruthy(retainText);
-    const payload = Buffer.from(
-      request.data.buffer,
-      request.data.byteOffset,
-      request.data.byteLength,
+    await this.#producer.publish(
+      request.topic,
+      asBuffer(request.data),
+      retainOf(request.metadata, this.options.retain),
     );
-    await this.#send(request.topic, payload, retain);
-  }
-
-  async #send(topic: string, payload: Buffer, retain: boolean): Promise<void> {
-    if (topic === "" || /[+#]/.test(topic)) {
-      throw new ComponentError(
-        "ERR_INVALID_REQUEST",
-        `cannot publish to the topic filter ${JSON.stringify(topic)}`,
-        {
-          component: COMPONENT,
-        },
-      );
-    }
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.#publisher.publishAsync(topic, payload, {
-          qos: this.options.qos as 0 | 1 | 2,
-          retain,
-        }),
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`not acknowledged within ${PUBLISH_TIMEOUT_MS} ms`)),
-            PUBLISH_TIMEOUT_MS,
-          );
-        }),
-      ]);
-    } catch (error) {
-      throw new ComponentError(
-        "ERR_UNAVAILABLE",
-        `publish to ${topic} failed: ${errorMessage(error)}`,
-        {
-          component: COMPONENT,
-          cause: error,
-        },
-      );
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   async subscribe(request: SubscribeRequest, handler: MessageHandler): Promise<void> {
@@ -145,11 +87,19 @@ export class MqttPubSub extends BasePubSub {
     }
     const clientId = this.#clientIdFor(request.topic);
     await this.#closing.get(clientId);
-    const sub = new Subscription(request.topic, clientId, handler, {
-      url: this.#url,
+    const sub = new Consumer({
+      component: COMPONENT,
+      clientId,
+      filter: request.topic,
       opts: this.options,
       logger: this.#logger,
-      republish: (topic, payload) => this.#send(topic, payload, false),
+      deliver: (topic, payload, packet) =>
+        handler({
+          topic,
+          data: asBytes(payload),
+          metadata: packet.retain ? { retained: "true" } : {},
+        }),
+      republish: (topic, payload) => this.#producer.publish(topic, payload, false),
     });
     this.#subscriptions.add(sub);
     try {
@@ -157,15 +107,7 @@ export class MqttPubSub extends BasePubSub {
     } catch (error) {
       this.#subscriptions.delete(sub);
       await sub.stop();
-      if (error instanceof ComponentError) throw error;
-      throw new ComponentError(
-        "ERR_UNAVAILABLE",
-        `subscribe to ${request.topic} failed: ${errorMessage(error)}`,
-        {
-          component: COMPONENT,
-          cause: error,
-        },
-      );
+      throw error;
     }
     request.signal?.addEventListener("abort", () => void this.#stop(sub), { once: true });
   }
@@ -174,10 +116,10 @@ export class MqttPubSub extends BasePubSub {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.allSettled([...this.#subscriptions].map((s) => this.#stop(s)));
-    await this.#publisher.endAsync().catch(() => {});
+    await this.#producer.close();
   }
 
-  #stop(sub: Subscription): Promise<void> {
+  #stop(sub: Consumer): Promise<void> {
     if (!this.#subscriptions.delete(sub))
       return this.#closing.get(sub.clientId) ?? Promise.resolve();
     const stopping = sub.stop().finally(() => {

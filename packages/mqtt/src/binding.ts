@@ -3,17 +3,14 @@ import {
   type BindingDefinition,
   type BindingHandler,
   type ComponentContext,
-  ComponentError,
   getMetadata,
-  type InputBinding,
   type InvokeRequest,
   type InvokeResponse,
   type Logger,
   type Metadata,
-  notSupported,
-  type OutputBinding,
   silentLogger,
 } from "@outrig/core";
+import { BaseBinding, type StopFunction } from "@outrig/core/kit";
 import { asBytes, Consumer } from "./consumer.ts";
 import { type MqttBindingOptions, mqttBindingOptions } from "./options.ts";
 import { Producer, retainOf } from "./producer.ts";
@@ -29,16 +26,16 @@ const COMPONENT = "bindings.mqtt3";
  * again to its topic before the failed copy is acknowledged, so it is delivered again and never
  * dropped.
  */
-export class MqttBinding implements InputBinding, OutputBinding {
+export class MqttBinding extends BaseBinding {
+  readonly componentType = COMPONENT;
   readonly opts: MqttBindingOptions;
   readonly #logger: Logger;
   readonly #consumerID: string;
   readonly #producer: Producer;
-  readonly #readers = new Set<Consumer>();
   #reads = 0;
-  #closed = false;
 
   constructor(opts: MqttBindingOptions, consumerID: string, logger: Logger = silentLogger) {
+    super();
     this.opts = opts;
     this.#consumerID = consumerID;
     this.#logger = logger;
@@ -54,16 +51,15 @@ export class MqttBinding implements InputBinding, OutputBinding {
     return ["create"];
   }
 
-  async ping(): Promise<void> {
-    this.#assertOpen();
+  protected override async onPing(): Promise<void> {
     await this.#producer.ping();
   }
 
-  async invoke(request: InvokeRequest): Promise<InvokeResponse> {
-    this.#assertOpen();
-    if (request.operation.toLowerCase() !== "create") {
-      throw notSupported(`operation ${JSON.stringify(request.operation)}`, COMPONENT);
-    }
+  /** `create`, the only operation, publishes. */
+  protected async invokeOperation(
+    _operation: string,
+    request: InvokeRequest,
+  ): Promise<InvokeResponse> {
     await this.#producer.publish(
       getMetadata(request.metadata, "topic") || this.opts.topic,
       Buffer.from(request.data ?? new Uint8Array()),
@@ -72,9 +68,7 @@ export class MqttBinding implements InputBinding, OutputBinding {
     return {};
   }
 
-  async read(handler: BindingHandler, signal?: AbortSignal): Promise<void> {
-    this.#assertOpen();
-    if (signal?.aborted) return;
+  protected async startReading(handler: BindingHandler): Promise<StopFunction> {
     this.#reads++;
     const reader = new Consumer({
       component: COMPONENT,
@@ -89,35 +83,17 @@ export class MqttBinding implements InputBinding, OutputBinding {
       // The copy keeps the original's retain flag, so a retained message stays retained.
       republish: (topic, payload, packet) => this.#producer.publish(topic, payload, packet.retain),
     });
-    this.#readers.add(reader);
-    const stop = () => {
-      this.#readers.delete(reader);
-      void reader.stop();
-    };
     try {
       await reader.start();
     } catch (error) {
-      this.#readers.delete(reader);
       await reader.stop();
       throw error;
     }
-    if (this.#closed) return stop();
-    signal?.addEventListener("abort", stop, { once: true });
+    return () => reader.stop();
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    const readers = [...this.#readers];
-    this.#readers.clear();
-    await Promise.all(readers.map((r) => r.stop()));
+  protected override async onClose(): Promise<void> {
     await this.#producer.close();
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) {
-      throw new ComponentError("ERR_CLOSED", "the binding is closed", { component: COMPONENT });
-    }
   }
 }
 

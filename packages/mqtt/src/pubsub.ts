@@ -1,9 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import {
-  BasePubSub,
   type ComponentContext,
-  ComponentError,
-  ConfigError,
   type Logger,
   type MessageHandler,
   type Metadata,
@@ -14,6 +11,7 @@ import {
   type SubscribeRequest,
   silentLogger,
 } from "@outrig/core";
+import { BasePubSub, type StopFunction } from "@outrig/core/kit";
 import { asBytes, Consumer } from "./consumer.ts";
 import { type MqttOptions, mqttOptions } from "./options.ts";
 import { asBuffer, Producer, retainOf } from "./producer.ts";
@@ -35,7 +33,6 @@ export class MqttPubSub extends BasePubSub {
   readonly #subscriptions = new Set<Consumer>();
   /** Client IDs whose previous connection is still closing; a new one must wait, or it is kicked. */
   readonly #closing = new Map<string, Promise<void>>();
-  #closed = false;
 
   private constructor(
     opts: MqttOptions,
@@ -61,13 +58,11 @@ export class MqttPubSub extends BasePubSub {
     return new MqttPubSub(opts, producer, consumerID, logger);
   }
 
-  async ping(): Promise<void> {
-    this.#assertOpen();
+  protected override async onPing(): Promise<void> {
     await this.#producer.ping();
   }
 
-  async publish(request: PublishRequest): Promise<void> {
-    this.#assertOpen();
+  protected async publishMessage(request: PublishRequest): Promise<void> {
     // MQTT 3.1.1 has no message expiry; the value is still validated like everywhere else.
     parseTtlInSeconds(request.metadata);
     await this.#producer.publish(
@@ -77,13 +72,12 @@ export class MqttPubSub extends BasePubSub {
     );
   }
 
-  async subscribe(request: SubscribeRequest, handler: MessageHandler): Promise<void> {
-    this.#assertOpen();
-    if (request.signal?.aborted) return;
+  protected async startSubscription(
+    request: SubscribeRequest,
+    handler: MessageHandler,
+  ): Promise<StopFunction> {
     if (!this.#consumerID) {
-      throw new ConfigError([{ field: "consumerID", message: "is required to subscribe" }], {
-        component: COMPONENT,
-      });
+      throw this.errors.config([{ field: "consumerID", message: "is required to subscribe" }]);
     }
     const clientId = this.#clientIdFor(request.topic);
     await this.#closing.get(clientId);
@@ -109,13 +103,10 @@ export class MqttPubSub extends BasePubSub {
       await sub.stop();
       throw error;
     }
-    request.signal?.addEventListener("abort", () => void this.#stop(sub), { once: true });
+    return () => this.#stop(sub);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await Promise.allSettled([...this.#subscriptions].map((s) => this.#stop(s)));
+  protected override async onClose(): Promise<void> {
     await this.#producer.close();
   }
 
@@ -141,12 +132,6 @@ export class MqttPubSub extends BasePubSub {
     let id = base;
     for (let n = 2; inUse.has(id); n++) id = `${base}-${n}`;
     return id;
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) {
-      throw new ComponentError("ERR_CLOSED", "the component is closed", { component: COMPONENT });
-    }
   }
 }
 

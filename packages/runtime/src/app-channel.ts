@@ -118,9 +118,9 @@ export class AppChannel implements AppCallbacks {
     return this.waitForPort(signal);
   }
 
-  /** One buffered call to the app (subscriptions, bindings, discovery). */
+  /** One buffered call to the app (subscriptions, bindings, discovery, actor callbacks). */
   request(options: {
-    method: "GET" | "POST" | "OPTIONS";
+    method: "GET" | "POST" | "PUT" | "DELETE" | "OPTIONS";
     path: string;
     headers?: Record<string, string>;
     body?: string | Buffer;

@@ -1,6 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "@outrig/core";
+import { ActorRuntime } from "./actors/actor-runtime.ts";
+import { httpActorApp } from "./actors/app-calls.ts";
+import { LocalPlacement } from "./actors/placement.ts";
+import { ActorState, findActorStateStore } from "./actors/state.ts";
 import { ConfigurationSubscriptions } from "./api/configuration.ts";
 import type { ApiContext, AppAddress } from "./api/context.ts";
 import { closeExternalPools } from "./api/external.ts";
@@ -278,6 +282,17 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     ...(options.schedulerLeaseMs ? { leaseMs: options.schedulerLeaseMs } : {}),
     ...(options.schedulerPollMs ? { pollMs: options.schedulerPollMs } : {}),
   });
+  let actorStore: ReturnType<typeof findActorStateStore>;
+  try {
+    actorStore = findActorStateStore(runtime);
+  } catch (error) {
+    await scheduler.close();
+    await runtime.close();
+    throw error;
+  }
+  const enabledFeatures = runtime.resources.configurations.flatMap((c) =>
+    (c.spec.features ?? []).filter((f) => f.enabled).map((f) => f.name),
+  );
   const health = { outbound: false, ready: false };
   const extended: Record<string, string> = { ...options.extendedMetadata };
   const abort = new AbortController();
@@ -291,10 +306,8 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const metadata = (): Record<string, unknown> => ({
     id: options.appId,
     runtimeVersion: RUNTIME_VERSION,
-    enabledFeatures: runtime.resources.configurations.flatMap((c) =>
-      (c.spec.features ?? []).filter((f) => f.enabled).map((f) => f.name),
-    ),
-    actors: [],
+    enabledFeatures,
+    actors: actors.status().activeActors,
     components: runtime.components.map((c) => ({
       name: c.name,
       type: c.type,
@@ -302,6 +315,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       capabilities: c.capabilities,
     })),
     httpEndpoints: (ctx.invocation?.endpoints ?? []).map((e) => ({ name: e.name })),
+    actorRuntime: actors.status(),
     subscriptions: withStreams(subscriptions, streams?.list() ?? []).map((s) => ({
       pubsubname: s.pubsubname,
       topic: s.topic,
@@ -356,6 +370,25 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     options.streamMaxUnacked,
   );
   const outbox = new Outbox(runtime, logger, (fn) => drain.track(fn));
+  const invocationTimeoutMs =
+    (options.invocationTimeoutSeconds ?? DEFAULT_INVOCATION_TIMEOUT_MS / 1000) * 1000;
+  const actorStateOf = (found: typeof actorStore) =>
+    found
+      ? new ActorState(found.store, options.appId, enabledFeatures.includes("ActorStateTTL"))
+      : undefined;
+  let actorState = actorStateOf(actorStore);
+  // Dapr's AppCallback has no actor callbacks: only an HTTP app hosts actors.
+  const actors = new ActorRuntime({
+    appId: options.appId,
+    namespace: options.namespace ?? "default",
+    logger,
+    app: app && !grpcApp ? httpActorApp(app) : undefined,
+    placement: new LocalPlacement(),
+    scheduler,
+    state: () => actorState,
+    callTimeoutMs: invocationTimeoutMs,
+    track: (fn) => drain.track(fn),
+  });
   const ctx: ApiContext = {
     outbox,
     streams,
@@ -366,6 +399,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     app,
     grpcApp,
     scheduler,
+    actors,
     resolveApp: options.resolveApp,
     health,
     extended,
@@ -375,7 +409,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       else void stop();
     },
     invocation: {
-      timeoutMs: (options.invocationTimeoutSeconds ?? DEFAULT_INVOCATION_TIMEOUT_MS / 1000) * 1000,
+      timeoutMs: invocationTimeoutMs,
       endpoints,
       allowedHosts: options.allowedExternalHosts ?? [],
       appTimeoutsMs: appInvocationTimeouts(runtime.resources.resiliencies, options.appId),
@@ -456,7 +490,10 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     streams?.stop();
     outbox.stop();
     stopJobs?.();
-    await configurationSubscriptions.closeAll();
+    await Promise.all([
+      configurationSubscriptions.closeAll(),
+      actors.stop(drain.gracefulShutdownMs),
+    ]);
   });
   drain.on("force", () => server.closeAllConnections());
   drain.on("close", async () => {
@@ -531,6 +568,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const declarative = () => runtime.subscriptions.map(fromDeclarative);
   const appReady = (async () => {
     if (!callbacks) {
+      await actors.start(abort.signal);
       subscriptions = declarative();
       health.ready = true;
       return;
@@ -540,6 +578,8 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       port: options.appPort,
       protocol: callbacks.protocol,
     });
+    // As daprd: the app's actor types are read before its subscriptions.
+    await actors.start(abort.signal);
     const programmatic = await callbacks.subscriptions(abort.signal);
     let bindings: AbortController | undefined;
     const subscribe = async (): Promise<void> => {
@@ -608,7 +648,17 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
           if (c.change !== "removed") metrics?.componentLoaded(c.name);
         for (const f of report.failures) metrics?.componentInitFailed(f.name, "init");
         const changed = (kind: string) => report.components.some((c) => c.kind === kind);
-        if (changed("state")) outbox.refresh();
+        if (changed("state")) {
+          outbox.refresh();
+          try {
+            actorState = actorStateOf(findActorStateStore(runtime));
+          } catch (error) {
+            actorState = undefined;
+            logger.error("no actor state store after the reload", {
+              error: (error as Error).message,
+            });
+          }
+        }
         for (const c of report.components)
           if (c.kind === "pubsub" && c.change !== "added") await streams?.resubscribe(c.name);
         const { added, changed: updated, removed } = report.subscriptions;

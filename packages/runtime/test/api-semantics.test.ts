@@ -260,7 +260,6 @@ spec:
 
 describe("unimplemented building blocks answer 501 naming the API (issue 20 §8)", () => {
   const cases: [string, string, string][] = [
-    ["PUT", "/v1.0/actors/type/id/method/m", "actors"],
     ["POST", "/v1.0-alpha1/subtlecrypto/x/getkey", "cryptography"],
     ["POST", "/v1.0/workflows/dapr/wf/start", "workflows"],
     ["POST", "/v1.0-beta1/workflows/dapr/wf/start", "workflows"],
@@ -331,7 +330,8 @@ describe("the error registry", () => {
     expect(unimplementedApiOf("StartWorkflowBeta1")).toBe("workflows");
     expect(unimplementedApiOf("ScheduleJobAlpha1")).toBeUndefined();
     expect(unimplementedApiOf("TryLockAlpha1")).toBeUndefined();
-    expect(unimplementedApiOf("RegisterActorReminder")).toBe("actors");
+    expect(unimplementedApiOf("RegisterActorReminder")).toBeUndefined();
+    expect(unimplementedApiOf("SubscribeActorEventsAlpha1")).toBe("actors");
     expect(unimplementedApiOf("GetState")).toBeUndefined();
     expect(unimplementedApiOf("ExecuteStateTransaction")).toBeUndefined();
   });

@@ -114,17 +114,22 @@ export function daprApp(
   s: Sidecar,
   protocol: "grpc" | "http",
   apiToken?: string,
+  /** How the server's own client reaches the sidecar; default: `protocol`. */
+  clientProtocol: "grpc" | "http" = protocol,
 ): DaprServer {
   const logger = { level: LogLevel.Error };
   const grpc = protocol === "grpc";
+  const grpcClient = clientProtocol === "grpc";
   return new DaprServer({
     serverHost: "127.0.0.1",
     serverPort: String(appPort),
     communicationProtocol: grpc ? CommunicationProtocolEnum.GRPC : CommunicationProtocolEnum.HTTP,
     clientOptions: {
       daprHost: "127.0.0.1",
-      daprPort: String(grpc ? s.grpcPort : s.httpPort),
-      communicationProtocol: grpc ? CommunicationProtocolEnum.GRPC : CommunicationProtocolEnum.HTTP,
+      daprPort: String(grpcClient ? s.grpcPort : s.httpPort),
+      communicationProtocol: grpcClient
+        ? CommunicationProtocolEnum.GRPC
+        : CommunicationProtocolEnum.HTTP,
       ...(apiToken ? { daprApiToken: apiToken } : {}),
       logger,
     },

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sidecar } from "../src/index.ts";
 import { fakeApp, type Received, sidecar, until } from "./helpers.ts";
+import { sidecarProcess } from "./sidecar-process.ts";
 
 interface Trigger extends Received {
   at: number;
@@ -250,33 +251,6 @@ describe("two sidecars of one app on one store", () => {
     }
   });
 });
-
-/** Starts a sidecar in a process of its own; resolves with its URL and the child. */
-async function sidecarProcess(env: Record<string, string>) {
-  const { spawn } = await import("node:child_process");
-  const child = spawn(
-    process.execPath,
-    ["--conditions=@outrig/source", join(import.meta.dirname, "fixtures", "jobs-sidecar.ts")],
-    { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString("utf8");
-      const line = out.split("\n").find((l) => l.startsWith("{"));
-      if (line) resolve((JSON.parse(line) as { url: string }).url);
-    });
-    child.once("exit", (code) => reject(new Error(`sidecar process exited with ${code}`)));
-  });
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  return {
-    url,
-    kill: async () => {
-      child.kill("SIGKILL");
-      await exited;
-    },
-  };
-}
 
 describe("a sidecar process SIGKILLed and restarted", () => {
   it("keeps its jobs: they fire after the restart, once, never early", async () => {

@@ -1,4 +1,5 @@
 import type { Logger } from "@outrig/core";
+import type { ActorRuntime } from "../actors/actor-runtime.ts";
 import type { AppChannel } from "../app-channel.ts";
 import type { GrpcAppChannel } from "../grpc/app-channel.ts";
 import type { ResolvedHttpEndpoint } from "../http-endpoints.ts";
@@ -41,6 +42,8 @@ export interface ApiContext {
   readonly streams?: StreamingSubscriptions;
   /** The durable scheduler (Jobs API; later actor reminders and workflow timers). */
   readonly scheduler?: Scheduler | undefined;
+  /** The virtual actor runtime; absent where actors are not served (library mode). */
+  readonly actors?: ActorRuntime | undefined;
   /** Service invocation settings: timeout and the external targets allowed. */
   readonly invocation?: InvocationSettings;
 }

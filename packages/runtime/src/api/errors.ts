@@ -671,6 +671,87 @@ export const API_ERRORS = {
     message: "error invoking conversation component {name}: {error}",
   },
 
+  // Actors (Dapr's pkg/messages/predefined.go: plain statuses, no ErrorInfo reason)
+  ACTOR_RUNTIME_NOT_FOUND: {
+    errorCode: "ERR_ACTOR_RUNTIME_NOT_FOUND",
+    http: 500,
+    grpc: S.INTERNAL,
+    message:
+      'the state store is not configured to use the actor runtime. Have you set the - name: actorStateStore value: "true" in your state store component file?',
+  },
+  ACTOR_INSTANCE_MISSING: {
+    errorCode: "ERR_ACTOR_INSTANCE_MISSING",
+    http: 400,
+    grpc: S.INTERNAL,
+    message: "actor instance is missing",
+  },
+  ACTOR_INVOKE: {
+    errorCode: "ERR_ACTOR_INVOKE_METHOD",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "error invoke actor method: {error}",
+  },
+  ACTOR_STATE_GET: {
+    errorCode: "ERR_ACTOR_STATE_GET",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "error getting actor state: {error}",
+  },
+  ACTOR_STATE_TRANSACTION: {
+    errorCode: "ERR_ACTOR_STATE_TRANSACTION_SAVE",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "error saving actor transaction state: {error}",
+  },
+  ACTOR_REMINDER_NON_HOSTED: {
+    errorCode: "ERR_ACTOR_REMINDER_NON_HOSTED",
+    http: 403,
+    grpc: S.PERMISSION_DENIED,
+    message: "operations on actor reminders are only possible on hosted actor types",
+  },
+  ACTOR_REMINDER_CREATE: {
+    errorCode: "ERR_ACTOR_REMINDER_CREATE",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "error creating actor reminder: {error}",
+  },
+  ACTOR_REMINDER_EXISTS: {
+    errorCode: "ERR_ACTOR_REMINDER_ALREADY_EXISTS",
+    http: 409,
+    grpc: S.ALREADY_EXISTS,
+    message: "actor reminder already exists: {name}",
+  },
+  ACTOR_REMINDER_GET: {
+    errorCode: "ERR_ACTOR_REMINDER_GET",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "error getting actor reminder: {error}",
+  },
+  ACTOR_REMINDER_NOT_FOUND: {
+    errorCode: "ERR_ACTOR_REMINDER_NOT_FOUND",
+    http: 404,
+    grpc: S.NOT_FOUND,
+    message: "actor reminder not found: {name}",
+  },
+  ACTOR_REMINDER_DELETE: {
+    errorCode: "ERR_ACTOR_REMINDER_DELETE",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "error deleting actor reminder: {error}",
+  },
+  ACTOR_TIMER_CREATE: {
+    errorCode: "ERR_ACTOR_TIMER_CREATE",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "error creating actor timer: {error}",
+  },
+  ACTOR_RUNTIME_CLOSED: {
+    errorCode: "ERR_ACTOR_RUNTIME_CLOSED",
+    http: 503,
+    grpc: S.UNAVAILABLE,
+    message: "actor runtime is closed",
+  },
+
   // Service invocation
   DIRECT_INVOKE: {
     errorCode: "ERR_DIRECT_INVOKE",
@@ -884,7 +965,12 @@ export const UNIMPLEMENTED_APIS: readonly {
   /** Component type prefixes (`lock` for `lock.redis`) of this building block. */
   componentKinds?: readonly string[];
 }[] = [
-  { api: "actors", http: ["/v1.0/actors"], grpc: /Actor/ },
+  // Of the actor methods only these are not served yet.
+  {
+    api: "actors",
+    http: [],
+    grpc: /^(UnregisterActorRemindersByType|ListActorReminders|SubscribeActorEventsAlpha1)$/,
+  },
   {
     // Encrypt/decrypt are served; the low-level subtlecrypto methods are not.
     api: "cryptography",

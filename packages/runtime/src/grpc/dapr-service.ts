@@ -132,6 +132,12 @@ function metadataResponse(doc: Record<string, unknown>): GetMetadataResponse {
       type: string;
     }[];
     extended: Record<string, string>;
+    actorRuntime?: {
+      runtimeStatus: string;
+      hostReady: boolean;
+      placement: string;
+      activeActors: { type: string; count: number }[];
+    };
     appConnectionProperties: {
       port?: number;
       protocol: string;
@@ -156,6 +162,17 @@ function metadataResponse(doc: Record<string, unknown>): GetMetadataResponse {
       type: s.type as "DECLARATIVE" | "PROGRAMMATIC" | "STREAMING",
     })),
     extendedMetadata: d.extended,
+    ...(d.actorRuntime
+      ? {
+          activeActorsCount: d.actorRuntime.activeActors,
+          actorRuntime: {
+            runtimeStatus: d.actorRuntime.runtimeStatus as "RUNNING" | "INITIALIZING" | "DISABLED",
+            activeActors: d.actorRuntime.activeActors,
+            hostReady: d.actorRuntime.hostReady,
+            placement: d.actorRuntime.placement,
+          },
+        }
+      : {}),
     appConnectionProperties: {
       port: app.port ?? 0,
       protocol: app.protocol,

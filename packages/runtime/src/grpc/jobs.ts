@@ -111,7 +111,10 @@ function durationText(d: { seconds: string; nanos: number } | null): string | un
   return `${ms}ms`;
 }
 
-function policyIn(p: JobFailurePolicy__Output | null | undefined): FailurePolicy | undefined {
+/** A gRPC JobFailurePolicy (jobs, actor reminders) as the scheduler reads it. */
+export function policyIn(
+  p: JobFailurePolicy__Output | null | undefined,
+): FailurePolicy | undefined {
   if (!p?.policy) return undefined;
   if (p.policy === "drop") return { drop: {} };
   const c = p.constant;

@@ -3,6 +3,7 @@ import type { ApiContext } from "../api/context.ts";
 import { apiError } from "../api/errors.ts";
 import type { Drain } from "../drain.ts";
 import { tokenMatches } from "../http/guard.ts";
+import { ACTOR_METHODS } from "./actors.ts";
 import { type CryptoStream, DAPR_STREAMS } from "./crypto.ts";
 import { buildingBlockOf, DAPR_METHODS, DAPR_SERVER_STREAMS } from "./dapr-service.ts";
 import { toServiceError } from "./errors.ts";
@@ -78,7 +79,8 @@ export async function startGrpcApi(
   for (const [name, method] of Object.entries(definition)) {
     const served =
       DAPR_METHODS[name as keyof typeof DAPR_METHODS] ??
-      JOB_METHODS[name as keyof typeof JOB_METHODS];
+      JOB_METHODS[name as keyof typeof JOB_METHODS] ??
+      ACTOR_METHODS[name as keyof typeof ACTOR_METHODS];
     if (served && !method.requestStream && !method.responseStream) {
       const fullName = method.path;
       implementation[name] = ((

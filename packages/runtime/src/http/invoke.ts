@@ -19,7 +19,7 @@ export { closeRemotePools, DEFAULT_INVOCATION_TIMEOUT_MS } from "../api/invoke.t
 const BUFFER_LIMIT = 64 * 1024;
 
 /** Headers that describe one connection, never forwarded. */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP = new Set([
   "connection",
   "keep-alive",
   "proxy-connection",

@@ -36,7 +36,8 @@ function optionalString(body: Record<string, unknown>, key: string): string | un
   return v;
 }
 
-function failurePolicy(v: unknown): FailurePolicy | undefined {
+/** A JSON failure policy (`{"constant": {...}}` or `{"drop": {}}`), checked field by field. */
+export function failurePolicy(v: unknown): FailurePolicy | undefined {
   if (v === undefined || v === null) return undefined;
   const bad = () =>
     malformed(

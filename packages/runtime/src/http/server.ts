@@ -2,6 +2,16 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import Router, { type HTTPMethod } from "find-my-way";
 import { API_ERRORS, apiError, apiOfPath, isApiError, UNIMPLEMENTED_APIS } from "../api/errors.ts";
 import { noAppIdError } from "../api/invoke.ts";
+import {
+  actorStateTransactionRoute,
+  createActorReminder,
+  createActorTimer,
+  deleteActorReminder,
+  deleteActorTimer,
+  getActorReminderRoute,
+  getActorStateRoute,
+  invokeActorMethod,
+} from "./actors.ts";
 import { invokeOutputBinding } from "./bindings.ts";
 import {
   getConfiguration,
@@ -102,6 +112,15 @@ function buildRouter(): Router.Instance<Router.HTTPVersion.V1> {
     on("GET", `/${version}/jobs/:name`, getJob);
     on("DELETE", `/${version}/jobs/:name`, deleteJob);
   }
+  const actor = "/v1.0/actors/:type/:id";
+  on(["GET", "POST", "PUT", "DELETE"], `${actor}/method/:method`, invokeActorMethod);
+  on(WRITE, `${actor}/state`, actorStateTransactionRoute);
+  on("GET", `${actor}/state/:key`, getActorStateRoute);
+  on(WRITE, `${actor}/reminders/:name`, createActorReminder);
+  on("GET", `${actor}/reminders/:name`, getActorReminderRoute);
+  on("DELETE", `${actor}/reminders/:name`, deleteActorReminder);
+  on(WRITE, `${actor}/timers/:name`, createActorTimer);
+  on("DELETE", `${actor}/timers/:name`, deleteActorTimer);
   on(WRITE, "/v1.0-alpha1/lock/:store", tryLock);
   on(WRITE, "/v1.0-alpha1/unlock/:store", unlock);
   on("POST", "/v1.0-alpha2/conversation/:name/converse", converseAlpha2Route);

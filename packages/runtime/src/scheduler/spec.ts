@@ -54,13 +54,15 @@ const ISO_DURATION =
 /** The next-tick function of a schedule: strictly after `from`, or undefined when none is left. */
 type Next = (from: number) => number | undefined;
 
-function parseGoDuration(text: string): number | undefined {
+/** A Go duration (`1h30m`, `500ms`) in ms; bare numbers but `0` are not durations in Go. */
+export function parseGoDuration(text: string): number | undefined {
   // Go's ParseDuration takes no bare numbers (but "0"); parseDuration would read them as seconds.
   if (/^[+-]?\d+(\.\d+)?$/.test(text.trim()) && text.trim() !== "0") return undefined;
   return parseDuration(text);
 }
 
-function parseIsoDuration(text: string, from: number): number | undefined {
+/** An ISO-8601 duration (`P1DT2H`, `PT0.5S`) in ms, years and months counted from `from`. */
+export function parseIsoDuration(text: string, from: number): number | undefined {
   const m = ISO_DURATION.exec(text.trim());
   if (!m || text.trim().toUpperCase() === "P" || text.trim().toUpperCase().endsWith("T"))
     return undefined;

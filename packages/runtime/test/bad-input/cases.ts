@@ -409,9 +409,6 @@ const bulkPublishBodies: BadCase[] = [
 
 /** Building blocks outrig does not implement: 501, never a 404 or an invocation. */
 const unimplemented: BadCase[] = [
-  ["GET", "/v1.0/actors/a/b/state/c"],
-  ["POST", "/v1.0/actors/a/b/method/m"],
-  ["POST", "/v1.0/actors/a/b/reminders/r"],
   ["GET", "/v1.0-beta1/workflows/dapr/x"],
   ["POST", "/v1.0-alpha1/subtlecrypto/c/getkey"],
 ].map(([method, path]) => ({
@@ -422,6 +419,25 @@ const unimplemented: BadCase[] = [
   headers: json,
   status: 501,
   error: "ERR_API_UNIMPLEMENTED",
+}));
+
+/** Actors: bodies are read before the actor is looked up, so a bad one is a 400 naming it. */
+const actors: BadCase[] = [
+  ["actors: state transaction not an array", "/v1.0/actors/a/b/state", "{}"],
+  ["actors: state transaction invalid JSON", "/v1.0/actors/a/b/state", "[{"],
+  ["actors: state operation not an object", "/v1.0/actors/a/b/state", "[1]"],
+  ["actors: reminder not an object", "/v1.0/actors/a/b/reminders/r", "[]"],
+  ["actors: reminder unknown field", "/v1.0/actors/a/b/reminders/r", '{"periodd":"1s"}'],
+  ["actors: reminder period not a string", "/v1.0/actors/a/b/reminders/r", '{"period":5}'],
+  ["actors: timer callback not a string", "/v1.0/actors/a/b/timers/t", '{"callback":1}'],
+].map(([name, path, body]) => ({
+  name: name as string,
+  method: "POST",
+  path: path as string,
+  body: body as string,
+  headers: json,
+  status: 400,
+  error: "ERR_MALFORMED_REQUEST",
 }));
 
 /** Cryptography on a sidecar without crypto components: Dapr's answer, the body never read. */
@@ -460,6 +476,7 @@ export const CASES: BadCase[] = [
   ...tokens,
   ...pathTricks,
   ...unimplemented,
+  ...actors,
   ...jobs,
   ...misc,
 ];

@@ -1,0 +1,65 @@
+/**
+ * Where an actor lives. Every call, timer and reminder asks the placement first, so the turn
+ * runs on the one sidecar that owns `type/id`. Today the only placement is {@link LocalPlacement}
+ * (one sidecar: every actor of a type it hosts is its own); a distributed one (membership in a
+ * shared store, consistent hashing, leases) implements the same interface and returns `remote`
+ * owners the runtime forwards to.
+ */
+export type Ownership =
+  /** This sidecar owns the actor; `epoch` fences turns run under an older ownership. */
+  | { kind: "local"; epoch: number }
+  /** Another sidecar owns it: forward the call there, carrying `epoch` for it to check. */
+  | { kind: "remote"; epoch: number; appId: string; host: string; port: number }
+  /** No sidecar hosts the type. */
+  | { kind: "none" };
+
+export interface ActorPlacement {
+  /** Announces the types this sidecar's app hosts (from its `GET /dapr/config`). */
+  host(types: readonly string[]): Promise<void>;
+  /** The owner of `type/id` now. */
+  lookup(type: string, id: string): Ownership;
+  /**
+   * Whether a turn started under `epoch` may still run or write here. A placement that moved
+   * the actor away answers false, so a stale owner stops before touching the app or its state.
+   */
+  stillOwner(type: string, id: string, epoch: number): boolean;
+  /** Called when ownership may have changed (a sidecar joined or left): actors deactivate. */
+  onChange(listener: () => void): () => void;
+  /** For the metadata API's `actorRuntime.placement`. */
+  describe(): string;
+  close(): Promise<void>;
+}
+
+/**
+ * One sidecar: the types its app hosts are local, others are hosted nowhere. Its epoch is the
+ * time it started, so no two runs of a sidecar share one, and ownership never changes while it
+ * runs.
+ */
+export class LocalPlacement implements ActorPlacement {
+  readonly #epoch = Date.now();
+  #types = new Set<string>();
+
+  async host(types: readonly string[]): Promise<void> {
+    this.#types = new Set(types);
+  }
+
+  lookup(type: string): Ownership {
+    return this.#types.has(type) ? { kind: "local", epoch: this.#epoch } : { kind: "none" };
+  }
+
+  stillOwner(type: string, _id: string, epoch: number): boolean {
+    return this.#types.has(type) && epoch === this.#epoch;
+  }
+
+  onChange(): () => void {
+    return () => undefined;
+  }
+
+  describe(): string {
+    return "placement: local (single sidecar)";
+  }
+
+  async close(): Promise<void> {
+    this.#types = new Set();
+  }
+}

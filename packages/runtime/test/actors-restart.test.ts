@@ -12,16 +12,20 @@ import { sidecarProcess } from "./sidecar-process.ts";
 it("a reminder survives a SIGKILL of its sidecar and fires after the restart", async () => {
   const dir = await mkdtemp(join(tmpdir(), "outrig-actors-restart-"));
   const fired: { url: string; at: number; body: string }[] = [];
-  const app = await fakeApp((r, res) => {
-    if (r.method === "GET" && r.url === "/dapr/config") {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ entities: ["Alarm"] }));
-      return;
-    }
-    if (r.url.includes("/method/remind/")) fired.push({ url: r.url, at: Date.now(), body: r.body });
-    res.writeHead(200);
-    res.end();
-  });
+  const app = await fakeApp(
+    (r, res) => {
+      if (r.method === "GET" && r.url === "/dapr/config") {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ entities: ["Alarm"] }));
+        return;
+      }
+      if (r.url.includes("/method/remind/"))
+        fired.push({ url: r.url, at: Date.now(), body: r.body });
+      res.writeHead(200);
+      res.end();
+    },
+    { actors: true },
+  );
   const env = {
     JOBS_APP_ID: "alarms",
     JOBS_APP_PORT: String(app.port),

@@ -86,7 +86,7 @@ function api(path: string, init: RequestInit = {}): Promise<Response> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "outrig-actors-"));
-  app = await fakeApp((r, res) => void answer(r, res));
+  app = await fakeApp((r, res) => void answer(r, res), { actors: true });
   s = await sidecar({
     appId: "actors-app",
     appPort: app.port,

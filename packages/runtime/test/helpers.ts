@@ -62,12 +62,20 @@ export interface Received {
   body: string;
 }
 
-/** A real HTTP app: records every request and answers through `reply`. */
+/**
+ * A real HTTP app: records every request and answers through `reply`. Unless `actors` is set it
+ * hosts no actors: the sidecar's `GET /dapr/config` is answered 404 without being recorded.
+ */
 export async function fakeApp(
   reply: (r: Received, res: ServerResponse) => void,
+  options: { actors?: boolean } = {},
 ): Promise<{ server: Server; port: number; received: Received[]; close(): Promise<void> }> {
   const received: Received[] = [];
   const server = createServer((req, res) => {
+    if (!options.actors && req.method === "GET" && req.url === "/dapr/config") {
+      res.writeHead(404).end();
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {

@@ -57,12 +57,15 @@ export function httpActorApp(app: AppChannel): ActorApp {
         timeoutMs: 10_000,
         signal,
       });
-      if (response.status === 404) return undefined;
-      if (response.status < 200 || response.status >= 300) {
-        throw new Error(`the app answered GET /dapr/config with ${response.status}`);
-      }
+      // As daprd: an app without the route (or failing it) hosts no actors.
+      if (response.status < 200 || response.status >= 300) return undefined;
       const text = response.body.toString("utf8");
-      return text.trim() === "" ? undefined : (JSON.parse(text) as unknown);
+      try {
+        return text.trim() === "" ? undefined : (JSON.parse(text) as unknown);
+      } catch {
+        // A catch-all route answering something else: the app hosts no actors.
+        return undefined;
+      }
     },
     method: (call) =>
       put(`${actorPath(call.type, call.id)}/method/${e(call.method)}${call.query}`, call),

@@ -126,7 +126,11 @@ function strings(value: unknown): string[] {
 export function parseActorConfig(body: unknown, logger: Logger): Map<string, ActorTypeConfig> {
   const types = new Map<string, ActorTypeConfig>();
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
-    logger.warn("the app's /dapr/config answer is not a JSON object; it hosts no actors");
+    logger.debug("the app's /dapr/config answer is not a JSON object; it hosts no actors");
+    return types;
+  }
+  // An app that answers every path (a catch-all route) is no actor host: nothing to check.
+  if (field(body, "entities") === undefined && field(body, "entitiesConfig") === undefined) {
     return types;
   }
   const warn = (message: string) => logger.warn(`actor config (GET /dapr/config): ${message}`);

@@ -1,24 +1,23 @@
 import {
   type BindingDefinition,
   type ComponentContext,
-  ComponentError,
   defineOptions,
   getMetadata,
   type InvokeRequest,
   type InvokeResponse,
   type Metadata,
-  notSupported,
   type OptionsInput,
-  type OutputBinding,
   parseTtlInSeconds,
   toBytes,
 } from "@outrig/core";
+import { BaseOutputBinding } from "@outrig/core/kit";
 import type { Redis } from "ioredis";
 import {
   checkConnectionOptions,
   clientOptions,
   connect,
   disconnect,
+  pingClient,
   toComponentError,
 } from "./connection.ts";
 import { stateOptions } from "./options.ts";
@@ -48,11 +47,12 @@ export const REDIS_BINDING_OPERATIONS = ["create", "get", "delete", "increment"]
  * - `increment` INCRs it and returns the new value as data (JSON number); with `ttlInSeconds` the
  *   TTL is set in the same MULTI, without it an existing TTL is kept.
  */
-export class RedisBinding implements OutputBinding {
+export class RedisBinding extends BaseOutputBinding {
+  readonly componentType = COMPONENT;
   readonly #client: Redis;
-  #closed = false;
 
   constructor(client: Redis) {
+    super();
     this.#client = client;
   }
 
@@ -60,35 +60,23 @@ export class RedisBinding implements OutputBinding {
     return REDIS_BINDING_OPERATIONS;
   }
 
-  async ping(): Promise<void> {
-    this.#assertOpen();
-    try {
-      await this.#client.ping();
-    } catch (error) {
-      throw toComponentError(error, COMPONENT);
-    }
+  protected override async onPing(): Promise<void> {
+    await pingClient(this.#client, COMPONENT);
   }
 
-  async invoke(request: InvokeRequest): Promise<InvokeResponse> {
-    this.#assertOpen();
-    const operation = request.operation.toLowerCase();
-    if (!(REDIS_BINDING_OPERATIONS as readonly string[]).includes(operation)) {
-      throw notSupported(`operation ${JSON.stringify(request.operation)}`, COMPONENT);
-    }
+  protected async invokeOperation(
+    operation: string,
+    request: InvokeRequest,
+  ): Promise<InvokeResponse> {
     const key = getMetadata(request.metadata, "key");
     if (!key) {
-      throw new ComponentError("ERR_INVALID_REQUEST", `${operation} needs the "key" metadata`, {
-        component: COMPONENT,
-      });
+      throw this.errors.invalid(`${operation} needs the "key" metadata`);
     }
     let ttl: number | undefined;
     try {
       ttl = parseTtlInSeconds(request.metadata);
     } catch (error) {
-      throw new ComponentError("ERR_INVALID_REQUEST", (error as Error).message, {
-        component: COMPONENT,
-        cause: error,
-      });
+      throw this.errors.invalid((error as Error).message, { cause: error });
     }
     try {
       switch (operation) {
@@ -120,16 +108,8 @@ export class RedisBinding implements OutputBinding {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override async onClose(): Promise<void> {
     await disconnect(this.#client);
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) {
-      throw new ComponentError("ERR_CLOSED", "the binding is closed", { component: COMPONENT });
-    }
   }
 }
 

@@ -12,12 +12,14 @@ import {
   silentLogger,
   UpdateQueue,
 } from "@outrig/core";
+import { BaseComponent } from "@outrig/core/kit";
 import type { Redis } from "ioredis";
 import {
   checkConnectionOptions,
   clientOptions,
   connect,
   disconnect,
+  pingClient,
   toComponentError,
 } from "./connection.ts";
 import { configurationOptions } from "./options.ts";
@@ -60,8 +62,9 @@ interface Watch {
  * notification names only the key, so the value is read when it is handled: changes written
  * faster than that are seen as their latest value.
  */
-export class RedisConfigurationStore implements ConfigurationStore {
+export class RedisConfigurationStore extends BaseComponent implements ConfigurationStore {
   readonly componentType = COMPONENT;
+  protected override readonly closedMessage = "the store is closed";
   readonly #client: Redis;
   readonly #subscriber: Redis;
   readonly #prefix: string;
@@ -70,9 +73,9 @@ export class RedisConfigurationStore implements ConfigurationStore {
   /** Channel → how many subscriptions need it (`*` pattern for every key). */
   readonly #channels = new Map<string, number>();
   #chain: Promise<void> = Promise.resolve();
-  #closed = false;
 
   constructor(client: Redis, subscriber: Redis, db: number, logger: Logger) {
+    super();
     this.#client = client;
     this.#subscriber = subscriber;
     this.#prefix = `__keyspace@${db}__:`;
@@ -83,22 +86,17 @@ export class RedisConfigurationStore implements ConfigurationStore {
     // The setting goes through the command connection, which may be back before or after the
     // subscriber: whichever is ready last finds the other one ready.
     const reenable = (): void => {
-      if (this.#watches.size > 0 && !this.#closed) void this.#enableNotifications();
+      if (this.#watches.size > 0 && !this.closed) void this.#enableNotifications();
     };
     client.on("ready", reenable);
     subscriber.on("ready", reenable);
-  }
-
-  #open(): void {
-    if (this.#closed)
-      throw new ComponentError("ERR_CLOSED", "the store is closed", { component: COMPONENT });
   }
 
   async get(
     keys: readonly string[],
     _metadata?: Metadata,
   ): Promise<Record<string, ConfigurationItem>> {
-    this.#open();
+    this.checkOpen();
     try {
       const wanted = keys.length > 0 ? [...keys] : await this.#allKeys();
       const out: Record<string, ConfigurationItem> = {};
@@ -157,7 +155,7 @@ export class RedisConfigurationStore implements ConfigurationStore {
     _metadata: Metadata,
     handler: ConfigurationHandler,
   ): Promise<string> {
-    this.#open();
+    this.checkOpen();
     await this.#enableNotifications();
     const id = randomUUID();
     const channels = keys.length > 0 ? keys.map((k) => this.#prefix + k) : ["*"];
@@ -208,7 +206,7 @@ export class RedisConfigurationStore implements ConfigurationStore {
     if (!channel.startsWith(this.#prefix)) return;
     const key = channel.slice(this.#prefix.length);
     this.#chain = this.#chain.then(async () => {
-      if (this.#closed) return;
+      if (this.closed) return;
       let item: ConfigurationItem;
       try {
         const raw = await this.#client.get(key);
@@ -231,18 +229,11 @@ export class RedisConfigurationStore implements ConfigurationStore {
     });
   }
 
-  async ping(): Promise<void> {
-    this.#open();
-    try {
-      await this.#client.ping();
-    } catch (error) {
-      throw toComponentError(error, COMPONENT);
-    }
+  protected override async onPing(): Promise<void> {
+    await pingClient(this.#client, COMPONENT);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override async onClose(): Promise<void> {
     for (const watch of this.#watches.values()) watch.queue.stop();
     this.#watches.clear();
     await Promise.all([disconnect(this.#subscriber), disconnect(this.#client)]);

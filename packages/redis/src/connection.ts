@@ -232,3 +232,12 @@ export async function disconnect(client: Redis): Promise<void> {
   }
   client.disconnect();
 }
+
+/** The Redis half of a component's ping: a PING, its failure mapped as every call's is. */
+export async function pingClient(client: Redis, component: string): Promise<void> {
+  try {
+    await client.ping();
+  } catch (error) {
+    throw toComponentError(error, component);
+  }
+}

@@ -2,7 +2,6 @@ import {
   type ComponentContext,
   ComponentError,
   ConfigError,
-  type LockStore,
   type LockStoreDefinition,
   type Metadata,
   type OptionsInput,
@@ -11,15 +10,15 @@ import {
   UNLOCK_STATUS,
   type UnlockRequest,
   type UnlockResponse,
-  validateTryLock,
-  validateUnlock,
 } from "@outrig/core";
+import { BaseLockStore } from "@outrig/core/kit";
 import type { Redis } from "ioredis";
 import {
   checkConnectionOptions,
   clientOptions,
   connect,
   disconnect,
+  pingClient,
   toComponentError,
 } from "./connection.ts";
 import { lockOptions } from "./options.ts";
@@ -51,12 +50,12 @@ type ScriptedClient = Redis & {
  * `SET key owner NX PX expiry` and released by an owner-checked script. A daprd and an outrig
  * sidecar on the same Redis therefore exclude each other.
  */
-export class RedisLockStore implements LockStore {
+export class RedisLockStore extends BaseLockStore {
   readonly componentType = COMPONENT;
   readonly #client: ScriptedClient;
-  #closed = false;
 
   constructor(client: Redis) {
+    super();
     client.defineCommand("outrigUnlock", { numberOfKeys: 1, lua: UNLOCK_SCRIPT });
     this.#client = client as ScriptedClient;
   }
@@ -66,24 +65,15 @@ export class RedisLockStore implements LockStore {
     return this.#client;
   }
 
-  async ping(): Promise<void> {
-    this.#checkOpen();
-    try {
-      await this.#client.ping();
-    } catch (error) {
-      throw toComponentError(error, COMPONENT);
-    }
+  protected override async onPing(): Promise<void> {
+    await pingClient(this.#client, COMPONENT);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override async onClose(): Promise<void> {
     await disconnect(this.#client);
   }
 
-  async tryLock(request: TryLockRequest): Promise<TryLockResponse> {
-    this.#checkOpen();
-    validateTryLock(request, COMPONENT);
+  protected async acquire(request: TryLockRequest): Promise<TryLockResponse> {
     try {
       const reply = await this.#client.set(
         request.resourceId,
@@ -98,9 +88,7 @@ export class RedisLockStore implements LockStore {
     }
   }
 
-  async unlock(request: UnlockRequest): Promise<UnlockResponse> {
-    this.#checkOpen();
-    validateUnlock(request, COMPONENT);
+  protected async release(request: UnlockRequest): Promise<UnlockResponse> {
     let result: number;
     try {
       result = Number(await this.#client.outrigUnlock(request.resourceId, request.lockOwner));
@@ -110,12 +98,6 @@ export class RedisLockStore implements LockStore {
     if (result === -1) return { status: UNLOCK_STATUS.LOCK_DOES_NOT_EXIST };
     if (result === -2) return { status: UNLOCK_STATUS.LOCK_BELONGS_TO_OTHERS };
     return { status: UNLOCK_STATUS.SUCCESS };
-  }
-
-  #checkOpen(): void {
-    if (this.#closed) {
-      throw new ComponentError("ERR_CLOSED", "the lock store is closed", { component: COMPONENT });
-    }
   }
 }
 

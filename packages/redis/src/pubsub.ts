@@ -1,11 +1,9 @@
 import {
-  BasePubSub,
   type BulkMessageHandler,
   type BulkPublishRequest,
   type BulkPublishResponse,
   type BulkSubscribeRequest,
   type ComponentContext,
-  ComponentError,
   ConfigError,
   errorMessage,
   type Logger,
@@ -19,12 +17,14 @@ import {
   type SubscribeRequest,
   silentLogger,
 } from "@outrig/core";
+import { BasePubSub, type StopFunction } from "@outrig/core/kit";
 import type { Redis } from "ioredis";
 import {
   checkConnectionOptions,
   clientOptions,
   connect,
   disconnect,
+  pingClient,
   toComponentError,
 } from "./connection.ts";
 import { pubsubOptions, type RedisPubSubOptions } from "./options.ts";
@@ -48,8 +48,6 @@ export class RedisPubSub extends BasePubSub {
   readonly consumerGroup: string;
   readonly #client: Redis;
   readonly #logger: Logger;
-  readonly #subscriptions = new Set<StreamSubscription>();
-  #closed = false;
 
   constructor(client: Redis, options: RedisPubSubOptions, consumerGroup: string, logger: Logger) {
     super();
@@ -64,25 +62,15 @@ export class RedisPubSub extends BasePubSub {
     return this.#client;
   }
 
-  async ping(): Promise<void> {
-    this.#checkOpen();
-    try {
-      await this.#client.ping();
-    } catch (error) {
-      throw toComponentError(error, COMPONENT);
-    }
+  protected override async onPing(): Promise<void> {
+    await pingClient(this.#client, COMPONENT);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await Promise.allSettled([...this.#subscriptions].map((s) => s.stop()));
-    this.#subscriptions.clear();
+  protected override async onClose(): Promise<void> {
     await disconnect(this.#client);
   }
 
-  async publish(request: PublishRequest): Promise<void> {
-    this.#checkOpen();
+  protected async publishMessage(request: PublishRequest): Promise<void> {
     const args = this.#xaddArgs(request.topic, {
       data: request.data,
       ...this.#entryExtras(request.metadata, request.contentType),
@@ -95,8 +83,7 @@ export class RedisPubSub extends BasePubSub {
   }
 
   /** All entries in one pipeline; entries the server rejected come back in `failedEntries`. */
-  override async bulkPublish(request: BulkPublishRequest): Promise<BulkPublishResponse> {
-    this.#checkOpen();
+  protected override async publishBulk(request: BulkPublishRequest): Promise<BulkPublishResponse> {
     const failedEntries: BulkPublishResponse["failedEntries"] = [];
     const pipeline = this.#client.pipeline();
     const sent: string[] = [];
@@ -130,9 +117,12 @@ export class RedisPubSub extends BasePubSub {
     return { failedEntries };
   }
 
-  async subscribe(request: SubscribeRequest, handler: MessageHandler): Promise<void> {
+  protected async startSubscription(
+    request: SubscribeRequest,
+    handler: MessageHandler,
+  ): Promise<StopFunction> {
     const topic = request.topic;
-    await this.#start(request, {
+    return this.#start(request, {
       mode: "single",
       handle: (entry) =>
         handler({
@@ -149,17 +139,17 @@ export class RedisPubSub extends BasePubSub {
    * batch waits at most `maxAwaitDurationMs` for more. Each entry is acknowledged by its own
    * outcome; the entry id is the stream entry id.
    */
-  override async bulkSubscribe(
+  protected override async startBulkSubscription(
     request: BulkSubscribeRequest,
     handler: BulkMessageHandler,
-  ): Promise<void> {
+  ): Promise<StopFunction> {
     const maxCount =
       request.maxMessagesCount && request.maxMessagesCount > 0 ? request.maxMessagesCount : 100;
     const maxAwaitMs =
       request.maxAwaitDurationMs && request.maxAwaitDurationMs > 0
         ? request.maxAwaitDurationMs
         : 1000;
-    await this.#start(request, {
+    return this.#start(request, {
       mode: "batch",
       maxCount,
       maxAwaitMs,
@@ -179,15 +169,8 @@ export class RedisPubSub extends BasePubSub {
     });
   }
 
-  async #start(request: SubscribeRequest, delivery: Delivery): Promise<void> {
-    this.#checkOpen();
-    if (!request.topic) {
-      throw new ComponentError("ERR_INVALID_REQUEST", "a topic is required", {
-        component: COMPONENT,
-      });
-    }
+  async #start(request: SubscribeRequest, delivery: Delivery): Promise<StopFunction> {
     const signal = request.signal ?? new AbortController().signal;
-    if (signal.aborted) return;
     const subscription = new StreamSubscription(
       this.#client,
       {
@@ -204,19 +187,7 @@ export class RedisPubSub extends BasePubSub {
       signal,
     );
     await subscription.start();
-    if (this.#closed || signal.aborted) {
-      await subscription.stop();
-      return;
-    }
-    this.#subscriptions.add(subscription);
-    signal.addEventListener(
-      "abort",
-      () => {
-        this.#subscriptions.delete(subscription);
-        void subscription.stop();
-      },
-      { once: true },
-    );
+    return () => subscription.stop();
   }
 
   #entryExtras(
@@ -232,10 +203,6 @@ export class RedisPubSub extends BasePubSub {
   }
 
   #xaddArgs(topic: string, fields: EntryFields): [string, ...(string | Buffer)[]] {
-    if (!topic)
-      throw new ComponentError("ERR_INVALID_REQUEST", "a topic is required", {
-        component: COMPONENT,
-      });
     // One trim strategy per XADD: a length bound, else an age bound (entry ids start with their ms).
     const trim = this.options.maxLenApprox
       ? ["MAXLEN", "~", String(this.options.maxLenApprox)]
@@ -243,11 +210,6 @@ export class RedisPubSub extends BasePubSub {
         ? ["MINID", "~", String(Math.max(0, Date.now() - this.options.streamTTL))]
         : [];
     return [topic, ...trim, "*", ...entryArgs(fields)];
-  }
-
-  #checkOpen(): void {
-    if (this.#closed)
-      throw new ComponentError("ERR_CLOSED", "the pub/sub is closed", { component: COMPONENT });
   }
 }
 

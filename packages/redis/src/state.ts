@@ -1,14 +1,10 @@
 import {
-  BaseStateStore,
-  BulkError,
   type BulkGetItem,
-  BulkItemError,
+  type BulkItemError,
   type BulkOptions,
   type ComponentContext,
-  ComponentError,
-  ConfigError,
+  type ComponentError,
   type DeleteRequest,
-  ETagError,
   encodeValue,
   type GetRequest,
   type GetResponse,
@@ -16,10 +12,8 @@ import {
   isDirectChild,
   type KeysLikeRequest,
   type KeysLikeResponse,
-  keysLikeEmptyPatternError,
   likePatternToRegExp,
   type Metadata,
-  normalizeDeletePrefix,
   type OptionsInput,
   parseTtlInSeconds,
   type SetRequest,
@@ -28,14 +22,15 @@ import {
   type TransactionRequest,
   toBulkGetItem,
   ttlExpireTimeMetadata,
-  validateStateOptions,
 } from "@outrig/core";
+import { BaseStateStore, componentErrors } from "@outrig/core/kit";
 import type { ChainableCommander, Redis } from "ioredis";
 import {
   checkConnectionOptions,
   clientOptions,
   connect,
   disconnect,
+  pingClient,
   toComponentError,
 } from "./connection.ts";
 import { decodeScanToken, encodeScanToken, escapeGlob, likeToGlob } from "./glob.ts";
@@ -50,6 +45,7 @@ import {
 } from "./scripts.ts";
 
 const COMPONENT = "state.redis";
+const errors = componentErrors(COMPONENT);
 /** Keys SCAN examines per call; larger batches mean fewer round trips per page. */
 const SCAN_COUNT = 1000;
 
@@ -105,7 +101,6 @@ export class RedisStateStore extends BaseStateStore {
   readonly capabilities: ReadonlySet<StateCapability>;
   readonly options: RedisStateOptions;
   readonly #client: ScriptedClient;
-  #closed = false;
 
   constructor(client: Redis, options: RedisStateOptions) {
     super();
@@ -125,44 +120,34 @@ export class RedisStateStore extends BaseStateStore {
     return this.#client;
   }
 
-  async ping(): Promise<void> {
-    this.#checkOpen();
-    try {
-      await this.#client.ping();
-    } catch (error) {
-      throw toComponentError(error, COMPONENT);
-    }
+  protected override async onPing(): Promise<void> {
+    await pingClient(this.#client, COMPONENT);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override async onClose(): Promise<void> {
     await disconnect(this.#client);
   }
 
-  async get(request: GetRequest): Promise<GetResponse> {
-    this.#checkOpen();
-    validateStateOptions(request.options);
+  protected async getItem(request: GetRequest): Promise<GetResponse> {
     const [outcome] = await this.#getMany([request.key]);
     if (!outcome?.ok) throw outcome?.error;
     return outcome.value;
   }
 
-  async set(request: SetRequest): Promise<void> {
-    this.#checkOpen();
+  protected async setItem(request: SetRequest): Promise<void> {
     const [outcome] = await this.#setMany([this.#prepareSet(request)]);
     if (!outcome?.ok) throw outcome?.error;
   }
 
-  async delete(request: DeleteRequest): Promise<void> {
-    this.#checkOpen();
+  protected async deleteItem(request: DeleteRequest): Promise<void> {
     const [outcome] = await this.#deleteMany([{ key: request.key, etag: prepareDelete(request) }]);
     if (!outcome?.ok) throw outcome?.error;
   }
 
-  override async bulkGet(requests: GetRequest[], _options?: BulkOptions): Promise<BulkGetItem[]> {
-    this.#checkOpen();
-    for (const r of requests) validateStateOptions(r.options);
+  protected override async getItems(
+    requests: GetRequest[],
+    _options?: BulkOptions,
+  ): Promise<BulkGetItem[]> {
     const outcomes = await this.#getMany(requests.map((r) => r.key));
     return requests.map((r, i) => {
       const outcome = outcomes[i] as Outcome<GetResponse>;
@@ -171,55 +156,49 @@ export class RedisStateStore extends BaseStateStore {
     });
   }
 
-  override async bulkSet(requests: SetRequest[], _options?: BulkOptions): Promise<void> {
-    this.#checkOpen();
-    const failures: BulkItemError[] = [];
-    const prepared: PreparedSet[] = [];
-    for (const request of requests) {
-      try {
-        prepared.push(this.#prepareSet(request));
-      } catch (error) {
-        failures.push(new BulkItemError(request.key, error, { component: COMPONENT }));
-      }
-    }
-    const outcomes = await this.#setMany(prepared);
-    outcomes.forEach((outcome, i) => {
-      if (!outcome.ok)
-        failures.push(
-          new BulkItemError((prepared[i] as PreparedSet).key, outcome.error, {
-            component: COMPONENT,
-          }),
-        );
-    });
-    if (failures.length > 0) throw new BulkError(failures, { component: COMPONENT });
+  protected override async setItems(requests: SetRequest[], _options?: BulkOptions): Promise<void> {
+    await this.#bulkWrite(
+      requests,
+      (request) => this.#prepareSet(request),
+      (prepared) => this.#setMany(prepared),
+    );
   }
 
-  override async bulkDelete(requests: DeleteRequest[], _options?: BulkOptions): Promise<void> {
-    this.#checkOpen();
+  protected override async deleteItems(
+    requests: DeleteRequest[],
+    _options?: BulkOptions,
+  ): Promise<void> {
+    await this.#bulkWrite(
+      requests,
+      (request) => ({ key: request.key, etag: prepareDelete(request) }),
+      (prepared) => this.#deleteMany(prepared),
+    );
+  }
+
+  /** Items whose ETag is malformed fail alone; the rest go in one pipelined call. */
+  async #bulkWrite<R extends { key: string }, P extends { key: string }>(
+    requests: R[],
+    prepare: (request: R) => P,
+    send: (prepared: P[]) => Promise<Outcome<string>[]>,
+  ): Promise<void> {
     const failures: BulkItemError[] = [];
-    const prepared: PreparedDelete[] = [];
+    const prepared: P[] = [];
     for (const request of requests) {
       try {
-        prepared.push({ key: request.key, etag: prepareDelete(request) });
+        prepared.push(prepare(request));
       } catch (error) {
-        failures.push(new BulkItemError(request.key, error, { component: COMPONENT }));
+        failures.push(errors.bulkItem(request.key, error));
       }
     }
-    const outcomes = await this.#deleteMany(prepared);
+    const outcomes = await send(prepared);
     outcomes.forEach((outcome, i) => {
-      if (!outcome.ok)
-        failures.push(
-          new BulkItemError((prepared[i] as PreparedDelete).key, outcome.error, {
-            component: COMPONENT,
-          }),
-        );
+      if (!outcome.ok) failures.push(errors.bulkItem((prepared[i] as P).key, outcome.error));
     });
-    if (failures.length > 0) throw new BulkError(failures, { component: COMPONENT });
+    if (failures.length > 0) throw errors.bulk(failures);
   }
 
   /** One Lua script: every condition is checked before anything is written, then applied in order. */
-  override async transact(request: TransactionRequest): Promise<void> {
-    this.#checkOpen();
+  protected override async transactItems(request: TransactionRequest): Promise<void> {
     if (request.operations.length === 0) return;
     const keys: string[] = [];
     const args: (string | Buffer)[] = [];
@@ -228,21 +207,13 @@ export class RedisStateStore extends BaseStateStore {
         const item = this.#prepareSet(op.request);
         keys.push(item.key);
         args.push("set", item.etag, item.firstWrite, item.data, item.ttl);
-      } else if (op.operation === "delete") {
+      } else {
         keys.push(op.request.key);
         args.push("del", prepareDelete(op.request), "0", "", "0");
-      } else {
-        throw new ComponentError(
-          "ERR_INVALID_REQUEST",
-          `unknown transaction operation ${JSON.stringify((op as { operation: unknown }).operation)}`,
-          { component: COMPONENT },
-        );
       }
     }
     if (args.length !== keys.length * TRANSACT_ARGS_PER_OP) {
-      throw new ComponentError("ERR_INTERNAL", "transaction arguments are misaligned", {
-        component: COMPONENT,
-      });
+      throw errors.error("ERR_INTERNAL", "transaction arguments are misaligned");
     }
     try {
       await this.#client.outrigTransact(keys.length, ...keys, ...args);
@@ -251,19 +222,17 @@ export class RedisStateStore extends BaseStateStore {
       const m = /^ETAG_MISMATCH (\d+)/.exec(message);
       if (m) {
         const index = Number(m[1]) - 1;
-        throw new ETagError(
+        throw errors.etag(
           "mismatch",
           `transaction aborted: operation ${index + 1} (key ${JSON.stringify(keys[index])}) failed its etag or first-write check`,
-          { component: COMPONENT, cause: error },
+          { cause: error },
         );
       }
       throw toComponentError(error, COMPONENT);
     }
   }
 
-  override async deleteWithPrefix(request: { prefix: string }): Promise<{ count: number }> {
-    this.#checkOpen();
-    const prefix = normalizeDeletePrefix(request.prefix);
+  protected override async deleteItemsWithPrefix(prefix: string): Promise<{ count: number }> {
     const match = `${escapeGlob(prefix)}*`;
     let cursor = "0";
     let count = 0;
@@ -293,9 +262,7 @@ export class RedisStateStore extends BaseStateStore {
    * pattern and sorted. As with SCAN itself, a key present for the whole paging is returned; a
    * key written in between may or may not be.
    */
-  override async keysLike(request: KeysLikeRequest): Promise<KeysLikeResponse> {
-    this.#checkOpen();
-    if (!request.pattern) throw keysLikeEmptyPatternError();
+  protected override async keysMatching(request: KeysLikeRequest): Promise<KeysLikeResponse> {
     const exact = likePatternToRegExp(request.pattern);
     const match = likeToGlob(request.pattern);
     const limit =
@@ -341,7 +308,6 @@ export class RedisStateStore extends BaseStateStore {
   }
 
   #prepareSet(request: SetRequest): PreparedSet {
-    validateStateOptions(request.options);
     const etag = hasEtag(request.etag) ? checkEtag(request.etag) : "";
     const ttl = parseTtlInSeconds(request.metadata) ?? this.options.ttlInSeconds ?? 0;
     return {
@@ -425,28 +391,16 @@ export class RedisStateStore extends BaseStateStore {
     } catch (error) {
       throw toComponentError(error, COMPONENT);
     }
-    if (!results)
-      throw new ComponentError("ERR_INTERNAL", "pipeline was discarded", { component: COMPONENT });
+    if (!results) throw errors.error("ERR_INTERNAL", "pipeline was discarded");
     const replies: unknown[] = [];
     for (const [error, reply] of results) {
       if (error) throw toComponentError(error, COMPONENT);
       replies.push(...(reply as unknown[]));
     }
     if (replies.length !== keys.length) {
-      throw new ComponentError(
-        "ERR_INTERNAL",
-        `expected ${keys.length} replies, got ${replies.length}`,
-        {
-          component: COMPONENT,
-        },
-      );
+      throw errors.error("ERR_INTERNAL", `expected ${keys.length} replies, got ${replies.length}`);
     }
     return replies;
-  }
-
-  #checkOpen(): void {
-    if (this.#closed)
-      throw new ComponentError("ERR_CLOSED", "the store is closed", { component: COMPONENT });
   }
 }
 
@@ -460,19 +414,15 @@ function toBuffer(bytes: Uint8Array): Buffer {
 /** Dapr's Redis ETags are the integer version; anything else cannot match and is invalid. */
 function checkEtag(etag: string): string {
   if (!/^-?\d{1,19}$/.test(etag)) {
-    throw new ETagError(
+    throw errors.etag(
       "invalid",
       `invalid etag ${JSON.stringify(etag)}: expected an integer version`,
-      {
-        component: COMPONENT,
-      },
     );
   }
   return etag;
 }
 
 function prepareDelete(request: DeleteRequest): string {
-  validateStateOptions(request.options);
   return hasEtag(request.etag) ? checkEtag(request.etag) : "";
 }
 
@@ -483,7 +433,7 @@ function writeOutcome(reply: string): Outcome<string> {
     const message = reply.endsWith("first-write")
       ? "first-write: the key already exists"
       : "possible etag mismatch: the item was changed or does not exist";
-    return { ok: false, error: new ETagError("mismatch", message, { component: COMPONENT }) };
+    return { ok: false, error: errors.etag("mismatch", message) };
   }
   return { ok: false, error: toComponentError(new Error(reply.replace(/^ERROR /, "")), COMPONENT) };
 }
@@ -522,16 +472,13 @@ export async function openRedisStateStore(
   const options = stateOptions.parse(metadata);
   const address = checkConnectionOptions(options, COMPONENT);
   if (options.queryIndexes) {
-    throw new ConfigError(
-      [
-        {
-          field: "queryIndexes",
-          message:
-            "the query API needs RedisJSON and RediSearch, which this component does not support",
-        },
-      ],
-      { component: COMPONENT },
-    );
+    throw errors.config([
+      {
+        field: "queryIndexes",
+        message:
+          "the query API needs RedisJSON and RediSearch, which this component does not support",
+      },
+    ]);
   }
   const client = await connect(
     clientOptions(options, address, `outrig:${COMPONENT}:${context.name ?? "state"}`),

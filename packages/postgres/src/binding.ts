@@ -7,11 +7,10 @@ import {
   type InvokeRequest,
   type InvokeResponse,
   type Metadata,
-  notSupported,
   type OptionsInput,
-  type OutputBinding,
   toBytes,
 } from "@outrig/core";
+import { BaseOutputBinding } from "@outrig/core/kit";
 import pg from "pg";
 import { connectionConfig } from "./connection-string.ts";
 import { connectError, toComponentError } from "./errors.ts";
@@ -46,11 +45,12 @@ const CALLER_SQLSTATE_CLASSES = ["22", "23", "42", "2B", "0A"];
  * - `close` closes the pool; later invokes reject with ERR_CLOSED.
  * Every response carries Dapr's `operation`, `start-time`, `end-time` and `duration` metadata.
  */
-export class PostgresBinding implements OutputBinding {
+export class PostgresBinding extends BaseOutputBinding {
+  readonly componentType = COMPONENT;
   readonly #pool: pg.Pool;
-  #closed = false;
 
   constructor(pool: pg.Pool) {
+    super();
     this.#pool = pool;
   }
 
@@ -58,8 +58,7 @@ export class PostgresBinding implements OutputBinding {
     return POSTGRES_BINDING_OPERATIONS;
   }
 
-  async ping(): Promise<void> {
-    this.#assertOpen();
+  protected override async onPing(): Promise<void> {
     try {
       await this.#pool.query("SELECT 1");
     } catch (error) {
@@ -67,12 +66,10 @@ export class PostgresBinding implements OutputBinding {
     }
   }
 
-  async invoke(request: InvokeRequest): Promise<InvokeResponse> {
-    this.#assertOpen();
-    const operation = request.operation.toLowerCase();
-    if (!(POSTGRES_BINDING_OPERATIONS as readonly string[]).includes(operation)) {
-      throw notSupported(`operation ${JSON.stringify(request.operation)}`, COMPONENT);
-    }
+  protected async invokeOperation(
+    operation: string,
+    request: InvokeRequest,
+  ): Promise<InvokeResponse> {
     const start = new Date();
     if (operation === "close") {
       await this.close();
@@ -104,16 +101,8 @@ export class PostgresBinding implements OutputBinding {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override async onClose(): Promise<void> {
     await this.#pool.end();
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) {
-      throw new ComponentError("ERR_CLOSED", "the binding is closed", { component: COMPONENT });
-    }
   }
 }
 

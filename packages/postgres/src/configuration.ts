@@ -15,6 +15,7 @@ import {
   silentLogger,
   UpdateQueue,
 } from "@outrig/core";
+import { type BackoffPolicy, BaseComponent, backoffDelay } from "@outrig/core/kit";
 import pg from "pg";
 import { connectionConfig } from "./connection-string.ts";
 import { connectError, toComponentError } from "./errors.ts";
@@ -24,8 +25,8 @@ import { stateOptions } from "./options.ts";
 const COMPONENT = "configuration.postgresql";
 /** A get of every item stops past this many rows instead of growing without bound. */
 export const MAX_CONFIGURATION_ROWS = 100_000;
-/** Reconnect backoff of the LISTEN connection: from the first delay, doubling, up to the cap. */
-const RECONNECT_MS = { first: 100, cap: 2_000 };
+/** Reconnect backoff of the LISTEN connection. */
+const RECONNECT_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 2_000 };
 
 /** `configuration.postgresql` metadata, spelled as Dapr's. */
 export const configurationOptions = defineOptions(COMPONENT, {
@@ -99,8 +100,9 @@ function quoteChannel(channel: string): string {
  * LISTENs again, so subscriptions survive a server restart (changes made while it was away are
  * not replayed: NOTIFY is not stored).
  */
-export class PostgresConfigurationStore implements ConfigurationStore {
+export class PostgresConfigurationStore extends BaseComponent implements ConfigurationStore {
   readonly componentType = COMPONENT;
+  protected override readonly closedMessage = "the store is closed";
   readonly #pool: pg.Pool;
   readonly #table: string;
   readonly #listenConfig: pg.ClientConfig;
@@ -110,26 +112,22 @@ export class PostgresConfigurationStore implements ConfigurationStore {
   #listener: pg.Client | undefined;
   #connecting: Promise<pg.Client> | undefined;
   #retry: NodeJS.Timeout | undefined;
-  #backoff = RECONNECT_MS.first;
-  #closed = false;
+  /** Failed reconnects in a row. */
+  #reconnectFailures = 0;
 
   constructor(pool: pg.Pool, table: string, listenConfig: pg.ClientConfig, logger: Logger) {
+    super();
     this.#pool = pool;
     this.#table = table;
     this.#listenConfig = listenConfig;
     this.#logger = logger;
   }
 
-  #open(): void {
-    if (this.#closed)
-      throw new ComponentError("ERR_CLOSED", "the store is closed", { component: COMPONENT });
-  }
-
   async get(
     keys: readonly string[],
     _metadata?: Metadata,
   ): Promise<Record<string, ConfigurationItem>> {
-    this.#open();
+    this.checkOpen();
     try {
       const result =
         keys.length > 0
@@ -160,7 +158,7 @@ export class PostgresConfigurationStore implements ConfigurationStore {
     metadata: Metadata,
     handler: ConfigurationHandler,
   ): Promise<string> {
-    this.#open();
+    this.checkOpen();
     const entry = Object.entries(metadata).find(
       ([k]) => k.toLowerCase() === NOTIFY_CHANNEL_KEY.toLowerCase(),
     );
@@ -232,12 +230,12 @@ export class PostgresConfigurationStore implements ConfigurationStore {
         await client.end().catch(() => undefined);
         throw error;
       }
-      if (this.#closed) {
+      if (this.closed) {
         await client.end().catch(() => undefined);
         throw new ComponentError("ERR_CLOSED", "the store is closed", { component: COMPONENT });
       }
       this.#listener = client;
-      this.#backoff = RECONNECT_MS.first;
+      this.#reconnectFailures = 0;
       return client;
     })().finally(() => {
       this.#connecting = undefined;
@@ -250,7 +248,7 @@ export class PostgresConfigurationStore implements ConfigurationStore {
     this.#listener = undefined;
     client.removeAllListeners("notification");
     void client.end().catch(() => undefined);
-    if (!this.#closed && this.#channels.size > 0) {
+    if (!this.closed && this.#channels.size > 0) {
       this.#logger.warn("configuration.postgresql lost its LISTEN connection; reconnecting", {
         component: COMPONENT,
       });
@@ -259,9 +257,8 @@ export class PostgresConfigurationStore implements ConfigurationStore {
   }
 
   #scheduleReconnect(): void {
-    if (this.#retry || this.#closed) return;
-    const delay = this.#backoff;
-    this.#backoff = Math.min(this.#backoff * 2, RECONNECT_MS.cap);
+    if (this.#retry || this.closed) return;
+    const delay = backoffDelay(RECONNECT_BACKOFF, ++this.#reconnectFailures);
     this.#retry = setTimeout(() => {
       this.#retry = undefined;
       this.#connectListener().then(
@@ -299,8 +296,7 @@ export class PostgresConfigurationStore implements ConfigurationStore {
     }
   }
 
-  async ping(): Promise<void> {
-    this.#open();
+  protected override async onPing(): Promise<void> {
     try {
       await this.#pool.query("SELECT 1");
     } catch (error) {
@@ -308,9 +304,7 @@ export class PostgresConfigurationStore implements ConfigurationStore {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override async onClose(): Promise<void> {
     clearTimeout(this.#retry);
     for (const watch of this.#watches.values()) watch.queue.stop();
     this.#watches.clear();

@@ -1,7 +1,5 @@
 import {
   type ComponentContext,
-  ComponentError,
-  type LockStore,
   type LockStoreDefinition,
   type Metadata,
   type OptionsInput,
@@ -10,9 +8,8 @@ import {
   UNLOCK_STATUS,
   type UnlockRequest,
   type UnlockResponse,
-  validateTryLock,
-  validateUnlock,
 } from "@outrig/core";
+import { BaseLockStore } from "@outrig/core/kit";
 import pg from "pg";
 import { connectionConfig } from "./connection-string.ts";
 import { connectError, toComponentError } from "./errors.ts";
@@ -48,14 +45,14 @@ function lockStatements(table: string): LockStatements {
  * Locks as rows of one PostgreSQL table (resource id, owner, expiry by the server's clock), so
  * every client of the database shares them and they outlive the connection that took them.
  */
-export class PostgresLockStore implements LockStore {
+export class PostgresLockStore extends BaseLockStore {
   readonly componentType = COMPONENT;
   readonly #pool: pg.Pool;
   readonly #sql: LockStatements;
   readonly #timer: NodeJS.Timeout | undefined;
-  #closed = false;
 
   constructor(pool: pg.Pool, table: string, cleanupIntervalMs: number) {
+    super();
     this.#pool = pool;
     this.#sql = lockStatements(table);
     if (cleanupIntervalMs > 0) {
@@ -66,20 +63,16 @@ export class PostgresLockStore implements LockStore {
     }
   }
 
-  async ping(): Promise<void> {
+  protected override async onPing(): Promise<void> {
     await this.#query("SELECT 1", []);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override async onClose(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     await this.#pool.end().catch(() => {});
   }
 
-  async tryLock(request: TryLockRequest): Promise<TryLockResponse> {
-    this.#checkOpen();
-    validateTryLock(request, COMPONENT);
+  protected async acquire(request: TryLockRequest): Promise<TryLockResponse> {
     const result = await this.#query(this.#sql.take, [
       request.resourceId,
       request.lockOwner,
@@ -88,9 +81,7 @@ export class PostgresLockStore implements LockStore {
     return { success: result.rowCount === 1 };
   }
 
-  async unlock(request: UnlockRequest): Promise<UnlockResponse> {
-    this.#checkOpen();
-    validateUnlock(request, COMPONENT);
+  protected async release(request: UnlockRequest): Promise<UnlockResponse> {
     const deleted = await this.#query(this.#sql.release, [request.resourceId, request.lockOwner]);
     if (deleted.rowCount === 1) return { status: UNLOCK_STATUS.SUCCESS };
     const holder = await this.#query(this.#sql.holder, [request.resourceId]);
@@ -103,17 +94,11 @@ export class PostgresLockStore implements LockStore {
   }
 
   async #query(text: string, values: unknown[]): Promise<pg.QueryResult> {
-    this.#checkOpen();
+    this.checkOpen();
     try {
       return await this.#pool.query(text, values);
     } catch (error) {
       throw toComponentError(error, COMPONENT);
-    }
-  }
-
-  #checkOpen(): void {
-    if (this.#closed) {
-      throw new ComponentError("ERR_CLOSED", "the lock store is closed", { component: COMPONENT });
     }
   }
 }

@@ -1,7 +1,5 @@
 import {
-  BaseStateStore,
   type ComponentContext,
-  ComponentError,
   type DeleteRequest,
   ETagError,
   type GetRequest,
@@ -16,8 +14,8 @@ import {
   type StateStoreDefinition,
   type TransactionRequest,
   ttlExpireTimeMetadata,
-  validateStateOptions,
 } from "@outrig/core";
+import { BaseStateStore, componentErrors } from "@outrig/core/kit";
 import pg from "pg";
 import { connectionConfig } from "./connection-string.ts";
 import { connectError, toComponentError } from "./errors.ts";
@@ -26,6 +24,7 @@ import { type PostgresStateV2Options, stateV2Options } from "./options.ts";
 import { parseCleanupInterval } from "./state.ts";
 
 const COMPONENT = "state.postgresql";
+const errors = componentErrors(COMPONENT);
 
 /** What Dapr's v2 declares: no query API (values are opaque bytea). */
 const CAPABILITIES: readonly StateCapability[] = ["ETAG", "TRANSACTIONAL", "TTL"];
@@ -138,7 +137,6 @@ export class PostgresV2StateStore extends BaseStateStore {
   readonly #sql: ReturnType<typeof v2Statements>;
   readonly #cleanupIntervalMs: number;
   #cleanupTimer: NodeJS.Timeout | undefined;
-  #closed = false;
 
   constructor(
     pool: pg.Pool,
@@ -173,21 +171,18 @@ export class PostgresV2StateStore extends BaseStateStore {
     return this.#pool;
   }
 
-  async ping(): Promise<void> {
-    this.#checkOpen();
+  protected override async onPing(): Promise<void> {
     await this.#run(this.#pool, "SELECT 1", []);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override async onClose(): Promise<void> {
     if (this.#cleanupTimer) clearInterval(this.#cleanupTimer);
     await this.#pool.end().catch(() => {});
   }
 
   /** Deletes expired rows unless another process did within the interval; see the v1 store. */
   async cleanupExpired(intervalMs = this.#cleanupIntervalMs): Promise<number | undefined> {
-    this.#checkOpen();
+    this.checkOpen();
     const claimed = await this.#run(this.#pool, this.#sql.claimCleanup, [
       this.#tables.cleanupKey,
       Math.max(0, Math.floor(intervalMs)),
@@ -196,9 +191,7 @@ export class PostgresV2StateStore extends BaseStateStore {
     return (await this.#run(this.#pool, this.#sql.deleteExpired, [])).rowCount ?? 0;
   }
 
-  async get(request: GetRequest): Promise<GetResponse> {
-    this.#checkOpen();
-    validateStateOptions(request.options);
+  protected async getItem(request: GetRequest): Promise<GetResponse> {
     const result = await this.#run<Row>(this.#pool, this.#sql.get, [request.key]);
     const row = result.rows[0];
     if (!row) return { data: null };
@@ -209,32 +202,20 @@ export class PostgresV2StateStore extends BaseStateStore {
     return { data, etag: row.etag, ...(metadata ? { metadata } : {}) };
   }
 
-  async set(request: SetRequest): Promise<void> {
-    this.#checkOpen();
+  protected async setItem(request: SetRequest): Promise<void> {
     await this.#setOne(this.#pool, prepareSet(request));
   }
 
-  async delete(request: DeleteRequest): Promise<void> {
-    this.#checkOpen();
-    validateStateOptions(request.options);
+  protected async deleteItem(request: DeleteRequest): Promise<void> {
     await this.#deleteOne(this.#pool, request.key, hasEtag(request.etag) ? request.etag : null);
   }
 
   /** One SQL transaction: operations run in order; the first failed condition rolls all back. */
-  override async transact(request: TransactionRequest): Promise<void> {
-    this.#checkOpen();
+  protected override async transactItems(request: TransactionRequest): Promise<void> {
     const operations = request.operations.map((op) => {
       if (op.operation === "upsert") return { set: prepareSet(op.request) };
-      if (op.operation === "delete") {
-        validateStateOptions(op.request.options);
-        const etag = hasEtag(op.request.etag) ? op.request.etag : null;
-        return { delete: { key: op.request.key, etag } };
-      }
-      throw new ComponentError(
-        "ERR_INVALID_REQUEST",
-        `unknown transaction operation ${JSON.stringify((op as { operation: unknown }).operation)}`,
-        { component: COMPONENT },
-      );
+      const etag = hasEtag(op.request.etag) ? op.request.etag : null;
+      return { delete: { key: op.request.key, etag } };
     });
     if (operations.length === 0) return;
     let client: pg.PoolClient;
@@ -281,8 +262,7 @@ export class PostgresV2StateStore extends BaseStateStore {
       const result = UUID.test(item.etag)
         ? await this.#run(db, this.#sql.updateIfEtag, [item.key, item.value, item.ttl, item.etag])
         : { rowCount: 0 };
-      if (result.rowCount === 0)
-        throw new ETagError("mismatch", undefined, { component: COMPONENT });
+      if (result.rowCount === 0) throw errors.etag("mismatch");
       return;
     }
     const sql = item.firstWrite ? this.#sql.insertIfAbsent : this.#sql.upsert;
@@ -302,7 +282,7 @@ export class PostgresV2StateStore extends BaseStateStore {
     const result = UUID.test(etag)
       ? await this.#run(db, this.#sql.deleteIfEtag, [key, etag])
       : { rowCount: 0 };
-    if (result.rowCount === 0) throw new ETagError("mismatch", undefined, { component: COMPONENT });
+    if (result.rowCount === 0) throw errors.etag("mismatch");
   }
 
   async #run<R extends pg.QueryResultRow = pg.QueryResultRow>(
@@ -316,15 +296,9 @@ export class PostgresV2StateStore extends BaseStateStore {
       throw toComponentError(error, COMPONENT);
     }
   }
-
-  #checkOpen(): void {
-    if (this.#closed)
-      throw new ComponentError("ERR_CLOSED", "the store is closed", { component: COMPONENT });
-  }
 }
 
 function prepareSet(request: SetRequest): PreparedSet {
-  validateStateOptions(request.options);
   const ttl = parseTtlInSeconds(request.metadata);
   const raw = request.value;
   return {

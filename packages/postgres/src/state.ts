@@ -1,8 +1,6 @@
 import {
-  BaseStateStore,
-  BulkError,
   type BulkGetItem,
-  BulkItemError,
+  type BulkItemError,
   type BulkOptions,
   type ComponentContext,
   ComponentError,
@@ -15,9 +13,7 @@ import {
   jsonText,
   type KeysLikeRequest,
   type KeysLikeResponse,
-  keysLikeEmptyPatternError,
   type Metadata,
-  normalizeDeletePrefix,
   type OptionsInput,
   parseDuration,
   parseTtlInSeconds,
@@ -29,8 +25,8 @@ import {
   type TransactionRequest,
   toBulkGetItem,
   ttlExpireTimeMetadata,
-  validateStateOptions,
 } from "@outrig/core";
+import { BaseStateStore, componentErrors } from "@outrig/core/kit";
 import pg from "pg";
 import { connectionConfig } from "./connection-string.ts";
 import { connectError, toComponentError } from "./errors.ts";
@@ -41,6 +37,7 @@ import { lastCleanupKey, migrate, type Tables } from "./schema.ts";
 import { type Statements, statements } from "./statements.ts";
 
 const COMPONENT = "state.postgresql";
+const errors = componentErrors(COMPONENT);
 
 const CAPABILITIES: readonly StateCapability[] = [
   "ETAG",
@@ -91,7 +88,6 @@ export class PostgresStateStore extends BaseStateStore {
   readonly #sql: Statements;
   readonly #cleanupIntervalMs: number;
   #cleanupTimer: NodeJS.Timeout | undefined;
-  #closed = false;
 
   constructor(
     pool: pg.Pool,
@@ -122,14 +118,11 @@ export class PostgresStateStore extends BaseStateStore {
     return this.#pool;
   }
 
-  async ping(): Promise<void> {
-    this.#checkOpen();
+  protected override async onPing(): Promise<void> {
     await this.#run(this.#pool, { text: "SELECT 1" });
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override async onClose(): Promise<void> {
     if (this.#cleanupTimer) clearInterval(this.#cleanupTimer);
     await this.#pool.end().catch(() => {});
   }
@@ -141,7 +134,7 @@ export class PostgresStateStore extends BaseStateStore {
    * rows themselves.
    */
   async cleanupExpired(intervalMs = this.#cleanupIntervalMs): Promise<number | undefined> {
-    this.#checkOpen();
+    this.checkOpen();
     const claimed = await this.#run(this.#pool, {
       text: this.#sql.claimCleanup,
       values: [lastCleanupKey(this.tables), Math.max(0, Math.floor(intervalMs))],
@@ -151,28 +144,24 @@ export class PostgresStateStore extends BaseStateStore {
     return deleted.rowCount ?? 0;
   }
 
-  async get(request: GetRequest): Promise<GetResponse> {
-    this.#checkOpen();
-    validateStateOptions(request.options);
+  protected async getItem(request: GetRequest): Promise<GetResponse> {
     const result = await this.#run<Row>(this.#pool, { ...this.#sql.get, values: [request.key] });
     const row = result.rows[0];
     return row ? toGetResponse(row) : { data: null };
   }
 
-  async set(request: SetRequest): Promise<void> {
-    this.#checkOpen();
+  protected async setItem(request: SetRequest): Promise<void> {
     await this.#setOne(this.#pool, this.#prepareSet(request));
   }
 
-  async delete(request: DeleteRequest): Promise<void> {
-    this.#checkOpen();
+  protected async deleteItem(request: DeleteRequest): Promise<void> {
     await this.#deleteOne(this.#pool, prepareDelete(request));
   }
 
-  override async bulkGet(requests: GetRequest[], _options?: BulkOptions): Promise<BulkGetItem[]> {
-    this.#checkOpen();
-    for (const r of requests) validateStateOptions(r.options);
-    if (requests.length === 0) return [];
+  protected override async getItems(
+    requests: GetRequest[],
+    _options?: BulkOptions,
+  ): Promise<BulkGetItem[]> {
     const keys = [...new Set(requests.map((r) => r.key))];
     const result = await this.#run<Row>(this.#pool, { ...this.#sql.bulkGet, values: [keys] });
     const byKey = new Map(result.rows.map((row) => [row.key, row]));
@@ -187,15 +176,14 @@ export class PostgresStateStore extends BaseStateStore {
    * One statement for the whole batch (a second only for repeated keys). Items are applied on
    * their own: the ones whose ETag or first-write condition failed come back in a BulkError.
    */
-  override async bulkSet(requests: SetRequest[], _options?: BulkOptions): Promise<void> {
-    this.#checkOpen();
+  protected override async setItems(requests: SetRequest[], _options?: BulkOptions): Promise<void> {
     const failures: BulkItemError[] = [];
     const prepared: PreparedSet[] = [];
     for (const request of requests) {
       try {
         prepared.push(this.#prepareSet(request));
       } catch (error) {
-        failures.push(new BulkItemError(request.key, error, { component: COMPONENT }));
+        failures.push(errors.bulkItem(request.key, error));
       }
     }
     for (const round of uniqueRounds(prepared)) {
@@ -226,24 +214,24 @@ export class PostgresStateStore extends BaseStateStore {
       const written = new Set(result.rows.map((r) => r.key));
       for (const item of round) {
         if (!written.has(item.key)) {
-          failures.push(
-            new BulkItemError(item.key, conditionFailed(item), { component: COMPONENT }),
-          );
+          failures.push(errors.bulkItem(item.key, conditionFailed(item)));
         }
       }
     }
-    if (failures.length > 0) throw new BulkError(failures, { component: COMPONENT });
+    if (failures.length > 0) throw errors.bulk(failures);
   }
 
-  override async bulkDelete(requests: DeleteRequest[], _options?: BulkOptions): Promise<void> {
-    this.#checkOpen();
+  protected override async deleteItems(
+    requests: DeleteRequest[],
+    _options?: BulkOptions,
+  ): Promise<void> {
     const failures: BulkItemError[] = [];
     const prepared: PreparedDelete[] = [];
     for (const request of requests) {
       try {
         prepared.push(prepareDelete(request));
       } catch (error) {
-        failures.push(new BulkItemError(request.key, error, { component: COMPONENT }));
+        failures.push(errors.bulkItem(request.key, error));
       }
     }
     for (const round of uniqueRounds(prepared)) {
@@ -254,26 +242,19 @@ export class PostgresStateStore extends BaseStateStore {
       const deleted = new Set(result.rows.map((r) => r.key));
       for (const item of round) {
         if (item.etag !== null && !deleted.has(item.key)) {
-          failures.push(new BulkItemError(item.key, etagMismatch(), { component: COMPONENT }));
+          failures.push(errors.bulkItem(item.key, etagMismatch()));
         }
       }
     }
-    if (failures.length > 0) throw new BulkError(failures, { component: COMPONENT });
+    if (failures.length > 0) throw errors.bulk(failures);
   }
 
   /** One SQL transaction: operations run in order; the first failed condition rolls all back. */
-  override async transact(request: TransactionRequest): Promise<void> {
-    this.#checkOpen();
+  protected override async transactItems(request: TransactionRequest): Promise<void> {
     const operations = request.operations.map((op) => {
       if (op.operation === "upsert")
         return { kind: "set" as const, item: this.#prepareSet(op.request) };
-      if (op.operation === "delete")
-        return { kind: "delete" as const, item: prepareDelete(op.request) };
-      throw new ComponentError(
-        "ERR_INVALID_REQUEST",
-        `unknown transaction operation ${JSON.stringify((op as { operation: unknown }).operation)}`,
-        { component: COMPONENT },
-      );
+      return { kind: "delete" as const, item: prepareDelete(op.request) };
     });
     if (operations.length === 0) return;
     let client: pg.PoolClient;
@@ -313,8 +294,7 @@ export class PostgresStateStore extends BaseStateStore {
     }
   }
 
-  override async query(request: QueryRequest): Promise<QueryResponse> {
-    this.#checkOpen();
+  protected override async queryItems(request: QueryRequest): Promise<QueryResponse> {
     const params = new Params();
     const q = buildQuery(request.query, params);
     const prefix = request.keyPrefix ? params.add(request.keyPrefix) : undefined;
@@ -336,9 +316,7 @@ export class PostgresStateStore extends BaseStateStore {
     };
   }
 
-  override async deleteWithPrefix(request: { prefix: string }): Promise<{ count: number }> {
-    this.#checkOpen();
-    const prefix = normalizeDeletePrefix(request.prefix);
+  protected override async deleteItemsWithPrefix(prefix: string): Promise<{ count: number }> {
     const result = await this.#run<{ live: boolean }>(this.#pool, {
       text: this.#sql.deleteWithPrefix,
       values: [prefix],
@@ -348,9 +326,7 @@ export class PostgresStateStore extends BaseStateStore {
   }
 
   /** LIKE on the key column, paged by key: the token is the last key returned. */
-  override async keysLike(request: KeysLikeRequest): Promise<KeysLikeResponse> {
-    this.#checkOpen();
-    if (!request.pattern) throw keysLikeEmptyPatternError();
+  protected override async keysMatching(request: KeysLikeRequest): Promise<KeysLikeResponse> {
     const limit = request.pageSize && request.pageSize > 0 ? request.pageSize : undefined;
     const after = request.continuationToken ? decodeKeyToken(request.continuationToken) : null;
     const result = await this.#run<{ key: string }>(this.#pool, {
@@ -392,7 +368,6 @@ export class PostgresStateStore extends BaseStateStore {
   }
 
   #prepareSet(request: SetRequest): PreparedSet {
-    validateStateOptions(request.options);
     const ttl = parseTtlInSeconds(request.metadata);
     const raw = request.value;
     const bytes = raw instanceof Uint8Array;
@@ -419,11 +394,6 @@ export class PostgresStateStore extends BaseStateStore {
       throw toComponentError(error, COMPONENT);
     }
   }
-
-  #checkOpen(): void {
-    if (this.#closed)
-      throw new ComponentError("ERR_CLOSED", "the store is closed", { component: COMPONENT });
-  }
 }
 
 /** Dapr's v1 ETag is the row's xmin, an unsigned 32-bit integer; anything else is invalid. */
@@ -441,12 +411,11 @@ function checkEtag(etag: string): string {
 }
 
 function prepareDelete(request: DeleteRequest): PreparedDelete {
-  validateStateOptions(request.options);
   return { key: request.key, etag: hasEtag(request.etag) ? checkEtag(request.etag) : null };
 }
 
 function etagMismatch(): ETagError {
-  return new ETagError("mismatch", undefined, { component: COMPONENT });
+  return errors.etag("mismatch");
 }
 
 function conditionFailed(item: PreparedSet): ETagError {

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
+import { backoffDelay } from "@outrig/core/kit";
 
 export interface RetryPolicy {
   /** Sends in all, the first included. */
@@ -20,8 +21,11 @@ export function backoffMs(
   policy: RetryPolicy,
   random: () => number = Math.random,
 ): number {
-  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  return Math.round(cap / 2 + (random() * cap) / 2);
+  return backoffDelay(
+    { initialMs: policy.baseDelayMs, maxMs: policy.maxDelayMs, jitter: "equal" },
+    attempt,
+    random,
+  );
 }
 
 /**

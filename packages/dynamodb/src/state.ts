@@ -8,7 +8,6 @@ import type {
   WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import {
-  BaseStateStore,
   type BulkGetItem,
   type BulkOptions,
   type ComponentContext,
@@ -23,7 +22,6 @@ import {
   type Logger,
   type Metadata,
   mapWithParallelism,
-  notSupported,
   type OptionsInput,
   parseTtlInSeconds,
   type SetRequest,
@@ -32,8 +30,8 @@ import {
   type TransactionRequest,
   throwBulkFailures,
   ttlExpireTimeMetadata,
-  validateStateOptions,
 } from "@outrig/core";
+import { BaseStateStore, componentErrors } from "@outrig/core/kit";
 import { chunk, DEFAULT_RETRY_POLICY, type RetryPolicy, sendUntilProcessed } from "./batch.ts";
 import { errorName, mapAwsError } from "./errors.ts";
 import { expiryEpochSeconds, expiryMs, fromValueAttribute, toValueAttribute } from "./items.ts";
@@ -85,14 +83,7 @@ export interface DynamoDBStateStoreOptions {
   batchRetry?: RetryPolicy;
 }
 
-function invalidRequest(message: string): ComponentError {
-  return new ComponentError("ERR_INVALID_REQUEST", message, { component: COMPONENT_TYPE });
-}
-
-function checkKey(key: unknown): string {
-  if (typeof key !== "string" || key === "") throw invalidRequest("a non-empty key is required");
-  return key;
-}
+const errors = componentErrors(COMPONENT_TYPE);
 
 /**
  * `state.aws.dynamodb`: one item per key (`<partitionKey>`, `value`, `etag`, and the TTL attribute
@@ -109,7 +100,6 @@ export class DynamoDBStateStore extends BaseStateStore {
   readonly #pk: string;
   readonly #ttl: string | undefined;
   readonly #retry: RetryPolicy;
-  #closed = false;
 
   private constructor(
     aws: Sdk,
@@ -188,25 +178,19 @@ export class DynamoDBStateStore extends BaseStateStore {
     return this.capabilities.has("TRANSACTIONAL") ? MAX_TRANSACTION_ITEMS : undefined;
   }
 
-  async ping(): Promise<void> {
-    this.#assertOpen();
+  protected override async onPing(): Promise<void> {
     try {
       await this.#client.send(new this.#sdk.DescribeTableCommand({ TableName: this.#table }));
     } catch (error) {
       const mapped = mapAwsError(error, "ping");
       throw mapped.code === "ERR_UNAVAILABLE"
         ? mapped
-        : new ComponentError("ERR_UNAVAILABLE", mapped.message, {
-            component: COMPONENT_TYPE,
-            cause: error,
-          });
+        : errors.error("ERR_UNAVAILABLE", mapped.message, { cause: error });
     }
   }
 
-  async get(request: GetRequest): Promise<GetResponse> {
-    this.#assertOpen();
-    validateStateOptions(request.options);
-    const key = checkKey(request.key);
+  protected async getItem(request: GetRequest): Promise<GetResponse> {
+    const { key } = request;
     let item: Item | undefined;
     try {
       const out = await this.#client.send(
@@ -223,22 +207,18 @@ export class DynamoDBStateStore extends BaseStateStore {
     return this.#toResponse(item, Date.now()) ?? { data: null };
   }
 
-  async set(request: SetRequest): Promise<void> {
-    this.#assertOpen();
+  protected async setItem(request: SetRequest): Promise<void> {
     await this.#put(this.#prepareSet(request));
   }
 
-  async delete(request: DeleteRequest): Promise<void> {
-    this.#assertOpen();
+  protected async deleteItem(request: DeleteRequest): Promise<void> {
     await this.#delete(this.#prepareDelete(request));
   }
 
-  override async bulkGet(requests: GetRequest[], options?: BulkOptions): Promise<BulkGetItem[]> {
-    this.#assertOpen();
-    for (const r of requests) {
-      validateStateOptions(r.options);
-      checkKey(r.key);
-    }
+  protected override async getItems(
+    requests: GetRequest[],
+    options?: BulkOptions,
+  ): Promise<BulkGetItem[]> {
     const consistent = requests.some((r) => r.options?.consistency === "strong");
     // BatchGetItem rejects a request that names one key twice.
     const unique = [...new Set(requests.map((r) => r.key))];
@@ -288,26 +268,22 @@ export class DynamoDBStateStore extends BaseStateStore {
     });
   }
 
-  override async bulkSet(requests: SetRequest[], options?: BulkOptions): Promise<void> {
-    this.#assertOpen();
+  protected override async setItems(requests: SetRequest[], options?: BulkOptions): Promise<void> {
     await this.#bulkWrite(requests, (r) => this.#prepareSet(r), options);
   }
 
-  override async bulkDelete(requests: DeleteRequest[], options?: BulkOptions): Promise<void> {
-    this.#assertOpen();
+  protected override async deleteItems(
+    requests: DeleteRequest[],
+    options?: BulkOptions,
+  ): Promise<void> {
     await this.#bulkWrite(requests, (r) => this.#prepareDelete(r), options);
   }
 
-  override async transact(request: TransactionRequest): Promise<void> {
-    this.#assertOpen();
-    if (!this.capabilities.has("TRANSACTIONAL")) throw notSupported("transactions", COMPONENT_TYPE);
-    const writes = request.operations.map((op): PlannedWrite => {
-      if (op.operation === "upsert") return this.#prepareSet(op.request);
-      if (op.operation === "delete") return this.#prepareDelete(op.request);
-      throw invalidRequest(
-        `unknown transaction operation ${JSON.stringify((op as { operation: unknown }).operation)}`,
-      );
-    });
+  protected override async transactItems(request: TransactionRequest): Promise<void> {
+    const writes = request.operations.map(
+      (op): PlannedWrite =>
+        op.operation === "upsert" ? this.#prepareSet(op.request) : this.#prepareDelete(op.request),
+    );
     const planned = planTransaction(writes);
     if (planned.length === 0) return;
     const now = Date.now();
@@ -335,9 +311,7 @@ export class DynamoDBStateStore extends BaseStateStore {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override async onClose(): Promise<void> {
     this.#client.destroy();
   }
 
@@ -531,14 +505,12 @@ export class DynamoDBStateStore extends BaseStateStore {
   }
 
   #prepareSet(request: SetRequest): PlannedPut {
-    validateStateOptions(request.options);
-    const key = checkKey(request.key);
+    const { key } = request;
     const rawTtl = getMetadata(request.metadata, "ttlInSeconds");
     if (!this.#ttl && rawTtl !== undefined && rawTtl !== "") {
-      throw new ComponentError(
+      throw errors.error(
         "ERR_NOT_SUPPORTED",
         "ttlInSeconds is not supported: set the ttlAttributeName metadata to enable TTL",
-        { component: COMPONENT_TYPE },
       );
     }
     const ttl = parseTtlInSeconds(request.metadata);
@@ -557,8 +529,7 @@ export class DynamoDBStateStore extends BaseStateStore {
   }
 
   #prepareDelete(request: DeleteRequest): PlannedDelete {
-    validateStateOptions(request.options);
-    const key = checkKey(request.key);
+    const { key } = request;
     return {
       op: "delete",
       key,
@@ -627,11 +598,6 @@ export class DynamoDBStateStore extends BaseStateStore {
       ...(item.etag?.S !== undefined ? { etag: item.etag.S } : {}),
       ...(metadata ? { metadata } : {}),
     };
-  }
-
-  #assertOpen(): void {
-    if (this.#closed)
-      throw new ComponentError("ERR_CLOSED", "the store is closed", { component: COMPONENT_TYPE });
   }
 }
 

@@ -129,43 +129,41 @@ export const manifest = defineManifest({
 
   if (kind === "state") {
     files["src/state.ts"] = `import {
-  BaseStateStore,
   type ComponentContext,
   type DeleteRequest,
   type GetRequest,
   type GetResponse,
   type Metadata,
-  notSupported,
   type SetRequest,
   type StateCapability,
 } from "@outrig/core";
+import { BaseStateStore } from "@outrig/core/kit";
 import { options } from "./options.ts";
 
-const TYPE = "${type}";
-
-/** Every operation rejects with ERR_NOT_SUPPORTED until it is implemented. */
+/**
+ * Every operation rejects with ERR_NOT_SUPPORTED until it is implemented. The base checks the
+ * store is open and the request is valid before calling these methods.
+ */
 export class ${cls} extends BaseStateStore {
-  readonly componentType = TYPE;
+  readonly componentType = "${type}";
   /** Declare a capability only once its operation works: the suite checks both ways. */
   readonly capabilities: ReadonlySet<StateCapability> = new Set<StateCapability>();
 
-  async get(_request: GetRequest): Promise<GetResponse> {
-    throw notSupported("get", TYPE);
+  protected async getItem(_request: GetRequest): Promise<GetResponse> {
+    throw this.errors.notSupported("get");
   }
 
-  async set(_request: SetRequest): Promise<void> {
-    throw notSupported("set", TYPE);
+  protected async setItem(_request: SetRequest): Promise<void> {
+    throw this.errors.notSupported("set");
   }
 
-  async delete(_request: DeleteRequest): Promise<void> {
-    throw notSupported("delete", TYPE);
+  protected async deleteItem(_request: DeleteRequest): Promise<void> {
+    throw this.errors.notSupported("delete");
   }
 
-  async ping(): Promise<void> {
-    throw notSupported("ping", TYPE);
+  protected override async onPing(): Promise<void> {
+    throw this.errors.notSupported("ping");
   }
-
-  async close(): Promise<void> {}
 }
 
 export async function ${factory}(metadata: Metadata = {}, _context?: ComponentContext): Promise<${cls}> {
@@ -185,38 +183,40 @@ describeStateStoreConformance({
 `;
   } else {
     files["src/pubsub.ts"] = `import {
-  BasePubSub,
   type ComponentContext,
   type MessageHandler,
   type Metadata,
-  notSupported,
   type PublishRequest,
   type PubSubCapability,
   type SubscribeRequest,
 } from "@outrig/core";
+import { BasePubSub, type StopFunction } from "@outrig/core/kit";
 import { options } from "./options.ts";
 
-const TYPE = "${type}";
-
-/** Every operation rejects with ERR_NOT_SUPPORTED until it is implemented. */
+/**
+ * Every operation rejects with ERR_NOT_SUPPORTED until it is implemented. The base checks the
+ * component is open, the topic and the handler before calling these methods, and stops a
+ * subscription (through the function \`startSubscription\` returns) on abort or close.
+ */
 export class ${cls} extends BasePubSub {
-  readonly componentType = TYPE;
+  readonly componentType = "${type}";
   /** Declare a capability only once it works: the suite checks both ways. */
   readonly capabilities: ReadonlySet<PubSubCapability> = new Set<PubSubCapability>();
 
-  async publish(_request: PublishRequest): Promise<void> {
-    throw notSupported("publish", TYPE);
+  protected async publishMessage(_request: PublishRequest): Promise<void> {
+    throw this.errors.notSupported("publish");
   }
 
-  async subscribe(_request: SubscribeRequest, _handler: MessageHandler): Promise<void> {
-    throw notSupported("subscribe", TYPE);
+  protected async startSubscription(
+    _request: SubscribeRequest,
+    _handler: MessageHandler,
+  ): Promise<StopFunction> {
+    throw this.errors.notSupported("subscribe");
   }
 
-  async ping(): Promise<void> {
-    throw notSupported("ping", TYPE);
+  protected override async onPing(): Promise<void> {
+    throw this.errors.notSupported("ping");
   }
-
-  async close(): Promise<void> {}
 }
 
 export async function ${factory}(metadata: Metadata = {}, _context?: ComponentContext): Promise<${cls}> {

@@ -97,6 +97,7 @@ export interface PubSub extends Component {
   bulkSubscribe(request: BulkSubscribeRequest, handler: BulkMessageHandler): Promise<void>;
 }
 
+/** @deprecated Extend `BasePubSub` from `@outrig/core/kit`: it owns the lifecycle and validates requests. */
 export abstract class BasePubSub implements PubSub {
   abstract readonly capabilities: ReadonlySet<PubSubCapability>;
   abstract readonly componentType: string;

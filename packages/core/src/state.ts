@@ -237,6 +237,9 @@ export function throwBulkFailures(
  * A base for state stores: bulk operations fan out to single calls (override them to batch), and
  * optional operations reject with ERR_NOT_SUPPORTED until a subclass implements them and declares
  * the capability.
+ *
+ * @deprecated Extend `BaseStateStore` from `@outrig/core/kit`: it owns the lifecycle and validates
+ * requests once.
  */
 export abstract class BaseStateStore implements StateStore {
   abstract readonly capabilities: ReadonlySet<StateCapability>;

@@ -32,26 +32,30 @@ export function countCalls<T extends Component>(component: T): CountedComponent<
   let inFlight = 0;
   let waiters: (() => void)[] = [];
   const settle = (): void => {
-    if (--inFlight === 0) for (const w of waiters.splice(0)) w();
+    if (--inFlight === 0 && waiters.length > 0) for (const w of waiters.splice(0)) w();
   };
-  const counted = <R>(run: () => R): R => {
+  // On every component call: kept free of per-call closures and copies where it can be.
+  const counted = (fn: (...a: unknown[]) => unknown, self: unknown, args: unknown[]): unknown => {
     inFlight++;
-    let result: R;
+    let result: unknown;
     try {
-      result = run();
+      result = fn.apply(self, args);
     } catch (error) {
       settle();
       throw error;
     }
-    if (isThenable(result)) {
-      result.then(settle, settle);
-    } else settle();
+    if (isThenable(result)) result.then(settle, settle);
+    else settle();
     return result;
   };
-  const wrapArgument = (arg: unknown): unknown =>
-    typeof arg === "function"
-      ? (...args: unknown[]) => counted(() => (arg as (...a: unknown[]) => unknown)(...args))
-      : arg;
+  const wrapArguments = (args: unknown[]): unknown[] => {
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i];
+      if (typeof arg === "function")
+        args[i] = (...a: unknown[]) => counted(arg as (...a: unknown[]) => unknown, undefined, a);
+    }
+    return args;
+  };
   const methods = new Map<PropertyKey, unknown>();
   const instance = new Proxy(component, {
     get(target, property) {
@@ -61,9 +65,7 @@ export function countCalls<T extends Component>(component: T): CountedComponent<
       if (!fn) {
         // Run on the instance itself (private fields need it as `this`); one wrapper per method.
         fn = (...args: unknown[]) =>
-          counted(() =>
-            (value as (...a: unknown[]) => unknown).apply(target, args.map(wrapArgument)),
-          );
+          counted(value as (...a: unknown[]) => unknown, target, wrapArguments(args));
         methods.set(property, fn);
       }
       return fn;

@@ -91,6 +91,39 @@ describe("@dapr/dapr actors over the gRPC API", () => {
     ).toBeGreaterThanOrEqual(3);
   });
 
+  it("lists and deletes reminders by type and by actor (ListActorReminders, UnregisterActorRemindersByType)", async () => {
+    type Cb<R = unknown> = (e: grpc.ServiceError | null, r?: R) => void;
+    const raw = rawDapr<{
+      RegisterActorReminder(r: object, cb: Cb): void;
+      ListActorReminders(r: object, cb: Cb<{ reminders: { name: string }[] }>): void;
+      UnregisterActorRemindersByType(r: object, cb: Cb): void;
+    }>();
+    const call = <R>(fn: (r: object, cb: Cb<R>) => void, r: object) =>
+      new Promise<R>((resolve, reject) =>
+        fn.call(raw, r, (e, out) => (e ? reject(e) : resolve(out as R))),
+      );
+    const actorType = "CounterActor";
+    for (const [actorId, name] of [
+      ["l1", "a"],
+      ["l1", "b"],
+      ["l2", "a"],
+    ]) {
+      await call(raw.RegisterActorReminder, { actorType, actorId, name, dueTime: "1h" });
+    }
+    const names = async (actorId?: string) =>
+      (await call(raw.ListActorReminders, { actorType, ...(actorId ? { actorId } : {}) })).reminders
+        .map((r) => r.name)
+        .sort();
+    expect(await names("l1")).toEqual(["a", "b"]);
+    expect((await names()).filter((n) => n === "a")).toHaveLength(2);
+    await call(raw.UnregisterActorRemindersByType, { actorType, actorId: "l1" });
+    expect(await names("l1")).toEqual([]);
+    expect(await names("l2")).toEqual(["a"]);
+    await call(raw.UnregisterActorRemindersByType, { actorType });
+    expect(await names()).toEqual([]);
+    raw.close();
+  });
+
   it("answers an unknown type INTERNAL with daprd's message", async () => {
     const raw = rawDapr<{
       InvokeActor(r: object, cb: (e: grpc.ServiceError | null) => void): void;

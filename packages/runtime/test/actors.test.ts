@@ -397,3 +397,44 @@ describe("idle deactivation", () => {
     expect((await api("Sleepy/z/method/echo", { method: "PUT", body: "2" })).status).toBe(200);
   });
 });
+
+describe("the actor state store", () => {
+  it("is required for actor state: ERR_ACTOR_RUNTIME_NOT_FOUND without one", async () => {
+    const bare = await sidecar({
+      appId: "actors-bare",
+      appPort: app.port,
+      grpcPort: 0,
+      schedulerStore: join(dir, "bare.db"),
+    });
+    try {
+      await bare.ready();
+      const res = await fetch(`${bare.url}/v1.0/actors/Counter/x/state/k`);
+      expect(res.status).toBe(500);
+      expect(((await res.json()) as { errorCode: string }).errorCode).toBe(
+        "ERR_ACTOR_RUNTIME_NOT_FOUND",
+      );
+      // Methods still work: actors need a store only for their state.
+      const call = await fetch(`${bare.url}/v1.0/actors/Counter/x/method/echo`, {
+        method: "PUT",
+        body: "1",
+      });
+      expect(call.status).toBe(200);
+    } finally {
+      await bare.stop();
+    }
+  });
+
+  it("is one: two stores marked actorStateStore stop the start naming both", async () => {
+    const second = ACTOR_STORE.replace("name: actorstore", "name: actorstore2");
+    await expect(
+      sidecar({
+        appId: "actors-two",
+        grpcPort: 0,
+        resources: `${ACTOR_STORE}\n---\n${second}`,
+        schedulerStore: join(dir, "two.db"),
+      }),
+    ).rejects.toThrow(
+      'detected more than one actor state store: actorstore and actorstore2 are marked actorStateStore: "true"; mark only one',
+    );
+  });
+});

@@ -570,6 +570,33 @@ export class ActorRuntime {
     }
   }
 
+  /** The reminders of a type, or of one actor of it, with their next tick. */
+  async listReminders(type: string, id?: string): Promise<(Reminder & { dueAt: number })[]> {
+    await this.#whenReady();
+    const scheduler = this.#scheduler(type);
+    const prefix = reminderPrefix(this.#o.namespace, type) + (id === undefined ? "" : `${id}||`);
+    try {
+      return (await scheduler.list(prefix)).map((job) => ({
+        ...decodeReminder(job.payload),
+        dueAt: job.dueAt,
+      }));
+    } catch (error) {
+      throw apiError("ACTOR_REMINDER_GET", { error: errorMessage(error) }, { cause: error });
+    }
+  }
+
+  /** Deletes the reminders of a type, or of one actor of it. */
+  async deleteReminders(type: string, id?: string): Promise<void> {
+    await this.#whenReady();
+    const scheduler = this.#scheduler(type);
+    const prefix = reminderPrefix(this.#o.namespace, type) + (id === undefined ? "" : `${id}||`);
+    try {
+      await scheduler.deleteByPrefix(prefix);
+    } catch (error) {
+      throw apiError("ACTOR_REMINDER_DELETE", { error: errorMessage(error) }, { cause: error });
+    }
+  }
+
   /**
    * Fires a due reminder as a turn of its actor, activating it if needed. A tick counts as done
    * only when the app answered 2xx; otherwise (app failure, timeout, the turn never came) the

@@ -4,6 +4,7 @@ import type {
   ReminderRequest,
   TimerRequest,
 } from "../actors/actor-runtime.ts";
+import type { Reminder } from "../actors/reminders.ts";
 import type { ActorStateOperation } from "../actors/state.ts";
 import type { AppResponse } from "../app-channel.ts";
 import type { ApiContext } from "./context.ts";
@@ -91,12 +92,7 @@ export interface ReminderView {
   nextTime: string;
 }
 
-export async function getActorReminder(
-  ctx: ApiContext,
-  request: { type: string | undefined; id: string | undefined; name: string | undefined },
-): Promise<ReminderView> {
-  const { type, id } = actor(request);
-  const r = await runtimeOf(ctx).getReminder(type, id, required(request.name, "reminder name"));
+function reminderView(r: Reminder & { dueAt: number }): ReminderView {
   return {
     actorID: r.id,
     actorType: r.type,
@@ -108,6 +104,35 @@ export async function getActorReminder(
     registeredTime: new Date(r.registeredAt).toISOString(),
     nextTime: new Date(r.dueAt).toISOString(),
   };
+}
+
+export async function getActorReminder(
+  ctx: ApiContext,
+  request: { type: string | undefined; id: string | undefined; name: string | undefined },
+): Promise<ReminderView> {
+  const { type, id } = actor(request);
+  return reminderView(
+    await runtimeOf(ctx).getReminder(type, id, required(request.name, "reminder name")),
+  );
+}
+
+/** The reminders of a type, or of one actor of it when `id` is given. */
+export async function listActorReminders(
+  ctx: ApiContext,
+  request: { type: string | undefined; id?: string | undefined },
+): Promise<ReminderView[]> {
+  const type = required(request.type, "type");
+  const id = request.id === "" ? undefined : request.id;
+  return (await runtimeOf(ctx).listReminders(type, id)).map(reminderView);
+}
+
+/** Deletes the reminders of a type, or of one actor of it when `id` is given. */
+export function unregisterActorReminders(
+  ctx: ApiContext,
+  request: { type: string | undefined; id?: string | undefined },
+): Promise<void> {
+  const type = required(request.type, "type");
+  return runtimeOf(ctx).deleteReminders(type, request.id === "" ? undefined : request.id);
 }
 
 export function unregisterActorReminder(

@@ -965,11 +965,11 @@ export const UNIMPLEMENTED_APIS: readonly {
   /** Component type prefixes (`lock` for `lock.redis`) of this building block. */
   componentKinds?: readonly string[];
 }[] = [
-  // Of the actor methods only these are not served yet.
+  // Of the actor methods only this one is not served yet.
   {
     api: "actors",
     http: [],
-    grpc: /^(UnregisterActorRemindersByType|ListActorReminders|SubscribeActorEventsAlpha1)$/,
+    grpc: /^SubscribeActorEventsAlpha1$/,
   },
   {
     // Encrypt/decrypt are served; the low-level subtlecrypto methods are not.

@@ -3,9 +3,12 @@ import {
   getActorReminder,
   getActorState,
   invokeActor,
+  listActorReminders,
+  type ReminderView,
   registerActorReminder,
   registerActorTimer,
   unregisterActorReminder,
+  unregisterActorReminders,
   unregisterActorTimer,
 } from "../api/actors.ts";
 import { apiError } from "../api/errors.ts";
@@ -13,9 +16,11 @@ import type { ExecuteActorStateTransactionRequest__Output } from "./generated/da
 import type { GetActorReminderRequest__Output } from "./generated/dapr/proto/runtime/v1/GetActorReminderRequest.ts";
 import type { GetActorStateRequest__Output } from "./generated/dapr/proto/runtime/v1/GetActorStateRequest.ts";
 import type { InvokeActorRequest__Output } from "./generated/dapr/proto/runtime/v1/InvokeActorRequest.ts";
+import type { ListActorRemindersRequest__Output } from "./generated/dapr/proto/runtime/v1/ListActorRemindersRequest.ts";
 import type { RegisterActorReminderRequest__Output } from "./generated/dapr/proto/runtime/v1/RegisterActorReminderRequest.ts";
 import type { RegisterActorTimerRequest__Output } from "./generated/dapr/proto/runtime/v1/RegisterActorTimerRequest.ts";
 import type { UnregisterActorReminderRequest__Output } from "./generated/dapr/proto/runtime/v1/UnregisterActorReminderRequest.ts";
+import type { UnregisterActorRemindersByTypeRequest__Output } from "./generated/dapr/proto/runtime/v1/UnregisterActorRemindersByTypeRequest.ts";
 import type { UnregisterActorTimerRequest__Output } from "./generated/dapr/proto/runtime/v1/UnregisterActorTimerRequest.ts";
 import { jsonToAny, policyIn } from "./jobs.ts";
 
@@ -88,8 +93,8 @@ const registerReminder: Method = async (ctx, r: RegisterActorReminderRequest__Ou
   return {};
 };
 
-const getReminder: Method = async (ctx, r: GetActorReminderRequest__Output) => {
-  const view = await getActorReminder(ctx, { type: r.actorType, id: r.actorId, name: r.name });
+/** A reminder as ActorReminder (GetActorReminderResponse has the same fields). */
+function reminderOut(view: ReminderView) {
   return {
     actorType: view.actorType,
     actorId: view.actorID,
@@ -98,6 +103,21 @@ const getReminder: Method = async (ctx, r: GetActorReminderRequest__Output) => {
     ...(view.ttl ? { ttl: view.ttl } : {}),
     data: view.data === undefined ? null : jsonToAny(view.data),
   };
+}
+
+const getReminder: Method = async (ctx, r: GetActorReminderRequest__Output) =>
+  reminderOut(await getActorReminder(ctx, { type: r.actorType, id: r.actorId, name: r.name }));
+
+const listReminders: Method = async (ctx, r: ListActorRemindersRequest__Output) => ({
+  reminders: (await listActorReminders(ctx, { type: r.actorType, id: r.actorId })).map((v) => ({
+    name: v.name,
+    reminder: reminderOut(v),
+  })),
+});
+
+const unregisterByType: Method = async (ctx, r: UnregisterActorRemindersByTypeRequest__Output) => {
+  await unregisterActorReminders(ctx, { type: r.actorType, id: r.actorId });
+  return {};
 };
 
 const unregisterReminder: Method = async (ctx, r: UnregisterActorReminderRequest__Output) => {
@@ -123,6 +143,8 @@ export const ACTOR_METHODS = {
   RegisterActorReminder: registerReminder,
   GetActorReminder: getReminder,
   UnregisterActorReminder: unregisterReminder,
+  ListActorReminders: listReminders,
+  UnregisterActorRemindersByType: unregisterByType,
   RegisterActorTimer: registerTimer,
   UnregisterActorTimer: unregisterTimer,
 } satisfies Record<string, Method>;

@@ -1,5 +1,5 @@
 import type { Component } from "./component.ts";
-import { ComponentError, notSupported } from "./errors.ts";
+import { BaseComponent } from "./kit/base-component.ts";
 import type { Metadata } from "./metadata.ts";
 
 /**
@@ -102,35 +102,26 @@ export function isConversationProvider(c: unknown): c is ConversationProvider {
  * before it is sent, one whose signal already aborted is not sent, and after `close` every call
  * rejects with ERR_CLOSED.
  */
-export abstract class BaseConversation implements ConversationProvider {
+export abstract class BaseConversation extends BaseComponent implements ConversationProvider {
   abstract readonly capabilities: ReadonlySet<ConversationCapability>;
-  protected closed = false;
 
-  converse(request: ConversationRequest): Promise<ConversationResponse> {
-    if (this.closed)
-      return Promise.reject(new ComponentError("ERR_CLOSED", "the component is closed"));
-    if ((request.tools?.length ?? 0) > 0 && !this.capabilities.has("TOOL_CALLING"))
-      return Promise.reject(notSupported("tool calling"));
-    if (request.responseFormat && !this.capabilities.has("RESPONSE_FORMAT"))
-      return Promise.reject(notSupported("responseFormat"));
-    if (request.signal?.aborted)
-      return Promise.reject(
-        new ComponentError("ERR_TIMEOUT", "the request was cancelled before it was sent", {
-          cause: request.signal.reason,
-        }),
-      );
+  async converse(request: ConversationRequest): Promise<ConversationResponse> {
+    this.checkOpen();
+    if ((request.tools?.length ?? 0) > 0) {
+      this.requireCapability(this.capabilities, "TOOL_CALLING", "tool calling");
+    }
+    if (request.responseFormat) {
+      this.requireCapability(this.capabilities, "RESPONSE_FORMAT", "responseFormat");
+    }
+    if (request.signal?.aborted) {
+      throw this.errors.error("ERR_TIMEOUT", "the request was cancelled before it was sent", {
+        cause: request.signal.reason,
+      });
+    }
     return this.respond(request);
   }
 
   protected abstract respond(request: ConversationRequest): Promise<ConversationResponse>;
-
-  async ping(): Promise<void> {
-    if (this.closed) throw new ComponentError("ERR_CLOSED", "the component is closed");
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-  }
 }
 
 /** The text of a message: its parts, joined as Dapr's providers join them. */

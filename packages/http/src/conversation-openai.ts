@@ -247,13 +247,13 @@ async function readLimited(response: Response): Promise<string> {
  * caller's signal; answers cached for `cacheTTL` when set.
  */
 export class OpenAIConversation extends BaseConversation {
+  readonly componentType = COMPONENT;
   readonly capabilities: ReadonlySet<ConversationCapability> = new Set([
     "TOOL_CALLING",
     "RESPONSE_FORMAT",
   ]);
   private readonly options: ResolvedOptions;
   private readonly logger: Logger;
-  private readonly closing = new AbortController();
   private readonly cache: LRUCache<string, ConversationOutput> | undefined;
   private readonly warned = new Set<string>();
 
@@ -325,7 +325,7 @@ export class OpenAIConversation extends BaseConversation {
     if (cached) return { outputs: [structuredClone(cached)] };
 
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
-    const signals = [this.closing.signal, timeout, ...(request.signal ? [request.signal] : [])];
+    const signals = [this.closingSignal, timeout, ...(request.signal ? [request.signal] : [])];
     let text: string;
     let response: Response;
     try {
@@ -344,8 +344,7 @@ export class OpenAIConversation extends BaseConversation {
           `${this.options.endpoint.host} did not answer within ${this.options.timeoutMs}ms`,
           { component: COMPONENT, cause: error },
         );
-      if (this.closing.signal.aborted)
-        throw new ComponentError("ERR_CLOSED", "the component is closed", { component: COMPONENT });
+      if (this.closingSignal.aborted) throw this.closedError();
       if (request.signal?.aborted)
         throw new ComponentError("ERR_TIMEOUT", "the caller went away", {
           component: COMPONENT,
@@ -379,12 +378,11 @@ export class OpenAIConversation extends BaseConversation {
     return { outputs: [output] };
   }
 
-  override async ping(): Promise<void> {
-    await super.ping();
+  protected override async onPing(): Promise<void> {
     try {
       const response = await fetch(`${this.options.endpoint.href.replace(/\/+$/, "")}/models`, {
         headers: this.headers(this.options.key),
-        signal: AbortSignal.any([this.closing.signal, AbortSignal.timeout(PING_TIMEOUT_MS)]),
+        signal: AbortSignal.any([this.closingSignal, AbortSignal.timeout(PING_TIMEOUT_MS)]),
       });
       // Any answer means the endpoint is up; not every compatible API serves /models.
       await response.body?.cancel();
@@ -397,9 +395,7 @@ export class OpenAIConversation extends BaseConversation {
     }
   }
 
-  override async close(): Promise<void> {
-    await super.close();
-    this.closing.abort(new Error("closed"));
+  protected override async onClose(): Promise<void> {
     this.cache?.clear();
   }
 }

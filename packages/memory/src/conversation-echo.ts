@@ -66,6 +66,7 @@ function argumentsFor(schema: Record<string, unknown> | undefined, text: string)
  * weather"); that heuristic is not reproduced.
  */
 export class EchoConversation extends BaseConversation {
+  readonly componentType = COMPONENT_TYPE;
   readonly capabilities: ReadonlySet<ConversationCapability> = new Set(["TOOL_CALLING"]);
   private calls = 0;
   private readonly model: string | undefined;

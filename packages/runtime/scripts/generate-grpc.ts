@@ -1,5 +1,6 @@
 // Generates the gRPC API's TypeScript types from the .proto files the pinned @dapr/dapr ships
-// (plus google.rpc.Status and ErrorInfo for rich errors), with grpc-node's own generator
+// (plus google.rpc.Status and ErrorInfo for rich errors, and the durabletask worker protocol,
+// TaskHubSidecarService, from the @dapr/durabletask-js that @dapr/dapr depends on), with grpc-node's own generator
 // (proto-loader-gen-types). Output is gitignored, made at build/test time:
 //   proto/           the .proto files the server loads at run time (shipped in the package)
 //   src/grpc/generated/  type-only TypeScript for those messages and services
@@ -14,6 +15,15 @@ const pkg = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(join(pkg, "package.json"));
 const daprProtos = join(dirname(require.resolve("@dapr/dapr/package.json")), "proto");
 const googleProtos = dirname(require.resolve("google-proto-files/package.json"));
+// Resolved through @dapr/dapr: the durabletask version its workflow worker speaks.
+const durabletaskProtos = join(
+  dirname(
+    createRequire(require.resolve("@dapr/dapr/package.json")).resolve(
+      "@dapr/durabletask-js/package.json",
+    ),
+  ),
+  "proto",
+);
 const protoOut = join(pkg, "proto");
 const tsOut = join(pkg, "src", "grpc", "generated");
 
@@ -27,6 +37,11 @@ for (const dir of ["dapr/proto/runtime/v1", "dapr/proto/common/v1"]) {
 mkdirSync(join(protoOut, "google/rpc"), { recursive: true });
 for (const f of ["status.proto", "error_details.proto"])
   cpSync(join(googleProtos, "google/rpc", f), join(protoOut, "google/rpc", f));
+mkdirSync(join(protoOut, "durabletask"), { recursive: true });
+cpSync(
+  join(durabletaskProtos, "orchestrator_service.proto"),
+  join(protoOut, "durabletask/orchestrator_service.proto"),
+);
 
 execFileSync(
   process.execPath,
@@ -43,6 +58,7 @@ execFileSync(
     "dapr/proto/runtime/v1/appcallback.proto",
     "google/rpc/status.proto",
     "google/rpc/error_details.proto",
+    "durabletask/orchestrator_service.proto",
   ],
   { stdio: "inherit" },
 );

@@ -21,6 +21,7 @@ import { closeRemoteGrpcApps } from "./grpc/app-invoke.ts";
 import { anyValueJson } from "./grpc/jobs.ts";
 import { closeProxySessions } from "./grpc/proxy.ts";
 import { startGrpcApi } from "./grpc/server.ts";
+import { taskHubService } from "./grpc/task-hub.ts";
 import { HotReloader, hotReloadDisabledBy, type ReloadReport } from "./hot-reload/hot-reloader.ts";
 import { ConnectionGuard, DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
 import { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
@@ -50,6 +51,7 @@ import {
 } from "./subscriptions.ts";
 import { unappliedSettings } from "./unapplied.ts";
 import { DAPR_API_LEVEL, RUNTIME_VERSION } from "./version.ts";
+import { startWorkflowEngine } from "./workflows/start.ts";
 
 export interface SidecarOptions {
   appId: string;
@@ -160,6 +162,8 @@ export interface SidecarOptions {
   /** Scheduler tuning: lease of a claimed tick (default 30000) and store poll (default 1000). */
   schedulerLeaseMs?: number;
   schedulerPollMs?: number;
+  /** A workflow turn a worker took and did not answer within this is sent again (default 60000). */
+  workflowTurnTimeoutMs?: number;
 }
 
 export interface Sidecar {
@@ -293,6 +297,17 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const enabledFeatures = runtime.resources.configurations.flatMap((c) =>
     (c.spec.features ?? []).filter((f) => f.enabled).map((f) => f.name),
   );
+  const workflows = await startWorkflowEngine(runtime, scheduler, {
+    stateStore: actorStore?.name,
+    appId: options.appId,
+    namespace: options.namespace,
+    logger,
+    turnTimeoutMs: options.workflowTurnTimeoutMs,
+  }).catch(async (error: unknown) => {
+    await scheduler.close();
+    await runtime.close();
+    throw error;
+  });
   const health = { outbound: false, ready: false };
   const extended: Record<string, string> = { ...options.extendedMetadata };
   const abort = new AbortController();
@@ -400,6 +415,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     grpcApp,
     scheduler,
     actors,
+    workflows,
     resolveApp: options.resolveApp,
     health,
     extended,
@@ -490,6 +506,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     streams?.stop();
     outbox.stop();
     stopJobs?.();
+    workflows?.close();
     await Promise.all([
       configurationSubscriptions.closeAll(),
       actors.stop(drain.gracefulShutdownMs),
@@ -521,6 +538,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       apiToken: options.apiToken ?? process.env.DAPR_API_TOKEN,
       maxBodySize: options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
       drain,
+      services: [taskHubService(workflows)],
       onCompleted: metrics ? (...args) => metrics.grpcServer(...args) : undefined,
     },
   ).catch(async (error: unknown) => {

@@ -6,6 +6,7 @@ import type { ResolvedHttpEndpoint } from "../http-endpoints.ts";
 import type { TargetPolicy } from "../resiliency/policies.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
+import type { WorkflowEngine } from "../workflows/engine.ts";
 import type { ConfigurationSubscriptions } from "./configuration.ts";
 import type { Outbox } from "./outbox.ts";
 import type { StreamingSubscriptions } from "./subscribe-stream.ts";
@@ -44,6 +45,8 @@ export interface ApiContext {
   readonly scheduler?: Scheduler | undefined;
   /** The virtual actor runtime; absent where actors are not served (library mode). */
   readonly actors?: ActorRuntime | undefined;
+  /** The workflow engine, when a state store is marked actorStateStore. */
+  readonly workflows?: WorkflowEngine | undefined;
   /** Service invocation settings: timeout and the external targets allowed. */
   readonly invocation?: InvocationSettings;
 }

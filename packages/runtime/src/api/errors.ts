@@ -633,6 +633,121 @@ export const API_ERRORS = {
     message: "failed to list jobs due to: {error}",
   },
 
+  // Workflows (daprd's pkg/messages predefined workflow errors; the engine's own refusals as
+  // the durabletask sidecar answers them)
+  WORKFLOW_ENGINE_MISSING: {
+    errorCode: "ERR_WORKFLOW_COMPONENT_MISSING",
+    http: 500,
+    grpc: S.FAILED_PRECONDITION,
+    message:
+      'the workflow engine needs a state store with metadata actorStateStore: "true" (none is loaded)',
+  },
+  WORKFLOW_COMPONENT_NOT_FOUND: {
+    errorCode: "ERR_WORKFLOW_COMPONENT_NOT_FOUND",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "workflow component '{name}' does not exist",
+  },
+  WORKFLOW_NAME_MISSING: {
+    errorCode: "ERR_WORKFLOW_NAME_MISSING",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "workflow name is not configured",
+  },
+  WORKFLOW_INSTANCE_ID_INVALID: {
+    errorCode: "ERR_INSTANCE_ID_INVALID",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message:
+      "workflow instance ID '{id}' is invalid: only alphanumeric and underscore characters are allowed",
+  },
+  WORKFLOW_INSTANCE_ID_TOO_LONG: {
+    errorCode: "ERR_INSTANCE_ID_TOO_LONG",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "workflow instance ID exceeds the max length of {max} characters",
+  },
+  WORKFLOW_INSTANCE_ID_MISSING: {
+    errorCode: "ERR_INSTANCE_ID_PROVIDED_MISSING",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "no instance ID was provided",
+  },
+  WORKFLOW_NOT_FOUND: {
+    errorCode: "ERR_INSTANCE_ID_NOT_FOUND",
+    http: 404,
+    grpc: S.NOT_FOUND,
+    message: "unable to find workflow with the provided instance ID: {id}",
+  },
+  WORKFLOW_EVENT_NAME_MISSING: {
+    errorCode: "ERR_WORKFLOW_EVENT_NAME_MISSING",
+    http: 400,
+    grpc: S.INVALID_ARGUMENT,
+    message: "missing workflow event name",
+  },
+  WORKFLOW_EXISTS: {
+    errorCode: "ERR_START_WORKFLOW",
+    http: 500,
+    grpc: S.ALREADY_EXISTS,
+    message:
+      "error starting workflow '{name}': a workflow with instance ID '{id}' already exists (instance IDs are not reused)",
+  },
+  WORKFLOW_START: {
+    errorCode: "ERR_START_WORKFLOW",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "error starting workflow '{name}': {error}",
+  },
+  WORKFLOW_GET: {
+    errorCode: "ERR_GET_WORKFLOW",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "error while getting workflow info on instance '{id}': {error}",
+  },
+  WORKFLOW_TERMINATE: {
+    errorCode: "ERR_TERMINATE_WORKFLOW",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "error terminating workflow '{id}': {error}",
+  },
+  WORKFLOW_RAISE_EVENT: {
+    errorCode: "ERR_RAISE_EVENT_WORKFLOW",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "error raising event on workflow '{id}': {error}",
+  },
+  WORKFLOW_PAUSE: {
+    errorCode: "ERR_PAUSE_WORKFLOW",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "error pausing workflow {id}: {error}",
+  },
+  WORKFLOW_RESUME: {
+    errorCode: "ERR_RESUME_WORKFLOW",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "error resuming workflow {id}: {error}",
+  },
+  WORKFLOW_PURGE: {
+    errorCode: "ERR_PURGE_WORKFLOW",
+    http: 500,
+    grpc: S.INTERNAL,
+    message: "error purging workflow {id}: {error}",
+  },
+  WORKFLOW_NOT_TERMINAL: {
+    errorCode: "ERR_PURGE_WORKFLOW",
+    http: 500,
+    grpc: S.FAILED_PRECONDITION,
+    message:
+      "error purging workflow {id}: it is {status}; only a completed, failed or terminated workflow can be purged",
+  },
+  WORKFLOW_UNSUPPORTED: {
+    errorCode: "ERR_API_UNIMPLEMENTED",
+    http: 501,
+    grpc: S.UNIMPLEMENTED,
+    message: "{what} is not implemented by outrig's workflow engine",
+  },
+
   // Conversation
   CONVERSATION_NOT_FOUND: {
     errorCode: "ERR_CONVERSATION_NOT_FOUND",
@@ -978,8 +1093,10 @@ export const UNIMPLEMENTED_APIS: readonly {
     grpc: /^Subtle/,
   },
   {
+    // Served over HTTP (v1.0, v1.0-beta1) and TaskHubSidecarService; the Dapr service's
+    // StartWorkflowBeta1-style methods and the retired alpha1 routes are not.
     api: "workflows",
-    http: ["/v1.0/workflows", "/v1.0-alpha1/workflows", "/v1.0-beta1/workflows"],
+    http: ["/v1.0-alpha1/workflows"],
     grpc: /Workflow/,
     componentKinds: ["workflow"],
   },

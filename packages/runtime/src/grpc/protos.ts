@@ -6,6 +6,7 @@ import * as loader from "@grpc/proto-loader";
 import protobuf from "protobufjs";
 import type { ProtoGrpcType as AppCallbackProto } from "./generated/appcallback.ts";
 import type { ProtoGrpcType as DaprProto } from "./generated/dapr.ts";
+import type { ProtoGrpcType as TaskHubProto } from "./generated/orchestrator_service.ts";
 
 /**
  * The .proto files of Dapr's API (copied from the pinned @dapr/dapr by `generate:grpc`, shipped
@@ -55,3 +56,42 @@ export function daprProtos(): DaprProtos {
   };
   return loaded;
 }
+
+export interface TaskHubProtos {
+  /** The durabletask worker protocol (no package prefix, as the SDKs call it). */
+  service: TaskHubProto["TaskHubSidecarService"]["service"];
+  /** For storing history as Dapr does: one protobuf-encoded HistoryEvent per key. */
+  historyEvent: protobuf.Type;
+}
+
+let taskHub: TaskHubProtos | undefined;
+
+export function taskHubProtos(): TaskHubProtos {
+  if (taskHub) return taskHub;
+  const file = "durabletask/orchestrator_service.proto";
+  if (!existsSync(join(PROTO_ROOT, file))) {
+    throw new Error(
+      `the durabletask .proto is missing in ${PROTO_ROOT}: run pnpm --filter @outrig/runtime generate:grpc`,
+    );
+  }
+  const pkg = grpc.loadPackageDefinition(
+    loader.loadSync(file, LOAD_OPTIONS),
+  ) as unknown as TaskHubProto;
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) =>
+    target.startsWith("google/protobuf/") ? target : join(PROTO_ROOT, target);
+  root.loadSync(file);
+  taskHub = {
+    service: pkg.TaskHubSidecarService.service,
+    historyEvent: root.lookupType("HistoryEvent"),
+  };
+  return taskHub;
+}
+
+/** How grpc-js hands messages to the server: the object form stored history is read back in. */
+export const MESSAGE_OBJECT_OPTIONS: protobuf.IConversionOptions = {
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};

@@ -35,6 +35,25 @@ export interface GrpcService {
   implementation: grpc.UntypedServiceImplementation;
 }
 
+/** A service's handlers behind the same `dapr-api-token` check as the Dapr service's. */
+function guarded(
+  service: GrpcService,
+  allowed: (call: AnyCall) => boolean,
+): grpc.UntypedServiceImplementation {
+  const out: grpc.UntypedServiceImplementation = {};
+  for (const [name, handler] of Object.entries(service.implementation)) {
+    const unary =
+      !service.definition[name]?.requestStream && !service.definition[name]?.responseStream;
+    out[name] = ((call: AnyCall, callback?: grpc.sendUnaryData<unknown>) => {
+      if (allowed(call)) return (handler as (...args: unknown[]) => void)(call, callback);
+      const refused = toServiceError(apiError("INVALID_API_TOKEN")) as grpc.ServiceError;
+      if (unary && callback) callback(refused);
+      else call.emit("error", refused);
+    }) as grpc.UntypedHandleCall;
+  }
+  return out;
+}
+
 /** `pkg.Service` of a `/pkg.Service/Method` path. */
 function serviceOf(path: string | undefined): string {
   if (!path) return "";
@@ -170,7 +189,7 @@ export async function startGrpcApi(
   const served = new Set<string>();
   for (const method of Object.values(definition)) served.add(serviceOf(method.path));
   for (const service of options.services ?? []) {
-    server.addService(service.definition, service.implementation);
+    server.addService(service.definition, guarded(service, allowed));
     for (const method of Object.values(service.definition)) served.add(serviceOf(method.path));
   }
   // Calls to a service not served here that name an app are Dapr's gRPC proxying.

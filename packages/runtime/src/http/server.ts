@@ -44,6 +44,15 @@ import {
   saveState,
   transactState,
 } from "./state.ts";
+import {
+  getWorkflow,
+  pauseWorkflow,
+  purgeWorkflow,
+  raiseWorkflowEvent,
+  resumeWorkflow,
+  startWorkflow,
+  terminateWorkflow,
+} from "./workflows.ts";
 
 const WRITE: HTTPMethod[] = ["POST", "PUT"];
 const METHODS: HTTPMethod[] = ["GET", "POST", "PUT", "DELETE", "PATCH"];
@@ -121,6 +130,16 @@ function buildRouter(): Router.Instance<Router.HTTPVersion.V1> {
   on("DELETE", `${actor}/reminders/:name`, deleteActorReminder);
   on(WRITE, `${actor}/timers/:name`, createActorTimer);
   on("DELETE", `${actor}/timers/:name`, deleteActorTimer);
+  for (const version of ["v1.0", "v1.0-beta1"]) {
+    const base = `/${version}/workflows/:component`;
+    on("POST", `${base}/:name/start`, startWorkflow);
+    on("GET", `${base}/:instanceId`, getWorkflow);
+    on("POST", `${base}/:instanceId/raiseEvent/:event`, raiseWorkflowEvent);
+    on("POST", `${base}/:instanceId/terminate`, terminateWorkflow);
+    on("POST", `${base}/:instanceId/pause`, pauseWorkflow);
+    on("POST", `${base}/:instanceId/resume`, resumeWorkflow);
+    on("POST", `${base}/:instanceId/purge`, purgeWorkflow);
+  }
   on(WRITE, "/v1.0-alpha1/lock/:store", tryLock);
   on(WRITE, "/v1.0-alpha1/unlock/:store", unlock);
   on("POST", "/v1.0-alpha2/conversation/:name/converse", converseAlpha2Route);

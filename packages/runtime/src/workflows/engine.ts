@@ -1,0 +1,944 @@
+import { randomUUID } from "node:crypto";
+import { errorMessage, type Logger, silentLogger } from "@outrig/core";
+import { apiError } from "../api/errors.ts";
+import type { ActivityResponse__Output } from "../grpc/generated/ActivityResponse.ts";
+import type { OrchestratorAction__Output } from "../grpc/generated/OrchestratorAction.ts";
+import type { OrchestratorResponse__Output } from "../grpc/generated/OrchestratorResponse.ts";
+import type { WorkItem } from "../grpc/generated/WorkItem.ts";
+import { JobExistsError, type Scheduler, type Trigger } from "../scheduler/scheduler.ts";
+import {
+  awaitsResult,
+  event,
+  type HistoryEvent,
+  millisOf,
+  pendingActivities,
+  pendingChildren,
+  pendingTimers,
+  type Status,
+  stringValue,
+  type TaskFailureDetails,
+  TERMINAL,
+  timestamp,
+} from "./history.ts";
+import type { Commit, InstanceMeta, InstanceStore, StoredInstance } from "./instance-store.ts";
+import {
+  ACTIVE_JOB,
+  badInstanceId,
+  instanceJobPrefix,
+  parseJobKey,
+  START_JOB,
+  timerJob,
+} from "./keys.ts";
+
+export interface WorkflowEngineOptions {
+  store: InstanceStore;
+  scheduler: Scheduler;
+  /** The scheduler prefix of this app's workflow jobs (timers, running markers). */
+  jobPrefix: string;
+  logger?: Logger;
+  /** A turn a worker took and did not answer within this is sent again. Default 60 s. */
+  turnTimeoutMs?: number;
+  /**
+   * Work items one worker stream holds unanswered at most. The JS SDK runs 10 at once and queues
+   * 100, dropping the rest silently, so more than that would be lost work. Default 50.
+   */
+  maxInFlightPerWorker?: number;
+}
+
+export interface StartRequest {
+  name: string;
+  instanceId?: string | undefined;
+  input?: string | undefined;
+  /** Epoch ms: the first turn waits for it. */
+  startAt?: number | undefined;
+  parent?: InstanceMeta["parent"];
+}
+
+/** One connected GetWorkItems stream. */
+export interface WorkerConnection {
+  /** Ends the engine's side: its unanswered work items go to the other workers. */
+  close(): void;
+}
+
+type Pending =
+  | { kind: "orchestration"; instanceId: string }
+  | {
+      kind: "activity";
+      instanceId: string;
+      executionId: string;
+      taskId: number;
+      name: string;
+      input: string | undefined;
+    };
+
+interface Worker {
+  send(item: WorkItem): void;
+  end(): void;
+  inFlight: Map<string, Pending>;
+}
+
+interface Turn {
+  worker: Worker;
+  /** How many inbox entries the worker was given (later ones stay for the next turn). */
+  consumed: number;
+  newEvents: HistoryEvent[];
+  timer: NodeJS.Timeout;
+}
+
+interface Live extends StoredInstance {
+  turn?: Turn | undefined;
+}
+
+const keyOf = (p: Pending): string =>
+  p.kind === "orchestration" ? `o:${p.instanceId}` : `a:${p.instanceId}#${p.taskId}`;
+
+const ACTIVE_SPEC = { schedule: "@every 60s", failurePolicy: { drop: {} } } as const;
+
+/**
+ * The durable workflow engine behind TaskHubSidecarService and the HTTP workflow API. Each
+ * instance is an append-only history plus an inbox of events not yet shown to the workflow; it
+ * takes one turn at a time (a worker replays history + inbox and answers with actions), and each
+ * turn is committed in one store transaction (history append, inbox shift, metadata under its
+ * ETag). What a turn starts (activities, timers, children, events) is recorded in history first
+ * and done after the commit; whatever a crash interrupted is found again in history when the
+ * instance is loaded (pending activities are sent again, timers and children ensured). Running
+ * instances are marked by a scheduler job each, so a restarted sidecar knows what to resume, and
+ * timers are scheduler jobs.
+ */
+export class WorkflowEngine {
+  readonly #store: InstanceStore;
+  readonly #scheduler: Scheduler;
+  readonly #prefix: string;
+  readonly #logger: Logger;
+  readonly #turnTimeoutMs: number;
+  readonly #maxInFlight: number;
+  readonly #instances = new Map<string, Live>();
+  readonly #chains = new Map<string, Promise<unknown>>();
+  readonly #workers = new Set<Worker>();
+  readonly #queue: Pending[] = [];
+  readonly #queued = new Set<string>();
+  readonly #waiters = new Map<string, Set<() => void>>();
+  #stopJobs: (() => void) | undefined;
+  #closed = false;
+
+  constructor(options: WorkflowEngineOptions) {
+    this.#store = options.store;
+    this.#scheduler = options.scheduler;
+    this.#prefix = options.jobPrefix;
+    this.#logger = options.logger ?? silentLogger;
+    this.#turnTimeoutMs = options.turnTimeoutMs ?? 60_000;
+    this.#maxInFlight = options.maxInFlightPerWorker ?? 50;
+  }
+
+  /** Takes the timers and resumes every instance that was running (crash safety). */
+  async start(): Promise<void> {
+    this.#stopJobs = this.#scheduler.handle(this.#prefix, (trigger) => this.#onJob(trigger));
+    const jobs = await this.#scheduler.list(this.#prefix);
+    for (const job of jobs) {
+      const parsed = parseJobKey(this.#prefix, job.key);
+      if (parsed?.[1] === ACTIVE_JOB) {
+        const id = parsed[0];
+        void this.#serial(id, () => this.#live(id)).catch((error: unknown) =>
+          this.#logger.error("workflow: resuming an instance failed", {
+            instanceId: id,
+            error: errorMessage(error),
+          }),
+        );
+      }
+    }
+  }
+
+  /** Stops serving: worker streams end, waiters are released, turns are left for a restart. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopJobs?.();
+    for (const inst of this.#instances.values()) if (inst.turn) clearTimeout(inst.turn.timer);
+    for (const worker of this.#workers) worker.end();
+    this.#workers.clear();
+    for (const set of this.#waiters.values()) for (const wake of set) wake();
+    this.#waiters.clear();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  // --- management -------------------------------------------------------------------------
+
+  async startInstance(request: StartRequest): Promise<string> {
+    const id = request.instanceId || randomUUID().replaceAll("-", "");
+    const bad = badInstanceId(id);
+    if (bad) throw apiError("MALFORMED_REQUEST", { detail: bad });
+    return this.#serial(id, async () => {
+      if (this.#instances.has(id) || (await this.#store.load(id))) {
+        throw apiError("WORKFLOW_EXISTS", { name: request.name, id });
+      }
+      const now = Date.now();
+      const executionId = randomUUID();
+      const started = event("executionStarted", {
+        name: request.name,
+        input: stringValue(request.input),
+        orchestrationInstance: { instanceId: id, executionId: { value: executionId } },
+        ...(request.parent
+          ? {
+              parentInstance: {
+                taskScheduledId: request.parent.taskScheduledId,
+                name: { value: request.parent.name },
+                orchestrationInstance: { instanceId: request.parent.instanceId },
+              },
+            }
+          : {}),
+        ...(request.startAt ? { scheduledStartTimestamp: timestamp(request.startAt) } : {}),
+      });
+      const meta: InstanceMeta = {
+        name: request.name,
+        executionId,
+        status: "ORCHESTRATION_STATUS_PENDING",
+        createdAt: now,
+        updatedAt: now,
+        input: request.input,
+        parent: request.parent,
+        historyLength: 0,
+        inboxLength: 1,
+        generation: 1,
+      };
+      // The marker first: a crash before the state is written leaves a marker to discard,
+      // never a running instance nobody resumes.
+      await this.#scheduler.schedule(this.#jobKey(id, ACTIVE_JOB), ACTIVE_SPEC, new Uint8Array(), {
+        overwrite: true,
+      });
+      const inst: Live = { id, meta, etag: undefined, history: [], inbox: [] };
+      await this.#commit(inst, {
+        meta,
+        history: [],
+        keptHistory: 0,
+        inbox: [started],
+        keptInbox: 0,
+      });
+      this.#instances.set(id, inst);
+      if (request.startAt && request.startAt > now) {
+        await this.#scheduler.schedule(
+          this.#jobKey(id, START_JOB),
+          { dueTime: new Date(request.startAt).toISOString() },
+          new Uint8Array(),
+          { overwrite: true },
+        );
+      }
+      this.#kick(inst);
+      return id;
+    });
+  }
+
+  /** The instance's summary, or undefined when there is none. */
+  async getInstance(id: string): Promise<InstanceMeta | undefined> {
+    return this.#serial(id, async () => (await this.#peek(id))?.meta);
+  }
+
+  /** Resolves once `until` holds for the instance (or it is gone, or `signal` aborts). */
+  async waitFor(
+    id: string,
+    until: (meta: InstanceMeta) => boolean,
+    signal: AbortSignal,
+  ): Promise<InstanceMeta | undefined> {
+    for (;;) {
+      const meta = await this.getInstance(id);
+      if (!meta || until(meta) || signal.aborted || this.#closed) return meta;
+      await new Promise<void>((resolve) => {
+        let set = this.#waiters.get(id);
+        if (!set) {
+          set = new Set();
+          this.#waiters.set(id, set);
+        }
+        const wake = (): void => {
+          set.delete(wake);
+          signal.removeEventListener("abort", wake);
+          resolve();
+        };
+        set.add(wake);
+        signal.addEventListener("abort", wake, { once: true });
+      });
+    }
+  }
+
+  async raiseEvent(id: string, name: string, input: string | undefined): Promise<void> {
+    await this.#toInbox(id, event("eventRaised", { name, input: stringValue(input) }));
+  }
+
+  async terminate(id: string, output: string | undefined, recursive: boolean): Promise<void> {
+    await this.#toInbox(
+      id,
+      event("executionTerminated", { input: stringValue(output), recurse: recursive }),
+    );
+  }
+
+  async suspend(id: string, reason: string | undefined): Promise<void> {
+    await this.#toInbox(id, event("executionSuspended", { input: stringValue(reason) }));
+  }
+
+  async resume(id: string, reason: string | undefined): Promise<void> {
+    await this.#toInbox(id, event("executionResumed", { input: stringValue(reason) }));
+  }
+
+  /** Deletes a finished instance (and its children, `recursive`); returns how many were deleted. */
+  async purge(id: string, recursive = true): Promise<number> {
+    const children = await this.#serial(id, async () => {
+      const inst = await this.#peek(id);
+      if (!inst) throw apiError("WORKFLOW_NOT_FOUND", { id });
+      if (!TERMINAL.has(inst.meta.status)) {
+        throw apiError("WORKFLOW_NOT_TERMINAL", { id, status: statusName(inst.meta.status) });
+      }
+      await this.#store.purge(id, inst.etag, inst.meta);
+      this.#instances.delete(id);
+      await this.#scheduler.deleteByPrefix(instanceJobPrefix(this.#prefix, id));
+      return inst.history.flatMap((e) => e.subOrchestrationInstanceCreated?.instanceId ?? []);
+    });
+    let count = 1;
+    if (recursive) for (const child of children) count += await this.purge(child).catch(() => 0);
+    return count;
+  }
+
+  // --- the worker protocol ----------------------------------------------------------------
+
+  /** A worker's GetWorkItems stream: work items are written to it until it closes. */
+  connect(send: (item: WorkItem) => void, end: () => void): WorkerConnection {
+    const worker: Worker = { send, end, inFlight: new Map() };
+    if (this.#closed) {
+      end();
+      return { close: () => undefined };
+    }
+    this.#workers.add(worker);
+    this.#pump();
+    return {
+      close: () => {
+        if (!this.#workers.delete(worker)) return;
+        // What it held is given to the other workers (or the next one to connect).
+        for (const pending of worker.inFlight.values()) {
+          if (pending.kind === "orchestration") {
+            const inst = this.#instances.get(pending.instanceId);
+            if (inst?.turn?.worker === worker) {
+              clearTimeout(inst.turn.timer);
+              inst.turn = undefined;
+            }
+          }
+          this.#enqueue(pending);
+        }
+        worker.inFlight.clear();
+        this.#pump();
+      },
+    };
+  }
+
+  async completeOrchestration(response: OrchestratorResponse__Output): Promise<void> {
+    const id = response.instanceId;
+    await this.#serial(id, async () => {
+      const inst = this.#instances.get(id);
+      const turn = inst?.turn;
+      if (!inst || !turn) {
+        this.#logger.debug("workflow: an answer for no turn in flight; ignored", {
+          instanceId: id,
+        });
+        return;
+      }
+      const scheduled = new Set(
+        inst.history.filter((e) => !e.orchestratorStarted).map((e) => e.eventId ?? -1),
+      );
+      if (
+        response.actions.some((a) => a.id >= 0 && scheduled.has(a.id) && !a.completeOrchestration)
+      ) {
+        // A late answer to an earlier turn (sent again after a timeout): its actions are in
+        // history already.
+        this.#logger.debug("workflow: a stale turn answer; ignored", { instanceId: id });
+        return;
+      }
+      clearTimeout(turn.timer);
+      turn.worker.inFlight.delete(`o:${id}`);
+      inst.turn = undefined;
+      await this.#applyTurn(inst, turn, response).catch(async (error: unknown) => {
+        // Lost to another writer or the store failed: forget what we hold and start over from
+        // the store; the turn is replayed.
+        this.#logger.warn("workflow: committing a turn failed; the turn will run again", {
+          instanceId: id,
+          error: errorMessage(error),
+        });
+        this.#instances.delete(id);
+        await this.#live(id);
+      });
+    });
+    this.#pump();
+  }
+
+  async completeActivity(response: ActivityResponse__Output): Promise<void> {
+    const id = response.instanceId;
+    const taskId = response.taskId;
+    await this.#serial(id, async () => {
+      for (const worker of this.#workers) worker.inFlight.delete(`a:${id}#${taskId}`);
+      const inst = await this.#live(id);
+      // A result already recorded (the activity ran twice) or for an instance that moved on.
+      if (!inst || TERMINAL.has(inst.meta.status)) return;
+      if (!awaitsResult(inst.history, inst.inbox, taskId)) return;
+      const result = response.failureDetails
+        ? event("taskFailed", { taskScheduledId: taskId, failureDetails: response.failureDetails })
+        : event("taskCompleted", { taskScheduledId: taskId, result: response.result });
+      await this.#append(inst, [result]);
+    });
+    this.#pump();
+  }
+
+  // --- turns ----------------------------------------------------------------------------
+
+  async #applyTurn(inst: Live, turn: Turn, response: OrchestratorResponse__Output): Promise<void> {
+    const now = Date.now();
+    const added: HistoryEvent[] = [...turn.newEvents];
+    const after: (() => Promise<void> | void)[] = [];
+    const meta: InstanceMeta = {
+      ...inst.meta,
+      updatedAt: now,
+      generation: inst.meta.generation + 1,
+      customStatus: response.customStatus?.value ?? inst.meta.customStatus,
+    };
+    if (meta.status === "ORCHESTRATION_STATUS_PENDING")
+      meta.status = "ORCHESTRATION_STATUS_RUNNING";
+    for (const e of turn.newEvents) {
+      if (e.executionSuspended) meta.status = "ORCHESTRATION_STATUS_SUSPENDED";
+      if (e.executionResumed && meta.status === "ORCHESTRATION_STATUS_SUSPENDED")
+        meta.status = "ORCHESTRATION_STATUS_RUNNING";
+    }
+    let continued: { input: string | undefined; carryover: HistoryEvent[] } | undefined;
+    for (const action of response.actions) {
+      const recorded = this.#actionEvent(inst, action, meta, after, now);
+      if (recorded === "continue-as-new") {
+        const complete = action.completeOrchestration;
+        continued = {
+          input: complete?.result?.value,
+          carryover: (complete?.carryoverEvents ?? []) as HistoryEvent[],
+        };
+      } else if (recorded) added.push(recorded);
+    }
+    const remaining = inst.inbox.slice(turn.consumed);
+    let commit: Commit;
+    if (continued) {
+      const executionId = randomUUID();
+      meta.executionId = executionId;
+      meta.status = "ORCHESTRATION_STATUS_RUNNING";
+      meta.input = continued.input;
+      meta.output = undefined;
+      const restarted = event("executionStarted", {
+        name: meta.name,
+        input: stringValue(continued.input),
+        orchestrationInstance: { instanceId: inst.id, executionId: { value: executionId } },
+      });
+      const inbox = [restarted, ...continued.carryover, ...remaining];
+      commit = { meta, history: [], keptHistory: 0, inbox, keptInbox: 0 };
+      after.length = 0; // nothing the finished execution asked for outlives it
+      after.push(() =>
+        this.#scheduler
+          .deleteByPrefix(`${instanceJobPrefix(this.#prefix, inst.id)}timer-`)
+          .then(() => undefined),
+      );
+    } else {
+      added.push(event("orchestratorCompleted", {}));
+      commit = {
+        meta,
+        history: [...inst.history, ...added],
+        keptHistory: inst.history.length,
+        inbox: remaining,
+        keptInbox: 0,
+      };
+    }
+    await this.#commit(inst, commit);
+    for (const effect of after) {
+      try {
+        await effect();
+      } catch (error) {
+        this.#logger.warn(
+          "workflow: a turn's follow-up failed; it is retried when the instance is resumed",
+          {
+            instanceId: inst.id,
+            error: errorMessage(error),
+          },
+        );
+      }
+    }
+    if (TERMINAL.has(meta.status)) await this.#finished(inst);
+    else this.#kick(inst);
+  }
+
+  /** The history event recording `action`, and what to do once it is committed. */
+  #actionEvent(
+    inst: Live,
+    action: OrchestratorAction__Output,
+    meta: InstanceMeta,
+    after: (() => Promise<void> | void)[],
+    now: number,
+  ): HistoryEvent | "continue-as-new" | undefined {
+    const id = action.id;
+    const executionId = meta.executionId;
+    if (action.scheduleTask) {
+      const task = action.scheduleTask;
+      after.push(() =>
+        this.#enqueue({
+          kind: "activity",
+          instanceId: inst.id,
+          executionId,
+          taskId: id,
+          name: task.name,
+          input: task.input?.value,
+        }),
+      );
+      return event(
+        "taskScheduled",
+        { name: task.name, version: task.version, input: task.input },
+        id,
+        now,
+      );
+    }
+    if (action.createTimer) {
+      const fireAt = millisOf(action.createTimer.fireAt);
+      after.push(() => this.#ensureTimer(inst.id, executionId, id, fireAt));
+      return event("timerCreated", { fireAt: timestamp(fireAt) }, id, now);
+    }
+    if (action.createSubOrchestration) {
+      const sub = action.createSubOrchestration;
+      const childId = sub.instanceId || `${inst.id}:${String(id).padStart(4, "0")}`;
+      const created = event(
+        "subOrchestrationInstanceCreated",
+        { instanceId: childId, name: sub.name, version: sub.version, input: sub.input },
+        id,
+        now,
+      );
+      after.push(() => this.#ensureChild(inst.id, meta.name, created));
+      return created;
+    }
+    if (action.sendEvent) {
+      const send = action.sendEvent;
+      const target = send.instance?.instanceId ?? "";
+      after.push(() =>
+        this.raiseEvent(target, send.name, send.data?.value).catch((error: unknown) =>
+          this.#logger.warn("workflow: an event to another instance was not delivered", {
+            instanceId: inst.id,
+            target,
+            error: errorMessage(error),
+          }),
+        ),
+      );
+      return event("eventSent", { instanceId: target, name: send.name, input: send.data }, id, now);
+    }
+    if (action.terminateOrchestration) {
+      const t = action.terminateOrchestration;
+      after.push(() =>
+        this.terminate(t.instanceId, t.reason?.value, t.recurse).catch(() => undefined),
+      );
+      return undefined;
+    }
+    if (action.completeOrchestration) {
+      const complete = action.completeOrchestration;
+      const status = complete.orchestrationStatus as Status;
+      if (status === "ORCHESTRATION_STATUS_CONTINUED_AS_NEW") return "continue-as-new";
+      meta.status = status;
+      meta.output = complete.result?.value;
+      meta.failure = complete.failureDetails ?? undefined;
+      return event(
+        "executionCompleted",
+        {
+          orchestrationStatus: status,
+          result: complete.result,
+          failureDetails: complete.failureDetails,
+        },
+        id,
+        now,
+      );
+    }
+    this.#logger.warn("workflow: an action of an unknown kind; ignored", {
+      instanceId: inst.id,
+      id,
+    });
+    return undefined;
+  }
+
+  /** Ends the instance at once (no worker needed): the inbox holds an ExecutionTerminated. */
+  async #terminateNow(inst: Live): Promise<void> {
+    const terminated = inst.inbox.find((e) => e.executionTerminated)?.executionTerminated;
+    const output = terminated?.input?.value;
+    const meta: InstanceMeta = {
+      ...inst.meta,
+      status: "ORCHESTRATION_STATUS_TERMINATED",
+      output,
+      updatedAt: Date.now(),
+      generation: inst.meta.generation + 1,
+    };
+    const added = [
+      event("orchestratorStarted", {}),
+      ...inst.inbox,
+      event("executionCompleted", {
+        orchestrationStatus: "ORCHESTRATION_STATUS_TERMINATED",
+        result: stringValue(output),
+      }),
+      event("orchestratorCompleted", {}),
+    ];
+    const children = pendingChildren(inst.history, inst.inbox);
+    await this.#commit(inst, {
+      meta,
+      history: [...inst.history, ...added],
+      keptHistory: inst.history.length,
+      inbox: [],
+      keptInbox: 0,
+    });
+    if (terminated?.recurse !== false) {
+      for (const child of children) {
+        const childId = child.subOrchestrationInstanceCreated?.instanceId;
+        if (childId) void this.terminate(childId, output, true).catch(() => undefined);
+      }
+    }
+    await this.#finished(inst);
+  }
+
+  /** After the last commit of an instance: its jobs go, its parent learns, waiters wake. */
+  async #finished(inst: Live): Promise<void> {
+    this.#instances.delete(inst.id);
+    await this.#scheduler
+      .deleteByPrefix(instanceJobPrefix(this.#prefix, inst.id))
+      .catch((error: unknown) =>
+        this.#logger.warn("workflow: deleting a finished instance's jobs failed", {
+          instanceId: inst.id,
+          error: errorMessage(error),
+        }),
+      );
+    const parent = inst.meta.parent;
+    if (parent) void this.#reportToParent(inst.id, inst.meta, parent);
+  }
+
+  #reportToParent(
+    childId: string,
+    meta: InstanceMeta,
+    parent: NonNullable<InstanceMeta["parent"]>,
+  ): Promise<void> {
+    const outcome =
+      meta.status === "ORCHESTRATION_STATUS_COMPLETED"
+        ? event("subOrchestrationInstanceCompleted", {
+            taskScheduledId: parent.taskScheduledId,
+            result: stringValue(meta.output),
+          })
+        : event("subOrchestrationInstanceFailed", {
+            taskScheduledId: parent.taskScheduledId,
+            failureDetails: meta.failure ?? {
+              errorType: "WorkflowTerminated",
+              errorMessage: `child workflow ${childId} ended ${statusName(meta.status)}`,
+            },
+          });
+    return this.#serial(parent.instanceId, async () => {
+      const p = await this.#live(parent.instanceId);
+      if (!p || TERMINAL.has(p.meta.status)) return;
+      const waiting = pendingChildren(p.history, p.inbox).some(
+        (e) => e.eventId === parent.taskScheduledId,
+      );
+      if (waiting) await this.#append(p, [outcome]);
+    }).catch((error: unknown) =>
+      this.#logger.warn("workflow: reporting a child's outcome failed", {
+        instanceId: childId,
+        parent: parent.instanceId,
+        error: errorMessage(error),
+      }),
+    );
+  }
+
+  async #ensureChild(parentId: string, parentName: string, created: HistoryEvent): Promise<void> {
+    const sub = created.subOrchestrationInstanceCreated;
+    if (!sub?.instanceId || !sub.name) return;
+    const parent = {
+      instanceId: parentId,
+      taskScheduledId: created.eventId ?? -1,
+      name: parentName,
+    };
+    try {
+      await this.startInstance({
+        name: sub.name,
+        instanceId: sub.instanceId,
+        input: sub.input?.value,
+        parent,
+      });
+    } catch (error) {
+      if ((error as { kind?: string }).kind !== "WORKFLOW_EXISTS") throw error;
+      // Started before a crash: if it has finished meanwhile, its outcome is owed.
+      const child = await this.getInstance(sub.instanceId);
+      if (child && TERMINAL.has(child.status))
+        await this.#reportToParent(sub.instanceId, child, parent);
+    }
+  }
+
+  async #ensureTimer(
+    id: string,
+    executionId: string,
+    timerId: number,
+    fireAt: number,
+  ): Promise<void> {
+    try {
+      await this.#scheduler.schedule(
+        this.#jobKey(id, timerJob(timerId)),
+        {
+          dueTime: new Date(Math.max(fireAt, 0)).toISOString(),
+          failurePolicy: { constant: { interval: "1s" } },
+        },
+        Buffer.from(JSON.stringify({ executionId, timerId, fireAt })),
+      );
+    } catch (error) {
+      if (!(error instanceof JobExistsError)) throw error;
+    }
+  }
+
+  async #onJob(trigger: Trigger): Promise<boolean> {
+    const parsed = parseJobKey(this.#prefix, trigger.key);
+    if (!parsed) return true;
+    const [id, kind] = parsed;
+    return this.#serial(id, async () => {
+      const inst = await this.#live(id);
+      if (!inst || TERMINAL.has(inst.meta.status)) return true;
+      if (kind === START_JOB) this.#kick(inst);
+      else if (kind.startsWith("timer-")) {
+        const t = JSON.parse(Buffer.from(trigger.payload).toString("utf8")) as {
+          executionId: string;
+          timerId: number;
+          fireAt: number;
+        };
+        const due = pendingTimers(inst.history, inst.inbox).some((e) => e.eventId === t.timerId);
+        if (t.executionId === inst.meta.executionId && due) {
+          await this.#append(inst, [
+            event("timerFired", { fireAt: timestamp(t.fireAt), timerId: t.timerId }),
+          ]);
+        }
+      }
+      return true;
+    }).finally(() => this.#pump());
+  }
+
+  // --- instance state -------------------------------------------------------------------
+
+  /** Appends events to the inbox of a live instance (one commit) and schedules its turn. */
+  async #append(inst: Live, events: HistoryEvent[]): Promise<void> {
+    await this.#commit(inst, {
+      meta: {
+        ...inst.meta,
+        updatedAt: Date.now(),
+        generation: inst.meta.generation + 1,
+      },
+      history: inst.history,
+      keptHistory: inst.history.length,
+      inbox: [...inst.inbox, ...events],
+      keptInbox: inst.inbox.length,
+    });
+    this.#kick(inst);
+  }
+
+  async #toInbox(id: string, e: HistoryEvent): Promise<void> {
+    await this.#serial(id, async () => {
+      const inst = await this.#live(id);
+      if (!inst) {
+        if (await this.#store.load(id)) return; // finished: nothing more reaches it
+        throw apiError("WORKFLOW_NOT_FOUND", { id });
+      }
+      if (TERMINAL.has(inst.meta.status)) return;
+      await this.#append(inst, [e]);
+    });
+    this.#pump();
+  }
+
+  /** Commits and, only once the store took it, makes it the instance's state in memory. */
+  async #commit(inst: Live, commit: Commit): Promise<void> {
+    const meta = {
+      ...commit.meta,
+      historyLength: commit.history.length,
+      inboxLength: commit.inbox.length,
+    };
+    const etag = await this.#store.commit(
+      inst.id,
+      inst.etag,
+      { historyLength: inst.history.length, inboxLength: inst.inbox.length },
+      { ...commit, meta },
+    );
+    inst.meta = meta;
+    inst.etag = etag;
+    inst.history = [...commit.history];
+    inst.inbox = [...commit.inbox];
+    const set = this.#waiters.get(inst.id);
+    if (set) for (const wake of [...set]) wake();
+  }
+
+  /** The instance as stored, without taking it over (no recovery). */
+  async #peek(id: string): Promise<Live | undefined> {
+    return this.#instances.get(id) ?? (await this.#store.load(id));
+  }
+
+  /**
+   * The running instance, loaded and resumed if this sidecar did not hold it: its pending
+   * activities are sent again, its timers and children ensured, its inbox turned. A finished or
+   * missing instance is not held (and a stale running marker is dropped).
+   */
+  async #live(id: string): Promise<Live | undefined> {
+    const held = this.#instances.get(id);
+    if (held) return held;
+    const inst: Live | undefined = await this.#store.load(id);
+    if (!inst || TERMINAL.has(inst.meta.status)) {
+      await this.#scheduler.delete(this.#jobKey(id, ACTIVE_JOB));
+      return undefined;
+    }
+    this.#instances.set(id, inst);
+    for (const task of pendingActivities(inst.history, inst.inbox)) {
+      this.#enqueue({
+        kind: "activity",
+        instanceId: id,
+        executionId: inst.meta.executionId,
+        taskId: task.eventId ?? -1,
+        name: task.taskScheduled?.name ?? "",
+        input: task.taskScheduled?.input?.value,
+      });
+    }
+    for (const timer of pendingTimers(inst.history, inst.inbox)) {
+      await this.#ensureTimer(
+        id,
+        inst.meta.executionId,
+        timer.eventId ?? -1,
+        millisOf(timer.timerCreated?.fireAt),
+      );
+    }
+    for (const child of pendingChildren(inst.history, inst.inbox)) {
+      void this.#ensureChild(id, inst.meta.name, child).catch((error: unknown) =>
+        this.#logger.warn("workflow: resuming a child workflow failed", {
+          instanceId: id,
+          error: errorMessage(error),
+        }),
+      );
+    }
+    this.#kick(inst);
+    return inst;
+  }
+
+  /** Runs `fn` after every earlier operation on the instance: one turn at a time. */
+  #serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prior = this.#chains.get(id) ?? Promise.resolve();
+    const run = prior.then(fn, fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#chains.set(id, tail);
+    void tail.then(() => {
+      if (this.#chains.get(id) === tail) this.#chains.delete(id);
+    });
+    return run;
+  }
+
+  #jobKey(id: string, kind: string): string {
+    return `${instanceJobPrefix(this.#prefix, id)}${kind}`;
+  }
+
+  // --- dispatch -------------------------------------------------------------------------
+
+  /** Queues the instance's next turn, or ends it at once when a termination waits. */
+  #kick(inst: Live): void {
+    if (TERMINAL.has(inst.meta.status) || inst.turn || inst.inbox.length === 0) return;
+    if (inst.inbox.some((e) => e.executionTerminated)) {
+      void this.#serial(inst.id, async () => {
+        if (this.#instances.get(inst.id) === inst && !inst.turn && !TERMINAL.has(inst.meta.status))
+          await this.#terminateNow(inst);
+      }).catch((error: unknown) =>
+        this.#logger.error("workflow: terminating failed", {
+          instanceId: inst.id,
+          error: errorMessage(error),
+        }),
+      );
+      return;
+    }
+    this.#enqueue({ kind: "orchestration", instanceId: inst.id });
+    this.#pump();
+  }
+
+  #enqueue(pending: Pending): void {
+    const key = keyOf(pending);
+    if (this.#queued.has(key)) return;
+    this.#queued.add(key);
+    this.#queue.push(pending);
+    queueMicrotask(() => this.#pump());
+  }
+
+  #pump(): void {
+    if (this.#closed) return;
+    while (this.#queue.length > 0) {
+      let worker: Worker | undefined;
+      for (const w of this.#workers) {
+        if (
+          w.inFlight.size < this.#maxInFlight &&
+          (!worker || w.inFlight.size < worker.inFlight.size)
+        )
+          worker = w;
+      }
+      if (!worker) return;
+      const pending = this.#queue.shift() as Pending;
+      this.#queued.delete(keyOf(pending));
+      if (pending.kind === "orchestration") this.#dispatchTurn(pending, worker);
+      else this.#dispatchActivity(pending, worker);
+    }
+  }
+
+  #dispatchTurn(pending: Pending & { kind: "orchestration" }, worker: Worker): void {
+    const inst = this.#instances.get(pending.instanceId);
+    if (!inst || inst.turn || inst.inbox.length === 0 || TERMINAL.has(inst.meta.status)) return;
+    if (inst.inbox.some((e) => e.executionTerminated)) {
+      this.#kick(inst);
+      return;
+    }
+    const suspended = inst.meta.status === "ORCHESTRATION_STATUS_SUSPENDED";
+    if (suspended && !inst.inbox.some((e) => e.executionResumed)) return;
+    const startAt = millisOf(inst.inbox[0]?.executionStarted?.scheduledStartTimestamp);
+    if (inst.history.length === 0 && startAt > Date.now()) return; // its start job kicks it
+    const newEvents = [event("orchestratorStarted", {}), ...inst.inbox];
+    const turn: Turn = {
+      worker,
+      consumed: inst.inbox.length,
+      newEvents,
+      timer: setTimeout(() => {
+        if (inst.turn !== turn) return;
+        this.#logger.warn("workflow: a turn was not answered in time; sending it again", {
+          instanceId: inst.id,
+        });
+        worker.inFlight.delete(keyOf(pending));
+        inst.turn = undefined;
+        this.#kick(inst);
+      }, this.#turnTimeoutMs).unref(),
+    };
+    inst.turn = turn;
+    worker.inFlight.set(keyOf(pending), pending);
+    worker.send({
+      orchestratorRequest: {
+        instanceId: inst.id,
+        executionId: { value: inst.meta.executionId },
+        pastEvents: inst.history,
+        newEvents,
+      },
+    });
+  }
+
+  #dispatchActivity(pending: Pending & { kind: "activity" }, worker: Worker): void {
+    const inst = this.#instances.get(pending.instanceId);
+    if (!inst || inst.meta.executionId !== pending.executionId) return;
+    if (!awaitsResult(inst.history, inst.inbox, pending.taskId)) return;
+    worker.inFlight.set(keyOf(pending), pending);
+    worker.send({
+      activityRequest: {
+        name: pending.name,
+        input: stringValue(pending.input),
+        orchestrationInstance: {
+          instanceId: pending.instanceId,
+          executionId: { value: pending.executionId },
+        },
+        taskId: pending.taskId,
+      },
+    });
+  }
+}
+
+/** `RUNNING` for `ORCHESTRATION_STATUS_RUNNING`: the runtime status names of Dapr's API. */
+export function statusName(status: Status): string {
+  return status.replace(/^ORCHESTRATION_STATUS_/, "");
+}
+
+export type { InstanceMeta, TaskFailureDetails };

@@ -1,0 +1,143 @@
+import type { StateStore, TransactionOperation } from "@outrig/core";
+import {
+  decodeEvent,
+  encodeEvent,
+  type HistoryEvent,
+  type Status,
+  type TaskFailureDetails,
+} from "./history.ts";
+import type { InstanceKeys } from "./keys.ts";
+
+/** What the `metadata` key holds: the instance's summary, read without its history. */
+export interface InstanceMeta {
+  name: string;
+  executionId: string;
+  status: Status;
+  createdAt: number;
+  updatedAt: number;
+  input?: string | undefined;
+  output?: string | undefined;
+  customStatus?: string | undefined;
+  failure?: TaskFailureDetails | undefined;
+  /** Set for a child workflow: where its outcome goes. */
+  parent?: { instanceId: string; taskScheduledId: number; name: string } | undefined;
+  historyLength: number;
+  inboxLength: number;
+  /** Bumped on every commit (and kept across continue-as-new, as Dapr's). */
+  generation: number;
+}
+
+export interface StoredInstance {
+  id: string;
+  meta: InstanceMeta;
+  /** The ETag of `metadata`: every commit is conditional on it. */
+  etag: string | undefined;
+  history: HistoryEvent[];
+  inbox: HistoryEvent[];
+}
+
+/** One atomic change of an instance. */
+export interface Commit {
+  meta: InstanceMeta;
+  /** The whole history after the commit, and how much of it was there before (kept keys). */
+  history: readonly HistoryEvent[];
+  keptHistory: number;
+  inbox: readonly HistoryEvent[];
+  /** How many leading inbox entries are unchanged (kept keys). */
+  keptInbox: number;
+}
+
+/**
+ * The instance state in the actor state store, one key per history and inbox entry (protobuf,
+ * as Dapr stores them) and a JSON `metadata` whose ETag guards every commit: a commit is one
+ * transaction (history append, inbox rewrite, metadata), so a sidecar that lost the instance to
+ * another writer fails its commit instead of forking the history.
+ */
+export class InstanceStore {
+  readonly #store: StateStore;
+  readonly #keys: InstanceKeys;
+
+  constructor(store: StateStore, keys: InstanceKeys) {
+    this.#store = store;
+    this.#keys = keys;
+  }
+
+  async load(id: string): Promise<StoredInstance | undefined> {
+    const got = await this.#store.get({ key: this.#keys.metadata(id) });
+    if (!got.data) return undefined;
+    const meta = JSON.parse(Buffer.from(got.data).toString("utf8")) as InstanceMeta;
+    const keys = [
+      ...Array.from({ length: meta.historyLength }, (_, i) => this.#keys.history(id, i)),
+      ...Array.from({ length: meta.inboxLength }, (_, i) => this.#keys.inbox(id, i)),
+    ];
+    const items = keys.length === 0 ? [] : await this.#store.bulkGet(keys.map((key) => ({ key })));
+    const byKey = new Map(items.map((item) => [item.key, item.data]));
+    const read = (key: string): HistoryEvent => {
+      const data = byKey.get(key);
+      if (!data) throw new Error(`workflow ${id}: state key ${key} is missing`);
+      return decodeEvent(data);
+    };
+    return {
+      id,
+      meta,
+      etag: got.etag,
+      history: keys.slice(0, meta.historyLength).map(read),
+      inbox: keys.slice(meta.historyLength).map(read),
+    };
+  }
+
+  /** Applies `commit` atomically; returns the new ETag. Rejects (ETagError) when another wrote. */
+  async commit(
+    id: string,
+    etag: string | undefined,
+    before: { historyLength: number; inboxLength: number },
+    commit: Commit,
+  ): Promise<string | undefined> {
+    const operations: TransactionOperation[] = [];
+    for (let i = commit.keptHistory; i < commit.history.length; i++) {
+      operations.push(
+        upsert(this.#keys.history(id, i), encodeEvent(commit.history[i] as HistoryEvent)),
+      );
+    }
+    for (let i = commit.history.length; i < before.historyLength; i++) {
+      operations.push({ operation: "delete", request: { key: this.#keys.history(id, i) } });
+    }
+    for (let i = commit.keptInbox; i < commit.inbox.length; i++) {
+      operations.push(
+        upsert(this.#keys.inbox(id, i), encodeEvent(commit.inbox[i] as HistoryEvent)),
+      );
+    }
+    for (let i = commit.inbox.length; i < before.inboxLength; i++) {
+      operations.push({ operation: "delete", request: { key: this.#keys.inbox(id, i) } });
+    }
+    operations.push({
+      operation: "upsert",
+      request: {
+        key: this.#keys.metadata(id),
+        value: commit.meta,
+        ...(etag ? { etag, options: { concurrency: "first-write" } } : {}),
+      },
+    });
+    await this.#store.transact({ operations });
+    const got = await this.#store.get({ key: this.#keys.metadata(id) });
+    return got.etag;
+  }
+
+  /** Deletes every key of the instance, in one transaction guarded by `etag`. */
+  async purge(id: string, etag: string | undefined, meta: InstanceMeta): Promise<void> {
+    const operations: TransactionOperation[] = [];
+    for (let i = 0; i < meta.historyLength; i++)
+      operations.push({ operation: "delete", request: { key: this.#keys.history(id, i) } });
+    for (let i = 0; i < meta.inboxLength; i++)
+      operations.push({ operation: "delete", request: { key: this.#keys.inbox(id, i) } });
+    operations.push({
+      operation: "delete",
+      request: { key: this.#keys.metadata(id), ...(etag ? { etag } : {}) },
+    });
+    await this.#store.transact({ operations });
+  }
+}
+
+function upsert(key: string, value: Uint8Array): TransactionOperation {
+  return { operation: "upsert", request: { key, value } };
+}

@@ -13,7 +13,7 @@ import {
   WorkflowRuntimeStatus,
 } from "@dapr/dapr";
 import { waitUntil } from "@outrig/conformance/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Sidecar } from "../src/index.ts";
 import { sidecar } from "./helpers.ts";
 
@@ -121,6 +121,8 @@ let worker: WorkflowRuntime;
 let client: DaprWorkflowClient;
 
 beforeAll(async () => {
+  // The SDK's durabletask worker logs every work item at info level and has no option to lower it.
+  vi.spyOn(console, "info").mockImplementation(() => undefined);
   home = mkdtempSync(join(tmpdir(), "outrig-wf-"));
   s = await sidecar({
     appId: "wfapp",

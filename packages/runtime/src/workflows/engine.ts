@@ -353,8 +353,9 @@ export class WorkflowEngine {
       }
       clearTimeout(turn.timer);
       turn.worker.inFlight.delete(`o:${id}`);
-      inst.turn = undefined;
+      // The turn stays set until its commit is in: no other turn is dispatched meanwhile.
       await this.#applyTurn(inst, turn, response).catch(async (error: unknown) => {
+        inst.turn = undefined;
         // Lost to another writer or the store failed: forget what we hold and start over from
         // the store; the turn is replayed.
         this.#logger.warn("workflow: committing a turn failed; the turn will run again", {
@@ -447,6 +448,7 @@ export class WorkflowEngine {
       };
     }
     await this.#commit(inst, commit);
+    inst.turn = undefined;
     for (const effect of after) {
       try {
         await effect();

@@ -54,12 +54,17 @@ export interface Commit {
  * another writer fails its commit instead of forking the history.
  */
 export class InstanceStore {
-  readonly #store: StateStore;
+  readonly #current: () => StateStore;
   readonly #keys: InstanceKeys;
 
-  constructor(store: StateStore, keys: InstanceKeys) {
-    this.#store = store;
+  /** `store` is asked on every use: a hot reload may replace the component. */
+  constructor(store: () => StateStore, keys: InstanceKeys) {
+    this.#current = store;
     this.#keys = keys;
+  }
+
+  get #store(): StateStore {
+    return this.#current();
   }
 
   async load(id: string): Promise<StoredInstance | undefined> {

@@ -23,10 +23,12 @@ export async function startWorkflowEngine(
 ): Promise<WorkflowEngine | undefined> {
   const name = options.stateStore;
   if (!name) return undefined;
-  const store = runtime.stateStore(name).component;
   const actorType = workflowActorType(options.namespace, options.appId);
   const engine = new WorkflowEngine({
-    store: new InstanceStore(store, instanceKeys(options.appId, actorType)),
+    store: new InstanceStore(
+      () => runtime.stateStore(name).component,
+      instanceKeys(options.appId, actorType),
+    ),
     scheduler,
     jobPrefix: workflowJobPrefix(options.namespace, options.appId),
     logger: options.logger,

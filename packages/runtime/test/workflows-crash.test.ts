@@ -46,11 +46,13 @@ let grpcPort: number;
 function restartable() {
   return sidecarProcess(
     {
-    WF_APP_ID: "wf-crash",
-    WF_GRPC_PORT: String(grpcPort),
-    WF_STATE_DB: join(home, "state.db"),
-    WF_SCHEDULER_DB: join(home, "scheduler.db"),
-  }, "workflow-sidecar.ts");
+      WF_APP_ID: "wf-crash",
+      WF_GRPC_PORT: String(grpcPort),
+      WF_STATE_DB: join(home, "state.db"),
+      WF_SCHEDULER_DB: join(home, "scheduler.db"),
+    },
+    "workflow-sidecar.ts",
+  );
 }
 
 /** The instance's history as the sidecar stored it (Dapr's keys, protobuf values). */

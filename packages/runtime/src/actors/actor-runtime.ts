@@ -161,6 +161,7 @@ export class ActorRuntime {
    * starting waits for it rather than failing, but never hangs on an app that does not come.
    */
   async #whenReady(): Promise<void> {
+    if (this.#status !== "INITIALIZING") return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.#ready,

@@ -109,6 +109,23 @@ const retrying = async function* (
   }
 };
 
+// Each execution runs one activity, then starts afresh with the next number (a fresh history).
+const counter = async function* (
+  ctx: WorkflowContext,
+  n: number,
+): AsyncGenerator<unknown, string | undefined, string> {
+  const greeting = yield ctx.callActivity(hello, `round ${n}`);
+  if (n < 3) {
+    ctx.continueAsNew(n + 1, true);
+    return undefined;
+  }
+  return greeting;
+};
+
+const guardian = async function* (ctx: WorkflowContext): AsyncGenerator<unknown, unknown, unknown> {
+  return yield ctx.callChildWorkflow(waiter, undefined, `${ctx.getWorkflowInstanceId()}-child`);
+};
+
 const waiter = async function* (ctx: WorkflowContext): AsyncGenerator<unknown, unknown, unknown> {
   const first = yield ctx.waitForExternalEvent("go");
   const second = yield ctx.waitForExternalEvent("go");
@@ -140,6 +157,8 @@ beforeAll(async () => {
     .registerWorkflow(parent)
     .registerWorkflow(retrying)
     .registerWorkflow(waiter)
+    .registerWorkflow(counter)
+    .registerWorkflow(guardian)
     .registerActivity(hello)
     .registerActivity(square)
     .registerActivity(flaky);
@@ -246,6 +265,14 @@ describe("workflows through the Dapr SDK", () => {
     expect(await client.getWorkflowState(doomed, false)).toBeUndefined();
   });
 
+  it("continues as new: each execution starts from a fresh history with the new input", async () => {
+    const id = await client.scheduleNewWorkflow(counter, 1);
+    const state = await completed(id);
+    expect(state.runtimeStatus).toBe(WorkflowRuntimeStatus.COMPLETED);
+    expect(JSON.parse(state.serializedOutput ?? "null")).toBe("hello round 3");
+    expect(JSON.parse(state.serializedInput ?? "null")).toBe(3);
+  });
+
   it("fails a workflow nobody registered, naming it, and refuses a reused instance id", async () => {
     const id = await client.scheduleNewWorkflow("nosuchworkflow", undefined, "unknown-1");
     const state = await completed(id);
@@ -337,6 +364,34 @@ describe("the HTTP workflow API", () => {
       202,
     );
     expect((await completed(id)).runtimeStatus).toBe(WorkflowRuntimeStatus.TERMINATED);
+  });
+
+  it("terminates the children of a terminated workflow unless non_recursive", async () => {
+    for (const [id, query, child] of [
+      ["http_guardian", "", WorkflowRuntimeStatus.TERMINATED],
+      ["http_lone_guardian", "?non_recursive=true", WorkflowRuntimeStatus.RUNNING],
+    ] as const) {
+      await api(`/v1.0/workflows/dapr/guardian/start?instanceID=${id}`, { method: "POST" });
+      await client.waitForWorkflowStart(`${id}-child`, false, 10);
+      await waitUntil(
+        async () =>
+          (await client.getWorkflowState(`${id}-child`, false))?.runtimeStatus ===
+          WorkflowRuntimeStatus.RUNNING,
+        5000,
+        "the child runs",
+      );
+      expect(
+        (await api(`/v1.0/workflows/dapr/${id}/terminate${query}`, { method: "POST" })).status,
+      ).toBe(202);
+      expect((await completed(id)).runtimeStatus).toBe(WorkflowRuntimeStatus.TERMINATED);
+      if (child === WorkflowRuntimeStatus.TERMINATED) {
+        expect((await completed(`${id}-child`)).runtimeStatus).toBe(child);
+      } else {
+        await new Promise((r) => setTimeout(r, 200));
+        expect((await client.getWorkflowState(`${id}-child`, false))?.runtimeStatus).toBe(child);
+        await client.terminateWorkflow(`${id}-child`, undefined);
+      }
+    }
   });
 
   it("answers bad input with Dapr's errors", async () => {

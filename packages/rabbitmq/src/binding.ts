@@ -3,7 +3,6 @@ import {
   type BindingHandler,
   type ComponentContext,
   ComponentError,
-  defineOptions,
   errorMessage,
   getMetadata,
   type InputBinding,
@@ -13,8 +12,6 @@ import {
   type Metadata,
   notSupported,
   type OutputBinding,
-  option,
-  type ParsedOptions,
   parseDuration,
   silentLogger,
 } from "@outrig/core";
@@ -25,6 +22,8 @@ import amqp, {
   type RecoveringChannelModel,
 } from "amqplib";
 import { connectError, tlsSocketOptions } from "./connection.ts";
+import { Consumer, type Outcome } from "./consumer.ts";
+import { type RabbitMQBindingOptions, rabbitmqBindingOptions } from "./options.ts";
 import { recoveringConnection } from "./recovery.ts";
 
 const COMPONENT = "bindings.rabbitmq";
@@ -33,166 +32,11 @@ const REQUEUE_DELAY_MS = 100;
 /** How long an invoke waits for a (re)connection before it gives up as unavailable. */
 const CONNECT_WAIT_MS = 15_000;
 
-/** Dapr's `bindings.rabbitmq` metadata names and defaults. */
-export const rabbitmqBindingOptions = defineOptions(COMPONENT, {
-  host: option.string({
-    required: true,
-    sensitive: true,
-    aliases: ["connectionString"],
-    description: "AMQP URL of the broker: amqp://user:password@host:5672/vhost (amqps:// for TLS)",
-    example: "amqp://guest:guest@localhost:5672",
-  }),
-  queueName: option.string({
-    required: true,
-    description:
-      "The queue the output publishes to (through the default exchange) and the input consumes; declared by both sides",
-    example: "orders",
-  }),
-  durable: option.boolean({
-    default: false,
-    description:
-      "Declare the queue durable and publish persistent messages, so both survive a broker restart",
-  }),
-  deleteWhenUnused: option.boolean({
-    default: false,
-    description:
-      "Declare the queue auto-delete: the broker deletes it when its last consumer leaves",
-  }),
-  exclusive: option.boolean({
-    default: false,
-    description: "Declare the queue exclusive to the connection that declared it",
-  }),
-  ttlInSeconds: option.integer({
-    min: 1,
-    description:
-      "Queue-wide message TTL (x-message-ttl); a message can override it with ttlInSeconds request metadata",
-  }),
-  maxPriority: option.integer({
-    min: 1,
-    max: 255,
-    description:
-      "Makes the queue a priority queue (x-max-priority); messages set `priority` request metadata",
-  }),
-  prefetchCount: option.integer({
-    default: 0,
-    min: 0,
-    description: "Unacknowledged messages one reader may hold (basic.qos); 0 means no limit",
-  }),
-  contentType: option.string({
-    default: "text/plain",
-    description: "Content type of published messages unless the request metadata sets contentType",
-  }),
-  reconnectWait: option.duration({
-    default: 5_000,
-    description: "Upper bound of the delay between reconnect attempts after the connection drops",
-  }),
-  direction: option.string({
-    description: "Dapr's binding direction (`input`, `output` or `input, output`); informational",
-  }),
-  externalSasl: option.boolean({
-    default: false,
-    description: "Authenticate with the TLS client certificate (SASL EXTERNAL); needs clientCert",
-  }),
-  caCert: option.string({ description: "PEM CA certificate to verify the broker (amqps)" }),
-  clientCert: option.string({ description: "PEM client certificate for mutual TLS (amqps)" }),
-  clientKey: option.string({ description: "PEM private key of clientCert", sensitive: true }),
-});
-
-export type RabbitMQBindingOptions = ParsedOptions<typeof rabbitmqBindingOptions.fields>;
-
 function queueArguments(opts: RabbitMQBindingOptions): Record<string, unknown> {
   const args: Record<string, unknown> = {};
   if (opts.ttlInSeconds !== undefined) args["x-message-ttl"] = opts.ttlInSeconds * 1000;
   if (opts.maxPriority !== undefined) args["x-max-priority"] = opts.maxPriority;
   return args;
-}
-
-/** One read: a channel with one consumer; restarted on every reconnect. */
-class Reader {
-  readonly #binding: RabbitMQBinding;
-  readonly #handler: BindingHandler;
-  #channel: Channel | undefined;
-  #stopped = false;
-  readonly #inFlight = new Set<Promise<void>>();
-
-  constructor(binding: RabbitMQBinding, handler: BindingHandler) {
-    this.#binding = binding;
-    this.#handler = handler;
-  }
-
-  async start(): Promise<void> {
-    if (this.#stopped) return;
-    const { opts } = this.#binding;
-    const ch = await this.#binding.connection.createChannel();
-    ch.on("error", () => {});
-    this.#channel = ch;
-    await this.#binding.declare(ch);
-    if (opts.prefetchCount > 0) await ch.prefetch(opts.prefetchCount);
-    await ch.consume(opts.queueName, (msg) => {
-      if (!msg) return;
-      const work = this.#handle(ch, msg);
-      this.#inFlight.add(work);
-      void work.finally(() => this.#inFlight.delete(work));
-    });
-  }
-
-  async #handle(ch: Channel, msg: ConsumeMessage): Promise<void> {
-    // A stopped reader hands out nothing more; the message goes back to the queue.
-    if (this.#stopped) {
-      try {
-        ch.nack(msg, false, true);
-      } catch {}
-      return;
-    }
-    const metadata: Metadata = {};
-    for (const [k, v] of Object.entries(msg.properties.headers ?? {})) {
-      if (v !== undefined && v !== null) metadata[k] = typeof v === "string" ? v : String(v);
-    }
-    const { contentType, messageId, priority } = msg.properties;
-    if (messageId) metadata.messageId = String(messageId);
-    if (priority !== undefined) metadata.priority = String(priority);
-    if (msg.fields.redelivered) metadata.redelivered = "true";
-    try {
-      await this.#handler({
-        data: new Uint8Array(msg.content.buffer, msg.content.byteOffset, msg.content.byteLength),
-        metadata,
-        ...(contentType ? { contentType: String(contentType) } : {}),
-      });
-      ch.ack(msg);
-    } catch (error) {
-      this.#binding.logger.debug("rabbitmq binding handler failed; the message is requeued", {
-        queue: this.#binding.opts.queueName,
-        error: errorMessage(error),
-      });
-      await new Promise((r) => setTimeout(r, REQUEUE_DELAY_MS));
-      try {
-        ch.nack(msg, false, true);
-      } catch {
-        // The channel is gone: the broker requeues every unacknowledged message by itself.
-      }
-    }
-  }
-
-  /** Cancels the consumer, lets handlers in flight settle, closes the channel. */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    const ch = this.#channel;
-    this.#channel = undefined;
-    await Promise.allSettled([...this.#inFlight]);
-    await ch?.close().catch(() => {});
-  }
-
-  /** After a reconnect: the old channel died with its connection. */
-  restart(): void {
-    this.#channel = undefined;
-    if (this.#stopped) return;
-    this.#binding.logger.debug("rabbitmq binding: resuming a reader after a reconnect");
-    this.start().catch((error) =>
-      this.#binding.logger.warn("rabbitmq binding: restarting a reader failed", {
-        error: errorMessage(error),
-      }),
-    );
-  }
 }
 
 /**
@@ -207,7 +51,7 @@ export class RabbitMQBinding implements InputBinding, OutputBinding {
   readonly opts: RabbitMQBindingOptions;
   readonly connection: RecoveringChannelModel;
   readonly logger: Logger;
-  readonly #readers = new Set<Reader>();
+  readonly #readers = new Set<Consumer>();
   #publisher: Promise<ConfirmChannel> | undefined;
   #connected = true;
   #closed = false;
@@ -226,7 +70,7 @@ export class RabbitMQBinding implements InputBinding, OutputBinding {
     connection.on("connect", () => {
       const wasDown = !this.#connected;
       this.#connected = true;
-      if (wasDown) for (const reader of this.#readers) reader.restart();
+      if (wasDown) for (const reader of this.#readers) this.#resume(reader);
     });
   }
 
@@ -338,10 +182,19 @@ export class RabbitMQBinding implements InputBinding, OutputBinding {
   async read(handler: BindingHandler, signal?: AbortSignal): Promise<void> {
     this.#assertOpen();
     if (signal?.aborted) return;
-    const reader = new Reader(this, handler);
+    const reader = new Consumer({
+      queue: this.opts.queueName,
+      declare: (ch) => this.declare(ch),
+      prefetch: this.opts.prefetchCount,
+      noAck: false,
+      sequential: false,
+      logger: this.logger,
+      label: { queue: this.opts.queueName },
+      handle: (msg) => this.#handle(handler, msg),
+    });
     this.#readers.add(reader);
     try {
-      await reader.start();
+      await reader.start(this.connection);
     } catch (error) {
       this.#readers.delete(reader);
       await reader.stop();
@@ -357,6 +210,44 @@ export class RabbitMQBinding implements InputBinding, OutputBinding {
         void reader.stop();
       },
       { once: true },
+    );
+  }
+
+  /** Acks after the handler succeeded; a failure goes back to the queue after a pause. */
+  async #handle(handler: BindingHandler, msg: ConsumeMessage): Promise<Outcome> {
+    const metadata: Metadata = {};
+    for (const [k, v] of Object.entries(msg.properties.headers ?? {})) {
+      if (v !== undefined && v !== null) metadata[k] = typeof v === "string" ? v : String(v);
+    }
+    const { contentType, messageId, priority } = msg.properties;
+    if (messageId) metadata.messageId = String(messageId);
+    if (priority !== undefined) metadata.priority = String(priority);
+    if (msg.fields.redelivered) metadata.redelivered = "true";
+    try {
+      await handler({
+        data: new Uint8Array(msg.content.buffer, msg.content.byteOffset, msg.content.byteLength),
+        metadata,
+        ...(contentType ? { contentType: String(contentType) } : {}),
+      });
+      return "ack";
+    } catch (error) {
+      this.logger.debug("rabbitmq binding handler failed; the message is requeued", {
+        queue: this.opts.queueName,
+        error: errorMessage(error),
+      });
+      await new Promise((r) => setTimeout(r, REQUEUE_DELAY_MS));
+      return "requeue";
+    }
+  }
+
+  /** After a reconnect: the old channel died with its connection. */
+  #resume(reader: Consumer): void {
+    if (reader.running) return;
+    this.logger.debug("rabbitmq binding: resuming a reader after a reconnect");
+    reader.start(this.connection).catch((error: unknown) =>
+      this.logger.warn("rabbitmq binding: restarting a reader failed", {
+        error: errorMessage(error),
+      }),
     );
   }
 

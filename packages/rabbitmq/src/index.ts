@@ -1,11 +1,9 @@
-export type { RabbitMQBindingOptions } from "./binding.ts";
 export {
   createRabbitMQBinding,
   RabbitMQBinding,
   rabbitmqBindingDefinition,
-  rabbitmqBindingOptions,
 } from "./binding.ts";
 export { manifest } from "./manifest.ts";
-export type { RabbitMQOptions } from "./options.ts";
-export { rabbitmqOptions } from "./options.ts";
+export type { RabbitMQBindingOptions, RabbitMQOptions } from "./options.ts";
+export { rabbitmqBindingOptions, rabbitmqOptions } from "./options.ts";
 export { createRabbitMQPubSub, RabbitMQPubSub } from "./pubsub.ts";

@@ -1,5 +1,25 @@
 import { defineOptions, option, type ParsedOptions } from "@outrig/core";
 
+/**
+ * The TLS fields `pubsub.rabbitmq` and `bindings.rabbitmq` share (both check them with
+ * tlsSocketOptions); they need an amqps:// address.
+ */
+const tlsFields = {
+  caCert: option.string({ description: "PEM CA certificate to verify the broker (amqps)." }),
+  clientCert: option.string({ description: "PEM client certificate for mutual TLS (amqps)." }),
+  clientKey: option.string({ description: "PEM private key of clientCert.", sensitive: true }),
+};
+
+/** Fields both kinds read the same way, through the shared consumer. */
+const sharedFields = {
+  prefetchCount: option.integer({
+    description:
+      "Unacknowledged messages the broker may push to one subscription or read (basic.qos); 0 means no limit.",
+    default: 0,
+    min: 0,
+  }),
+};
+
 /** Metadata of `pubsub.rabbitmq`; names and defaults follow Dapr's component. */
 export const rabbitmqOptions = defineOptions("pubsub.rabbitmq", {
   connectionString: option.string({
@@ -51,11 +71,7 @@ export const rabbitmqOptions = defineOptions("pubsub.rabbitmq", {
       "Requeue a message whose handler failed so it is delivered again; otherwise it is dead-lettered (enableDeadLetter) or dropped.",
     default: false,
   }),
-  prefetchCount: option.integer({
-    description: "Unacknowledged messages the broker may push per subscription; 0 means no limit.",
-    default: 0,
-    min: 0,
-  }),
+  ...sharedFields,
   concurrencyMode: option.enum(["single", "parallel"], {
     description:
       "single: one message at a time per subscription, in queue order; parallel: as they arrive.",
@@ -101,9 +117,67 @@ export const rabbitmqOptions = defineOptions("pubsub.rabbitmq", {
     description: "Authenticate with the TLS client certificate (SASL EXTERNAL).",
     default: false,
   }),
-  caCert: option.string({ description: "PEM CA certificate to verify the broker." }),
-  clientCert: option.string({ description: "PEM client certificate for mutual TLS." }),
-  clientKey: option.string({ description: "PEM private key of clientCert.", sensitive: true }),
+  ...tlsFields,
+});
+
+/** Dapr's `bindings.rabbitmq` metadata names and defaults. */
+export const rabbitmqBindingOptions = defineOptions("bindings.rabbitmq", {
+  host: option.string({
+    required: true,
+    sensitive: true,
+    aliases: ["connectionString"],
+    description: "AMQP URL of the broker: amqp://user:password@host:5672/vhost (amqps:// for TLS)",
+    example: "amqp://guest:guest@localhost:5672",
+  }),
+  queueName: option.string({
+    required: true,
+    description:
+      "The queue the output publishes to (through the default exchange) and the input consumes; declared by both sides",
+    example: "orders",
+  }),
+  durable: option.boolean({
+    default: false,
+    description:
+      "Declare the queue durable and publish persistent messages, so both survive a broker restart",
+  }),
+  deleteWhenUnused: option.boolean({
+    default: false,
+    description:
+      "Declare the queue auto-delete: the broker deletes it when its last consumer leaves",
+  }),
+  exclusive: option.boolean({
+    default: false,
+    description: "Declare the queue exclusive to the connection that declared it",
+  }),
+  ttlInSeconds: option.integer({
+    min: 1,
+    description:
+      "Queue-wide message TTL (x-message-ttl); a message can override it with ttlInSeconds request metadata",
+  }),
+  maxPriority: option.integer({
+    min: 1,
+    max: 255,
+    description:
+      "Makes the queue a priority queue (x-max-priority); messages set `priority` request metadata",
+  }),
+  prefetchCount: sharedFields.prefetchCount,
+  contentType: option.string({
+    default: "text/plain",
+    description: "Content type of published messages unless the request metadata sets contentType",
+  }),
+  reconnectWait: option.duration({
+    default: 5_000,
+    description: "Upper bound of the delay between reconnect attempts after the connection drops",
+  }),
+  direction: option.string({
+    description: "Dapr's binding direction (`input`, `output` or `input, output`); informational",
+  }),
+  externalSasl: option.boolean({
+    default: false,
+    description: "Authenticate with the TLS client certificate (SASL EXTERNAL); needs clientCert",
+  }),
+  ...tlsFields,
 });
 
 export type RabbitMQOptions = ParsedOptions<typeof rabbitmqOptions.fields>;
+export type RabbitMQBindingOptions = ParsedOptions<typeof rabbitmqBindingOptions.fields>;

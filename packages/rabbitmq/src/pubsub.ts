@@ -16,10 +16,11 @@ import {
 } from "@outrig/core";
 import amqp, { type Channel, type ConfirmChannel, type RecoveringChannelModel } from "amqplib";
 import { connectError, connectTarget } from "./connection.ts";
+import type { Consumer } from "./consumer.ts";
 import { type RabbitMQOptions, rabbitmqOptions } from "./options.ts";
 import { publishSettings } from "./properties.ts";
 import { recoveringConnection } from "./recovery.ts";
-import { Subscription } from "./subscription.ts";
+import { subscriptionConsumer } from "./subscription.ts";
 
 const COMPONENT = "pubsub.rabbitmq";
 /** How long a publish waits for a (re)connection before it gives up as unavailable. */
@@ -39,7 +40,7 @@ export class RabbitMQPubSub extends BasePubSub {
   readonly #connection: RecoveringChannelModel;
   readonly #consumerID: string | undefined;
   readonly #logger: Logger;
-  readonly #subscriptions = new Set<Subscription>();
+  readonly #subscriptions = new Set<Consumer>();
   #publishChannel: Promise<Channel> | undefined;
   #openChannel: Channel | undefined;
   /** Exchanges declared on the current connection; a reconnect forgets them. */
@@ -163,7 +164,7 @@ export class RabbitMQPubSub extends BasePubSub {
         component: COMPONENT,
       });
     }
-    const sub = new Subscription(
+    const sub = subscriptionConsumer(
       {
         topic: request.topic,
         queueName,
@@ -204,12 +205,12 @@ export class RabbitMQPubSub extends BasePubSub {
     await this.#connection.close().catch(() => {});
   }
 
-  #resume(sub: Subscription): void {
+  #resume(sub: Consumer): void {
     if (sub.running) return;
     sub.start(this.#connection).catch((error: unknown) => {
       // The next `connect` event tries again.
       this.#logger.warn("rabbitmq resubscribe failed", {
-        queue: sub.spec.queueName,
+        queue: sub.spec.queue,
         error: errorMessage(error),
       });
     });

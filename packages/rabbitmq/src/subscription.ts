@@ -1,6 +1,7 @@
 import type { Logger, MessageHandler, PubSubMessage } from "@outrig/core";
 import { errorMessage } from "@outrig/core";
-import type { Channel, ConsumeMessage, RecoveringChannelModel } from "amqplib";
+import type { Channel } from "amqplib";
+import { Consumer } from "./consumer.ts";
 import type { RabbitMQOptions } from "./options.ts";
 import { toMetadata } from "./properties.ts";
 
@@ -14,130 +15,44 @@ export interface SubscriptionSpec {
 }
 
 /**
- * One consumer on one channel. The channel dies with the connection, so `start` is called again
- * after every reconnect; unacknowledged messages of the dead channel are requeued by the broker.
+ * A `pubsub.rabbitmq` subscription: the shared consumer on the queue `spec.queueName`, bound to
+ * the topic's exchange, acknowledging after the handler (or nacking, requeued when
+ * requeueInFailure).
  */
-export class Subscription {
-  readonly spec: SubscriptionSpec;
-  readonly #handler: MessageHandler;
-  readonly #opts: RabbitMQOptions;
-  readonly #logger: Logger;
-  #channel: Channel | undefined;
-  #consumerTag: string | undefined;
-  #starting: Promise<void> | undefined;
-  #stopped = false;
-  /** In single mode deliveries queue up behind this promise, so they run one at a time in order. */
-  #chain: Promise<void> = Promise.resolve();
-  readonly #inflight = new Set<Promise<void>>();
-
-  constructor(
-    spec: SubscriptionSpec,
-    handler: MessageHandler,
-    opts: RabbitMQOptions,
-    logger: Logger,
-  ) {
-    this.spec = spec;
-    this.#handler = handler;
-    this.#opts = opts;
-    this.#logger = logger;
-  }
-
-  get running(): boolean {
-    return this.#channel !== undefined;
-  }
-
-  start(connection: RecoveringChannelModel): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
-    this.#starting ??= this.#start(connection).finally(() => {
-      this.#starting = undefined;
-    });
-    return this.#starting;
-  }
-
-  async #start(connection: RecoveringChannelModel): Promise<void> {
-    const ch = await connection.createChannel();
-    ch.on("error", (error: Error) => {
-      this.#logger.warn("rabbitmq subscription channel error", {
-        topic: this.spec.topic,
-        error: errorMessage(error),
-      });
-    });
-    ch.on("close", () => {
-      if (this.#channel === ch) this.#channel = undefined;
-    });
-    try {
-      await declareTopology(ch, this.spec, this.#opts);
-      if (this.#opts.prefetchCount > 0) await ch.prefetch(this.#opts.prefetchCount);
-      const { consumerTag } = await ch.consume(
-        this.spec.queueName,
-        (msg) => {
-          if (msg) this.#onMessage(ch, msg);
-        },
-        { noAck: this.#opts.autoAck },
-      );
-      if (this.#stopped) {
-        await ch.close().catch(() => {});
-        return;
+export function subscriptionConsumer(
+  spec: SubscriptionSpec,
+  handler: MessageHandler,
+  opts: RabbitMQOptions,
+  logger: Logger,
+): Consumer {
+  return new Consumer({
+    queue: spec.queueName,
+    declare: (ch) => declareTopology(ch, spec, opts),
+    prefetch: opts.prefetchCount,
+    noAck: opts.autoAck,
+    sequential: opts.concurrencyMode === "single",
+    logger,
+    label: { topic: spec.topic },
+    handle: async (msg) => {
+      const message: PubSubMessage = {
+        topic: spec.topic,
+        data: new Uint8Array(msg.content.buffer, msg.content.byteOffset, msg.content.byteLength),
+        metadata: toMetadata(msg.properties),
+        ...(msg.properties.contentType ? { contentType: String(msg.properties.contentType) } : {}),
+      };
+      try {
+        await handler(message);
+        return "ack";
+      } catch (error) {
+        logger.debug("rabbitmq handler failed", {
+          topic: spec.topic,
+          requeue: opts.requeueInFailure,
+          error: errorMessage(error),
+        });
+        return opts.requeueInFailure ? "requeue" : "drop";
       }
-      this.#channel = ch;
-      this.#consumerTag = consumerTag;
-    } catch (error) {
-      await ch.close().catch(() => {});
-      throw error;
-    }
-  }
-
-  #onMessage(ch: Channel, msg: ConsumeMessage): void {
-    const run = (): Promise<void> => this.#deliver(ch, msg);
-    let done: Promise<void>;
-    if (this.#opts.concurrencyMode === "single") {
-      this.#chain = this.#chain.then(run);
-      done = this.#chain;
-    } else {
-      done = run();
-    }
-    this.#inflight.add(done);
-    void done.finally(() => this.#inflight.delete(done));
-  }
-
-  async #deliver(ch: Channel, msg: ConsumeMessage): Promise<void> {
-    const message: PubSubMessage = {
-      topic: this.spec.topic,
-      data: new Uint8Array(msg.content.buffer, msg.content.byteOffset, msg.content.byteLength),
-      metadata: toMetadata(msg.properties),
-      ...(msg.properties.contentType ? { contentType: String(msg.properties.contentType) } : {}),
-    };
-    let ok = true;
-    try {
-      await this.#handler(message);
-    } catch (error) {
-      ok = false;
-      this.#logger.debug("rabbitmq handler failed", {
-        topic: this.spec.topic,
-        requeue: this.#opts.requeueInFailure,
-        error: errorMessage(error),
-      });
-    }
-    if (this.#opts.autoAck) return;
-    // A channel closed by a broker restart cannot ack any more; the broker requeues the message
-    // itself, so a failed ack here is not a loss.
-    try {
-      if (ok) ch.ack(msg);
-      else ch.nack(msg, false, this.#opts.requeueInFailure);
-    } catch {}
-  }
-
-  /** Cancels the consumer, lets in-flight handlers settle (and ack), then closes the channel. */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    await this.#starting?.catch(() => {});
-    const ch = this.#channel;
-    this.#channel = undefined;
-    if (!ch) return;
-    if (this.#consumerTag) await ch.cancel(this.#consumerTag).catch(() => {});
-    await Promise.allSettled([...this.#inflight]);
-    await ch.close().catch(() => {});
-  }
+    },
+  });
 }
 
 async function declareTopology(

@@ -5,7 +5,6 @@ import {
   type ComponentContext,
   ComponentError,
   ConfigError,
-  defineOptions,
   errorMessage,
   getMetadata,
   type InputBinding,
@@ -15,75 +14,27 @@ import {
   type Metadata,
   notSupported,
   type OutputBinding,
-  option,
-  type ParsedOptions,
   silentLogger,
 } from "@outrig/core";
+import { backoffDelay, sleep } from "@outrig/core/kit";
 import {
   type Admin,
   type Consumer,
   type IHeaders,
   Kafka,
+  type KafkaConfig,
   type KafkaMessage,
   logLevel,
   Partitioners,
   type Producer,
 } from "kafkajs";
 import { checkBrokerCertificates, securityConfig } from "./client.ts";
-import { kafkaOptions } from "./options.ts";
+import { type KafkaBindingOptions, kafkaBindingOptions } from "./options.ts";
 import { pinNewestStarts } from "./start-offsets.ts";
 
 const COMPONENT = "bindings.kafka";
 /** How long `read` waits for the consumer to join its group before it gives up. */
 const JOIN_TIMEOUT_MS = 60_000;
-const MAX_RETRY_INTERVAL_MS = 10_000;
-
-/** Dapr's `bindings.kafka` metadata names and defaults. */
-export const kafkaBindingOptions = defineOptions(COMPONENT, {
-  brokers: option.list({
-    required: true,
-    description: "Comma-separated bootstrap brokers, host:port",
-    example: "localhost:9092",
-  }),
-  topics: option.list({
-    description: "Comma-separated topics the input reads (needed for read)",
-    example: "orders,refunds",
-  }),
-  publishTopic: option.string({
-    description:
-      "Topic the output's create publishes to (needed for create); request metadata `topic` overrides it",
-    example: "orders",
-  }),
-  consumerGroup: option.string({
-    description: "Consumer group of the input; falls back to consumerID, then the app ID",
-  }),
-  consumerID: option.string({ description: "Consumer group when consumerGroup is not set" }),
-  clientID: option.string({ description: "Client ID sent to the brokers; defaults to the app ID" }),
-  initialOffset: option.enum(["newest", "oldest"] as const, {
-    default: "newest",
-    description: "Where a consumer group without a committed offset starts reading",
-  }),
-  // Dapr's Kafka components share their authentication and TLS metadata; so do these two.
-  authType: kafkaOptions.fields.authType,
-  authRequired: kafkaOptions.fields.authRequired,
-  saslUsername: kafkaOptions.fields.saslUsername,
-  saslPassword: kafkaOptions.fields.saslPassword,
-  saslMechanism: kafkaOptions.fields.saslMechanism,
-  disableTls: kafkaOptions.fields.disableTls,
-  skipVerify: kafkaOptions.fields.skipVerify,
-  caCert: kafkaOptions.fields.caCert,
-  clientCert: kafkaOptions.fields.clientCert,
-  clientKey: kafkaOptions.fields.clientKey,
-  consumeRetryInterval: option.duration({
-    default: 100,
-    description: "Pause before the first in-process retry of a failed handler; doubles up to 10 s",
-  }),
-  direction: option.string({
-    description: "Dapr's binding direction (`input`, `output` or `input, output`); informational",
-  }),
-});
-
-export type KafkaBindingOptions = ParsedOptions<typeof kafkaBindingOptions.fields>;
 
 function headersToMetadata(headers: IHeaders | undefined): Metadata {
   const metadata: Metadata = {};
@@ -99,13 +50,14 @@ function headersToMetadata(headers: IHeaders | undefined): Metadata {
  * `bindings.kafka`: the output's `create` publishes to `publishTopic` (key from the `key` or
  * `partitionKey` request metadata; other request metadata become headers, acks from all
  * in-sync replicas). Each read is one consumer in `consumerGroup` on `topics`; a handler that
- * throws is retried in process with backoff (doubling from consumeRetryInterval up to 10 s) for as
+ * throws is retried in process with backoff (doubling from consumeRetryInterval up to 10x it) for as
  * long as the read lives, and the offset is committed only after it succeeded, so a failed
  * message is never skipped (its partition waits behind it), and one left failing when the reader
  * stops is read again by the group's next consumer.
  */
 export class KafkaBinding implements InputBinding, OutputBinding {
   readonly opts: KafkaBindingOptions;
+  readonly #config: KafkaConfig;
   readonly #kafka: Kafka;
   readonly #group: string | undefined;
   readonly #logger: Logger;
@@ -113,9 +65,15 @@ export class KafkaBinding implements InputBinding, OutputBinding {
   #producer: Promise<Producer> | undefined;
   #closed = false;
 
-  constructor(opts: KafkaBindingOptions, kafka: Kafka, group: string | undefined, logger: Logger) {
+  constructor(
+    opts: KafkaBindingOptions,
+    config: KafkaConfig,
+    group: string | undefined,
+    logger: Logger,
+  ) {
     this.opts = opts;
-    this.#kafka = kafka;
+    this.#config = config;
+    this.#kafka = new Kafka(config);
     this.#group = group;
     this.#logger = logger;
   }
@@ -205,7 +163,12 @@ export class KafkaBinding implements InputBinding, OutputBinding {
         { component: COMPONENT },
       );
     }
-    const consumer = this.#kafka.consumer({ groupId: this.#group, allowAutoTopicCreation: true });
+    // A client of its own per consumer, as the pub/sub's subscriptions have (see KafkaPubSub):
+    // consumers of one group on one kafkajs client wipe each other's committed offsets.
+    const consumer = new Kafka(this.#config).consumer({
+      groupId: this.#group,
+      allowAutoTopicCreation: true,
+    });
     this.#consumers.add(consumer);
     let stopped = false;
     const stop = async (): Promise<void> => {
@@ -296,7 +259,6 @@ export class KafkaBinding implements InputBinding, OutputBinding {
       offset: message.offset,
       ...(message.key ? { key: message.key.toString("utf8") } : {}),
     };
-    let delay = this.opts.consumeRetryInterval;
     for (let attempt = 0; ; attempt++) {
       // A stopped reader hands out nothing more; the uncommitted offset is read again later.
       if (stopped()) throw new Error("the reader stopped");
@@ -315,8 +277,7 @@ export class KafkaBinding implements InputBinding, OutputBinding {
           error: errorMessage(error),
         });
       }
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, MAX_RETRY_INTERVAL_MS);
+      await sleep(backoffDelay({ initialMs: this.opts.consumeRetryInterval }, attempt + 1));
     }
   }
 
@@ -383,15 +344,15 @@ export async function createKafkaBinding(
   }
   const { ssl, sasl } = securityConfig(opts, COMPONENT);
   await checkBrokerCertificates(opts.brokers, ssl, COMPONENT);
-  const kafka = new Kafka({
+  const config: KafkaConfig = {
     clientId: opts.clientID || context.appId || `outrig-${randomUUID().slice(0, 8)}`,
     brokers: opts.brokers,
     logLevel: logLevel.NOTHING,
     ...(ssl ? { ssl } : {}),
     ...(sasl ? { sasl } : {}),
-  });
+  };
   const group = opts.consumerGroup || opts.consumerID || context.appId;
-  const binding = new KafkaBinding(opts, kafka, group, context.logger ?? silentLogger);
+  const binding = new KafkaBinding(opts, config, group, context.logger ?? silentLogger);
   await binding.ping();
   return binding;
 }

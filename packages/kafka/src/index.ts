@@ -1,12 +1,10 @@
 export { rangeAssigner } from "./assigner.ts";
-export type { KafkaBindingOptions } from "./binding.ts";
 export {
   createKafkaBinding,
   KafkaBinding,
   kafkaBindingDefinition,
-  kafkaBindingOptions,
 } from "./binding.ts";
 export { manifest } from "./manifest.ts";
-export type { KafkaOptions } from "./options.ts";
-export { kafkaOptions } from "./options.ts";
+export type { KafkaBindingOptions, KafkaOptions } from "./options.ts";
+export { kafkaBindingOptions, kafkaOptions } from "./options.ts";
 export { createKafkaPubSub, KafkaPubSub } from "./pubsub.ts";

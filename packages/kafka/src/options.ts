@@ -1,14 +1,18 @@
 import { defineOptions, option, type ParsedOptions } from "@outrig/core";
 
-/** Metadata of `pubsub.kafka`; names and defaults follow Dapr's component. */
-export const kafkaOptions = defineOptions("pubsub.kafka", {
+/**
+ * The fields `pubsub.kafka` and `bindings.kafka` share: Dapr's Kafka components take the same
+ * brokers, group, offset, authentication and TLS metadata, and both retry a failed handler alike.
+ */
+const sharedFields = {
   brokers: option.list({
     description: "Comma-separated bootstrap brokers, host:port.",
     required: true,
     example: "localhost:9092",
   }),
   consumerGroup: option.string({
-    description: "Consumer group of subscriptions; falls back to consumerID, then the app id.",
+    description:
+      "Consumer group of subscriptions and reads; falls back to consumerID, then the app id.",
   }),
   consumerID: option.string({ description: "Consumer group when consumerGroup is not set." }),
   clientID: option.string({
@@ -46,14 +50,20 @@ export const kafkaOptions = defineOptions("pubsub.kafka", {
   caCert: option.string({ description: "PEM CA certificate to verify the brokers." }),
   clientCert: option.string({ description: "PEM client certificate (authType=mtls)." }),
   clientKey: option.string({ description: "PEM private key of clientCert.", sensitive: true }),
+  consumeRetryInterval: option.duration({
+    description:
+      "Pause before the first in-process retry of a failed handler; doubles up to 10 times that.",
+    default: 100,
+  }),
+};
+
+/** Metadata of `pubsub.kafka`; names and defaults follow Dapr's component. */
+export const kafkaOptions = defineOptions("pubsub.kafka", {
+  ...sharedFields,
   consumeRetryEnabled: option.boolean({
     description:
       "Retry a failed handler in-process until it succeeds, before the offset moves on. false logs the failure and skips the message.",
     default: true,
-  }),
-  consumeRetryInterval: option.duration({
-    description: "Pause before the first in-process retry; doubles up to 10 times that.",
-    default: 100,
   }),
   maxMessageBytes: option.integer({
     description: "Largest message the consumer fetches per partition.",
@@ -77,4 +87,22 @@ export const kafkaOptions = defineOptions("pubsub.kafka", {
   }),
 });
 
+/** Dapr's `bindings.kafka` metadata names and defaults. */
+export const kafkaBindingOptions = defineOptions("bindings.kafka", {
+  ...sharedFields,
+  topics: option.list({
+    description: "Comma-separated topics the input reads (needed for read)",
+    example: "orders,refunds",
+  }),
+  publishTopic: option.string({
+    description:
+      "Topic the output's create publishes to (needed for create); request metadata `topic` overrides it",
+    example: "orders",
+  }),
+  direction: option.string({
+    description: "Dapr's binding direction (`input`, `output` or `input, output`); informational",
+  }),
+});
+
 export type KafkaOptions = ParsedOptions<typeof kafkaOptions.fields>;
+export type KafkaBindingOptions = ParsedOptions<typeof kafkaBindingOptions.fields>;

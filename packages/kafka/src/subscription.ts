@@ -5,6 +5,7 @@ import {
   type MessageHandler,
   type Metadata,
 } from "@outrig/core";
+import { backoffDelay } from "@outrig/core/kit";
 import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import { rangeAssigner } from "./assigner.ts";
 import { fromKafkaMessage } from "./headers.ts";
@@ -180,7 +181,6 @@ export class Subscription {
   async #deliver(payload: EachBatchPayload, chunk: KafkaMessage[]): Promise<boolean> {
     const { batch } = payload;
     let pending = chunk;
-    let delay = this.#opts.consumeRetryInterval;
     for (let attempt = 0; ; attempt++) {
       if (!this.#live(payload)) return false;
       pending = await this.#attempt(batch, pending);
@@ -193,8 +193,10 @@ export class Subscription {
         });
         return true;
       }
-      await sleepWithHeartbeats(delay, payload);
-      delay = Math.min(delay * 2, this.#opts.consumeRetryInterval * 10);
+      await sleepWithHeartbeats(
+        backoffDelay({ initialMs: this.#opts.consumeRetryInterval }, attempt + 1),
+        payload,
+      );
       if (attempt % 50 === 49) {
         this.#logger.warn("kafka handler keeps failing; the partition waits for it", {
           topic: batch.topic,

@@ -113,6 +113,24 @@ export class ActorRuntime {
     this.#ready = new Promise<void>((resolve) => {
       this.#markReady = resolve;
     });
+    this.#stopReminders.push(options.placement.onChange(() => void this.#rebalance()));
+  }
+
+  /**
+   * Ownership moved (a sidecar joined or left): actors this sidecar no longer owns are
+   * deactivated, after their turn in progress when the type drains rebalanced actors
+   * (drainRebalancedActors, up to drainOngoingCallTimeout), else at once.
+   */
+  async #rebalance(): Promise<void> {
+    await Promise.all(
+      [...this.#actors.values()]
+        .filter((a) => !a.deactivated && !this.#o.placement.stillOwner(a.type, a.id, a.epoch))
+        .map((a) => {
+          const config = this.#types.get(a.type);
+          if (!config) return Promise.resolve();
+          return this.#deactivate(a, config, config.drainRebalancedActors ? undefined : 0);
+        }),
+    );
   }
 
   /** Reads the app's `GET /dapr/config`, hosts its types and starts firing their reminders. */
@@ -252,6 +270,12 @@ export class ActorRuntime {
         });
       }
       const activation = await this.#activation(type, id, owner.epoch);
+      if (activation.epoch !== owner.epoch) {
+        // Activated under an older ownership: it goes, and the call runs on a fresh activation.
+        const c = config as ActorTypeConfig;
+        await this.#deactivate(activation, c, c.drainRebalancedActors ? undefined : 0);
+        continue;
+      }
       const ran = await this.#turnOn(
         activation,
         config as ActorTypeConfig,

@@ -1,6 +1,7 @@
 # Sourced by scripts/test.sh (bash, `set -euo pipefail`): makes the conformance test services
 # available through testcontainers on a machine with no Docker engine and no container registry.
-#  1. installs podman, runc and debootstrap (and prometheus, for the metrics test) from Debian if missing;
+#  1. installs podman, runc and debootstrap (and prometheus, for the metrics test, and chromium, for
+#     the dashboard test) from Debian if missing;
 #  2. configures podman to run containers here (runc + cgroupfs; crun cannot raise rlimits here);
 #  3. starts podman's Docker-compatible API socket and points testcontainers at it;
 #  4. builds the local service images (idempotent) and selects them through OUTRIG_TEST_*_IMAGE;
@@ -40,6 +41,15 @@ outrig_services_up() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >&2 ||
       { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >&2; }
+  fi
+
+  # The CLI's dashboard test drives a real headless browser: Debian's chromium, through
+  # playwright-core with executablePath (playwright's own browser downloads cannot be fetched here).
+  if [ ! -x /usr/bin/chromium ]; then
+    outrig_services_log "installing chromium from Debian"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2 ||
+      { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2; }
   fi
 
   outrig_services_configure_podman

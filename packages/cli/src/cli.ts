@@ -22,6 +22,11 @@ function parsePort(value: string): number {
   return port;
 }
 
+/** A port to listen on: 0 lets the OS pick a free one. */
+function parseListenPort(value: string): number {
+  return value === "0" ? 0 : parsePort(value);
+}
+
 function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError("Must be an integer.");
@@ -476,6 +481,43 @@ The app gets APP_ID, APP_PORT, DAPR_HTTP_PORT, DAPR_GRPC_PORT and DAPR_HTTP_ENDP
       else process.stdout.write(`${formatTable(entries)}\n`);
       onExit(0);
     });
+
+  program
+    .command("dashboard")
+    .description(
+      "serve a web page of the running apps: components, subscriptions, request and message rates, traces",
+    )
+    .option(
+      "-p, --port <port>",
+      "the local port to serve the dashboard on (0: a free port)",
+      parseListenPort,
+      8080,
+    )
+    .option(
+      "-a, --address <address>",
+      "the address to listen on: an IP address or localhost",
+      "127.0.0.1",
+    )
+    .option("-k, --kubernetes", "(dapr) not supported: outrig runs apps locally only")
+    .option("-n, --namespace <namespace>", "(dapr) not supported: Kubernetes only")
+    .option("-v, --version", "print the dashboard's version (outrig's own)")
+    .action(
+      async (flags: {
+        port: number;
+        address: string;
+        kubernetes?: boolean;
+        namespace?: string;
+        version?: boolean;
+      }) => {
+        if (flags.version) {
+          process.stdout.write(`${cliVersion}\n`);
+          onExit(0);
+          return;
+        }
+        const { runDashboard } = await import("./dashboard/run-dashboard.ts");
+        onExit(await runDashboard(flags));
+      },
+    );
 
   program
     .command("stop")

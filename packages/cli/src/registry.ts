@@ -10,6 +10,10 @@ export interface AppRecord {
   httpPort: number;
   /** The sidecar's gRPC API port, handed to the app as DAPR_GRPC_PORT. */
   grpcPort: number;
+  /** Where the sidecar's HTTP API and metrics answer (its listen address); absent: 127.0.0.1. */
+  apiHost?: string;
+  /** The sidecar's Prometheus port (`GET /metrics`); absent when metrics are off. */
+  metricsPort?: number;
   appPort?: number;
   appHost: string;
   /** How the app is served (`--app-protocol`); absent in records of older versions: http. */

@@ -191,6 +191,8 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
   record.httpPort = httpPort;
   grpcPort = sidecar.grpcPort;
   record.grpcPort = grpcPort;
+  record.apiHost = apiHost(config.listenAddress);
+  record.metricsPort = sidecar.metricsPort;
   await registry.write(record);
   // The dapr CLI's lines, word for word (cmd/run.go): tools wait for them.
   if (context.mode === "single") {

@@ -64,8 +64,9 @@ apps:
 `,
     );
     apps = new CliProcess(["run", "-f", join(project, "outrig.yaml")], { home, cwd: project });
-    await apps.waitFor(/shipping ready/);
-    await apps.waitFor(/billing ready/);
+    // Generous: three sidecars start in one process, slowly on a loaded machine.
+    await apps.waitFor(/shipping ready/, 60_000);
+    await apps.waitFor(/billing ready/, 60_000);
     await waitUntil(
       async () => {
         const listed = JSON.parse(
@@ -80,7 +81,7 @@ apps:
     );
 
     dashboard = new CliProcess(["dashboard", "--port", "0", "--address", "127.0.0.1"], { home });
-    url = (await dashboard.waitFor(/dashboard running on (http:\/\/\S+)/))[1] as string;
+    url = (await dashboard.waitFor(/dashboard running on (http:\/\/\S+)/, 30_000))[1] as string;
 
     profile = await mkdtemp(join(tmpdir(), "outrig-chromium-"));
     browser = await chromium.launchPersistentContext(profile, {
@@ -99,7 +100,7 @@ apps:
     });
     page = await browser.newPage();
     await page.goto(url);
-  }, 60_000);
+  }, 150_000);
 
   afterAll(async () => {
     await browser?.close();

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
+import { waitFor } from "../testing/wait.ts";
 import type { SidecarComponent, SidecarUnderTest } from "./config.ts";
 import { call } from "./http.ts";
 
@@ -65,16 +66,6 @@ const QUIET_MS = 700;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(probe: () => T | undefined, what: string): Promise<T> {
-  const end = Date.now() + DELIVERY_TIMEOUT_MS;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 /** A stream with what it received, and helpers to subscribe and acknowledge. */
 class Client {
   readonly events: StreamedEvent[] = [];
@@ -130,7 +121,11 @@ class Client {
   }
 
   next(index: number): Promise<StreamedEvent> {
-    return until(() => this.events[index], `message #${index + 1} on the stream`);
+    return waitFor(
+      () => this.events[index],
+      DELIVERY_TIMEOUT_MS,
+      `message #${index + 1} on the stream`,
+    );
   }
 }
 

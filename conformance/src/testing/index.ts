@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 
-export { waitUntil } from "./wait.ts";
+export { waitFor, waitUntil } from "./wait.ts";
 
 /** One test's outcome in vitest's JSON report. */
 export interface AssertionResult {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { waitUntil } from "@outrig/conformance/testing";
 import {
   bulkSubscribeByBatching,
   ComponentError,
@@ -14,14 +15,6 @@ import { messageExpiry } from "../src/pubsub-ttl.ts";
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const read = (m: PubSubMessage): string => new TextDecoder().decode(m.data);
-
-async function until(check: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 const open: MemoryPubSub[] = [];
 async function make(metadata: Record<string, string> = {}): Promise<MemoryPubSub> {
@@ -46,7 +39,7 @@ describe("pubsub.in-memory delivery", () => {
     await pubsub.subscribe({ topic: t }, async (m) => void b.push(read(m)));
     await pubsub.subscribe({ topic: `${t}-other` }, async (m) => void other.push(read(m)));
     for (const n of [1, 2, 3]) await pubsub.publish({ topic: t, data: text(`m${n}`) });
-    await until(() => a.length === 3 && b.length === 3, "both subscribers");
+    await waitUntil(() => a.length === 3 && b.length === 3, 3_000, "both subscribers");
     await sleep(30);
     expect(a.sort()).toEqual(["m1", "m2", "m3"]);
     expect(b.sort()).toEqual(["m1", "m2", "m3"]);
@@ -60,7 +53,7 @@ describe("pubsub.in-memory delivery", () => {
     const got: string[] = [];
     await pubsub.subscribe({ topic: t }, async (m) => void got.push(read(m)));
     await pubsub.publish({ topic: t, data: text("late") });
-    await until(() => got.length > 0, "the late message");
+    await waitUntil(() => got.length > 0, 3_000, "the late message");
     await sleep(30);
     expect(got).toEqual(["late"]);
   });
@@ -78,7 +71,7 @@ describe("pubsub.in-memory delivery", () => {
       metadata: { a: "1" },
       contentType: "text/plain",
     });
-    await until(() => got !== undefined, "the message");
+    await waitUntil(() => got !== undefined, 3_000, "the message");
     expect(got).toEqual({
       topic: t,
       data: text("x"),
@@ -100,7 +93,7 @@ describe("pubsub.in-memory delivery", () => {
     const data = text("abc");
     await pubsub.publish({ topic: t, data });
     data.fill(0x3f);
-    await until(() => seen.length === 2, "the redelivery");
+    await waitUntil(() => seen.length === 2, 3_000, "the redelivery");
     expect(seen).toEqual(["abc", "abc"]);
   });
 
@@ -121,7 +114,7 @@ describe("pubsub.in-memory delivery", () => {
         done++;
       });
       for (let i = 0; i < 5; i++) await pubsub.publish({ topic: t, data: text(String(i)) });
-      await until(() => done === 5, `${mode}: all messages`);
+      await waitUntil(() => done === 5, 3_000, `${mode}: all messages`);
       expect(peak > 1, `${mode}: peak concurrency ${peak}`).toBe(expectOverlap);
     }
   });
@@ -138,7 +131,7 @@ describe("pubsub.in-memory delivery", () => {
     for (const n of [1, 2, 3]) {
       await pubsub.publish({ topic: t, data: text(`k${n}`), metadata: { partitionKey: "p" } });
     }
-    await until(() => order.includes("k3"), "the last message");
+    await waitUntil(() => order.includes("k3"), 3_000, "the last message");
     expect(order).toEqual(["k1", "k1", "k1", "k2", "k3"]);
   });
 
@@ -157,7 +150,7 @@ describe("pubsub.in-memory delivery", () => {
       async (m) => void never.push(read(m)),
     );
     await pubsub.publish({ topic: t, data: text("before") });
-    await until(() => live.length === 1, "the first message");
+    await waitUntil(() => live.length === 1, 3_000, "the first message");
     controller.abort();
     await pubsub.publish({ topic: t, data: text("after") });
     await sleep(30);
@@ -178,12 +171,12 @@ describe("pubsub.in-memory delivery", () => {
       if (read(m) === "hold") await held;
     });
     await pubsub.publish({ topic: t, data: text("hold") });
-    await until(() => got.length === 1, "the holding message");
+    await waitUntil(() => got.length === 1, 3_000, "the holding message");
     await pubsub.publish({ topic: t, data: text("short"), metadata: { ttl: "50ms" } });
     await pubsub.publish({ topic: t, data: text("long"), metadata: { ttlInSeconds: "60" } });
     await sleep(80);
     release();
-    await until(() => got.includes("long"), "the long-lived message");
+    await waitUntil(() => got.includes("long"), 3_000, "the long-lived message");
     expect(got).toEqual(["hold", "long"]);
   });
 });
@@ -204,7 +197,7 @@ describe("pubsub.in-memory bulk", () => {
       ],
     });
     expect(response.failedEntries.map((f) => f.entryId)).toEqual(["2"]);
-    await until(() => got.length === 2, "the valid entries");
+    await waitUntil(() => got.length === 2, 3_000, "the valid entries");
     expect(got.sort()).toEqual(["a:request", "c:entry"]);
   });
 
@@ -235,7 +228,7 @@ describe("pubsub.in-memory bulk", () => {
       },
     );
     for (let i = 0; i < 4; i++) await pubsub.publish({ topic: t, data: text(String(i)) });
-    await until(() => sizes.reduce((a, b) => a + b, 0) === 4, "all entries");
+    await waitUntil(() => sizes.reduce((a, b) => a + b, 0) === 4, 3_000, "all entries");
     expect(sizes).toEqual([3, 1]);
   });
 
@@ -260,7 +253,7 @@ describe("pubsub.in-memory bulk", () => {
       },
     );
     for (const s of ["a", "b", "c"]) await pubsub.publish({ topic: t, data: text(s) });
-    await until(() => deliveries.length === 3, "three deliveries");
+    await waitUntil(() => deliveries.length === 3, 3_000, "three deliveries");
     await sleep(50);
     expect(deliveries).toEqual([
       ["a", "b", "c"],
@@ -285,7 +278,7 @@ describe("pubsub.in-memory bulk", () => {
     );
     await pubsub.publish({ topic: t, data: text("a"), metadata: { entryId: "1" } });
     await pubsub.publish({ topic: t, data: text("b"), metadata: { entryId: "1", fail: "yes" } });
-    await until(() => batches.length >= 2, "the failed entry's redelivery");
+    await waitUntil(() => batches.length >= 2, 3_000, "the failed entry's redelivery");
     expect(batches[0]).toHaveLength(2);
     expect(new Set(batches[0]).size).toBe(2);
     // Only the failed entry comes back; with shared IDs both would have been acked or retried.

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startPostgres, startRabbitMQ } from "@outrig/conformance/services";
+import { waitFor, waitUntil } from "@outrig/conformance/testing";
 import { type PubSubMessage, silentLogger } from "@outrig/core";
 import { createRabbitMQPubSub, manifest as rabbitmqManifest } from "@outrig/rabbitmq";
 import { createRegistry, type Sidecar, startSidecar } from "@outrig/runtime";
@@ -67,18 +68,6 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  what: string,
-): Promise<T> {
-  const end = Date.now() + 20_000;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 const messagesFor = (key: string) =>
   received.filter((e) => (e.data as { key?: string } | undefined)?.key === key);
 const outboxRows = async (appId: string): Promise<number> =>
@@ -151,7 +140,7 @@ describe("outbox: SIGKILL between commit and publish", () => {
 
     const restarted = await sidecarProcess(appId);
     try {
-      const event = await until(() => messagesFor("order-1")[0], "the outbox message");
+      const event = await waitFor(() => messagesFor("order-1")[0], 20_000, "the outbox message");
       expect(event).toMatchObject({
         specversion: "1.0",
         type: "com.dapr.event.sent",
@@ -162,7 +151,7 @@ describe("outbox: SIGKILL between commit and publish", () => {
         data: order,
       });
       expect(String(event.id)).toMatch(/^outbox-/);
-      await until(async () => ((await outboxRows(appId)) === 0 ? true : undefined), "record gone");
+      await waitUntil(async () => (await outboxRows(appId)) === 0, 20_000, "record gone");
       const got = await fetch(`${restarted.url}/v1.0/state/orders/order-1`);
       expect(await got.json()).toEqual(order);
     } finally {
@@ -201,8 +190,9 @@ describe("outbox in one sidecar", () => {
       { operation: "delete", request: { key: "nothing" } },
     ]);
     expect(r.status).toBe(204);
-    await until(
-      () => (messagesFor("a").length && messagesFor("b").length ? true : undefined),
+    await waitUntil(
+      () => messagesFor("a").length > 0 && messagesFor("b").length > 0,
+      20_000,
       "both",
     );
     expect(messagesFor("a").map((e) => e.data)).toEqual([{ key: "a", projected: true }]);

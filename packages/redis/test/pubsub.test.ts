@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { startRedis, useService } from "@outrig/conformance/services";
+import { waitUntil } from "@outrig/conformance/testing";
 import { type ComponentError, ConfigError, type PubSubMessage, utf8 } from "@outrig/core";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -41,18 +42,6 @@ function signal(): AbortSignal {
   return controller.signal;
 }
 
-async function until(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) expect.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe("pubsub.redis stream entries", () => {
   it("writes data, metadata and contentType as entry fields", async () => {
     const pubsub = await open();
@@ -84,7 +73,7 @@ describe("pubsub.redis stream entries", () => {
     await pubsub.subscribe({ topic, signal: signal() }, async (m) => {
       received.push(m);
     });
-    await until(() => received.length === 1, "the foreign entry");
+    await waitUntil(() => received.length === 1, 15_000, "the foreign entry");
     expect(utf8(received[0]!.data)).toBe("from dapr");
     expect(received[0]!.metadata).toEqual({});
     expect(received[0]!.topic).toBe(topic);
@@ -145,11 +134,15 @@ describe("pubsub.redis delivery", () => {
       if (attempts === 1) throw new Error("first attempt fails");
     });
     await pubsub.publish({ topic, data: new Uint8Array([1]) });
-    await until(() => attempts === 1, "the first attempt");
+    await waitUntil(() => attempts === 1, 15_000, "the first attempt");
     const pending = async () => ((await raw.xpending(topic, `g-${run}`)) as [number])[0];
-    await until(async () => (await pending()) === 1, "the failed message to be pending");
-    await until(() => attempts === 2, "the reclaimed delivery");
-    await until(async () => (await pending()) === 0, "the acknowledgement");
+    await waitUntil(
+      async () => (await pending()) === 1,
+      15_000,
+      "the failed message to be pending",
+    );
+    await waitUntil(() => attempts === 2, 15_000, "the reclaimed delivery");
+    await waitUntil(async () => (await pending()) === 0, 15_000, "the acknowledgement");
   });
 
   it("runs at most `concurrency` handlers at once", async () => {
@@ -172,7 +165,7 @@ describe("pubsub.redis delivery", () => {
         event: new Uint8Array([i]),
       })),
     });
-    await until(() => done === 12, "all 12 messages");
+    await waitUntil(() => done === 12, 15_000, "all 12 messages");
     expect(peak).toBe(3);
   });
 
@@ -202,7 +195,7 @@ describe("pubsub.redis delivery", () => {
       ((await raw.xinfo("CONSUMERS", topic, `g-${run}`)) as unknown[]).length;
     expect(await consumers()).toBe(1);
     controller.abort();
-    await until(async () => (await consumers()) === 0, "the consumer to be removed");
+    await waitUntil(async () => (await consumers()) === 0, 15_000, "the consumer to be removed");
   });
 
   it("rejects a publish while Redis is unreachable with ERR_UNAVAILABLE", async () => {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CommunicationProtocolEnum, DaprClient, DaprServer, LogLevel } from "@dapr/dapr";
+import { waitFor } from "@outrig/conformance/testing";
 import { silentLogger } from "@outrig/core";
 import { daprProtos } from "../src/grpc/protos.ts";
 import { createRegistry, type Sidecar, type SidecarOptions, startSidecar } from "../src/index.ts";
@@ -103,14 +104,9 @@ export async function fakeApp(
   };
 }
 
-export async function until<T>(probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Waits for `probe` to yield a value (5 s by default): `waitFor` with this suite's default. */
+export function until<T>(probe: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
+  return waitFor(probe, timeoutMs);
 }
 
 /**

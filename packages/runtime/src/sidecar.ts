@@ -22,6 +22,7 @@ import { anyValueJson } from "./grpc/jobs.ts";
 import { closeProxySessions } from "./grpc/proxy.ts";
 import { startGrpcApi } from "./grpc/server.ts";
 import { taskHubService } from "./grpc/task-hub.ts";
+import { hasChanges } from "./hot-reload/diff.ts";
 import { HotReloader, hotReloadDisabledBy, type ReloadReport } from "./hot-reload/hot-reloader.ts";
 import { ConnectionGuard, DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
 import { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
@@ -206,9 +207,9 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     throw error;
   });
   const apiRuntime = policies.empty ? runtime : resilientRuntime(runtime, policies);
-  let endpoints: ResolvedHttpEndpoint[];
-  try {
-    endpoints = await resolveHttpEndpoints(
+  // The HTTPEndpoints in scope, their secrets read: at start, and again after hot reload.
+  const resolveEndpoints = () =>
+    resolveHttpEndpoints(
       runtime.resources.httpEndpoints.filter(
         (e) => e.scopes.length === 0 || e.scopes.includes(options.appId),
       ),
@@ -218,6 +219,16 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
         return (await runtime.secretStore(store).get(name))?.[key];
       },
     );
+  const warnUnappliedEndpointFields = (list: readonly ResolvedHttpEndpoint[]) => {
+    for (const e of list) {
+      if (e.unsupported.length > 0) {
+        logger.warn("HTTPEndpoint fields are not applied", { name: e.name, fields: e.unsupported });
+      }
+    }
+  };
+  let endpoints: ResolvedHttpEndpoint[];
+  try {
+    endpoints = await resolveEndpoints();
   } catch (error) {
     await runtime.close();
     throw error;
@@ -435,11 +446,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   for (const setting of unappliedSettings(runtime.resources)) {
     logger.warn(`${setting.kind} setting not applied yet: ${setting.field}`, { ...setting });
   }
-  for (const e of ctx.invocation?.endpoints ?? []) {
-    if (e.unsupported.length > 0) {
-      logger.warn("HTTPEndpoint fields are not applied", { name: e.name, fields: e.unsupported });
-    }
-  }
+  warnUnappliedEndpointFields(endpoints);
   let cap: ConnectionGuard | undefined;
   const handler = createApiHandler(ctx, {
     apiToken: options.apiToken ?? process.env.DAPR_API_TOKEN,
@@ -679,12 +686,20 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
         }
         for (const c of report.components)
           if (c.kind === "pubsub" && c.change !== "added") await streams?.resubscribe(c.name);
-        const { added, changed: updated, removed } = report.subscriptions;
-        if (
-          changed("pubsub") ||
-          changed("bindings") ||
-          added.length + updated.length + removed.length > 0
-        ) {
+        if (ctx.invocation && hasChanges(report.httpEndpoints)) {
+          try {
+            ctx.invocation.endpoints = await resolveEndpoints();
+            warnUnappliedEndpointFields(ctx.invocation.endpoints);
+            logger.info("HTTPEndpoints reloaded", {
+              names: ctx.invocation.endpoints.map((e) => e.name),
+            });
+          } catch (error) {
+            logger.error(
+              `hot reload: HTTPEndpoints not applied, the running ones are kept: ${(error as Error).message}`,
+            );
+          }
+        }
+        if (changed("pubsub") || changed("bindings") || hasChanges(report.subscriptions)) {
           if (!callbacks) subscriptions = declarative();
           await redeliver?.(changed("bindings"));
         }

@@ -250,6 +250,29 @@ describe("hot reload of components", () => {
     expect(line.message).toContain(join(dir, "resiliency.yaml"));
   });
 
+  it("applies HTTPEndpoint edits to service invocation", async () => {
+    const target = await fakeApp((r, res) => res.end(`at ${r.url}`));
+    cleanups.push(() => target.close());
+    const { sidecar, dir } = await start({});
+    const file = join(dir, "billing.yaml");
+    const endpoint = (path: string) =>
+      JSON.stringify({
+        apiVersion: "dapr.io/v1alpha1",
+        kind: "HTTPEndpoint",
+        metadata: { name: "billing" },
+        spec: { baseUrl: `http://127.0.0.1:${target.port}${path}` },
+      });
+    const invoke = () => call(sidecar, "/v1.0/invoke/billing/method/pay");
+    await writeFile(file, endpoint("/a"));
+    await waitUntil(async () => (await invoke()).text === "at /a/pay", WAIT_MS, "endpoint added");
+    await writeFile(file, endpoint("/b"));
+    await waitUntil(async () => (await invoke()).text === "at /b/pay", WAIT_MS, "endpoint changed");
+    await rm(file);
+    await waitUntil(async () => (await invoke()).status !== 200, WAIT_MS, "endpoint removed");
+    const meta = (await call(sidecar, "/v1.0/metadata")).json() as { httpEndpoints: unknown[] };
+    expect(meta.httpEndpoints).toEqual([]);
+  });
+
   it("is off when a Configuration disables the HotReload feature", async () => {
     const { sidecar, dir, log } = await start({
       "config.yaml": `apiVersion: dapr.io/v1alpha1

@@ -58,8 +58,8 @@ export interface InvocationSettings {
   readonly appTimeoutsMs?: ReadonlyMap<string, number>;
   /** Resiliency `targets.apps.<id>` retry and circuit breaker (or Dapr's defaults), per callee. */
   readonly appPolicy?: (appId: string) => TargetPolicy | undefined;
-  /** HTTPEndpoint resources in scope: callable by name or by their base URL. */
-  readonly endpoints: readonly ResolvedHttpEndpoint[];
+  /** HTTPEndpoint resources in scope: callable by name or by their base URL (hot reload replaces them). */
+  endpoints: readonly ResolvedHttpEndpoint[];
   /** Hosts (`host` or `host:port`) a URL app id may name besides the endpoints. */
   readonly allowedHosts: readonly string[];
 }

@@ -6,6 +6,10 @@ export interface Diff<T> {
   removed: T[];
 }
 
+export function hasChanges(d: Diff<unknown>): boolean {
+  return d.added.length + d.changed.length + d.removed.length > 0;
+}
+
 /** What changed from `before` to `after`, matched by `key` and compared by `same`. */
 export function diffBy<T>(
   before: readonly T[],

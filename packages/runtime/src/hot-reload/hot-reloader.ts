@@ -2,12 +2,13 @@ import { type Logger, silentLogger } from "@outrig/core";
 import type {
   ComponentResource,
   ConfigurationResource,
+  HttpEndpointResource,
   Resources,
   SubscriptionResource,
 } from "../resources/model.ts";
 import { locate } from "../resources/parse.ts";
 import { componentTable, inScope, type Runtime } from "../runtime.ts";
-import { componentKey, type Diff, diffBy, sameResource } from "./diff.ts";
+import { componentKey, type Diff, diffBy, hasChanges, sameResource } from "./diff.ts";
 import { type ComponentChange, type ComponentFailure, reconcileComponents } from "./reconcile.ts";
 import { ResourceFiles, type ResourcesRead } from "./resource-files.ts";
 import { type Unwatch, watchResourcesPaths } from "./watch.ts";
@@ -37,7 +38,9 @@ export interface ReloadReport {
   failures: ComponentFailure[];
   /** Declarative subscriptions of this app, by name. */
   subscriptions: Diff<SubscriptionResource>;
-  /** Changed resources that only a restart applies (Configuration, Resiliency, HTTPEndpoint). */
+  /** HTTPEndpoints, by name (the sidecar resolves and applies them; library mode has none). */
+  httpEndpoints: Diff<HttpEndpointResource>;
+  /** Changed resources that only a restart applies (Configuration, Resiliency). */
   restartNeeded: { kind: string; name: string; file: string }[];
   /** Files that could not be read; what they held before stays applied. */
   broken: ResourcesRead["broken"];
@@ -47,7 +50,6 @@ export interface ReloadReport {
 const RESTART_KINDS = {
   configurations: "Configuration",
   resiliencies: "Resiliency",
-  httpEndpoints: "HTTPEndpoint",
 } as const;
 
 /**
@@ -176,7 +178,7 @@ export class HotReloader {
       for (const r of [...diff.added, ...diff.changed.map((c) => c.after), ...diff.removed]) {
         restartNeeded.push({ kind, name: r.name, file: r.source.file });
         this.#logger.warn(
-          `hot reload: ${kind} ${r.name} changed in ${r.source.file}; restart the sidecar to apply it (outrig reloads components and subscriptions only)`,
+          `hot reload: ${kind} ${r.name} changed in ${r.source.file}; restart the sidecar to apply it (outrig reloads components, subscriptions and HTTPEndpoints)`,
           { kind, name: r.name, file: r.source.file },
         );
       }
@@ -195,23 +197,28 @@ export class HotReloader {
           file: s.source.file,
         });
     }
-    // Only components and subscriptions take the new read; the other kinds stay as applied.
+    const httpEndpoints = diffBy(
+      before.httpEndpoints,
+      read.resources.httpEndpoints,
+      (e) => e.name,
+      sameResource,
+    );
+    // Configurations and Resiliencies stay as applied; the other kinds take the new read.
     table.setResources({
       ...read.resources,
       configurations: before.configurations,
       resiliencies: before.resiliencies,
-      httpEndpoints: before.httpEndpoints,
     });
     const report: ReloadReport = {
       components: reconciled.changes,
       failures: reconciled.failures,
       subscriptions,
+      httpEndpoints,
       restartNeeded,
       broken: read.broken,
     };
     const changed =
-      report.components.length > 0 ||
-      subscriptions.added.length + subscriptions.changed.length + subscriptions.removed.length > 0;
+      report.components.length > 0 || hasChanges(subscriptions) || hasChanges(httpEndpoints);
     try {
       if (changed) await this.#onReload?.(report);
     } finally {

@@ -158,6 +158,26 @@ describe("hot reload of components", () => {
     expect((await save(sidecar, "other", "k", 1)).status).toBe(204);
   });
 
+  it("honours scopes as at start: a component scoped away from the app is removed", async () => {
+    const { sidecar, dir } = await start({ "other.yaml": component("other", "state.in-memory") });
+    const scoped = (app: string) => `${component("store", "state.in-memory")}scopes: [${app}]\n`;
+    await writeFile(join(dir, "store.yaml"), scoped("hot"));
+    await waitUntil(
+      async () => (await save(sidecar, "store", "k", 1)).status === 204,
+      WAIT_MS,
+      "in scope",
+    );
+    await writeFile(join(dir, "store.yaml"), scoped("someone-else"));
+    await waitUntil(
+      async () => (await read(sidecar, "store", "k")).status === 400,
+      WAIT_MS,
+      "scoped away",
+    );
+    expect((await read(sidecar, "store", "k")).json()).toMatchObject({
+      errorCode: "ERR_STATE_STORE_NOT_FOUND",
+    });
+  });
+
   it("keeps the running component on a broken edit and names the file and field", async () => {
     const db = await tempDir();
     const good = component("store", "state.sqlite", { connectionString: join(db, "a.db") });

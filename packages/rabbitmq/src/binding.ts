@@ -5,16 +5,14 @@ import {
   ComponentError,
   errorMessage,
   getMetadata,
-  type InputBinding,
   type InvokeRequest,
   type InvokeResponse,
   type Logger,
   type Metadata,
-  notSupported,
-  type OutputBinding,
   parseDuration,
   silentLogger,
 } from "@outrig/core";
+import { BaseBinding, type StopFunction } from "@outrig/core/kit";
 import amqp, {
   type Channel,
   type ConfirmChannel,
@@ -47,16 +45,17 @@ function queueArguments(opts: RabbitMQBindingOptions): Record<string, unknown> {
  * acked after its handler succeeded and nacked with requeue when it throws, so the broker
  * delivers it again.
  */
-export class RabbitMQBinding implements InputBinding, OutputBinding {
+export class RabbitMQBinding extends BaseBinding {
+  readonly componentType = COMPONENT;
   readonly opts: RabbitMQBindingOptions;
   readonly connection: RecoveringChannelModel;
   readonly logger: Logger;
   readonly #readers = new Set<Consumer>();
   #publisher: Promise<ConfirmChannel> | undefined;
   #connected = true;
-  #closed = false;
 
   constructor(connection: RecoveringChannelModel, opts: RabbitMQBindingOptions, logger: Logger) {
+    super();
     this.connection = connection;
     this.opts = opts;
     this.logger = logger;
@@ -88,8 +87,7 @@ export class RabbitMQBinding implements InputBinding, OutputBinding {
     });
   }
 
-  async ping(): Promise<void> {
-    this.#assertOpen();
+  protected override async onPing(): Promise<void> {
     if (!this.#connected) {
       throw new ComponentError("ERR_UNAVAILABLE", "not connected to the broker", {
         component: COMPONENT,
@@ -99,11 +97,11 @@ export class RabbitMQBinding implements InputBinding, OutputBinding {
     await ch.checkQueue(this.opts.queueName);
   }
 
-  async invoke(request: InvokeRequest): Promise<InvokeResponse> {
-    this.#assertOpen();
-    if (request.operation.toLowerCase() !== "create") {
-      throw notSupported(`operation ${JSON.stringify(request.operation)}`, COMPONENT);
-    }
+  /** `create`, the only operation, publishes to the queue. */
+  protected async invokeOperation(
+    _operation: string,
+    request: InvokeRequest,
+  ): Promise<InvokeResponse> {
     const metadata = request.metadata ?? {};
     const options = this.#publishOptions(metadata);
     const content = Buffer.from(request.data ?? new Uint8Array());
@@ -179,9 +177,7 @@ export class RabbitMQBinding implements InputBinding, OutputBinding {
     return options;
   }
 
-  async read(handler: BindingHandler, signal?: AbortSignal): Promise<void> {
-    this.#assertOpen();
-    if (signal?.aborted) return;
+  protected async startReading(handler: BindingHandler): Promise<StopFunction> {
     const reader = new Consumer({
       queue: this.opts.queueName,
       declare: (ch) => this.declare(ch),
@@ -203,14 +199,10 @@ export class RabbitMQBinding implements InputBinding, OutputBinding {
         cause: error,
       });
     }
-    signal?.addEventListener(
-      "abort",
-      () => {
-        this.#readers.delete(reader);
-        void reader.stop();
-      },
-      { once: true },
-    );
+    return () => {
+      this.#readers.delete(reader);
+      return reader.stop();
+    };
   }
 
   /** Acks after the handler succeeded; a failure goes back to the queue after a pause. */
@@ -251,12 +243,7 @@ export class RabbitMQBinding implements InputBinding, OutputBinding {
     );
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    const readers = [...this.#readers];
-    this.#readers.clear();
-    await Promise.all(readers.map((r) => r.stop()));
+  protected override async onClose(): Promise<void> {
     await this.connection.close().catch(() => {});
   }
 
@@ -292,12 +279,6 @@ export class RabbitMQBinding implements InputBinding, OutputBinding {
       };
       this.connection.once("connect", onConnect);
     });
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) {
-      throw new ComponentError("ERR_CLOSED", "the binding is closed", { component: COMPONENT });
-    }
   }
 }
 

@@ -1,5 +1,4 @@
 import {
-  BasePubSub,
   type ComponentContext,
   ComponentError,
   ConfigError,
@@ -14,6 +13,7 @@ import {
   type SubscribeRequest,
   silentLogger,
 } from "@outrig/core";
+import { BasePubSub, type StopFunction } from "@outrig/core/kit";
 import amqp, { type Channel, type ConfirmChannel, type RecoveringChannelModel } from "amqplib";
 import { connectError, connectTarget } from "./connection.ts";
 import type { Consumer } from "./consumer.ts";
@@ -47,7 +47,6 @@ export class RabbitMQPubSub extends BasePubSub {
   #declared = new Map<string, Promise<void>>();
   #exchanges = new Set<string>();
   #connected = true;
-  #closed = false;
 
   private constructor(
     connection: RecoveringChannelModel,
@@ -96,8 +95,7 @@ export class RabbitMQPubSub extends BasePubSub {
     return pubsub;
   }
 
-  async ping(): Promise<void> {
-    this.#assertOpen();
+  protected override async onPing(): Promise<void> {
     if (!this.#connected) {
       throw new ComponentError("ERR_UNAVAILABLE", "not connected to the broker", {
         component: COMPONENT,
@@ -107,8 +105,7 @@ export class RabbitMQPubSub extends BasePubSub {
     await ch.checkExchange("amq.fanout");
   }
 
-  async publish(request: PublishRequest): Promise<void> {
-    this.#assertOpen();
+  protected async publishMessage(request: PublishRequest): Promise<void> {
     const { routingKey, options } = publishSettings(request.metadata, request.contentType, {
       deliveryMode: this.options.deliveryMode,
       ttlInSeconds: this.options.ttlInSeconds,
@@ -135,7 +132,7 @@ export class RabbitMQPubSub extends BasePubSub {
         return;
       } catch (error) {
         lastError = error;
-        if (this.#closed || !isChannelLoss(error)) break;
+        if (this.closed || !isChannelLoss(error)) break;
       }
     }
     throw new ComponentError(
@@ -148,9 +145,10 @@ export class RabbitMQPubSub extends BasePubSub {
     );
   }
 
-  async subscribe(request: SubscribeRequest, handler: MessageHandler): Promise<void> {
-    this.#assertOpen();
-    if (request.signal?.aborted) return;
+  protected async startSubscription(
+    request: SubscribeRequest,
+    handler: MessageHandler,
+  ): Promise<StopFunction> {
     const md = request.metadata;
     const queueName = getMetadata(md, "queueName") || queueFor(this.#consumerID, request.topic);
     const routingKeys = (getMetadata(md, "routingKey") ?? "")
@@ -186,22 +184,13 @@ export class RabbitMQPubSub extends BasePubSub {
       );
     }
     this.#subscriptions.add(sub);
-    request.signal?.addEventListener(
-      "abort",
-      () => {
-        this.#subscriptions.delete(sub);
-        void sub.stop();
-      },
-      { once: true },
-    );
+    return () => {
+      this.#subscriptions.delete(sub);
+      return sub.stop();
+    };
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    const subs = [...this.#subscriptions];
-    this.#subscriptions.clear();
-    await Promise.allSettled(subs.map((s) => s.stop()));
+  protected override async onClose(): Promise<void> {
     await this.#connection.close().catch(() => {});
   }
 
@@ -214,12 +203,6 @@ export class RabbitMQPubSub extends BasePubSub {
         error: errorMessage(error),
       });
     });
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) {
-      throw new ComponentError("ERR_CLOSED", "the component is closed", { component: COMPONENT });
-    }
   }
 
   #channel(): Promise<Channel> {

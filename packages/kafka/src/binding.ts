@@ -7,16 +7,13 @@ import {
   ConfigError,
   errorMessage,
   getMetadata,
-  type InputBinding,
   type InvokeRequest,
   type InvokeResponse,
   type Logger,
   type Metadata,
-  notSupported,
-  type OutputBinding,
   silentLogger,
 } from "@outrig/core";
-import { backoffDelay, sleep } from "@outrig/core/kit";
+import { BaseBinding, backoffDelay, type StopFunction, sleep } from "@outrig/core/kit";
 import {
   type Admin,
   type Consumer,
@@ -55,7 +52,8 @@ function headersToMetadata(headers: IHeaders | undefined): Metadata {
  * message is never skipped (its partition waits behind it), and one left failing when the reader
  * stops is read again by the group's next consumer.
  */
-export class KafkaBinding implements InputBinding, OutputBinding {
+export class KafkaBinding extends BaseBinding {
+  readonly componentType = COMPONENT;
   readonly opts: KafkaBindingOptions;
   readonly #config: KafkaConfig;
   readonly #kafka: Kafka;
@@ -63,7 +61,6 @@ export class KafkaBinding implements InputBinding, OutputBinding {
   readonly #logger: Logger;
   readonly #consumers = new Set<Consumer>();
   #producer: Promise<Producer> | undefined;
-  #closed = false;
 
   constructor(
     opts: KafkaBindingOptions,
@@ -71,6 +68,7 @@ export class KafkaBinding implements InputBinding, OutputBinding {
     group: string | undefined,
     logger: Logger,
   ) {
+    super();
     this.opts = opts;
     this.#config = config;
     this.#kafka = new Kafka(config);
@@ -82,8 +80,7 @@ export class KafkaBinding implements InputBinding, OutputBinding {
     return ["create"];
   }
 
-  async ping(): Promise<void> {
-    this.#assertOpen();
+  protected override async onPing(): Promise<void> {
     const admin = this.#kafka.admin();
     try {
       await admin.connect();
@@ -102,11 +99,11 @@ export class KafkaBinding implements InputBinding, OutputBinding {
     }
   }
 
-  async invoke(request: InvokeRequest): Promise<InvokeResponse> {
-    this.#assertOpen();
-    if (request.operation.toLowerCase() !== "create") {
-      throw notSupported(`operation ${JSON.stringify(request.operation)}`, COMPONENT);
-    }
+  /** `create`, the only operation, publishes. */
+  protected async invokeOperation(
+    _operation: string,
+    request: InvokeRequest,
+  ): Promise<InvokeResponse> {
     const metadata = request.metadata ?? {};
     const topic = getMetadata(metadata, "topic") || this.opts.publishTopic;
     if (!topic) {
@@ -152,9 +149,7 @@ export class KafkaBinding implements InputBinding, OutputBinding {
     return {};
   }
 
-  async read(handler: BindingHandler, signal?: AbortSignal): Promise<void> {
-    this.#assertOpen();
-    if (signal?.aborted) return;
+  protected async startReading(handler: BindingHandler): Promise<StopFunction> {
     const topics = this.opts.topics ?? [];
     if (topics.length === 0 || !this.#group) {
       throw new ComponentError(
@@ -225,7 +220,7 @@ export class KafkaBinding implements InputBinding, OutputBinding {
       await consumer.run({
         autoCommit: true,
         eachMessage: async ({ topic, partition, message }) => {
-          await this.#deliver(handler, topic, partition, message, () => stopped || this.#closed);
+          await this.#deliver(handler, topic, partition, message, () => stopped || this.closed);
         },
       });
       await joined;
@@ -240,7 +235,7 @@ export class KafkaBinding implements InputBinding, OutputBinding {
         },
       );
     }
-    signal?.addEventListener("abort", () => void stop(), { once: true });
+    return stop;
   }
 
   /** Calls the handler until it succeeds; throwing out of eachMessage keeps the offset. */
@@ -298,9 +293,7 @@ export class KafkaBinding implements InputBinding, OutputBinding {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override async onClose(): Promise<void> {
     const consumers = [...this.#consumers];
     this.#consumers.clear();
     await Promise.all(consumers.map((c) => c.disconnect().catch(() => {})));
@@ -321,12 +314,6 @@ export class KafkaBinding implements InputBinding, OutputBinding {
       });
     }
     return this.#producer;
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) {
-      throw new ComponentError("ERR_CLOSED", "the binding is closed", { component: COMPONENT });
-    }
   }
 }
 

@@ -1,5 +1,4 @@
 import {
-  BasePubSub,
   type BulkMessageHandler,
   type BulkPublishRequest,
   type BulkPublishResponse,
@@ -17,6 +16,7 @@ import {
   type SubscribeRequest,
   silentLogger,
 } from "@outrig/core";
+import { BasePubSub, type StopFunction } from "@outrig/core/kit";
 import { type Admin, Kafka, type KafkaConfig, Partitioners, type Producer } from "kafkajs";
 import { checkBrokerCertificates, kafkaConfig } from "./client.ts";
 import { toKafkaMessage } from "./headers.ts";
@@ -43,7 +43,6 @@ export class KafkaPubSub extends BasePubSub {
   /** Topics known to exist (created or found), so CreateTopics runs once per topic. */
   readonly #topics = new Map<string, Promise<void>>();
   #admin: Promise<Admin> | undefined;
-  #closed = false;
 
   private constructor(
     kafka: Kafka,
@@ -97,8 +96,7 @@ export class KafkaPubSub extends BasePubSub {
     );
   }
 
-  async ping(): Promise<void> {
-    this.#assertOpen();
+  protected override async onPing(): Promise<void> {
     try {
       const admin = await this.#adminClient();
       await admin.describeCluster();
@@ -110,8 +108,7 @@ export class KafkaPubSub extends BasePubSub {
     }
   }
 
-  async publish(request: PublishRequest): Promise<void> {
-    this.#assertOpen();
+  protected async publishMessage(request: PublishRequest): Promise<void> {
     const message = toKafkaMessage(request.data, request.metadata, request.contentType);
     await this.#ensureTopic(request.topic);
     try {
@@ -129,8 +126,7 @@ export class KafkaPubSub extends BasePubSub {
   }
 
   /** One produce request for all entries; Kafka accepts or refuses a partition's batch as a whole. */
-  override async bulkPublish(request: BulkPublishRequest): Promise<BulkPublishResponse> {
-    this.#assertOpen();
+  protected override async publishBulk(request: BulkPublishRequest): Promise<BulkPublishResponse> {
     const shared =
       request.metadata && Object.keys(request.metadata).length > 0 ? request.metadata : undefined;
     const messages = request.entries.map((e) =>
@@ -149,21 +145,24 @@ export class KafkaPubSub extends BasePubSub {
     }
   }
 
-  async subscribe(request: SubscribeRequest, handler: MessageHandler): Promise<void> {
-    await this.#subscribe(request, { kind: "single", handler }, undefined);
+  protected async startSubscription(
+    request: SubscribeRequest,
+    handler: MessageHandler,
+  ): Promise<StopFunction> {
+    return this.#subscribe(request, { kind: "single", handler }, undefined);
   }
 
-  override async bulkSubscribe(
+  protected override async startBulkSubscription(
     request: BulkSubscribeRequest,
     handler: BulkMessageHandler,
-  ): Promise<void> {
+  ): Promise<StopFunction> {
     const maxMessages =
       request.maxMessagesCount && request.maxMessagesCount > 0 ? request.maxMessagesCount : 100;
     const maxWait =
       request.maxAwaitDurationMs && request.maxAwaitDurationMs > 0
         ? request.maxAwaitDurationMs
         : 1000;
-    await this.#subscribe(
+    return this.#subscribe(
       request,
       { kind: "bulk", handler, maxMessages, metadata: { ...request.metadata } },
       maxWait,
@@ -174,9 +173,7 @@ export class KafkaPubSub extends BasePubSub {
     request: SubscribeRequest,
     delivery: Delivery,
     maxWaitMs: number | undefined,
-  ): Promise<void> {
-    this.#assertOpen();
-    if (request.signal?.aborted) return;
+  ): Promise<StopFunction> {
     if (!this.#groupId) {
       throw new ConfigError(
         [{ field: "consumerGroup", message: "is required to subscribe (or set consumerID)" }],
@@ -209,21 +206,12 @@ export class KafkaPubSub extends BasePubSub {
         },
       );
     }
-    request.signal?.addEventListener(
-      "abort",
-      () => {
-        if (this.#subscriptions.delete(sub)) void sub.stop();
-      },
-      { once: true },
-    );
+    return async () => {
+      if (this.#subscriptions.delete(sub)) await sub.stop();
+    };
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    const subs = [...this.#subscriptions];
-    this.#subscriptions.clear();
-    await Promise.allSettled(subs.map((s) => s.stop()));
+  protected override async onClose(): Promise<void> {
     const admin = this.#admin;
     await Promise.allSettled([this.#producer.disconnect(), admin?.then((a) => a.disconnect())]);
   }
@@ -273,12 +261,6 @@ export class KafkaPubSub extends BasePubSub {
         },
       );
     });
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) {
-      throw new ComponentError("ERR_CLOSED", "the component is closed", { component: COMPONENT });
-    }
   }
 }
 

@@ -63,7 +63,8 @@ describe("outrig version and completion", () => {
     expect(bash).toContain("complete -o default -F _outrig_complete outrig");
     expect(bash).toMatch(/"run"\) words="[^"]*--app-id[^"]*--run-file/);
     expect(bash).toMatch(/"components"\) words="add list remove/);
-    expect(bash).toMatch(/""\) words="init run components version completion list stop/);
+    expect(bash).toMatch(/""\) words="init run components version completion list dashboard stop/);
+    expect(bash).toMatch(/"dashboard"\) words="[^"]*--port[^"]*--address/);
     expect(completionScript(program, "zsh")).toMatch(
       /^#compdef outrig\nautoload -U \+X bashcompinit/,
     );

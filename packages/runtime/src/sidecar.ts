@@ -50,6 +50,9 @@ import {
   type Subscription,
   withStreams,
 } from "./subscriptions.ts";
+import { tracedHttpHandler } from "./tracing/http-tracing.ts";
+import { SidecarTracing } from "./tracing/sidecar-tracing.ts";
+import { tracingConfig } from "./tracing/tracing-config.ts";
 import { unappliedSettings } from "./unapplied.ts";
 import { DAPR_API_LEVEL, RUNTIME_VERSION } from "./version.ts";
 import { startWorkflowEngine } from "./workflows/start.ts";
@@ -242,7 +245,19 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     for (const c of runtime.components) metrics.componentLoaded(c.name);
     for (const r of runtime.resources.resiliencies) metrics.resiliencyLoaded(r.name);
   }
-  for (const f of metricsSettings.unapplied) {
+  let tracingSettings: ReturnType<typeof tracingConfig>;
+  try {
+    tracingSettings = tracingConfig(runtime.resources.configurations);
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+  // Sampling at 0 makes no span at all, so tracing off costs one check per request.
+  const tracing =
+    tracingSettings.samplingRate > 0
+      ? new SidecarTracing(options.appId, tracingSettings, logger)
+      : undefined;
+  for (const f of [...metricsSettings.unapplied, ...tracingSettings.unapplied]) {
     logger.warn(`Configuration setting not applied yet: ${f.field}`, {
       kind: "Configuration",
       ...f,
@@ -442,19 +457,21 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       appTimeoutsMs: appInvocationTimeouts(runtime.resources.resiliencies, options.appId),
       ...(policies.empty ? {} : { appPolicy: (id: string) => policies.app(id) }),
     },
+    spans: tracing?.buffer,
   };
   for (const setting of unappliedSettings(runtime.resources)) {
     logger.warn(`${setting.kind} setting not applied yet: ${setting.field}`, { ...setting });
   }
   warnUnappliedEndpointFields(endpoints);
   let cap: ConnectionGuard | undefined;
-  const handler = createApiHandler(ctx, {
+  const api = createApiHandler(ctx, {
     apiToken: options.apiToken ?? process.env.DAPR_API_TOKEN,
     enableApiLogging: options.enableApiLogging,
     maxBodySize: options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
     onAdmitted: (req, res) => cap?.admit(req, res),
     onRouted: metrics ? (req, route) => routes.set(req, route) : undefined,
   });
+  const handler = tracing ? tracedHttpHandler(api, tracing) : api;
   const routes = new WeakMap<IncomingMessage, string>();
   const observe = metrics
     ? (req: IncomingMessage, res: ServerResponse, began: number) =>
@@ -525,6 +542,8 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     await app?.close();
     await grpcApp?.close();
     await runtime.close();
+    // Last, so the spans of the calls that drained are exported too.
+    await tracing?.shutdown();
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

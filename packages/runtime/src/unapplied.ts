@@ -9,8 +9,8 @@ const COMPONENT_DEFAULTS =
 /** Dapr's default policy names that service invocation falls back to (policies.ts `app`). */
 const APP_DEFAULTS = /^Default(App)?(Retry|CircuitBreaker)Policy$/;
 
-/** Configuration sections the runtime applies (or, for metrics, checks field by field). */
-const APPLIED_CONFIGURATION = new Set(["features", "secrets", "metrics"]);
+/** Configuration sections the runtime applies (or, for metrics and tracing, checks field by field). */
+const APPLIED_CONFIGURATION = new Set(["features", "secrets", "metrics", "tracing"]);
 
 /** One setting of a loaded resource that the runtime does not apply (yet). */
 export interface UnappliedSetting {
@@ -21,7 +21,7 @@ export interface UnappliedSetting {
 }
 
 /**
- * The Resiliency and tracing settings found in the resources that nothing applies yet,
+ * The Resiliency and Configuration settings found in the resources that nothing applies yet,
  * so the sidecar can warn about each by file and field instead of accepting it silently.
  */
 /** The policies group a target's field names: `retry` → `retries`, and so on. */
@@ -103,9 +103,10 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
   }
   for (const c of resources.configurations) {
     const at = { file: c.source.file, kind: "Configuration", name: c.name };
-    // Applied: features (listed in the metadata API), secrets.scopes (api/secrets.ts); metrics is
-    // read by metrics/metrics-config.ts, which names its own unapplied fields. Every other
-    // section (tracing, logging, accessControl, api, nameResolution, httpPipeline, mtls, ...) is
+    // Applied: features (listed in the metadata API), secrets.scopes (api/secrets.ts); metrics and
+    // tracing are read by metrics/metrics-config.ts and tracing/tracing-config.ts, which name
+    // their own unapplied fields. Every other section (logging, accessControl, api,
+    // nameResolution, httpPipeline, mtls, ...) is
     // accepted by the schema and so warned about here, by name.
     for (const key of Object.keys(c.spec ?? {})) {
       if (!APPLIED_CONFIGURATION.has(key)) found.push({ ...at, field: `spec.${key}` });

@@ -1,6 +1,6 @@
-// Nothing accepted and silently ignored: Resiliency (but app targets' timeouts), tracing and
-// unapplied metrics settings are loaded but not applied yet, so the sidecar warns about each, naming the
-// file and the field.
+// Nothing accepted and silently ignored: Resiliency (but app targets' timeouts) and unapplied
+// metrics and tracing settings are loaded but not applied yet, so the sidecar warns about each,
+// naming the file and the field.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,6 +46,8 @@ metadata:
 spec:
   tracing:
     samplingRate: "1"
+    jaeger:
+      endpointAddress: localhost:14268
   metrics:
     enabled: true
     recordErrorCodes: true
@@ -64,11 +66,13 @@ spec:
       // App targets' timeouts, retries (with matching.httpStatusCodes) and breakers, and the
       // policies they name, are applied to invocation; a name with no policy is warned about.
       // spec.metrics.enabled is applied (metrics/metrics-config.ts); recordErrorCodes is not.
+      // spec.tracing.samplingRate is applied (tracing/tracing-config.ts); jaeger is no field of
+      // Dapr's TracingSpec.
       expect(fields).toEqual([
         "spec.metrics.recordErrorCodes",
+        "spec.tracing.jaeger",
         "spec.targets.apps.billing.timeout",
         "spec.targets.apps.billing.retry",
-        "spec.tracing",
       ]);
       expect(warnings.map((w) => w.message)).toContain(
         "Resiliency setting not applied yet: spec.targets.apps.billing.retry",

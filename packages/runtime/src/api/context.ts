@@ -6,6 +6,7 @@ import type { ResolvedHttpEndpoint } from "../http-endpoints.ts";
 import type { TargetPolicy } from "../resiliency/policies.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
+import type { SpanBuffer } from "../tracing/span-buffer.ts";
 import type { WorkflowEngine } from "../workflows/engine.ts";
 import type { ConfigurationSubscriptions } from "./configuration.ts";
 import type { Outbox } from "./outbox.ts";
@@ -49,6 +50,8 @@ export interface ApiContext {
   readonly workflows?: WorkflowEngine | undefined;
   /** Service invocation settings: timeout and the external targets allowed. */
   readonly invocation?: InvocationSettings;
+  /** The recently finished spans (`GET /outrig/v1/spans`); absent while tracing is off. */
+  readonly spans?: SpanBuffer | undefined;
 }
 
 export interface InvocationSettings {

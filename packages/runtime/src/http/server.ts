@@ -36,6 +36,7 @@ import { tryLock, unlock } from "./lock.ts";
 import { getMetadata, healthz, healthzOutbound, putMetadata, shutdown } from "./metadata.ts";
 import { bulkPublish, publish, publishWithoutName, publishWithoutTopic } from "./publish.ts";
 import { bulkGetSecret, getSecret } from "./secrets.ts";
+import { listSpans } from "./spans.ts";
 import {
   bulkGetState,
   deleteState,
@@ -145,6 +146,7 @@ function buildRouter(): Router.Instance<Router.HTTPVersion.V1> {
   on("POST", "/v1.0-alpha2/conversation/:name/converse", converseAlpha2Route);
   on("POST", "/v1.0-alpha1/conversation/:name/converse", converseAlpha1Route);
   all("/v1.0/invoke/:appId/method/*", invokeRoute);
+  on("GET", "/outrig/v1/spans", listSpans);
   for (const { api, http } of UNIMPLEMENTED_APIS) {
     const unimplemented: Handler = () => {
       throw apiError("API_UNIMPLEMENTED", { api });

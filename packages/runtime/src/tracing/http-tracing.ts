@@ -1,0 +1,119 @@
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
+import type { Attributes } from "@opentelemetry/api";
+import { endSpan, type SidecarTracing, SpanKind } from "./sidecar-tracing.ts";
+
+/** A path segment decoded; a malformed one (refused by the API anyway) as it came. */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** The first value of a header, if any. */
+function one(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * daprd's attributes of an HTTP API span, by building block (its endpoint groups'
+ * AppendSpanAttributes), and the span's name: the path, or `CallLocal/<app>/<method>` for an
+ * invocation.
+ */
+export function httpSpanAttributes(
+  method: string,
+  path: string,
+  status: number,
+): { name: string; attributes: Attributes } {
+  const attributes: Attributes = {
+    "dapr.protocol": "http",
+    "dapr.api": `${method} ${path}`,
+    "dapr.status_code": String(status),
+  };
+  let name = path;
+  // /v1.0/<block>/<name>/...
+  const parts = path.split("/");
+  const block = parts[2];
+  const component = decoded(parts[3] ?? "");
+  const db = (system: string): void => {
+    attributes["db.system"] = system;
+    attributes["db.connection_string"] = system;
+    attributes["db.statement"] = `${method} ${path}`;
+    attributes["db.name"] = component;
+  };
+  switch (block) {
+    case "state":
+      db("state");
+      break;
+    case "secrets":
+      db("secrets");
+      break;
+    case "bindings":
+      db("bindings");
+      break;
+    case "publish": {
+      // /v1.0/publish/<pubsub>/<topic...> or /v1.0/publish/bulk/<pubsub>/<topic...>
+      const topicAt = parts[3] === "bulk" ? 5 : 4;
+      attributes["messaging.system"] = "pubsub";
+      attributes["messaging.destination.name"] = decoded(parts.slice(topicAt).join("/"));
+      attributes["messaging.destination_kind"] = "topic";
+      break;
+    }
+    case "invoke": {
+      // /v1.0/invoke/<app>/method/<method...>
+      const target = component;
+      const invoked = decoded(parts.slice(5).join("/"));
+      attributes["rpc.service"] = "ServiceInvocation";
+      attributes["net.peer.name"] = target;
+      name = `CallLocal/${target}/${invoked}`;
+      break;
+    }
+  }
+  return { name, attributes };
+}
+
+/**
+ * The HTTP API handler with daprd's HTTP tracing middleware around it: a span per request (kind
+ * CLIENT, as daprd's), whose context replaces the request's `traceparent`/`tracestate`, so
+ * everything the handler passes on (invocation headers, the CloudEvent, binding metadata) names
+ * it as parent; the answer carries `traceparent` unless the handler set its own (a callee's).
+ * Health checks are not traced, as in daprd, nor the sidecar's own span listing.
+ */
+export function tracedHttpHandler(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  tracing: SidecarTracing,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const url = req.url ?? "";
+    const q = url.indexOf("?");
+    const path = q >= 0 ? url.slice(0, q) : url;
+    if (path.includes("/healthz") || path.startsWith("/outrig/")) {
+      handler(req, res);
+      return;
+    }
+    const span = tracing.start(path, SpanKind.CLIENT, {
+      traceparent: one(req.headers.traceparent),
+      tracestate: one(req.headers.tracestate),
+    });
+    const carried = tracing.headers(span);
+    req.headers.traceparent = carried.traceparent;
+    if (carried.tracestate) req.headers.tracestate = carried.tracestate;
+    else delete req.headers.tracestate;
+    res.setHeader("traceparent", carried.traceparent);
+    res.once("close", () => {
+      const status = res.writableFinished ? res.statusCode : 499;
+      if (span.isRecording()) {
+        const { name, attributes } = httpSpanAttributes(req.method ?? "", path, status);
+        span.setAttributes(attributes);
+        span.updateName(name);
+      }
+      endSpan(
+        span,
+        status >= 400,
+        status >= 400 ? `Code(${status}): ${STATUS_CODES[status] ?? "Unknown"}` : undefined,
+      );
+    });
+    handler(req, res);
+  };
+}

@@ -1,0 +1,151 @@
+// Tracing: W3C trace context through the sidecar, daprd's span names and attributes, the span
+// buffer behind GET /outrig/v1/spans.
+import type { Logger } from "@outrig/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Sidecar } from "../src/index.ts";
+import type { SpanRecord } from "../src/tracing/span-buffer.ts";
+import { fakeApp, STATE_AND_PUBSUB, sidecar } from "./helpers.ts";
+
+const TRACED = (rate: string) => `${STATE_AND_PUBSUB}---
+apiVersion: dapr.io/v1alpha1
+kind: Configuration
+metadata:
+  name: tracing
+spec:
+  tracing:
+    samplingRate: "${rate}"
+`;
+
+const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CALLER = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
+
+async function spans(s: Sidecar, query = ""): Promise<SpanRecord[]> {
+  const res = await fetch(`${s.url}/outrig/v1/spans${query}`);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { spans: SpanRecord[] }).spans;
+}
+
+describe("span buffer and HTTP API spans", () => {
+  let s: Sidecar;
+  let app: Awaited<ReturnType<typeof fakeApp>>;
+  beforeAll(async () => {
+    app = await fakeApp((_r, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end("pong");
+    });
+    s = await sidecar({ appId: "traced", appPort: app.port, resources: TRACED("1") });
+    await s.ready();
+  });
+  afterAll(async () => {
+    await s?.stop();
+    await app?.close();
+  });
+
+  it("records a state call as daprd names it, a child of the caller's traceparent, and answers its traceparent", async () => {
+    const save = await fetch(`${s.url}/v1.0/state/statestore`, {
+      method: "POST",
+      headers: { traceparent: CALLER, tracestate: "vendor=x" },
+      body: JSON.stringify([{ key: "k", value: 1 }]),
+    });
+    expect(save.status).toBe(204);
+    const answered = save.headers.get("traceparent") ?? "";
+    expect(answered).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`));
+    const [span] = (await spans(s)).filter((x) => x.name === "/v1.0/state/statestore");
+    expect(span).toMatchObject({
+      traceId: TRACE_ID,
+      spanId: answered.split("-")[2],
+      parentSpanId: "00f067aa0ba902b7",
+      kind: "CLIENT",
+      appId: "traced",
+      status: "ok",
+      attributes: {
+        "db.system": "state",
+        "db.name": "statestore",
+        "db.statement": "POST /v1.0/state/statestore",
+        "dapr.protocol": "http",
+        "dapr.api": "POST /v1.0/state/statestore",
+        "dapr.status_code": "204",
+      },
+    });
+    expect(span?.durationMs).toBeGreaterThanOrEqual(0);
+    expect(span?.startTimeMs).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it("names an invocation CallLocal/<app>/<method> and passes its context to the app", async () => {
+    const res = await fetch(`${s.url}/v1.0/invoke/traced/method/ping`, {
+      headers: { traceparent: CALLER },
+    });
+    expect(await res.text()).toBe("pong");
+    const received = app.received.at(-1);
+    const [span] = (await spans(s)).filter((x) => x.name === "CallLocal/traced/ping");
+    expect(span).toMatchObject({
+      traceId: TRACE_ID,
+      parentSpanId: "00f067aa0ba902b7",
+      attributes: { "rpc.service": "ServiceInvocation", "net.peer.name": "traced" },
+    });
+    expect(received?.headers.traceparent).toBe(`00-${TRACE_ID}-${span?.spanId}-01`);
+  });
+
+  it("starts a trace when the caller sends none, and marks failed calls as errors", async () => {
+    const res = await fetch(`${s.url}/v1.0/state/nosuch/k`);
+    expect(res.status).toBe(400);
+    const tp = res.headers.get("traceparent") ?? "";
+    const [span] = (await spans(s)).filter((x) => x.name === "/v1.0/state/nosuch/k");
+    expect(span?.status).toBe("error");
+    expect(span?.parentSpanId).toBeUndefined();
+    expect(tp).toBe(`00-${span?.traceId}-${span?.spanId}-01`);
+  });
+
+  it("lists the newest spans oldest first with ?limit, refuses a bad limit, and traces no health check", async () => {
+    await fetch(`${s.url}/v1.0/healthz`);
+    const all = await spans(s);
+    expect(all.some((x) => x.name.includes("healthz"))).toBe(false);
+    const last2 = await spans(s, "?limit=2");
+    expect(last2).toEqual(all.slice(-2));
+    for (const i of [1, 2]) {
+      expect((all[i]?.startTimeMs ?? 0) >= (all[i - 1]?.startTimeMs ?? 0)).toBe(true);
+    }
+    const bad = await fetch(`${s.url}/outrig/v1/spans?limit=zero`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toContain("limit");
+  });
+});
+
+describe("tracing off", () => {
+  it("makes no spans without a tracing section, or at samplingRate 0", async () => {
+    for (const resources of [STATE_AND_PUBSUB, TRACED("0")]) {
+      const s = await sidecar({ resources });
+      try {
+        const res = await fetch(`${s.url}/v1.0/state/statestore/k`);
+        expect(res.status).toBe(204);
+        expect(res.headers.get("traceparent")).toBeNull();
+        expect(await spans(s)).toEqual([]);
+      } finally {
+        await s.stop();
+      }
+    }
+  });
+
+  it("refuses a samplingRate that is not a number from 0 to 1, naming it", async () => {
+    await expect(sidecar({ resources: TRACED("often") })).rejects.toThrow(
+      /spec\.tracing\.samplingRate must be a number from "0" to "1", got "often"/,
+    );
+  });
+
+  it("warns about a tracing field Dapr does not define, by name", async () => {
+    const warned: unknown[] = [];
+    const logger: Logger = {
+      debug: () => {},
+      info: () => {},
+      error: () => {},
+      warn: (_m, fields) => warned.push(fields?.field),
+    };
+    const s = await sidecar({
+      logger,
+      resources: `${TRACED("1")}    zipkin:\n      endpointAddress: http://127.0.0.1:9/api/v2/spans\n      timeout: 5s\n`,
+    });
+    await s.stop();
+    expect(warned).toContain("spec.tracing.zipkin.timeout");
+    expect(warned).not.toContain("spec.tracing.zipkin.endpointAddress");
+  });
+});

@@ -28,3 +28,5 @@ export type {
   StartServiceOptions,
 } from "./types.ts";
 export { useService } from "./use-service.ts";
+export type { ZipkinServer, ZipkinSpan } from "./zipkin.ts";
+export { startZipkin } from "./zipkin.ts";

@@ -39,6 +39,11 @@ export interface TopicDelivery {
   event: Record<string, unknown>;
   /** The broker message's metadata, passed on as headers / gRPC metadata. */
   metadata: Metadata;
+  /**
+   * The delivery span's trace context, sent to the app instead of the CloudEvent's own (absent
+   * while tracing is off: the event's `traceparent`/`tracestate` are sent).
+   */
+  trace?: { traceparent?: string; tracestate?: string };
 }
 
 export interface DeliveryResult {

@@ -230,7 +230,11 @@ export class AppChannel implements AppCallbacks {
     const response = await this.request({
       method: "POST",
       path: delivery.path,
-      headers: messageHeaders(delivery.metadata, delivery.pubsubname, delivery.event),
+      headers: messageHeaders(
+        delivery.metadata,
+        delivery.pubsubname,
+        delivery.trace ?? delivery.event,
+      ),
       body: JSON.stringify(delivery.event),
       signal,
     });
@@ -332,20 +336,21 @@ function headerSafe(value: string): boolean {
   return !/[\r\n\0]/.test(value) && /^[\t\x20-\x7e\x80-\xff]*$/.test(value);
 }
 
+/** `trace` holds the trace context to send: the delivery span's, else the CloudEvent's own. */
 function messageHeaders(
   metadata: Metadata,
   pubsubname: string,
-  event: Record<string, unknown>,
+  trace: { traceparent?: unknown; tracestate?: unknown },
 ): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(metadata)) {
     if (/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k) && headerSafe(v)) headers[k] = v;
   }
   headers.pubsubname = pubsubname;
-  if (typeof event.traceparent === "string" && event.traceparent)
-    headers.traceparent = event.traceparent;
-  if (typeof event.tracestate === "string" && event.tracestate)
-    headers.tracestate = event.tracestate;
+  if (typeof trace.traceparent === "string" && trace.traceparent)
+    headers.traceparent = trace.traceparent;
+  if (typeof trace.tracestate === "string" && trace.tracestate)
+    headers.tracestate = trace.tracestate;
   headers["content-type"] = CLOUDEVENT_CONTENT_TYPE;
   return headers;
 }

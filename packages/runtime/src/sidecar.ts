@@ -52,6 +52,7 @@ import {
 } from "./subscriptions.ts";
 import { tracedHttpHandler } from "./tracing/http-tracing.ts";
 import { SidecarTracing } from "./tracing/sidecar-tracing.ts";
+import { tracedCallbacks } from "./tracing/traced-callbacks.ts";
 import { tracingConfig } from "./tracing/tracing-config.ts";
 import { unappliedSettings } from "./unapplied.ts";
 import { DAPR_API_LEVEL, RUNTIME_VERSION } from "./version.ts";
@@ -294,10 +295,13 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   // Deliveries go through the inbound Resiliency policies, then the ingress metrics.
   const resilientDeliveries =
     channel && !policies.empty ? resilientCallbacks(channel, policies) : channel;
-  const callbacks =
+  const meteredDeliveries =
     resilientDeliveries && metrics
       ? meteredCallbacks(resilientDeliveries, metrics)
       : resilientDeliveries;
+  // Outermost: one delivery span covers all the retries of the delivery.
+  const callbacks =
+    meteredDeliveries && tracing ? tracedCallbacks(meteredDeliveries, tracing) : meteredDeliveries;
   const schedulerLocation =
     options.schedulerStore ?? process.env.OUTRIG_SCHEDULER_STORE ?? defaultSchedulerStore();
   const scheduler = new Scheduler({
@@ -566,6 +570,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       drain,
       services: [taskHubService(workflows)],
       onCompleted: metrics ? (...args) => metrics.grpcServer(...args) : undefined,
+      tracing,
     },
   ).catch(async (error: unknown) => {
     server.close();

@@ -240,7 +240,7 @@ export class GrpcAppChannel implements AppCallbacks {
     try {
       const response = await this.#call<{ status: string }>(
         (m, o, cb) => this.#client.OnTopicEvent(request, m, o, cb),
-        messageMetadata(delivery.metadata, e),
+        messageMetadata(delivery.metadata, delivery.trace ?? e),
         APP_CALL_TIMEOUT_MS,
         signal,
       );
@@ -515,14 +515,17 @@ function grpcSafe(metadata: Metadata): Record<string, string> {
   return out;
 }
 
-/** The broker message's metadata and the event's trace context, as gRPC metadata. */
+/**
+ * The broker message's metadata and a trace context (the delivery span's, else the event's own),
+ * as gRPC metadata.
+ */
 function messageMetadata(
   metadata: Metadata,
-  event: Record<string, unknown>,
+  trace: { traceparent?: unknown; tracestate?: unknown },
 ): Record<string, string> {
   const out = grpcSafe(metadata);
-  for (const k of ["traceparent", "tracestate"]) {
-    const v = event[k];
+  for (const k of ["traceparent", "tracestate"] as const) {
+    const v = trace[k];
     if (typeof v === "string" && v && /^[\x20-\x7e]*$/.test(v)) out[k] = v;
   }
   return out;

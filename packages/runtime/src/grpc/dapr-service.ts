@@ -286,12 +286,17 @@ export const DAPR_METHODS: { [K in keyof ServedMethods]: Unary<never, unknown> }
   }) as Unary<never, unknown>,
   BulkPublishEvent: bulkPublishMethod(),
   BulkPublishEventAlpha1: bulkPublishMethod(),
-  InvokeBinding: (async (ctx, r: Parameters<ServedMethods["InvokeBinding"]>[0]["request"]) => {
+  InvokeBinding: (async (
+    ctx,
+    r: Parameters<ServedMethods["InvokeBinding"]>[0]["request"],
+    call,
+  ) => {
     const result = await invokeBinding(ctx, {
       name: r.name,
       operation: r.operation,
       ...(r.data.length > 0 ? { data: r.data } : {}),
-      metadata: meta(r.metadata),
+      // As daprd: the binding gets the call's trace context among its metadata.
+      metadata: { ...meta(r.metadata), ...traceOf(call) },
     });
     return {
       data: result.data ? Buffer.from(result.data) : Buffer.alloc(0),

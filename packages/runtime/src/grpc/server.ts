@@ -3,6 +3,8 @@ import type { ApiContext } from "../api/context.ts";
 import { apiError } from "../api/errors.ts";
 import type { Drain } from "../drain.ts";
 import { tokenMatches } from "../http/guard.ts";
+import { startGrpcSpan } from "../tracing/grpc-tracing.ts";
+import type { SidecarTracing } from "../tracing/sidecar-tracing.ts";
 import { ACTOR_METHODS } from "./actors.ts";
 import { type CryptoStream, DAPR_STREAMS } from "./crypto.ts";
 import { buildingBlockOf, DAPR_METHODS, DAPR_SERVER_STREAMS } from "./dapr-service.ts";
@@ -28,6 +30,8 @@ export interface GrpcApiOptions {
   services?: readonly GrpcService[];
   /** Called when a unary call is answered: full method name, status code name, milliseconds. */
   onCompleted?: ((method: string, status: string, ms: number) => void) | undefined;
+  /** Traces every unary call (daprd's gRPC tracing interceptor); absent while tracing is off. */
+  tracing?: SidecarTracing | undefined;
 }
 
 export interface GrpcService {
@@ -95,6 +99,7 @@ export async function startGrpcApi(
   };
   const implementation: grpc.UntypedServiceImplementation = {};
   const observe = options.onCompleted;
+  const tracing = options.tracing;
   for (const [name, method] of Object.entries(definition)) {
     const served =
       DAPR_METHODS[name as keyof typeof DAPR_METHODS] ??
@@ -107,16 +112,19 @@ export async function startGrpcApi(
         answer: grpc.sendUnaryData<unknown>,
       ) => {
         const began = observe ? performance.now() : 0;
-        const callback: grpc.sendUnaryData<unknown> = observe
-          ? (error, reply) => {
-              observe(
-                fullName,
-                grpc.status[error?.code ?? grpc.status.OK],
-                performance.now() - began,
-              );
-              answer(error, reply);
-            }
-          : answer;
+        const ended = tracing ? startGrpcSpan(tracing, fullName, call) : undefined;
+        const callback: grpc.sendUnaryData<unknown> =
+          observe || ended
+            ? (error, reply) => {
+                observe?.(
+                  fullName,
+                  grpc.status[error?.code ?? grpc.status.OK],
+                  performance.now() - began,
+                );
+                ended?.(error);
+                answer(error, reply);
+              }
+            : answer;
         if (!allowed(call)) {
           callback(toServiceError(apiError("INVALID_API_TOKEN")));
           return;

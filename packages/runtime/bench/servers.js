@@ -1,5 +1,5 @@
 // Child process for the benchmark: one server per process, so the load generator, the sidecar
-// and the app do not share an event loop. Modes: bare | app | sidecar | ready5.
+// and the app do not share an event loop. Modes: bare | app | proxy | sidecar [off|traced] | ready5.
 // Prints {"port": N} (or the ready figures) as one JSON line; answers "rss" and "cpu" over IPC.
 // Plain JavaScript on purpose: a .ts child would load Node's TypeScript stripper (~17 MB RSS)
 // into every measured process.
@@ -38,6 +38,17 @@ process.on("message", (m) => {
 });
 
 const STATE_PREFIX = "/v1.0/state/statestore";
+
+/** The `traced` sidecar's Configuration: every request sampled, spans into the span buffer. */
+const TRACING = `---
+apiVersion: dapr.io/v1alpha1
+kind: Configuration
+metadata:
+  name: tracing
+spec:
+  tracing:
+    samplingRate: "1"
+`;
 
 if (mode === "bare") {
   // The baseline: a plain Node HTTP server answering the same routes from a Map.
@@ -117,10 +128,14 @@ if (mode === "bare") {
     appId: "bench",
     appPort: Number(appPortArg),
     httpPort: 0,
-    // Metrics are on by default (as in daprd); `off` measures the sidecar without them.
+    // Metrics are on by default (as in daprd); `off` measures the sidecar without them, `traced`
+    // with tracing too (samplingRate "1", spans kept in the span buffer, no exporter).
     enableMetrics: process.argv[4] !== "off",
     logger: silentLogger,
-    resources: component("statestore", "state.in-memory") + component("pubsub", "pubsub.in-memory"),
+    resources:
+      component("statestore", "state.in-memory") +
+      component("pubsub", "pubsub.in-memory") +
+      (process.argv[4] === "traced" ? TRACING : ""),
   });
   await sidecar.ready();
   report({ port: sidecar.httpPort });

@@ -4,7 +4,6 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { waitUntil } from "@outrig/conformance/testing";
-import type { Logger } from "@outrig/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { daprProtos } from "../src/grpc/protos.ts";
 import type { Sidecar } from "../src/index.ts";
@@ -284,22 +283,5 @@ describe("tracing off", () => {
     await expect(sidecar({ resources: TRACED("often") })).rejects.toThrow(
       /spec\.tracing\.samplingRate must be a number from "0" to "1", got "often"/,
     );
-  });
-
-  it("warns about a tracing field Dapr does not define, by name", async () => {
-    const warned: unknown[] = [];
-    const logger: Logger = {
-      debug: () => {},
-      info: () => {},
-      error: () => {},
-      warn: (_m, fields) => warned.push(fields?.field),
-    };
-    const s = await sidecar({
-      logger,
-      resources: `${TRACED("1")}    zipkin:\n      endpointAddress: http://127.0.0.1:9/api/v2/spans\n      timeout: 5s\n`,
-    });
-    await s.stop();
-    expect(warned).toContain("spec.tracing.zipkin.timeout");
-    expect(warned).not.toContain("spec.tracing.zipkin.endpointAddress");
   });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -5,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { waitUntil } from "@outrig/conformance/testing";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppRegistry } from "../src/index.ts";
 import { CliProcess, runCli, tempHome } from "./helpers.ts";
@@ -46,10 +48,24 @@ describe("outrig dashboard, in headless Chromium", { timeout: 60_000 }, () => {
     }
     const chain = (role: string) =>
       JSON.stringify([process.execPath, join(fixtures, "chain-app.mjs"), role]);
+    // Every request traced (the span buffer keeps sampled spans only).
+    await writeFile(
+      join(project, "tracing.yaml"),
+      `apiVersion: dapr.io/v1alpha1
+kind: Configuration
+metadata:
+  name: tracing
+spec:
+  tracing:
+    samplingRate: "1"
+`,
+    );
     // One run file: its apps share the in-memory broker, so orders' publish reaches shipping.
     await writeFile(
       join(project, "outrig.yaml"),
       `version: 1
+common:
+  configFilePath: ./tracing.yaml
 apps:
   - appID: orders
     appDirPath: ./orders
@@ -217,6 +233,94 @@ apps:
         .locator('article[data-app-id="orders"] [data-chart="messages"] figcaption')
         .textContent(),
     ).toMatch(/out [1-9]/);
+  });
+
+  it("draws the trace of a publish → deliver → invoke chain as a nested timeline", async () => {
+    // The test is the chain's caller: its traceparent names the trace to look for.
+    const traceId = randomBytes(16).toString("hex");
+    const res = await fetch(`http://127.0.0.1:${ports.get("orders")}/v1.0/publish/pubsub/orders`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`,
+      },
+      body: JSON.stringify({ orderId: "traced" }),
+    });
+    expect(res.status).toBe(204);
+    const trace = page.locator(`.trace[data-trace-id="${traceId}"]`);
+    const bars = trace.locator("rect.bar");
+    const read = () =>
+      bars.evaluateAll((rects) =>
+        rects.map((r) => ({
+          spanId: r.getAttribute("data-span-id") ?? "",
+          parentSpanId: r.getAttribute("data-parent-span-id") ?? "",
+          depth: Number(r.getAttribute("data-depth")),
+          appId: r.getAttribute("data-app-id") ?? "",
+          name: r.getAttribute("data-name") ?? "",
+          fill: r.getAttribute("data-fill") ?? "",
+        })),
+      );
+    let rows: Awaited<ReturnType<typeof read>> = [];
+    await pageUntil(
+      "the trace drawn with the publish on orders and the delivery and invocation on shipping",
+      async () => {
+        rows = await read();
+        return (
+          rows.some((r) => r.appId === "orders" && r.name.includes("publish")) &&
+          rows.some((r) => r.appId === "shipping" && r.name === "CallLocal/billing/bill") &&
+          Math.max(...rows.map((r) => r.depth)) >= 2
+        );
+      },
+      20_000,
+    );
+    // Nested by parent: each span's row comes after its parent's, one level deeper.
+    rows.forEach((row, i) => {
+      const parent = rows.findIndex((r) => r.spanId === row.parentSpanId);
+      if (parent < 0) expect(row.depth, JSON.stringify(row)).toBe(0);
+      else {
+        expect(parent).toBeLessThan(i);
+        expect(row.depth).toBe((rows[parent]?.depth ?? 0) + 1);
+      }
+    });
+    // One colour per app.
+    const fills = (app: string) => new Set(rows.filter((r) => r.appId === app).map((r) => r.fill));
+    expect(fills("orders").size).toBe(1);
+    expect(fills("shipping").size).toBe(1);
+    expect([...fills("orders")][0]).not.toBe([...fills("shipping")][0]);
+
+    // Offset by start: a child's bar never starts left of its parent's.
+    const svg = trace.locator("svg");
+    const svgBox = await svg.boundingBox();
+    const boxes = await Promise.all(rows.map((_, i) => bars.nth(i).boundingBox()));
+    rows.forEach((row, i) => {
+      const parent = rows.findIndex((r) => r.spanId === row.parentSpanId);
+      if (parent >= 0) expect(boxes[i]?.x).toBeGreaterThanOrEqual((boxes[parent]?.x ?? 0) - 1);
+    });
+
+    // And drawn: in a screenshot of the timeline, each bar's middle is its app's colour, and
+    // the space just right of its end (within the chart) is not.
+    const png = PNG.sync.read(await svg.screenshot());
+    const pixel = (x: number, y: number) => {
+      const at = (Math.round(y) * png.width + Math.round(x)) * 4;
+      return [png.data[at], png.data[at + 1], png.data[at + 2]] as number[];
+    };
+    const rgb = (hex: string) => [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16));
+    const close = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - (b[i] ?? 0)) <= 8);
+    rows.forEach((row, i) => {
+      const box = boxes[i];
+      if (!box || !svgBox) throw new Error(`no box for bar ${i}`);
+      const x = box.x - svgBox.x;
+      const y = box.y - svgBox.y + box.height / 2;
+      expect(pixel(x + box.width / 2, y), `bar ${i} (${row.appId} ${row.name})`).toSatisfy(
+        (p: number[]) => close(p, rgb(row.fill)),
+      );
+      const after = x + box.width + 4;
+      if (after < png.width - 1) {
+        expect(pixel(after, y), `right of bar ${i}`).toSatisfy(
+          (p: number[]) => !close(p, rgb(row.fill)),
+        );
+      }
+    });
   });
 
   it("shows a sidecar that does not answer as unreachable, and the others still", async () => {

@@ -10,6 +10,7 @@ const PAGE_FILES: Record<string, string> = {
   "/dashboard.css": "dashboard.css",
   "/dashboard.js": "dashboard.js",
   "/charts.js": "charts.js",
+  "/timeline.js": "timeline.js",
 };
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -31,7 +32,7 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-const DEFAULTS: SnapshotOptions = { timeoutMs: 1500 };
+const DEFAULTS: SnapshotOptions = { timeoutMs: 1500, spanLimit: 500, traceLimit: 20 };
 
 async function loadPage(): Promise<Map<string, { type: string; body: Buffer }>> {
   const files = new Map<string, { type: string; body: Buffer }>();
@@ -60,6 +61,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const page = await loadPage();
   const snapshotOptions: SnapshotOptions = {
     timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+    spanLimit: options.spanLimit ?? DEFAULTS.spanLimit,
+    traceLimit: options.traceLimit ?? DEFAULTS.traceLimit,
   };
   const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";

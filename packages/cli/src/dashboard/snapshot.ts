@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { AppRecord, AppRegistry } from "../registry.ts";
 import { boundedGet } from "./bounded-get.ts";
 import { sumSamples } from "./prometheus-text.ts";
+import { buildTraces, parseSpans, type Span, type TraceView } from "./traces.ts";
 
 /** The counters behind the page's rate charts, by their Prometheus names (daprd's). */
 export const RATE_COUNTERS = {
@@ -15,7 +16,7 @@ export const RATE_COUNTERS = {
  * The sidecar routes the dashboard itself reads on every poll: left out of the request rate, so
  * an idle app shows 0 requests/s rather than the dashboard's own traffic.
  */
-const DASHBOARD_ROUTES = new Set(["/v1.0/healthz", "/v1.0/metadata"]);
+const DASHBOARD_ROUTES = new Set(["/v1.0/healthz", "/v1.0/metadata", "/outrig/v1/spans"]);
 
 export type Counters = Record<keyof typeof RATE_COUNTERS, number>;
 
@@ -55,6 +56,8 @@ export interface AppView {
   /** Counter totals at `Snapshot.at`; absent when metrics are off or did not answer. */
   counters?: Counters;
   metrics: "ok" | "off" | "unreachable";
+  /** Whether the sidecar's span buffer answered. */
+  spans: "ok" | "unavailable";
   /** Why a part is missing: one line per source that failed. */
   errors: string[];
 }
@@ -63,21 +66,27 @@ export interface Snapshot {
   /** Epoch ms when the counters were read, so the page can turn two snapshots into rates. */
   at: number;
   apps: AppView[];
+  /** Recent traces, their spans merged across every app's sidecar, newest first. */
+  traces: TraceView[];
 }
 
 export interface SnapshotOptions {
   /** Per call to a sidecar. */
   timeoutMs: number;
+  /** Spans asked of each sidecar. */
+  spanLimit: number;
+  /** Traces in a snapshot. */
+  traceLimit: number;
 }
 
-// A metadata document past this is not one a local sidecar sends.
+// A metadata document or span buffer past this is not one a local sidecar sends.
 const MAX_JSON_BYTES = 8 * 1024 * 1024;
 const MAX_METRICS_BYTES = 8 * 1024 * 1024;
 
 /**
  * The trace id prefix of the dashboard's own calls ("outrig-d" in hex). Each call carries a W3C
  * traceparent with it, flagged not sampled, so polling does not fill the trace exporter with its
- * own reads; a sidecar that records them anyway puts them in traces recognisable by the prefix.
+ * own reads; a sidecar that records them anyway puts them in traces the snapshot leaves out.
  */
 export const DASHBOARD_TRACE_PREFIX = "6f75747269672d64";
 
@@ -129,16 +138,20 @@ function subscriptions(metadata: Metadata): SubscriptionView[] {
 }
 
 /** Asks one app's sidecar for everything the page shows, each call bounded by the timeout. */
-async function probe(record: AppRecord, options: SnapshotOptions): Promise<AppView> {
+async function probe(
+  record: AppRecord,
+  options: SnapshotOptions,
+): Promise<{ view: AppView; spans: Span[] }> {
   const host = record.apiHost ?? "127.0.0.1";
   const api = `http://${host}:${record.httpPort}`;
   const { timeoutMs } = options;
-  const [health, metadata, metrics] = await Promise.allSettled([
+  const [health, metadata, metrics, spans] = await Promise.allSettled([
     get(`${api}/v1.0/healthz`, timeoutMs, MAX_JSON_BYTES),
     getJson(`${api}/v1.0/metadata`, timeoutMs) as Promise<Metadata>,
     record.metricsPort === undefined
       ? Promise.resolve(undefined)
       : get(`http://${host}:${record.metricsPort}/metrics`, timeoutMs, MAX_METRICS_BYTES),
+    getJson(`${api}/outrig/v1/spans?limit=${options.spanLimit}`, timeoutMs).then(parseSpans),
   ]);
   const errors: string[] = [];
   const reason = (r: PromiseRejectedResult) => errors.push((r.reason as Error).message);
@@ -156,6 +169,7 @@ async function probe(record: AppRecord, options: SnapshotOptions): Promise<AppVi
     components: [],
     subscriptions: [],
     metrics: record.metricsPort === undefined ? "off" : "unreachable",
+    spans: "unavailable",
     errors,
   };
   if (health.status === "fulfilled") {
@@ -179,15 +193,25 @@ async function probe(record: AppRecord, options: SnapshotOptions): Promise<AppVi
     } else
       errors.push(`GET /metrics on port ${record.metricsPort}: status ${metrics.value.status}`);
   } else if (metrics.status === "rejected") reason(metrics);
-  return view;
+  // A missing span buffer is not worth a line per poll: the page says traces are unavailable.
+  if (spans.status === "fulfilled") view.spans = "ok";
+  return { view, spans: spans.status === "fulfilled" ? spans.value : [] };
 }
 
-/** Every running app of the registry, probed at once. */
+/** Every running app of the registry, probed at once; the traces merged across their sidecars. */
 export async function collectSnapshot(
   registry: AppRegistry,
   options: SnapshotOptions,
 ): Promise<Snapshot> {
   const records = await registry.list();
   const at = Date.now();
-  return { at, apps: await Promise.all(records.map((r) => probe(r, options))) };
+  const probes = await Promise.all(records.map((r) => probe(r, options)));
+  const spans = probes
+    .flatMap((p) => p.spans)
+    .filter((s) => !s.traceId.startsWith(DASHBOARD_TRACE_PREFIX));
+  return {
+    at,
+    apps: probes.map((p) => p.view),
+    traces: buildTraces(spans, options.traceLimit),
+  };
 }

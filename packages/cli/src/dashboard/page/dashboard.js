@@ -1,8 +1,10 @@
-// The dashboard page: polls /api/snapshot and draws the apps and their rates.
+// The dashboard page: polls /api/snapshot and draws the apps, their rates and the recent traces.
 import { RateHistory, rateChart } from "./charts.js";
+import { traceTimeline } from "./timeline.js";
 
 const POLL_MS = 1000;
 const history = new RateHistory();
+let tracesDrawn = "";
 
 function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -120,6 +122,29 @@ function appCard(app) {
   );
 }
 
+function drawTraces(snapshot) {
+  const note = document.getElementById("traces-note");
+  const withBuffer = snapshot.apps.filter((a) => a.spans === "ok").length;
+  note.textContent =
+    snapshot.apps.length === 0
+      ? ""
+      : withBuffer === 0
+        ? "No sidecar serves a span buffer (GET /outrig/v1/spans)."
+        : snapshot.traces.length === 0
+          ? "No traces yet."
+          : `The newest ${snapshot.traces.length} traces from ${withBuffer} sidecars.`;
+  // Redrawn only when a trace or span came or went, so the timeline holds still to be read.
+  const drawn = snapshot.traces.map((t) => `${t.traceId}:${t.rows.length}`).join(",");
+  if (drawn === tracesDrawn) return;
+  tracesDrawn = drawn;
+  const appIds = [
+    ...new Set([...snapshot.apps.map((a) => a.appId), ...snapshot.traces.flatMap((t) => t.appIds)]),
+  ].sort();
+  document
+    .getElementById("timeline")
+    .replaceChildren(...snapshot.traces.map((t) => traceTimeline(t, appIds)));
+}
+
 function draw(snapshot) {
   for (const app of snapshot.apps) history.add(snapshot.at, app.appId, app.counters);
   history.retain(new Set(snapshot.apps.map((a) => a.appId)));
@@ -127,6 +152,7 @@ function draw(snapshot) {
   if (snapshot.apps.length === 0) {
     apps.replaceChildren(el("p", { class: "meta" }, "No apps running: start one with outrig run."));
   } else apps.replaceChildren(...snapshot.apps.map(appCard));
+  drawTraces(snapshot);
 }
 
 async function poll() {

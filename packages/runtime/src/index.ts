@@ -83,4 +83,5 @@ export type { Sidecar, SidecarOptions } from "./sidecar.ts";
 export { startSidecar } from "./sidecar.ts";
 export { keyPrefixFor, PrefixedStateStore } from "./state-keys.ts";
 export type { Subscription, SubscriptionType } from "./subscriptions.ts";
+export type { SpanRecord } from "./tracing/span-buffer.ts";
 export { DAPR_API_LEVEL, RUNTIME_VERSION } from "./version.ts";

@@ -1,16 +1,7 @@
+import type { SpanRecord } from "@outrig/runtime";
+
 /** One span as a sidecar's span buffer serves it (`GET /outrig/v1/spans`). */
-export interface Span {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: string;
-  startTimeMs: number;
-  durationMs: number;
-  appId: string;
-  attributes: Record<string, unknown>;
-  status: "ok" | "error";
-}
+export type Span = SpanRecord;
 
 /** A span placed in its trace: nested `depth` levels under its root, `offsetMs` after its start. */
 export interface TraceRow extends Span {

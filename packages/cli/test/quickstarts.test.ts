@@ -1,14 +1,17 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { startRedis, useService } from "@outrig/conformance/services";
 import { afterEach, describe, expect, it } from "vitest";
-import { CliProcess, tempHome } from "./helpers.ts";
+import { freePort } from "../src/ports.ts";
+import { CliProcess, runCli, tempHome } from "./helpers.ts";
 
-// Dapr's configuration and conversation quickstarts with `outrig run`, in the shapes their
-// JavaScript apps use: an unmodified @dapr/dapr client (configuration, gRPC) against a real Redis,
-// and plain fetch (conversation, HTTP) against conversation.echo.
+// Dapr's configuration, conversation, workflow and jobs quickstarts with `outrig run`, in the
+// shapes their JavaScript apps use: an unmodified @dapr/dapr client (configuration, gRPC) against
+// a real Redis, plain fetch (conversation, HTTP) against conversation.echo, the @dapr/dapr
+// workflow SDK (gRPC) and the Jobs API over HTTP on the components `outrig init` writes.
 const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
 const running: CliProcess[] = [];
 const cleanups: (() => Promise<void>)[] = [];
@@ -132,5 +135,86 @@ spec:
       toolCalls: [],
       content: "What is the weather like in San Francisco in celsius?",
     });
+  });
+
+  it("workflow: the SDK's task chain of three activities runs on the SQLite default from outrig init", async () => {
+    const { home, cleanup } = await tempHome();
+    cleanups.push(cleanup);
+    const init = await runCli(["init"], { home });
+    expect(init.code, init.stderr).toBe(0);
+    const cli = new CliProcess(
+      [
+        "run",
+        "--app-id",
+        "order-processor",
+        "--",
+        process.execPath,
+        join(fixtures, "workflow-app.mjs"),
+      ],
+      { home, cwd: fixtures },
+    );
+    running.push(cli);
+    expect(await cli.exited, cli.output).toBe(0);
+    const run = result(cli) as { instanceId: string };
+    expect(run).toEqual({
+      instanceId: expect.any(String),
+      name: "chainingWorkflow",
+      status: "COMPLETED",
+      output: "This is task chaining",
+    });
+    expect(cli.output).toContain("step3: received input: This is task");
+    // The instance's history is in init's SQLite statestore (the actorStateStore), in Dapr's
+    // key layout, and outlives the run: nothing was kept in memory only.
+    const db = new DatabaseSync(join(home, "state.db"), { readOnly: true });
+    try {
+      const keys = db
+        .prepare("SELECT key FROM state WHERE key LIKE ? ORDER BY key")
+        .all(
+          `order-processor||dapr.internal.default.order-processor.workflow||${run.instanceId}||%`,
+        )
+        .map((row) => String(row.key).split("||").at(-1));
+      expect(keys).toContain("metadata");
+      expect(keys.filter((k) => k?.startsWith("history-")).length).toBeGreaterThan(0);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("jobs: two jobs scheduled over HTTP with a dueTime trigger the app once each, with their data, never early", async () => {
+    const { home, cleanup } = await tempHome();
+    cleanups.push(cleanup);
+    const appPort = await freePort();
+    const cli = new CliProcess(
+      [
+        "run",
+        "--app-id",
+        "job-service",
+        "--app-port",
+        String(appPort),
+        "--",
+        process.execPath,
+        join(fixtures, "jobs-app.mjs"),
+      ],
+      { home, cwd: fixtures },
+    );
+    running.push(cli);
+    expect(await cli.exited, cli.output).toBe(0);
+    const run = result(cli) as {
+      scheduledAt: Record<string, number>;
+      details: Record<string, unknown>;
+      triggers: Record<string, { at: number; data: unknown }[]>;
+    };
+    const due = { "R2-D2": 2000, "C-3PO": 3000 };
+    const data = { "R2-D2": "R2-D2:Oil Change", "C-3PO": "C-3PO:Limb Calibration" };
+    for (const name of ["R2-D2", "C-3PO"] as const) {
+      expect(run.details[name]).toMatchObject({ name, data: { value: data[name] } });
+      const fired = run.triggers[name];
+      expect(fired, name).toHaveLength(1);
+      expect(fired?.[0]?.data).toEqual({ value: data[name] });
+      expect(fired?.[0]?.at, `${name} fired before its dueTime`).toBeGreaterThanOrEqual(
+        (run.scheduledAt[name] as number) + due[name],
+      );
+    }
+    expect(cli.output).toContain("Executing maintenance job: Limb Calibration");
   });
 });

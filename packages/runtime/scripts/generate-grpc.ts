@@ -1,7 +1,8 @@
 // Generates the gRPC API's TypeScript types from the .proto files the pinned @dapr/dapr ships
 // (plus google.rpc.Status and ErrorInfo for rich errors, and the durabletask worker protocol,
 // TaskHubSidecarService, from the @dapr/durabletask-js that @dapr/dapr depends on), with grpc-node's own generator
-// (proto-loader-gen-types). Output is gitignored, made at build/test time:
+// (proto-loader-gen-types). The durabletask file gets the methods newer SDKs call spliced in
+// (scripts/durabletask-additions.ts). Output is gitignored, made at build/test time:
 //   proto/           the .proto files the server loads at run time (shipped in the package)
 //   src/grpc/generated/  type-only TypeScript for those messages and services
 // Run: pnpm --filter @outrig/runtime generate:grpc (turbo runs it before typecheck/test/build).
@@ -10,6 +11,7 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } f
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { withAdditions } from "./durabletask-additions.ts";
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(join(pkg, "package.json"));
@@ -38,9 +40,9 @@ mkdirSync(join(protoOut, "google/rpc"), { recursive: true });
 for (const f of ["status.proto", "error_details.proto"])
   cpSync(join(googleProtos, "google/rpc", f), join(protoOut, "google/rpc", f));
 mkdirSync(join(protoOut, "durabletask"), { recursive: true });
-cpSync(
-  join(durabletaskProtos, "orchestrator_service.proto"),
+writeFileSync(
   join(protoOut, "durabletask/orchestrator_service.proto"),
+  withAdditions(readFileSync(join(durabletaskProtos, "orchestrator_service.proto"), "utf8")),
 );
 
 execFileSync(

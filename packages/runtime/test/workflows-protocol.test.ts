@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { HistoryEvent__Output } from "../src/grpc/generated/HistoryEvent.ts";
 import type { WorkItem__Output } from "../src/grpc/generated/WorkItem.ts";
 import { taskHubProtos } from "../src/grpc/protos.ts";
 import type { Sidecar } from "../src/index.ts";
@@ -184,5 +185,109 @@ describe("TaskHubSidecarService", () => {
     await expect(call("RaiseEvent", { instanceId: "nobody", name: "e" })).rejects.toMatchObject({
       code: grpc.status.NOT_FOUND,
     });
+  });
+});
+
+// The methods newer SDKs call, spliced into the durabletask .proto (scripts/durabletask-additions.ts).
+describe("TaskHubSidecarService: CompleteWorkflowTask, ListInstanceIDs, GetInstanceHistory", () => {
+  /** Runs one instance by hand to completion, its turns answered with CompleteWorkflowTask. */
+  async function runWithCompleteWorkflowTask(instanceId: string): Promise<void> {
+    await call("StartInstance", { name: "newer", instanceId, input: { value: '"x"' } });
+    const worker = workItems();
+    try {
+      const first = await worker.next();
+      expect(first.orchestratorRequest?.instanceId).toBe(instanceId);
+      await call("CompleteWorkflowTask", {
+        instanceId,
+        actions: [{ id: 1, scheduleTask: { name: "echo", input: { value: '"x"' } } }],
+      });
+      const activity = await worker.next();
+      expect(activity.activityRequest).toMatchObject({ name: "echo", taskId: 1 });
+      await call("CompleteActivityTask", { instanceId, taskId: 1, result: { value: '"x!"' } });
+      const second = await worker.next();
+      expect(second.orchestratorRequest?.newEvents.some((e) => e.taskCompleted)).toBe(true);
+      await call("CompleteWorkflowTask", {
+        instanceId,
+        actions: [
+          {
+            id: 2,
+            completeOrchestration: {
+              orchestrationStatus: "ORCHESTRATION_STATUS_COMPLETED",
+              result: { value: '"x!"' },
+            },
+          },
+        ],
+      });
+      const done = await call<{ orchestrationState: { orchestrationStatus: string } }>(
+        "WaitForInstanceCompletion",
+        { instanceId },
+      );
+      expect(done.orchestrationState.orchestrationStatus).toBe("ORCHESTRATION_STATUS_COMPLETED");
+    } finally {
+      worker.cancel();
+    }
+  }
+
+  it("CompleteWorkflowTask answers a turn as CompleteOrchestratorTask does; GetInstanceHistory gives the committed history", async () => {
+    await runWithCompleteWorkflowTask("newer-1");
+    const { events } = await call<{ events: HistoryEvent__Output[] }>("GetInstanceHistory", {
+      instanceId: "newer-1",
+    });
+    expect(events.map((e) => e.eventType)).toEqual([
+      "orchestratorStarted",
+      "executionStarted",
+      "taskScheduled",
+      "orchestratorCompleted",
+      "orchestratorStarted",
+      "taskCompleted",
+      "executionCompleted",
+      "orchestratorCompleted",
+    ]);
+    expect(events[1]?.executionStarted).toMatchObject({ name: "newer", input: { value: '"x"' } });
+    expect(events[2]?.taskScheduled).toMatchObject({ name: "echo" });
+    expect(events[5]?.taskCompleted).toMatchObject({
+      taskScheduledId: 1,
+      result: { value: '"x!"' },
+    });
+    expect(events[6]?.executionCompleted).toMatchObject({
+      orchestrationStatus: "ORCHESTRATION_STATUS_COMPLETED",
+      result: { value: '"x!"' },
+    });
+    await expect(call("GetInstanceHistory", { instanceId: "nobody" })).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+      details: expect.stringContaining("nobody"),
+    });
+  });
+
+  it("ListInstanceIDs lists every instance of the app, all at once or page by page", async () => {
+    for (const id of ["list_a", "list%b", "list-c"]) {
+      await call("StartInstance", { name: "listed", instanceId: id });
+    }
+    const all = await call<{ instanceIds: string[]; continuationToken?: string }>(
+      "ListInstanceIDs",
+      {},
+    );
+    expect(all.instanceIds).toEqual(
+      expect.arrayContaining(["by-hand-1", "newer-1", "list_a", "list%b", "list-c"]),
+    );
+    expect(all.continuationToken).toBeUndefined();
+    const paged: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = await call<{ instanceIds: string[]; continuationToken?: string }>(
+        "ListInstanceIDs",
+        { pageSize: 2, ...(token ? { continuationToken: token } : {}) },
+      );
+      expect(page.instanceIds.length).toBeLessThanOrEqual(2);
+      paged.push(...page.instanceIds);
+      token = page.continuationToken;
+      pages++;
+    } while (token && pages < 20);
+    expect(pages).toBe(Math.ceil(all.instanceIds.length / 2));
+    expect(paged.sort()).toEqual([...all.instanceIds].sort());
+    for (const id of ["list_a", "list%b", "list-c"]) {
+      await call("TerminateInstance", { instanceId: id });
+    }
   });
 });

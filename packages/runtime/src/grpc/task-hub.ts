@@ -5,8 +5,12 @@ import { millisOf, stringValue, TERMINAL, timestamp } from "../workflows/history
 import { toServiceError } from "./errors.ts";
 import type { ActivityResponse__Output } from "./generated/ActivityResponse.ts";
 import type { CreateInstanceRequest__Output } from "./generated/CreateInstanceRequest.ts";
+import type { GetInstanceHistoryRequest__Output } from "./generated/GetInstanceHistoryRequest.ts";
+import type { GetInstanceHistoryResponse } from "./generated/GetInstanceHistoryResponse.ts";
 import type { GetInstanceRequest__Output } from "./generated/GetInstanceRequest.ts";
 import type { GetInstanceResponse } from "./generated/GetInstanceResponse.ts";
+import type { ListInstanceIDsRequest__Output } from "./generated/ListInstanceIDsRequest.ts";
+import type { ListInstanceIDsResponse } from "./generated/ListInstanceIDsResponse.ts";
 import type { OrchestrationState } from "./generated/OrchestrationState.ts";
 import type { OrchestratorResponse__Output } from "./generated/OrchestratorResponse.ts";
 import type { PurgeInstancesRequest__Output } from "./generated/PurgeInstancesRequest.ts";
@@ -70,6 +74,14 @@ function waitHandler(until: (meta: InstanceMeta) => boolean): Unary {
   };
 }
 
+async function completeTurn(
+  engine: WorkflowEngine,
+  request: OrchestratorResponse__Output,
+): Promise<object> {
+  await engine.completeOrchestration(request);
+  return {};
+}
+
 const UNARY: Readonly<Record<string, Unary>> = {
   Hello: async () => ({}),
   StartInstance: async (engine, request: CreateInstanceRequest__Output) => {
@@ -121,13 +133,30 @@ const UNARY: Readonly<Record<string, Unary>> = {
       });
     return { deletedInstanceCount };
   },
-  CompleteOrchestratorTask: async (engine, request: OrchestratorResponse__Output) => {
-    await engine.completeOrchestration(request);
-    return {};
-  },
+  CompleteOrchestratorTask: completeTurn,
+  // The newer SDKs' name for CompleteOrchestratorTask, on the same message.
+  CompleteWorkflowTask: completeTurn,
   CompleteActivityTask: async (engine, request: ActivityResponse__Output) => {
     await engine.completeActivity(request);
     return {};
+  },
+  ListInstanceIDs: async (engine, request: ListInstanceIDsRequest__Output) => {
+    const page = await engine.listInstanceIds({
+      // proto3 `optional`: unset fields are absent, 0 is "no limit" as for the state store.
+      pageSize: request.pageSize || undefined,
+      continuationToken: request.continuationToken || undefined,
+    });
+    const reply: ListInstanceIDsResponse = { instanceIds: page.ids };
+    if (page.continuationToken) reply.continuationToken = page.continuationToken;
+    return reply;
+  },
+  GetInstanceHistory: async (
+    engine,
+    request: GetInstanceHistoryRequest__Output,
+  ): Promise<GetInstanceHistoryResponse> => {
+    const events = await engine.getHistory(request.instanceId);
+    if (!events) throw apiError("WORKFLOW_NOT_FOUND", { id: request.instanceId });
+    return { events };
   },
 };
 

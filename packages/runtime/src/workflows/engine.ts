@@ -235,6 +235,19 @@ export class WorkflowEngine {
     return this.#serial(id, async () => (await this.#peek(id))?.meta);
   }
 
+  /** The instance's history as committed (no pending inbox), or undefined when there is none. */
+  async getHistory(id: string): Promise<HistoryEvent[] | undefined> {
+    return this.#serial(id, async () => (await this.#peek(id))?.history);
+  }
+
+  /** One page of this app's instance ids (ListInstanceIDs); the token is the store's. */
+  async listInstanceIds(page: {
+    pageSize?: number | undefined;
+    continuationToken?: string | undefined;
+  }): Promise<{ ids: string[]; continuationToken?: string | undefined }> {
+    return this.#store.listIds(page);
+  }
+
   /** Resolves once `until` holds for the instance (or it is gone, or `signal` aborts). */
   async waitFor(
     id: string,

@@ -91,6 +91,18 @@ export class InstanceStore {
     };
   }
 
+  /** One page of the instance ids, from the store's KEYS_LIKE over the `metadata` keys. */
+  async listIds(page: {
+    pageSize?: number | undefined;
+    continuationToken?: string | undefined;
+  }): Promise<{ ids: string[]; continuationToken?: string | undefined }> {
+    const got = await this.#store.keysLike({ pattern: this.#keys.metadataLike, ...page });
+    return {
+      ids: got.keys.map((key) => this.#keys.idOfMetadata(key)),
+      continuationToken: got.continuationToken,
+    };
+  }
+
   /** Applies `commit` atomically; returns the new ETag. Rejects (ETagError) when another wrote. */
   async commit(
     id: string,

@@ -13,14 +13,23 @@ export interface InstanceKeys {
   metadata(instanceId: string): string;
   history(instanceId: string, index: number): string;
   inbox(instanceId: string, index: number): string;
+  /** An SQL LIKE pattern (the stores' KEYS_LIKE) matching every instance's `metadata` key. */
+  readonly metadataLike: string;
+  /** The instance id in a `metadata` key that `metadataLike` matched. */
+  idOfMetadata(key: string): string;
 }
 
 export function instanceKeys(appId: string, actorType: string): InstanceKeys {
-  const base = (id: string) => `${appId}${SEPARATOR}${actorType}${SEPARATOR}${id}${SEPARATOR}`;
+  const prefix = `${appId}${SEPARATOR}${actorType}${SEPARATOR}`;
+  const base = (id: string) => `${prefix}${id}${SEPARATOR}`;
+  const suffix = `${SEPARATOR}metadata`;
   return {
     metadata: (id) => `${base(id)}metadata`,
     history: (id, i) => `${base(id)}history-${String(i).padStart(6, "0")}`,
     inbox: (id, i) => `${base(id)}inbox-${String(i).padStart(6, "0")}`,
+    // Ids never hold `||` (badInstanceId), so `%` spans exactly one id.
+    metadataLike: `${prefix.replace(/[\\%_]/g, "\\$&")}%${suffix}`,
+    idOfMetadata: (key) => key.slice(prefix.length, key.length - suffix.length),
   };
 }
 

@@ -68,6 +68,7 @@ export class Scheduler {
   #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running = false;
+  #queued = false;
   #again = false;
   #closed = false;
 
@@ -159,7 +160,14 @@ export class Scheduler {
       this.#again = true;
       return;
     }
-    setImmediate(() => void this.#run());
+    // Every finished trigger wakes the loop: one pass for all the wakes of a tick, not one each
+    // (each pass is a claim and a nextClaimable read of the store).
+    if (this.#queued) return;
+    this.#queued = true;
+    setImmediate(() => {
+      this.#queued = false;
+      void this.#run();
+    });
   }
 
   async #run(): Promise<void> {

@@ -183,9 +183,13 @@ export class Scheduler {
       this.#logger.error("scheduler: reading the store failed; retrying", {
         error: errorMessage(error),
       });
+      // The retry timer stands for any wake that came meanwhile: no tight loop on a failing store.
+      this.#again = false;
       if (!this.#closed) this.#timer = setTimeout(() => this.#wake(), this.#pollMs).unref();
     } finally {
       this.#running = false;
+      // A wake that came while #arm was reading the store found us running and armed nothing.
+      if (this.#again) this.#wake();
     }
   }
 

@@ -2,23 +2,47 @@
 # Builds the conformance test service images with podman, without any container registry:
 # a Debian bookworm minbase rootfs (debootstrap) is the shared base, each service adds its Debian
 # packages (or Maven/npm artifacts) in a chroot, and `podman import` turns the tree into an image.
-# Recipes live in conformance/images/<service>/ (recipe.sh + entrypoint). Idempotent: an image
-# that exists is skipped (OUTRIG_IMAGES_REBUILD=1 rebuilds). Usage: build-images.sh [service...]
+# Recipes live in each service's folder, conformance/src/services/<service>/image/ (image.json
+# with the tag, recipe.sh, entrypoint.sh). Idempotent: an image that exists is skipped
+# (OUTRIG_IMAGES_REBUILD=1 rebuilds).
+# Usage: build-images.sh [service...] | build-images.sh --exports (prints the
+# `export OUTRIG_TEST_<SERVICE>_IMAGE=...` lines services-up.sh evaluates; needs no root)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-images_dir="$(cd "$here/../images" && pwd)"
+services_dir="$(cd "$here/../src/services" && pwd)"
 work="${OUTRIG_IMAGES_WORKDIR:-/var/cache/outrig-images}"
-# Every recipe folder is a service: adding one needs no edit here.
-mapfile -t all_services < <(find "$images_dir" -mindepth 2 -maxdepth 2 -name image.conf -printf "%h\n" | xargs -rn1 basename | sort)
-services=("$@")
-[ "${#services[@]}" -gt 0 ] || services=("${all_services[@]}")
+# Every service folder with an image recipe is a service: adding one needs no edit here.
+mapfile -t all_services < <(find "$services_dir" -mindepth 3 -maxdepth 3 -path '*/image/image.json' -printf "%h\n" | xargs -rn1 dirname | xargs -rn1 basename | sort)
 
 log() { echo "build-images: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+recipe_dir() { echo "$services_dir/$1/image"; }
+# A field of <service>/image/image.json: a string, or an array printed one element a line.
+image_field() {
+  node -e '
+    const [file, field] = process.argv.slice(1);
+    const value = JSON.parse(require("node:fs").readFileSync(file, "utf8"))[field];
+    if (value !== undefined) console.log([value].flat().join("\n"));
+  ' "$(recipe_dir "$1")/image.json" "$2"
+}
+image_tag() { image_field "$1" tag; }
+image_env_var() { local upper="${1^^}"; echo "OUTRIG_TEST_${upper//-/_}_IMAGE"; }
+
+if [ "${1:-}" = "--exports" ]; then
+  command -v node >/dev/null 2>&1 || die "node is needed to read image.json (source .ci/bootstrap.sh)"
+  for svc in "${all_services[@]}"; do
+    var="$(image_env_var "$svc")"
+    printf 'export %s="${%s:-%s}"\n' "$var" "$var" "$(image_tag "$svc")"
+  done
+  exit 0
+fi
+services=("$@")
+[ "${#services[@]}" -gt 0 ] || services=("${all_services[@]}")
+
 [ "$(id -u)" = "0" ] || die "must run as root (debootstrap and chroot need it)"
-for tool in podman debootstrap; do
+for tool in podman debootstrap node; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is missing: apt-get install -y podman runc debootstrap"
 done
 
@@ -37,12 +61,10 @@ debian_mirror() {
   echo "$uri"
 }
 
-image_tag() { sed -n 's/^TAG=//p' "$images_dir/$1/image.conf"; }
-
 # A digest of a service's recipe folder, stored as an image label: an image built from an older
 # recipe is rebuilt, so a machine that keeps its images between runs never tests a stale one.
 recipe_hash() {
-  (cd "$images_dir/$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16
+  (cd "$(recipe_dir "$1")" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16
 }
 image_is_current() {
   local tag="$1" svc="$2"
@@ -102,7 +124,7 @@ export -f in_chroot apt_install
 build_image() {
   local svc="$1" tag start
   tag="$(image_tag "$svc")"
-  [ -n "$tag" ] || die "no TAG= in $images_dir/$svc/image.conf"
+  [ -n "$tag" ] || die "no \"tag\" in $(recipe_dir "$svc")/image.json"
   if image_is_current "$tag" "$svc"; then
     log "$tag is up to date, skipped"
     return 0
@@ -111,7 +133,7 @@ build_image() {
   local previous_id
   previous_id="$(podman image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)"
   log "building $tag"
-  export ROOTFS="$work/$svc.rootfs" RECIPE_DIR="$images_dir/$svc" WORK_DIR="$work"
+  export ROOTFS="$work/$svc.rootfs" RECIPE_DIR="$(recipe_dir "$svc")" WORK_DIR="$work"
   rm -rf "$ROOTFS"
   mkdir -p "$ROOTFS"
   tar -C "$ROOTFS" -xf "$base_tar"
@@ -132,10 +154,10 @@ build_image() {
   local changes=() line
   while IFS= read -r line; do
     [ -n "$line" ] && changes+=(--change "$line")
-  done < <(sed -n 's/^CHANGE=//p' "$RECIPE_DIR/image.conf")
+  done < <(image_field "$svc" changes)
   tar -C "$ROOTFS" -c . | podman import -q \
     --change 'ENTRYPOINT ["/usr/local/bin/outrig-entrypoint"]' \
-    --change 'LABEL org.opencontainers.image.source=outrig/conformance/images' \
+    --change 'LABEL org.opencontainers.image.source=outrig/conformance/src/services' \
     --change "LABEL outrig.recipe=$(recipe_hash "$svc")" \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     "${changes[@]}" - "$tag" >/dev/null
@@ -149,7 +171,7 @@ build_image() {
 
 pending=()
 for svc in "${services[@]}"; do
-  [ -f "$images_dir/$svc/image.conf" ] || die "unknown service $svc (no $images_dir/$svc/image.conf)"
+  [ -f "$(recipe_dir "$svc")/image.json" ] || die "unknown service $svc (no $(recipe_dir "$svc")/image.json)"
   tag="$(image_tag "$svc")"
   image_is_current "$tag" "$svc" || pending+=("$svc")
 done

@@ -4,7 +4,8 @@
 #     the dashboard test) from Debian if missing;
 #  2. configures podman to run containers here (runc + cgroupfs; crun cannot raise rlimits here);
 #  3. starts podman's Docker-compatible API socket and points testcontainers at it;
-#  4. builds the local service images (idempotent) and selects them through OUTRIG_TEST_*_IMAGE;
+#  4. builds the local service images (idempotent) and selects them through OUTRIG_TEST_*_IMAGE
+#     (each service's tag is in conformance/src/services/<service>/image/image.json);
 #  5. registers an EXIT trap that removes leftover test containers, even when tests fail.
 # Set OUTRIG_SERVICES_SKIP=1 to do nothing (e.g. when every OUTRIG_TEST_*_URL points at a service).
 # shellcheck shell=bash
@@ -82,10 +83,15 @@ outrig_services_up() {
     outrig_services_log "building the service images FAILED (see above)"
     return 1
   fi
-  # shellcheck source=/dev/null
-  source "$here/../images/images.env"
-  local var
-  for var in $(sed -n 's/^export \(OUTRIG_TEST_[A-Z0-9_]*_IMAGE\)=.*/\1/p' "$here/../images/images.env"); do
+  # OUTRIG_TEST_<SERVICE>_IMAGE for every service folder, from its image.json (a value already
+  # in the environment wins).
+  local exports var
+  exports="$(bash "$here/build-images.sh" --exports)" || {
+    outrig_services_log "reading the service images' tags FAILED (see above)"
+    return 1
+  }
+  eval "$exports"
+  for var in $(sed -n 's/^export \(OUTRIG_TEST_[A-Z0-9_]*_IMAGE\)=.*/\1/p' <<<"$exports"); do
     outrig_services_log "$var=${!var}"
   done
 

@@ -1,33 +1,42 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { imageEnvVar, SERVICE_IMAGES } from "../src/services/images.ts";
-import type { ServiceName } from "../src/services/types.ts";
+import { imageEnvVar } from "../src/services/definition.ts";
+import { SERVICE_IMAGES, TEST_SERVICES } from "../src/services/registry.ts";
 
-const imagesDir = join(import.meta.dirname, "..", "images");
-const recipes = readdirSync(imagesDir, { withFileTypes: true })
+const servicesDir = join(import.meta.dirname, "..", "src", "services");
+const folders = readdirSync(servicesDir, { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
   .map((entry) => entry.name)
   .sort();
 
-// The image tags live in three places (the recipe, the TypeScript defaults, the CI env file);
-// this keeps them in step.
-describe("local image recipes", () => {
-  it("exist for every service and only for them", () => {
-    expect(recipes).toEqual(Object.keys(SERVICE_IMAGES).sort());
+// A service is its folder: the registry, the image recipes and the tags services-up.sh exports
+// must all name the same services with the one tag of each image.json.
+describe("test service folders", () => {
+  it("are exactly the registered services", () => {
+    expect(folders).toEqual(TEST_SERVICES.map((s) => s.name).sort());
   });
 
-  const env = readFileSync(join(imagesDir, "images.env"), "utf8");
-  for (const name of Object.keys(SERVICE_IMAGES) as ServiceName[]) {
-    it(`${name}: image.conf TAG, SERVICE_IMAGES.local and images.env agree`, () => {
-      const conf = readFileSync(join(imagesDir, name, "image.conf"), "utf8");
-      const tag = /^TAG=(.+)$/m.exec(conf)?.[1];
-      expect(tag).toBe(SERVICE_IMAGES[name].local);
-      const variable = imageEnvVar(name);
-      expect(env).toContain(`export ${variable}="\${${variable}:-${tag}}"`);
+  const exports = execFileSync(
+    "bash",
+    [join(import.meta.dirname, "..", "scripts", "build-images.sh"), "--exports"],
+    { encoding: "utf8" },
+  );
+  for (const service of TEST_SERVICES) {
+    it(`${service.name}: image.json's tag is the definition's and what services-up.sh exports`, () => {
+      const image = join(servicesDir, service.name, "image");
+      const recipe = JSON.parse(readFileSync(join(image, "image.json"), "utf8")) as {
+        tag: string;
+      };
+      expect(service.image.local).toBe(recipe.tag);
+      expect(SERVICE_IMAGES[service.name].local).toBe(recipe.tag);
+      const variable = imageEnvVar(service.name);
+      expect(exports).toContain(`export ${variable}="\${${variable}:-${recipe.tag}}"`);
       for (const file of ["recipe.sh", "entrypoint.sh"]) {
-        expect(readFileSync(join(imagesDir, name, file), "utf8").length).toBeGreaterThan(0);
+        expect(readFileSync(join(image, file), "utf8").length).toBeGreaterThan(0);
       }
+      expect(existsSync(join(servicesDir, service.name, "probe.ts"))).toBe(true);
     });
   }
 });

@@ -53,7 +53,7 @@ describe("OUTRIG_TEST_*_URL overrides reuse a running service", () => {
   });
 
   it("rabbitmq: wrong credentials are not taken for ready", async () => {
-    const { pingAmqp } = await import("../src/services/probes.ts");
+    const { pingAmqp } = await import("../src/services/rabbitmq/probe.ts");
     await expect(pingAmqp("127.0.0.1", 5672, "guest", "wrong")).rejects.toThrow(
       /ACCESS_REFUSED|closed/,
     );

@@ -12,7 +12,9 @@ import {
   startRedis,
   useService,
 } from "../src/services/index.ts";
-import { pingKafka, pingMqtt, pingRedis } from "../src/services/probes.ts";
+import { pingKafka } from "../src/services/kafka/probe.ts";
+import { pingMqtt } from "../src/services/mosquitto/probe.ts";
+import { pingRedis } from "../src/services/redis/probe.ts";
 
 const SLOW = 240_000;
 

@@ -1,32 +1,12 @@
-export { startDynamoDB } from "./dynamodb.ts";
-export type { ServiceImages } from "./images.ts";
-export { imageEnvVar, SERVICE_IMAGES } from "./images.ts";
-export { kafkaEnvironment, startKafka } from "./kafka.ts";
-export { startMosquitto } from "./mosquitto.ts";
-export { startPostgres } from "./postgres.ts";
-export type { KafkaBroker } from "./probes.ts";
-export { startRabbitMQ } from "./rabbitmq.ts";
-export { startRedis } from "./redis.ts";
+export type { ImageRecipe, ServiceImages, TestServiceDefinition } from "./definition.ts";
+export { defineTestService, imageEnvVar } from "./definition.ts";
+// Every service's folder (start function, handle and option types, definition), and the list.
+export * from "./registry.ts";
 export { removeTestContainers, resolveImage, TEST_CONTAINER_LABEL } from "./service.ts";
 export { overrideFor, sharedServices } from "./shared.ts";
 export type { TestCertificates } from "./tls.ts";
 export { makeTestCertificates } from "./tls.ts";
-export type {
-  DynamoDBService,
-  KafkaService,
-  KafkaStartOptions,
-  MosquittoService,
-  MosquittoStartOptions,
-  PostgresService,
-  PostgresStartOptions,
-  RabbitMQService,
-  RabbitMQStartOptions,
-  RedisService,
-  RedisStartOptions,
-  ServiceHandle,
-  ServiceName,
-  StartServiceOptions,
-} from "./types.ts";
+export type { ServiceHandle, StartServiceOptions } from "./types.ts";
 export { useService } from "./use-service.ts";
 export type { ZipkinServer, ZipkinSpan } from "./zipkin.ts";
 export { startZipkin } from "./zipkin.ts";

@@ -7,9 +7,10 @@ import {
   type StartedTestContainer,
   type WaitStrategy,
 } from "testcontainers";
-import { envPrefix, imageEnvVar, SERVICE_IMAGES } from "./images.ts";
+import { imageEnvVar, type TestServiceDefinition } from "./definition.ts";
 import { waitUntilReady } from "./probes.ts";
-import type { ServiceHandle, ServiceName, StartServiceOptions } from "./types.ts";
+import { type ServiceName, TEST_SERVICES } from "./registry.ts";
+import type { ServiceHandle, StartServiceOptions } from "./types.ts";
 
 /** Label on every container this module starts, so a teardown can remove leftovers. */
 export const TEST_CONTAINER_LABEL = "outrig.test";
@@ -24,7 +25,7 @@ type BaseHandle = Omit<ServiceHandle, "name" | "url"> & {
 };
 
 export interface ContainerSpec {
-  name: ServiceName;
+  service: TestServiceDefinition<ServiceName>;
   /** The port inside the container; `undefined` means "the same number as the host port". */
   containerPort: number | undefined;
   /** Further container ports to publish (e.g. a TLS listener), each on a free host port. */
@@ -40,13 +41,12 @@ function log(message: string): void {
   console.info(`[outrig services] ${message}`);
 }
 
-function howToProvide(name: ServiceName): string {
+function howToProvide(service: TestServiceDefinition): string {
   return (
     `provide a container engine — on Debian as root: \`source conformance/scripts/services-up.sh\` ` +
     `(installs podman, starts its Docker-compatible socket ${PODMAN_SOCKET}, builds the images with ` +
     `\`pnpm conformance:images\`), or set DOCKER_HOST to a Docker or podman socket — or point ` +
-    `${envPrefix(name)}${name === "kafka" ? "_BROKERS" : name === "dynamodb" ? "_ENDPOINT" : "_URL"} ` +
-    `at a running ${name}`
+    `${service.override.variable} at a running ${service.name}`
   );
 }
 
@@ -69,13 +69,13 @@ function configureEngineEnvironment(): void {
   }
 }
 
-async function runtimeClient(name: ServiceName) {
+async function runtimeClient(service: TestServiceDefinition) {
   configureEngineEnvironment();
   try {
     return await getContainerRuntimeClient();
   } catch (error) {
     throw new Error(
-      `cannot start ${name}: no container engine answered (${error instanceof Error ? error.message : String(error)}); ${howToProvide(name)}`,
+      `cannot start ${service.name}: no container engine answered (${error instanceof Error ? error.message : String(error)}); ${howToProvide(service)}`,
       { cause: error },
     );
   }
@@ -86,10 +86,16 @@ async function runtimeClient(name: ServiceName) {
  * image when the engine has it (`pnpm conformance:images`), then the public image.
  */
 export async function resolveImage(name: ServiceName, explicit?: string): Promise<string> {
-  const fromEnv = explicit ?? process.env[imageEnvVar(name)];
+  const service = TEST_SERVICES.find((s) => s.name === name);
+  if (!service) throw new Error(`no test service named ${JSON.stringify(name)}`);
+  return imageOf(service, explicit);
+}
+
+async function imageOf(service: TestServiceDefinition, explicit?: string): Promise<string> {
+  const fromEnv = explicit ?? process.env[imageEnvVar(service.name)];
   if (fromEnv) return fromEnv;
-  const images = SERVICE_IMAGES[name];
-  const client = await runtimeClient(name);
+  const images = service.image;
+  const client = await runtimeClient(service);
   if (await client.image.exists(ImageName.fromString(images.local))) return images.local;
   return images.public;
 }
@@ -129,9 +135,9 @@ function probeWaitStrategy(what: string, probe: () => Promise<unknown>): WaitStr
   return strategy;
 }
 
-async function containerLogs(id: string, name: ServiceName): Promise<string> {
+async function containerLogs(id: string, service: TestServiceDefinition): Promise<string> {
   try {
-    const client = await runtimeClient(name);
+    const client = await runtimeClient(service);
     const raw = await client.container.getById(id).logs({ stdout: true, stderr: true, tail: 40 });
     return demultiplex(raw);
   } catch {
@@ -155,9 +161,10 @@ export async function startContainer(
   spec: ContainerSpec,
   options: StartServiceOptions,
 ): Promise<BaseHandle> {
-  const { name } = spec;
-  const client = await runtimeClient(name); // fails first, with how to provide an engine
-  const image = await resolveImage(name, options.image);
+  const { service } = spec;
+  const { name } = service;
+  const client = await runtimeClient(service); // fails first, with how to provide an engine
+  const image = await imageOf(service, options.image);
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   let started: StartedTestContainer | undefined;
   let hostPort = 0;
@@ -200,7 +207,7 @@ export async function startContainer(
       if (portTaken && attempt < 3) continue;
       const logs = await removeContainersNamed(
         `outrig-test-${name}-${hostPort}-${process.pid}`,
-        name,
+        service,
       );
       const hint =
         /no such image|not found|pull|manifest unknown|unauthorized|requested access/i.test(message)
@@ -225,7 +232,7 @@ export async function startContainer(
     try {
       await waitUntilReady(`${name} (${image}) after ${what}`, ping, readyTimeoutMs);
     } catch (error) {
-      const logs = await containerLogs(containerId, name);
+      const logs = await containerLogs(containerId, service);
       throw new Error(`${(error as Error).message}\n--- last container logs ---\n${logs}`, {
         cause: error,
       });
@@ -280,13 +287,14 @@ export async function startContainer(
 
 /** A service named by an `OUTRIG_TEST_*` override: used as it is, never stopped or restarted. */
 export async function useExternal(
-  name: ServiceName,
-  variable: string,
+  service: TestServiceDefinition<ServiceName>,
   host: string,
   port: number,
   probe: (host: string, port: number) => Promise<unknown>,
   readyTimeoutMs = 30_000,
 ): Promise<BaseHandle> {
+  const { name } = service;
+  const { variable } = service.override;
   log(`using the running ${name} at ${host}:${port} (from ${variable}); no container started`);
   const ping = async () => {
     await probe(host, port);
@@ -314,14 +322,17 @@ export async function useExternal(
 }
 
 /** Removes a failed start's container, returning the end of its logs for the error message. */
-async function removeContainersNamed(containerName: string, name: ServiceName): Promise<string> {
+async function removeContainersNamed(
+  containerName: string,
+  service: TestServiceDefinition,
+): Promise<string> {
   try {
-    const client = await runtimeClient(name);
+    const client = await runtimeClient(service);
     const all = await client.container.dockerode.listContainers({
       all: true,
       filters: { name: [containerName] },
     });
-    const logs = await Promise.all(all.map((c) => containerLogs(c.Id, name)));
+    const logs = await Promise.all(all.map((c) => containerLogs(c.Id, service)));
     await Promise.all(
       all.map((c) => client.container.getById(c.Id).remove({ force: true, v: true })),
     );

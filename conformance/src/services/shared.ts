@@ -1,21 +1,11 @@
+import { TEST_SERVICES } from "./registry.ts";
 import type { ServiceHandle } from "./types.ts";
 
 /** The `OUTRIG_TEST_*` variable and value that make `start<Svc>()` reuse a running service. */
 export function overrideFor(service: ServiceHandle): [variable: string, value: string] {
-  switch (service.name) {
-    case "redis":
-      return ["OUTRIG_TEST_REDIS_URL", service.url];
-    case "postgres":
-      return ["OUTRIG_TEST_POSTGRES_URL", service.url];
-    case "rabbitmq":
-      return ["OUTRIG_TEST_RABBITMQ_URL", service.url];
-    case "kafka":
-      return ["OUTRIG_TEST_KAFKA_BROKERS", `${service.host}:${service.port}`];
-    case "dynamodb":
-      return ["OUTRIG_TEST_DYNAMODB_ENDPOINT", service.url];
-    case "mosquitto":
-      return ["OUTRIG_TEST_MQTT_URL", service.url];
-  }
+  const definition = TEST_SERVICES.find((s) => s.name === service.name);
+  if (!definition) throw new Error(`no test service named ${JSON.stringify(service.name)}`);
+  return [definition.override.variable, definition.override.value(service)];
 }
 
 /**

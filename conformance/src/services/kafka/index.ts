@@ -1,8 +1,40 @@
-import { pingKafka } from "./probes.ts";
-import { hostAndPort, startContainer, useExternal } from "./service.ts";
-import type { KafkaService, KafkaStartOptions } from "./types.ts";
+import { defineTestService } from "../definition.ts";
+import { hostAndPort, startContainer, useExternal } from "../service.ts";
+import type { TestCertificates } from "../tls.ts";
+import type { ServiceHandle, StartServiceOptions } from "../types.ts";
+import image from "./image/image.json" with { type: "json" };
+import { pingKafka } from "./probe.ts";
 
-const OVERRIDE = "OUTRIG_TEST_KAFKA_BROKERS";
+export type { KafkaBroker } from "./probe.ts";
+
+/** The kafka test service: its image (./image/image.json) and the variable that names a running one. */
+export const kafkaDefinition = defineTestService({
+  name: "kafka",
+  image,
+  override: {
+    variable: "OUTRIG_TEST_KAFKA_BROKERS",
+    value: (service) => `${service.host}:${service.port}`,
+  },
+});
+
+const OVERRIDE = kafkaDefinition.override.variable;
+
+export interface KafkaService extends ServiceHandle {
+  readonly name: "kafka";
+  /** `host:port` entries for a client's bootstrap list (PLAINTEXT). */
+  readonly brokers: string[];
+  /** With `tls`: the SSL listener (a client certificate is required). */
+  readonly sslBrokers?: string[];
+  /** With `tls`: the SASL_SSL listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). */
+  readonly saslBrokers?: string[];
+}
+
+export interface KafkaStartOptions extends StartServiceOptions {
+  /** Adds the SSL and SASL_SSL listeners with these certificates. */
+  tls?: TestCertificates;
+  /** SASL users (name to password), for PLAIN and both SCRAM mechanisms. */
+  users?: Record<string, string>;
+}
 
 /**
  * The environment of a single-node KRaft broker (broker and controller in one process), in the
@@ -118,14 +150,7 @@ export async function startKafka(options: KafkaStartOptions = {}): Promise<Kafka
       .map((b) => b.trim())
       .filter(Boolean);
     const { host, port } = hostAndPort(brokers[0] ?? "", 9092);
-    const base = await useExternal(
-      "kafka",
-      OVERRIDE,
-      host,
-      port,
-      pingKafka,
-      options.readyTimeoutMs,
-    );
+    const base = await useExternal(kafkaDefinition, host, port, pingKafka, options.readyTimeoutMs);
     return { ...base, name: "kafka", url: `kafka://${host}:${port}`, brokers };
   }
   const host = process.env.TESTCONTAINERS_HOST_OVERRIDE ?? "127.0.0.1";
@@ -133,7 +158,7 @@ export async function startKafka(options: KafkaStartOptions = {}): Promise<Kafka
   const users = options.users ?? {};
   const base = await startContainer(
     {
-      name: "kafka",
+      service: kafkaDefinition,
       containerPort: 9092,
       environment: (hostPort, extra) => ({
         ...kafkaEnvironment(hostPort, host),

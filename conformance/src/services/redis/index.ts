@@ -1,8 +1,36 @@
-import { pingRedis } from "./probes.ts";
-import { hostAndPort, startContainer, useExternal } from "./service.ts";
-import type { RedisService, RedisStartOptions } from "./types.ts";
+import { defineTestService } from "../definition.ts";
+import { hostAndPort, startContainer, useExternal } from "../service.ts";
+import type { TestCertificates } from "../tls.ts";
+import type { ServiceHandle, StartServiceOptions } from "../types.ts";
+import image from "./image/image.json" with { type: "json" };
+import { pingRedis } from "./probe.ts";
 
-const OVERRIDE = "OUTRIG_TEST_REDIS_URL";
+/** The redis test service: its image (./image/image.json) and the variable that names a running one. */
+export const redisDefinition = defineTestService({
+  name: "redis",
+  image,
+  override: { variable: "OUTRIG_TEST_REDIS_URL", value: (service) => service.url },
+});
+
+const OVERRIDE = redisDefinition.override.variable;
+
+export interface RedisService extends ServiceHandle {
+  readonly name: "redis";
+  /** `redis://host:port` (the plain listener) */
+  readonly url: string;
+  /** The TLS listener's host port, when started with `tls`. */
+  readonly tlsPort?: number;
+}
+
+export interface RedisStartOptions extends StartServiceOptions {
+  /** Adds a TLS listener (`tlsPort`) that requires a client certificate the CA signed. */
+  tls?: TestCertificates;
+  /** `requirepass`: the default user's password (on every listener). */
+  password?: string;
+  /** An ACL user with every permission. */
+  user?: { name: string; password: string };
+}
+
 const TLS_PORT = 6380;
 
 /**
@@ -16,14 +44,7 @@ export async function startRedis(options: RedisStartOptions = {}): Promise<Redis
   const override = options.container || secured ? undefined : process.env[OVERRIDE];
   if (override) {
     const { host, port } = hostAndPort(override, 6379);
-    const base = await useExternal(
-      "redis",
-      OVERRIDE,
-      host,
-      port,
-      pingRedis,
-      options.readyTimeoutMs,
-    );
+    const base = await useExternal(redisDefinition, host, port, pingRedis, options.readyTimeoutMs);
     return { ...base, name: "redis", url: override };
   }
   const config = ["include /etc/redis/outrig.conf"];
@@ -49,7 +70,7 @@ export async function startRedis(options: RedisStartOptions = {}): Promise<Redis
   if (secured) files.push({ content: `${config.join("\n")}\n`, target: "/tls/redis.conf" });
   const base = await startContainer(
     {
-      name: "redis",
+      service: redisDefinition,
       containerPort: 6379,
       ...(options.tls ? { extraPorts: [TLS_PORT] } : {}),
       ...(command ? { command, files } : {}),

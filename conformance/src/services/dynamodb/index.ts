@@ -1,8 +1,28 @@
-import { pingDynamoDB } from "./probes.ts";
-import { startContainer, useExternal } from "./service.ts";
-import type { DynamoDBService, StartServiceOptions } from "./types.ts";
+import { defineTestService } from "../definition.ts";
+import { startContainer, useExternal } from "../service.ts";
+import type { ServiceHandle, StartServiceOptions } from "../types.ts";
+import image from "./image/image.json" with { type: "json" };
+import { pingDynamoDB } from "./probe.ts";
 
-const OVERRIDE = "OUTRIG_TEST_DYNAMODB_ENDPOINT";
+/** The dynamodb test service: its image (./image/image.json) and the variable that names a running one. */
+export const dynamodbDefinition = defineTestService({
+  name: "dynamodb",
+  image,
+  override: { variable: "OUTRIG_TEST_DYNAMODB_ENDPOINT", value: (service) => service.url },
+});
+
+const OVERRIDE = dynamodbDefinition.override.variable;
+
+export interface DynamoDBService extends ServiceHandle {
+  readonly name: "dynamodb";
+  /** `http://host:port`, for the AWS SDK's `endpoint`. */
+  readonly endpoint: string;
+  readonly region: string;
+  /** Any credentials work against the emulator; these are what the SDK should be given. */
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
 const REGION = "us-east-1";
 const CREDENTIALS = { accessKeyId: "outrig", secretAccessKey: "outrig" };
 
@@ -18,8 +38,7 @@ export async function startDynamoDB(options: StartServiceOptions = {}): Promise<
     const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
     const endpoint = override.replace(/\/$/, "");
     const base = await useExternal(
-      "dynamodb",
-      OVERRIDE,
+      dynamodbDefinition,
       url.hostname,
       port,
       () => pingDynamoDB(endpoint, REGION),
@@ -29,7 +48,7 @@ export async function startDynamoDB(options: StartServiceOptions = {}): Promise<
   }
   const base = await startContainer(
     {
-      name: "dynamodb",
+      service: dynamodbDefinition,
       containerPort: 8000,
       probe: (host, port) => pingDynamoDB(`http://${host}:${port}`, REGION),
     },

@@ -1,8 +1,33 @@
-import { pingPostgres } from "./probes.ts";
-import { hostAndPort, startContainer, useExternal } from "./service.ts";
-import type { PostgresService, PostgresStartOptions } from "./types.ts";
+import { defineTestService } from "../definition.ts";
+import { hostAndPort, startContainer, useExternal } from "../service.ts";
+import type { TestCertificates } from "../tls.ts";
+import type { ServiceHandle, StartServiceOptions } from "../types.ts";
+import image from "./image/image.json" with { type: "json" };
+import { pingPostgres } from "./probe.ts";
 
-const OVERRIDE = "OUTRIG_TEST_POSTGRES_URL";
+/** The postgres test service: its image (./image/image.json) and the variable that names a running one. */
+export const postgresDefinition = defineTestService({
+  name: "postgres",
+  image,
+  override: { variable: "OUTRIG_TEST_POSTGRES_URL", value: (service) => service.url },
+});
+
+const OVERRIDE = postgresDefinition.override.variable;
+
+export interface PostgresService extends ServiceHandle {
+  readonly name: "postgres";
+  /** `postgres://user:password@host:port/database` */
+  readonly connectionString: string;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+}
+
+export interface PostgresStartOptions extends StartServiceOptions {
+  /** Turns on TLS (same port) with these certificates; the role `mtls` then needs a client certificate. */
+  tls?: TestCertificates;
+}
+
 const USER = "postgres";
 const PASSWORD = "outrig";
 const DATABASE = "outrig";
@@ -31,8 +56,7 @@ export async function startPostgres(options: PostgresStartOptions = {}): Promise
     const user = decodeURIComponent(url.username) || "postgres";
     const database = decodeURIComponent(url.pathname.slice(1)) || user;
     const base = await useExternal(
-      "postgres",
-      OVERRIDE,
+      postgresDefinition,
       host,
       port,
       (h, p) => pingPostgres(h, p, user, database),
@@ -50,7 +74,7 @@ export async function startPostgres(options: PostgresStartOptions = {}): Promise
   }
   const base = await startContainer(
     {
-      name: "postgres",
+      service: postgresDefinition,
       containerPort: 5432,
       environment: () => ({
         POSTGRES_USER: USER,

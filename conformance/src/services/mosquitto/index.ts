@@ -1,9 +1,37 @@
 import { pbkdf2Sync, randomBytes } from "node:crypto";
-import { pingMqtt } from "./probes.ts";
-import { hostAndPort, startContainer, useExternal } from "./service.ts";
-import type { MosquittoService, MosquittoStartOptions } from "./types.ts";
+import { defineTestService } from "../definition.ts";
+import { hostAndPort, startContainer, useExternal } from "../service.ts";
+import type { TestCertificates } from "../tls.ts";
+import type { ServiceHandle, StartServiceOptions } from "../types.ts";
+import image from "./image/image.json" with { type: "json" };
+import { pingMqtt } from "./probe.ts";
 
-const OVERRIDE = "OUTRIG_TEST_MQTT_URL";
+/** The mosquitto test service: its image (./image/image.json) and the variable that names a running one. */
+export const mosquittoDefinition = defineTestService({
+  name: "mosquitto",
+  image,
+  override: { variable: "OUTRIG_TEST_MQTT_URL", value: (service) => service.url },
+});
+
+const OVERRIDE = mosquittoDefinition.override.variable;
+
+export interface MosquittoService extends ServiceHandle {
+  readonly name: "mosquitto";
+  /** `mqtt://host:port` (the anonymous plain listener) */
+  readonly url: string;
+  /** With `tls`: the TLS listener that wants a user and password. */
+  readonly tlsPort?: number;
+  /** With `tls`: the TLS listener that wants a client certificate. */
+  readonly mtlsPort?: number;
+}
+
+export interface MosquittoStartOptions extends StartServiceOptions {
+  /** Adds the TLS listeners `tlsPort` and `mtlsPort` with these certificates. */
+  tls?: TestCertificates;
+  /** User names and passwords the `tlsPort` listener accepts. */
+  users?: Record<string, string>;
+}
+
 const TLS_PORT = 8883;
 const MTLS_PORT = 8884;
 
@@ -59,8 +87,7 @@ export async function startMosquitto(
   if (override) {
     const { host, port } = hostAndPort(override, 1883);
     const base = await useExternal(
-      "mosquitto",
-      OVERRIDE,
+      mosquittoDefinition,
       host,
       port,
       pingMqtt,
@@ -72,7 +99,7 @@ export async function startMosquitto(
   const users = Object.entries(options.users ?? {});
   const base = await startContainer(
     {
-      name: "mosquitto",
+      service: mosquittoDefinition,
       containerPort: 1883,
       // Mosquitto 2 listens on loopback only unless configured; the official image ships this file
       // for anonymous access on 1883, and the local image does too.

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import sysconfig
 
-MOTO_VERSION = "5.2.1"  # the image tag names it (image.conf); bump both together
+MOTO_VERSION = "5.2.1"  # the image tag names it (image.json); bump both together
 # moto[server] without the extras only other backends need, plus moto[dynamodb]'s PartiQL parser.
 ROOTS = ["moto", "flask", "flask-cors", "py-partiql-parser"]
 # moto packages always kept; the ones the self-test imports (iam, sts, s3, ...) are added to these.
@@ -84,7 +84,7 @@ def main():
     if moto.__version__ != MOTO_VERSION:
         fail(
             f"the build host has moto {moto.__version__}, the image is tagged for {MOTO_VERSION}: "
-            "update MOTO_VERSION here and TAG in image.conf, images.env and src/services/images.ts"
+            "update MOTO_VERSION here and the tag in image.json together"
         )
     purelib = os.path.realpath(sysconfig.get_paths()["purelib"])
     stdlib = os.path.realpath(sysconfig.get_paths()["stdlib"])

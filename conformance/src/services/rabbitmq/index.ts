@@ -1,9 +1,36 @@
 import { createHash, randomBytes } from "node:crypto";
-import { pingAmqp } from "./probes.ts";
-import { hostAndPort, startContainer, useExternal } from "./service.ts";
-import type { RabbitMQService, RabbitMQStartOptions } from "./types.ts";
+import { defineTestService } from "../definition.ts";
+import { hostAndPort, startContainer, useExternal } from "../service.ts";
+import type { TestCertificates } from "../tls.ts";
+import type { ServiceHandle, StartServiceOptions } from "../types.ts";
+import image from "./image/image.json" with { type: "json" };
+import { pingAmqp } from "./probe.ts";
 
-const OVERRIDE = "OUTRIG_TEST_RABBITMQ_URL";
+/** The rabbitmq test service: its image (./image/image.json) and the variable that names a running one. */
+export const rabbitmqDefinition = defineTestService({
+  name: "rabbitmq",
+  image,
+  override: { variable: "OUTRIG_TEST_RABBITMQ_URL", value: (service) => service.url },
+});
+
+const OVERRIDE = rabbitmqDefinition.override.variable;
+
+export interface RabbitMQService extends ServiceHandle {
+  readonly name: "rabbitmq";
+  /** `amqp://user:password@host:port` (vhost `/`) */
+  readonly url: string;
+  readonly user: string;
+  readonly password: string /** With `tls`: the AMQPS listener's host port. */;
+  readonly tlsPort?: number;
+}
+
+export interface RabbitMQStartOptions extends StartServiceOptions {
+  /** Adds an AMQPS listener (`tlsPort`) with these certificates, and SASL EXTERNAL for `clientName`. */
+  tls?: TestCertificates;
+  /** More users (name to password) with every permission on `/`. */
+  users?: Record<string, string>;
+}
+
 const TLS_PORT = 5671;
 
 /** RabbitMQ's `rabbit_password_hashing_sha256`: base64(salt ‖ sha256(salt ‖ password)), 4-byte salt. */
@@ -54,8 +81,7 @@ export async function startRabbitMQ(options: RabbitMQStartOptions = {}): Promise
     const user = decodeURIComponent(url.username) || "guest";
     const password = decodeURIComponent(url.password) || "guest";
     const base = await useExternal(
-      "rabbitmq",
-      OVERRIDE,
+      rabbitmqDefinition,
       host,
       port,
       (h, p) => pingAmqp(h, p, user, password),
@@ -80,7 +106,7 @@ load_definitions = /tls/definitions.json
 `;
   const base = await startContainer(
     {
-      name: "rabbitmq",
+      service: rabbitmqDefinition,
       containerPort: 5672,
       probe: (host, port) => pingAmqp(host, port, "guest", "guest"),
       ...(tls

@@ -1,3 +1,3 @@
-import { sharedConfig } from "./vitest.shared.ts";
+import { sharedConfig } from "../packages/tools/src/vitest-preset.ts";
 
 export default sharedConfig;

@@ -1,3 +1,3 @@
-import { sharedConfig } from "../../conformance/vitest.shared.ts";
+import { sharedConfig } from "../tools/src/vitest-preset.ts";
 
 export default sharedConfig;

@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import { sharedConfig } from "../../conformance/vitest.shared.ts";
+import { sharedConfig } from "../tools/src/vitest-preset.ts";
 
 // The shared "module" condition makes Vite pick the AWS SDK's bundler-only build (extensionless
 // ESM imports that Node cannot load), so this package resolves without it.

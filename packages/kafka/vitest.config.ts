@@ -1,5 +1,5 @@
 import { mergeConfig } from "vitest/config";
-import { sharedConfig } from "../../conformance/vitest.shared.ts";
+import { sharedConfig } from "../tools/src/vitest-preset.ts";
 
 // Every test file starts its own Kafka broker (a JVM); on small CI machines several at once starve
 // each other into coordinator and leader-election timeouts, so the files run one after another.

@@ -1,4 +1,4 @@
 import { mergeConfig } from "vitest/config";
-import { sharedConfig } from "../../conformance/vitest.shared.ts";
+import { sharedConfig } from "../tools/src/vitest-preset.ts";
 
 export default mergeConfig(sharedConfig, { test: { globalSetup: ["test/global-setup.ts"] } });

@@ -1,3 +1,3 @@
-import { defineConfig } from "vitest/config";
+import { sharedConfig } from "./src/vitest-preset.ts";
 
-export default defineConfig({ test: { include: ["test/**/*.test.ts"] } });
+export default sharedConfig;

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
-import { sharedConfig } from "../../vitest.shared.ts";
+import { sharedConfig } from "../../../packages/tools/src/vitest-preset.ts";
 
 /** Runs the bindings suite on the broken loopback variants only (not merged, so it cannot recurse). */
 export default defineConfig({

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
-import { sharedConfig } from "../../../../conformance/vitest.shared.ts";
+import { sharedConfig } from "../../../tools/src/vitest-preset.ts";
 
 /**
  * Runs the conformance suite on the broken variants only. Built from scratch rather than merged

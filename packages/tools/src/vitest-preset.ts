@@ -1,6 +1,9 @@
+/**
+ * The vitest configuration every workspace package runs with (`vitest.config.ts`:
+ * `export default sharedConfig`), and the resolve settings the mutant suites reuse.
+ */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 const reportDir = process.env.OUTRIG_TEST_REPORT_DIR;
@@ -20,7 +23,7 @@ const conditions = ["@outrig/source", "node", "default"];
  * a `dist/` that only exists after a build.
  */
 function workspaceSourceAliases(): { find: RegExp; replacement: string }[] {
-  const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+  const root = workspaceRoot(process.cwd());
   const dirs = [
     join(root, "conformance"),
     ...readdirSync(join(root, "packages")).map((d) => join(root, "packages", d)),
@@ -42,6 +45,18 @@ function workspaceSourceAliases(): { find: RegExp; replacement: string }[] {
     }
   }
   return aliases;
+}
+
+/**
+ * The folder holding pnpm-workspace.yaml above `from`: the workspace of the package under test
+ * (found from where vitest runs rather than from this file, so a scratch workspace that links
+ * these tools resolves its own packages).
+ */
+export function workspaceRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "pnpm-workspace.yaml"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no pnpm-workspace.yaml above ${from}`);
+  }
 }
 
 export const sharedConfig = defineConfig({

@@ -1,5 +1,5 @@
-// Regenerates src/catalog.json (component type -> package) from the manifests of the workspace's
-// component packages, so the registry never depends on a hand-edited list.
+// Regenerates the runtime's src/catalog.json (component type -> package) from the manifests of
+// the workspace's component packages, so the registry never depends on a hand-edited list.
 // Run: pnpm --filter @outrig/runtime generate:catalog
 import { readFile, writeFile } from "node:fs/promises";
 import { type CatalogFile, catalogPath, computeCatalog, formatCatalog } from "./catalog.ts";

@@ -1,18 +1,19 @@
-// The one computation of src/catalog.json (component type -> package) from the manifests of the
-// workspace's component packages: the generator writes it, a test compares it with the committed
-// file, so the two cannot disagree about what the catalog should be.
+// The one computation of the runtime's src/catalog.json (component type -> package) from the
+// manifests of the workspace's component packages: the generator writes it, a test compares it
+// with the committed file, so the two cannot disagree about what the catalog should be.
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const packagesDir = join(here, "..", "..");
-export const catalogPath = join(here, "..", "src", "catalog.json");
+export const catalogPath = join(packagesDir, "runtime", "src", "catalog.json");
 
 const NOT_COMPONENTS = new Set([
   "@outrig/core",
   "@outrig/runtime",
   "@outrig/conformance",
+  "@outrig/tools",
   "outrig",
 ]);
 

@@ -1,7 +1,7 @@
 /**
  * Prints the CI matrix of component packages as JSON (`[{"package":"@outrig/redis","dir":"packages/redis"}]`),
  * derived from the workspace rather than a hand-kept list. With `--since <git ref>`, only packages
- * whose folder changed are listed — unless core, conformance or the root config changed, which
+ * whose folder changed are listed — unless core, the tools, conformance or the root config changed, which
  * fans out to every component.
  */
 import { execFileSync } from "node:child_process";
@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { componentPackageDirs } from "./consistency.ts";
 
 const { values } = parseArgs({ options: { since: { type: "string" } } });
-const root = resolve(import.meta.dirname, "../..");
+const root = resolve(import.meta.dirname, "../../..");
 const dirs = (await componentPackageDirs(root)).map((d) => relative(root, d));
 
 let selected = dirs;
@@ -23,7 +23,11 @@ if (values.since) {
     .split("\n")
     .filter(Boolean);
   const fansOut = changed.some(
-    (f) => f.startsWith("packages/core/") || f.startsWith("conformance/") || !f.includes("/"),
+    (f) =>
+      f.startsWith("packages/core/") ||
+      f.startsWith("packages/tools/") ||
+      f.startsWith("conformance/") ||
+      !f.includes("/"),
   );
   if (!fansOut) selected = dirs.filter((d) => changed.some((f) => f.startsWith(`${d}/`)));
 }

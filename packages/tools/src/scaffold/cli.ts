@@ -79,15 +79,21 @@ function changeset(name: string, pkg: string, text: string): void {
   written.push(relative(root, file));
 }
 
+// Everything is rendered (and every edit checked) before anything is written, so a refusal
+// leaves the workspace as it was.
+const steps: Array<() => void> = [];
 try {
   if (service !== undefined) {
     const servicesDir = join(root, SERVICES_DIR);
     if (existsSync(join(servicesDir, service)))
       fail(`${join(servicesDir, service)} already exists`);
     const registry = registerService(join(servicesDir, "registry.ts"), service);
-    write(servicesDir, renderService({ name: service, port }), new Set());
-    write(servicesDir, { "registry.ts": registry }, new Set(["registry.ts"]));
-    changeset(`service-${service}`, "@outrig/conformance", `New test service: ${service}.`);
+    const files = renderService({ name: service, port });
+    steps.push(() => {
+      write(servicesDir, files, new Set());
+      write(servicesDir, { "registry.ts": registry }, new Set(["registry.ts"]));
+      changeset(`service-${service}`, "@outrig/conformance", `New test service: ${service}.`);
+    });
   }
   if (backend !== undefined && values.kind !== undefined) {
     const names = kindNames(backend, values.kind as ScaffoldKind);
@@ -95,24 +101,33 @@ try {
     const input = { names, ...(service !== undefined ? { service } : {}) };
     if (existsSync(target)) {
       const files = addKindToPackage(target, input);
-      write(target, files, new Set(["src/manifest.ts", "src/index.ts", "README.md"]));
-      changeset(`${backend}-${names.file}`, `@outrig/${backend}`, `New ${names.type} component.`);
+      steps.push(() => {
+        write(target, files, new Set(["src/manifest.ts", "src/index.ts", "README.md"]));
+        changeset(`${backend}-${names.file}`, `@outrig/${backend}`, `New ${names.type} component.`);
+      });
     } else {
       const files = renderComponentPackage({
         ...input,
         relativeRoot: relative(target, root),
         directory: relative(root, target),
       });
-      write(target, files, new Set());
-      // Every package's tarball carries the project's license.
-      copyFileSync(join(root, "LICENSE"), join(target, "LICENSE"));
-      written.push(relative(root, join(target, "LICENSE")));
-      changeset(`${backend}-initial`, `@outrig/${backend}`, `New ${names.type} component package.`);
+      steps.push(() => {
+        write(target, files, new Set());
+        // Every package's tarball carries the project's license.
+        copyFileSync(join(root, "LICENSE"), join(target, "LICENSE"));
+        written.push(relative(root, join(target, "LICENSE")));
+        changeset(
+          `${backend}-initial`,
+          `@outrig/${backend}`,
+          `New ${names.type} component package.`,
+        );
+      });
     }
   }
 } catch (error) {
   fail((error as Error).message);
 }
+for (const step of steps) step();
 
 // The templates and the edits to existing files (a manifest entry, an import, export lines) are
 // text; the repository's formatter puts names in its order and lines in its layout, so what the

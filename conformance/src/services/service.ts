@@ -16,7 +16,7 @@ import type { ServiceHandle, StartServiceOptions } from "./types.ts";
 export const TEST_CONTAINER_LABEL = "outrig.test";
 
 const PODMAN_SOCKET = "/run/podman/podman.sock";
-// Below vitest's hookTimeout (120 s in vitest.shared.ts), so our error, with the container logs, wins.
+// Below vitest's hookTimeout (120 s in packages/tools/src/vitest-preset.ts), so our error, with the container logs, wins.
 const DEFAULT_READY_TIMEOUT_MS = 90_000;
 
 type BaseHandle = Omit<ServiceHandle, "name" | "url"> & {

@@ -13,65 +13,69 @@ import {
   type Metadata,
   silentLogger,
 } from "@outrig/core";
-import { BaseBinding, backoffDelay, type StopFunction, sleep } from "@outrig/core/kit";
-import {
-  type Admin,
-  type Consumer,
-  type IHeaders,
-  Kafka,
-  type KafkaConfig,
-  type KafkaMessage,
-  logLevel,
-  Partitioners,
-  type Producer,
-} from "kafkajs";
-import { checkBrokerCertificates, securityConfig } from "./client.ts";
+import { BaseBinding, type StopFunction } from "@outrig/core/kit";
+import type { IHeaders, KafkaMessage } from "kafkajs";
+import { connectKafka, type KafkaConnection } from "./client.ts";
+import { type ConsumerSettings, GroupConsumer } from "./consumer.ts";
 import { type KafkaBindingOptions, kafkaBindingOptions } from "./options.ts";
-import { pinNewestStarts } from "./start-offsets.ts";
 
 const COMPONENT = "bindings.kafka";
-/** How long `read` waits for the consumer to join its group before it gives up. */
-const JOIN_TIMEOUT_MS = 60_000;
 
-function headersToMetadata(headers: IHeaders | undefined): Metadata {
+/**
+ * A read's consumer settings: the binding has no consumeRetryEnabled (a failed handler is retried
+ * for as long as the read lives), reads one partition at a time and always creates missing topics.
+ */
+function readSettings(opts: KafkaBindingOptions): ConsumerSettings {
+  return {
+    ...opts,
+    consumeRetryEnabled: true,
+    partitionsConsumedConcurrently: 1,
+    disableEntityManagement: false,
+  };
+}
+
+/** A read event's metadata: the headers (last value of each), topic, partition, offset and key. */
+function readMetadata(message: KafkaMessage, topic: string, partition: number): Metadata {
   const metadata: Metadata = {};
-  for (const [k, v] of Object.entries(headers ?? {})) {
+  for (const [k, v] of Object.entries(message.headers ?? {})) {
     if (v === undefined) continue;
     const value = Array.isArray(v) ? v[v.length - 1] : v;
     metadata[k] = Buffer.isBuffer(value) ? value.toString("utf8") : String(value);
   }
-  return metadata;
+  return {
+    ...metadata,
+    topic,
+    partition: String(partition),
+    offset: message.offset,
+    ...(message.key ? { key: message.key.toString("utf8") } : {}),
+  };
 }
 
 /**
  * `bindings.kafka`: the output's `create` publishes to `publishTopic` (key from the `key` or
  * `partitionKey` request metadata; other request metadata become headers, acks from all
- * in-sync replicas). Each read is one consumer in `consumerGroup` on `topics`; a handler that
- * throws is retried in process with backoff (doubling from consumeRetryInterval up to 10x it) for as
- * long as the read lives, and the offset is committed only after it succeeded, so a failed
- * message is never skipped (its partition waits behind it), and one left failing when the reader
- * stops is read again by the group's next consumer.
+ * in-sync replicas). Each read is one consumer in `consumerGroup` on `topics`, the pub/sub's
+ * GroupConsumer: a handler that throws is retried in process with backoff (doubling from
+ * consumeRetryInterval up to 10x it) for as long as the read lives, and the offset is committed
+ * only after it succeeded, so a failed message is never skipped (its partition waits behind it),
+ * and one left failing when the reader stops is read again by the group's next consumer.
  */
 export class KafkaBinding extends BaseBinding {
   readonly componentType = COMPONENT;
   readonly opts: KafkaBindingOptions;
-  readonly #config: KafkaConfig;
-  readonly #kafka: Kafka;
+  readonly #connection: KafkaConnection;
   readonly #group: string | undefined;
   readonly #logger: Logger;
-  readonly #consumers = new Set<Consumer>();
-  #producer: Promise<Producer> | undefined;
 
   constructor(
     opts: KafkaBindingOptions,
-    config: KafkaConfig,
+    connection: KafkaConnection,
     group: string | undefined,
     logger: Logger,
   ) {
     super();
     this.opts = opts;
-    this.#config = config;
-    this.#kafka = new Kafka(config);
+    this.#connection = connection;
     this.#group = group;
     this.#logger = logger;
   }
@@ -80,23 +84,8 @@ export class KafkaBinding extends BaseBinding {
     return ["create"];
   }
 
-  protected override async onPing(): Promise<void> {
-    const admin = this.#kafka.admin();
-    try {
-      await admin.connect();
-      await admin.describeCluster();
-    } catch (error) {
-      throw new ComponentError(
-        "ERR_UNAVAILABLE",
-        `the brokers do not answer: ${errorMessage(error)}`,
-        {
-          component: COMPONENT,
-          cause: error,
-        },
-      );
-    } finally {
-      await admin.disconnect().catch(() => {});
-    }
+  protected override onPing(): Promise<void> {
+    return this.#connection.ping();
   }
 
   /** `create`, the only operation, publishes. */
@@ -124,7 +113,7 @@ export class KafkaBinding extends BaseBinding {
       if (!["topic", "key", "partitionkey", "__key"].includes(k.toLowerCase())) headers[k] = v;
     }
     try {
-      const producer = await this.#connectProducer();
+      const producer = await this.#connection.producer();
       await producer.send({
         topic,
         acks: -1,
@@ -158,74 +147,30 @@ export class KafkaBinding extends BaseBinding {
         { component: COMPONENT },
       );
     }
-    // A client of its own per consumer, as the pub/sub's subscriptions have (see KafkaPubSub):
-    // consumers of one group on one kafkajs client wipe each other's committed offsets.
-    const consumer = new Kafka(this.#config).consumer({
-      groupId: this.#group,
-      allowAutoTopicCreation: true,
-    });
-    this.#consumers.add(consumer);
-    let stopped = false;
-    const stop = async (): Promise<void> => {
-      stopped = true;
-      this.#consumers.delete(consumer);
-      await consumer.disconnect().catch(() => {});
-    };
-    // With newest, every assigned partition's start is committed before read resolves (see
-    // pinNewestStarts), so an event created afterwards is read, across rebalances too.
-    let admin: Promise<Admin> | undefined;
-    const pin =
-      this.opts.initialOffset === "newest"
-        ? pinNewestStarts(consumer, {
-            admin: () => {
-              if (!admin) {
-                const client = this.#kafka.admin();
-                admin = client.connect().then(() => client);
-                admin.catch(() => {
-                  admin = undefined;
-                });
-              }
-              return admin;
-            },
-            groupId: this.#group,
-            logger: this.#logger,
-            starts: new Map(),
-          })
-        : undefined;
-    consumer.on(consumer.events.DISCONNECT, () => {
-      pin?.stop();
-      void admin?.then((a) => a.disconnect()).catch(() => {});
-    });
-    const joined = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(`did not join consumer group ${this.#group} within ${JOIN_TIMEOUT_MS} ms`),
-          ),
-        JOIN_TIMEOUT_MS,
-      );
-      const stopJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
-        stopJoin();
-        void (pin?.ready ?? Promise.resolve()).then(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    });
-    joined.catch(() => {});
-    try {
-      await this.#ensureTopics(topics);
-      await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: this.opts.initialOffset === "oldest" });
-      await consumer.run({
-        autoCommit: true,
-        eachMessage: async ({ topic, partition, message }) => {
-          await this.#deliver(handler, topic, partition, message, () => stopped || this.closed);
+    const consumer = new GroupConsumer(
+      this.#connection,
+      {
+        topics,
+        groupId: this.#group,
+        delivery: {
+          kind: "single",
+          handler: async (message, topic, partition) => {
+            const value = message.value ?? Buffer.alloc(0);
+            await handler({
+              data: new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
+              metadata: readMetadata(message, topic, partition),
+            });
+          },
         },
-      });
-      await joined;
+        maxWaitMs: undefined,
+      },
+      readSettings(this.opts),
+      this.#logger,
+    );
+    try {
+      await consumer.start();
     } catch (error) {
-      await stop();
+      await consumer.stop();
       throw new ComponentError(
         "ERR_UNAVAILABLE",
         `cannot read ${topics.join(",")}: ${errorMessage(error)}`,
@@ -235,85 +180,11 @@ export class KafkaBinding extends BaseBinding {
         },
       );
     }
-    return stop;
+    return () => consumer.stop();
   }
 
-  /** Calls the handler until it succeeds; throwing out of eachMessage keeps the offset. */
-  async #deliver(
-    handler: BindingHandler,
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
-    stopped: () => boolean,
-  ): Promise<void> {
-    const value = message.value ?? Buffer.alloc(0);
-    const metadata: Metadata = {
-      ...headersToMetadata(message.headers),
-      topic,
-      partition: String(partition),
-      offset: message.offset,
-      ...(message.key ? { key: message.key.toString("utf8") } : {}),
-    };
-    for (let attempt = 0; ; attempt++) {
-      // A stopped reader hands out nothing more; the uncommitted offset is read again later.
-      if (stopped()) throw new Error("the reader stopped");
-      try {
-        await handler({
-          data: new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
-          metadata: { ...metadata },
-        });
-        return;
-      } catch (error) {
-        this.#logger.debug("kafka binding handler failed; retrying", {
-          topic,
-          partition,
-          offset: message.offset,
-          attempt,
-          error: errorMessage(error),
-        });
-      }
-      await sleep(backoffDelay({ initialMs: this.opts.consumeRetryInterval }, attempt + 1));
-    }
-  }
-
-  /** Creates missing topics (broker defaults), so a consumer can subscribe before anyone published. */
-  async #ensureTopics(topics: string[]): Promise<void> {
-    const admin = this.#kafka.admin();
-    try {
-      await admin.connect();
-      await admin.createTopics({
-        topics: topics.map((topic) => ({ topic })),
-        waitForLeaders: true,
-      });
-    } catch (error) {
-      // Another client creating the same topic at once is fine; anything else surfaces at subscribe.
-      this.#logger.debug("kafka binding: creating topics failed", { error: errorMessage(error) });
-    } finally {
-      await admin.disconnect().catch(() => {});
-    }
-  }
-
-  protected override async onClose(): Promise<void> {
-    const consumers = [...this.#consumers];
-    this.#consumers.clear();
-    await Promise.all(consumers.map((c) => c.disconnect().catch(() => {})));
-    const producer = await this.#producer?.catch(() => undefined);
-    await producer?.disconnect().catch(() => {});
-  }
-
-  #connectProducer(): Promise<Producer> {
-    if (!this.#producer) {
-      const producer = this.#kafka.producer({
-        allowAutoTopicCreation: true,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
-      const connecting = producer.connect().then(() => producer);
-      this.#producer = connecting;
-      connecting.catch(() => {
-        if (this.#producer === connecting) this.#producer = undefined;
-      });
-    }
-    return this.#producer;
+  protected override onClose(): Promise<void> {
+    return this.#connection.close();
   }
 }
 
@@ -329,17 +200,11 @@ export async function createKafkaBinding(
       { component: COMPONENT },
     );
   }
-  const { ssl, sasl } = securityConfig(opts, COMPONENT);
-  await checkBrokerCertificates(opts.brokers, ssl, COMPONENT);
-  const config: KafkaConfig = {
-    clientId: opts.clientID || context.appId || `outrig-${randomUUID().slice(0, 8)}`,
-    brokers: opts.brokers,
-    logLevel: logLevel.NOTHING,
-    ...(ssl ? { ssl } : {}),
-    ...(sasl ? { sasl } : {}),
-  };
+  const logger = context.logger ?? silentLogger;
+  const clientId = opts.clientID || context.appId || `outrig-${randomUUID().slice(0, 8)}`;
+  const connection = await connectKafka(opts, clientId, logger, COMPONENT, true);
   const group = opts.consumerGroup || opts.consumerID || context.appId;
-  const binding = new KafkaBinding(opts, config, group, context.logger ?? silentLogger);
+  const binding = new KafkaBinding(opts, connection, group, logger);
   await binding.ping();
   return binding;
 }

@@ -1,13 +1,161 @@
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
 import { ComponentError, ConfigError, errorMessage, type Logger } from "@outrig/core";
-import { type KafkaConfig, type logCreator, logLevel, type SASLOptions } from "kafkajs";
+import {
+  type Admin,
+  Kafka,
+  type KafkaConfig,
+  type logCreator,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type SASLOptions,
+} from "kafkajs";
 import type { KafkaOptions } from "./options.ts";
 
-const COMPONENT = "pubsub.kafka";
+/**
+ * The way to the brokers of one pubsub.kafka or bindings.kafka component: the kafkajs
+ * configuration (checked at init, see `connectKafka`), an admin client and a producer made on
+ * first use, missing topics created once each, and a fresh client for every consumer.
+ */
+export class KafkaConnection {
+  readonly config: KafkaConfig;
+  readonly #kafka: Kafka;
+  readonly #component: string;
+  /** False with disableEntityManagement: missing topics are then the caller's problem. */
+  readonly #manageTopics: boolean;
+  /** Topics known to exist (created or found), so CreateTopics runs once per topic. */
+  readonly #topics = new Map<string, Promise<void>>();
+  #admin: Promise<Admin> | undefined;
+  #producer: Promise<Producer> | undefined;
+
+  constructor(config: KafkaConfig, component: string, manageTopics: boolean) {
+    this.config = config;
+    this.#kafka = new Kafka(config);
+    this.#component = component;
+    this.#manageTopics = manageTopics;
+  }
+
+  /** A client of its own, for one consumer (see GroupConsumer). */
+  newClient(): Kafka {
+    return new Kafka(this.config);
+  }
+
+  admin(): Promise<Admin> {
+    if (!this.#admin) {
+      const admin = this.#kafka.admin();
+      const connecting = admin.connect().then(() => admin);
+      connecting.catch(() => {
+        if (this.#admin === connecting) this.#admin = undefined;
+      });
+      this.#admin = connecting;
+    }
+    return this.#admin;
+  }
+
+  /** The producer, connected; acks from all in-sync replicas are asked per send. */
+  producer(): Promise<Producer> {
+    if (!this.#producer) {
+      const producer = this.#kafka.producer({
+        allowAutoTopicCreation: this.#manageTopics,
+        // Java's murmur2 partitioning, so keys land where other Kafka clients put them.
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      const connecting = producer.connect().then(() => producer);
+      connecting.catch(() => {
+        if (this.#producer === connecting) this.#producer = undefined;
+      });
+      this.#producer = connecting;
+    }
+    return this.#producer;
+  }
+
+  async ping(): Promise<void> {
+    try {
+      const admin = await this.admin();
+      await admin.describeCluster();
+    } catch (error) {
+      throw new ComponentError("ERR_UNAVAILABLE", `brokers do not answer: ${errorMessage(error)}`, {
+        component: this.#component,
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * Creates a missing topic with the broker's default partitions and replication, unless
+   * disableEntityManagement; then a missing topic is the caller's problem, as Dapr leaves it.
+   */
+  ensureTopic(topic: string): Promise<void> {
+    if (!this.#manageTopics) return Promise.resolve();
+    let known = this.#topics.get(topic);
+    if (!known) {
+      known = this.admin()
+        .then((admin) => admin.createTopics({ topics: [{ topic }], waitForLeaders: true }))
+        .then(
+          () => undefined,
+          (error: unknown) => {
+            if (/already exists/i.test(errorMessage(error))) return;
+            throw error;
+          },
+        );
+      const creating = known;
+      creating.catch(() => {
+        if (this.#topics.get(topic) === creating) this.#topics.delete(topic);
+      });
+      this.#topics.set(topic, known);
+    }
+    return known.catch((error: unknown) => {
+      throw new ComponentError(
+        "ERR_UNAVAILABLE",
+        `cannot create topic ${topic}: ${errorMessage(error)}`,
+        { component: this.#component, cause: error },
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    const admin = this.#admin;
+    const producer = this.#producer;
+    this.#admin = undefined;
+    this.#producer = undefined;
+    await Promise.allSettled([
+      producer?.then((p) => p.disconnect()),
+      admin?.then((a) => a.disconnect()),
+    ]);
+  }
+}
+
+/**
+ * A connection from Dapr's metadata: security as in securityConfig, broker certificates checked
+ * at once (see checkBrokerCertificates).
+ */
+export async function connectKafka(
+  opts: KafkaConfigOptions,
+  clientId: string,
+  logger: Logger,
+  component: string,
+  manageTopics: boolean,
+): Promise<KafkaConnection> {
+  const config = kafkaConfig(opts, clientId, logger, component);
+  await checkBrokerCertificates(
+    opts.brokers,
+    typeof config.ssl === "object" ? config.ssl : undefined,
+    component,
+  );
+  return new KafkaConnection(config, component, manageTopics);
+}
+
+/** The metadata fields kafkaConfig reads; pubsub.kafka and bindings.kafka share them. */
+export type KafkaConfigOptions = KafkaSecurityOptions & Pick<KafkaOptions, "brokers">;
 
 /** kafkajs configuration from Dapr's metadata (security as in securityConfig). */
-export function kafkaConfig(opts: KafkaOptions, clientId: string, logger: Logger): KafkaConfig {
-  const { ssl, sasl } = securityConfig(opts, COMPONENT);
+function kafkaConfig(
+  opts: KafkaConfigOptions,
+  clientId: string,
+  logger: Logger,
+  component: string,
+): KafkaConfig {
+  const { ssl, sasl } = securityConfig(opts, component);
   return {
     clientId,
     brokers: opts.brokers,
@@ -21,8 +169,8 @@ export function kafkaConfig(opts: KafkaOptions, clientId: string, logger: Logger
   };
 }
 
-/** The metadata fields securityConfig reads; pubsub.kafka and bindings.kafka share them. */
-export type KafkaSecurityOptions = Pick<
+/** The metadata fields securityConfig reads. */
+type KafkaSecurityOptions = Pick<
   KafkaOptions,
   | "authType"
   | "authRequired"
@@ -40,7 +188,7 @@ export type KafkaSecurityOptions = Pick<
  * TLS whenever authentication is on (unless disableTls) or certificates are given, SASL
  * PLAIN/SCRAM for authType=password, a client certificate for mtls.
  */
-export function securityConfig(
+function securityConfig(
   opts: KafkaSecurityOptions,
   component: string,
 ): { ssl: ConnectionOptions | undefined; sasl: SASLOptions | undefined } {
@@ -91,7 +239,7 @@ const TLS_CHECK_TIMEOUT_MS = 10_000;
  * verification will fail every time, so that is reported at once, naming the broker. Anything
  * else (refused, timed out) is left to kafkajs and its retries.
  */
-export async function checkBrokerCertificates(
+async function checkBrokerCertificates(
   brokers: string[],
   ssl: ConnectionOptions | undefined,
   component: string,

@@ -2,7 +2,8 @@ import { defineOptions, option, type ParsedOptions } from "@outrig/core";
 
 /**
  * The fields `pubsub.kafka` and `bindings.kafka` share: Dapr's Kafka components take the same
- * brokers, group, offset, authentication and TLS metadata, and both retry a failed handler alike.
+ * brokers, group, offset, consumer, authentication and TLS metadata, and both consume through one
+ * GroupConsumer (consumer.ts).
  */
 const sharedFields = {
   brokers: option.list({
@@ -50,6 +51,16 @@ const sharedFields = {
   caCert: option.string({ description: "PEM CA certificate to verify the brokers." }),
   clientCert: option.string({ description: "PEM client certificate (authType=mtls)." }),
   clientKey: option.string({ description: "PEM private key of clientCert.", sensitive: true }),
+  maxMessageBytes: option.integer({
+    description: "Largest message the consumer fetches per partition.",
+    default: 1_048_576,
+    min: 1,
+  }),
+  heartbeatInterval: option.duration({ description: "Consumer group heartbeat.", default: 3000 }),
+  sessionTimeout: option.duration({
+    description: "A consumer silent this long leaves the group.",
+    default: 10_000,
+  }),
   consumeRetryInterval: option.duration({
     description:
       "Pause before the first in-process retry of a failed handler; doubles up to 10 times that.",
@@ -64,16 +75,6 @@ export const kafkaOptions = defineOptions("pubsub.kafka", {
     description:
       "Retry a failed handler in-process until it succeeds, before the offset moves on. false logs the failure and skips the message.",
     default: true,
-  }),
-  maxMessageBytes: option.integer({
-    description: "Largest message the consumer fetches per partition.",
-    default: 1_048_576,
-    min: 1,
-  }),
-  heartbeatInterval: option.duration({ description: "Consumer group heartbeat.", default: 3000 }),
-  sessionTimeout: option.duration({
-    description: "A consumer silent this long leaves the group.",
-    default: 10_000,
   }),
   disableEntityManagement: option.boolean({
     description:

@@ -17,45 +17,34 @@ import {
   silentLogger,
 } from "@outrig/core";
 import { BasePubSub, type StopFunction } from "@outrig/core/kit";
-import { type Admin, Kafka, type KafkaConfig, Partitioners, type Producer } from "kafkajs";
-import { checkBrokerCertificates, kafkaConfig } from "./client.ts";
-import { toKafkaMessage } from "./headers.ts";
+import { connectKafka, type KafkaConnection } from "./client.ts";
+import { type Delivery, GroupConsumer } from "./consumer.ts";
+import { fromKafkaMessage, toKafkaMessage } from "./headers.ts";
 import { type KafkaOptions, kafkaOptions } from "./options.ts";
-import { type Delivery, Subscription } from "./subscription.ts";
 
 const COMPONENT = "pubsub.kafka";
 const CAPABILITIES: readonly PubSubCapability[] = ["BULK_PUBSUB", "BULK_SUBSCRIBE", "ORDERING"];
 
 /**
  * Dapr's `pubsub.kafka` over kafkajs: one idempotence-free producer waiting for all in-sync
- * replicas (acks=-1), and one consumer-group member per subscription.
+ * replicas (acks=-1), and one consumer-group member per subscription (see GroupConsumer).
  */
 export class KafkaPubSub extends BasePubSub {
   readonly componentType = COMPONENT;
   readonly capabilities: ReadonlySet<PubSubCapability> = new Set(CAPABILITIES);
   readonly options: KafkaOptions;
-  readonly #kafka: Kafka;
-  readonly #config: KafkaConfig;
-  readonly #producer: Producer;
+  readonly #connection: KafkaConnection;
   readonly #groupId: string | undefined;
   readonly #logger: Logger;
-  readonly #subscriptions = new Set<Subscription>();
-  /** Topics known to exist (created or found), so CreateTopics runs once per topic. */
-  readonly #topics = new Map<string, Promise<void>>();
-  #admin: Promise<Admin> | undefined;
 
   private constructor(
-    kafka: Kafka,
-    config: KafkaConfig,
-    producer: Producer,
+    connection: KafkaConnection,
     opts: KafkaOptions,
     groupId: string | undefined,
     logger: Logger,
   ) {
     super();
-    this.#kafka = kafka;
-    this.#config = config;
-    this.#producer = producer;
+    this.#connection = connection;
     this.options = opts;
     this.#groupId = groupId;
     this.#logger = logger;
@@ -65,17 +54,15 @@ export class KafkaPubSub extends BasePubSub {
     const opts = kafkaOptions.parse(metadata);
     const logger = context.logger ?? silentLogger;
     const clientId = opts.clientID ?? context.appId ?? "outrig";
-    const config = kafkaConfig(opts, clientId, logger);
-    const ssl = typeof config.ssl === "object" ? config.ssl : undefined;
-    await checkBrokerCertificates(opts.brokers, ssl, COMPONENT);
-    const kafka = new Kafka(config);
-    const producer = kafka.producer({
-      allowAutoTopicCreation: !opts.disableEntityManagement,
-      // Java's murmur2 partitioning, so keys land where other Kafka clients put them.
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    const connection = await connectKafka(
+      opts,
+      clientId,
+      logger,
+      COMPONENT,
+      !opts.disableEntityManagement,
+    );
     try {
-      await producer.connect();
+      await connection.producer();
     } catch (error) {
       throw new ComponentError(
         "ERR_UNAVAILABLE",
@@ -87,32 +74,23 @@ export class KafkaPubSub extends BasePubSub {
       );
     }
     return new KafkaPubSub(
-      kafka,
-      config,
-      producer,
+      connection,
       opts,
       opts.consumerGroup ?? opts.consumerID ?? context.appId,
       logger,
     );
   }
 
-  protected override async onPing(): Promise<void> {
-    try {
-      const admin = await this.#adminClient();
-      await admin.describeCluster();
-    } catch (error) {
-      throw new ComponentError("ERR_UNAVAILABLE", `brokers do not answer: ${errorMessage(error)}`, {
-        component: COMPONENT,
-        cause: error,
-      });
-    }
+  protected override onPing(): Promise<void> {
+    return this.#connection.ping();
   }
 
   protected async publishMessage(request: PublishRequest): Promise<void> {
     const message = toKafkaMessage(request.data, request.metadata, request.contentType);
-    await this.#ensureTopic(request.topic);
+    await this.#connection.ensureTopic(request.topic);
     try {
-      await this.#producer.send({ topic: request.topic, acks: -1, messages: [message] });
+      const producer = await this.#connection.producer();
+      await producer.send({ topic: request.topic, acks: -1, messages: [message] });
     } catch (error) {
       throw new ComponentError(
         "ERR_UNAVAILABLE",
@@ -134,8 +112,9 @@ export class KafkaPubSub extends BasePubSub {
     );
     if (messages.length === 0) return { failedEntries: [] };
     try {
-      await this.#ensureTopic(request.topic);
-      await this.#producer.send({ topic: request.topic, acks: -1, messages });
+      await this.#connection.ensureTopic(request.topic);
+      const producer = await this.#connection.producer();
+      await producer.send({ topic: request.topic, acks: -1, messages });
       return { failedEntries: [] };
     } catch (error) {
       const message = errorMessage(error);
@@ -149,7 +128,15 @@ export class KafkaPubSub extends BasePubSub {
     request: SubscribeRequest,
     handler: MessageHandler,
   ): Promise<StopFunction> {
-    return this.#subscribe(request, { kind: "single", handler }, undefined);
+    return this.#subscribe(
+      request,
+      {
+        kind: "single",
+        handler: (message, topic, partition) =>
+          handler({ topic, ...fromKafkaMessage(message, partition) }),
+      },
+      undefined,
+    );
   }
 
   protected override async startBulkSubscription(
@@ -180,23 +167,16 @@ export class KafkaPubSub extends BasePubSub {
         { component: COMPONENT },
       );
     }
-    await this.#ensureTopic(request.topic);
-    const sub = new Subscription(
-      // A client of its own per consumer: kafkajs keeps a group's committed offsets in memory per
-      // client, and every consumer of that group on the client wipes all of them when it gets an
-      // assignment, so the other members' fetch loops crash reading offsets of topics gone missing.
-      () => new Kafka(this.#config),
-      () => this.#adminClient(),
-      { topic: request.topic, groupId: this.#groupId, delivery, maxWaitMs },
+    const consumer = new GroupConsumer(
+      this.#connection,
+      { topics: [request.topic], groupId: this.#groupId, delivery, maxWaitMs },
       this.options,
       this.#logger,
     );
-    this.#subscriptions.add(sub);
     try {
-      await sub.start();
+      await consumer.start();
     } catch (error) {
-      this.#subscriptions.delete(sub);
-      await sub.stop();
+      await consumer.stop();
       throw new ComponentError(
         "ERR_UNAVAILABLE",
         `subscribe to ${request.topic} failed: ${errorMessage(error)}`,
@@ -206,61 +186,11 @@ export class KafkaPubSub extends BasePubSub {
         },
       );
     }
-    return async () => {
-      if (this.#subscriptions.delete(sub)) await sub.stop();
-    };
+    return () => consumer.stop();
   }
 
-  protected override async onClose(): Promise<void> {
-    const admin = this.#admin;
-    await Promise.allSettled([this.#producer.disconnect(), admin?.then((a) => a.disconnect())]);
-  }
-
-  #adminClient(): Promise<Admin> {
-    if (!this.#admin) {
-      const admin = this.#kafka.admin();
-      const connecting = admin.connect().then(() => admin);
-      connecting.catch(() => {
-        if (this.#admin === connecting) this.#admin = undefined;
-      });
-      this.#admin = connecting;
-    }
-    return this.#admin;
-  }
-
-  /**
-   * Creates a missing topic with the broker's default partitions and replication, unless
-   * disableEntityManagement; then a missing topic is the caller's problem, as Dapr leaves it.
-   */
-  #ensureTopic(topic: string): Promise<void> {
-    if (this.options.disableEntityManagement) return Promise.resolve();
-    let known = this.#topics.get(topic);
-    if (!known) {
-      known = this.#adminClient()
-        .then((admin) => admin.createTopics({ topics: [{ topic }], waitForLeaders: true }))
-        .then(
-          () => undefined,
-          (error: unknown) => {
-            if (/already exists/i.test(errorMessage(error))) return;
-            throw error;
-          },
-        );
-      const creating = known;
-      creating.catch(() => {
-        if (this.#topics.get(topic) === creating) this.#topics.delete(topic);
-      });
-      this.#topics.set(topic, known);
-    }
-    return known.catch((error: unknown) => {
-      throw new ComponentError(
-        "ERR_UNAVAILABLE",
-        `cannot create topic ${topic}: ${errorMessage(error)}`,
-        {
-          component: COMPONENT,
-          cause: error,
-        },
-      );
-    });
+  protected override onClose(): Promise<void> {
+    return this.#connection.close();
   }
 }
 

@@ -1,46 +1,62 @@
-import {
-  type BulkMessageHandler,
-  errorMessage,
-  type Logger,
-  type MessageHandler,
-  type Metadata,
-} from "@outrig/core";
+import { type BulkMessageHandler, errorMessage, type Logger, type Metadata } from "@outrig/core";
 import { backoffDelay } from "@outrig/core/kit";
-import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
+import type { Batch, Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
 import { rangeAssigner } from "./assigner.ts";
+import type { KafkaConnection } from "./client.ts";
 import { fromKafkaMessage } from "./headers.ts";
 import type { KafkaOptions } from "./options.ts";
 import { pinNewestStarts, type StartPin } from "./start-offsets.ts";
 
 const DEFAULT_FETCH_WAIT_MS = 1000;
-/** How long `subscribe` waits for the consumer to join its group and start fetching. */
+/** How long `start` waits for the consumer to join its group and start fetching. */
 const JOIN_TIMEOUT_MS = 60_000;
 
+/** One message to its handler (a pub/sub subscription's or a binding read's own mapping). */
+export type MessageDelivery = (
+  message: KafkaMessage,
+  topic: string,
+  partition: number,
+) => Promise<void>;
+
 export type Delivery =
-  | { kind: "single"; handler: MessageHandler }
+  | { kind: "single"; handler: MessageDelivery }
   | { kind: "bulk"; handler: BulkMessageHandler; maxMessages: number; metadata: Metadata };
 
-export interface SubscriptionSpec {
-  topic: string;
+export interface ConsumerSpec {
+  topics: string[];
   groupId: string;
   delivery: Delivery;
   maxWaitMs: number | undefined;
 }
 
 /**
- * One kafkajs consumer (one group member) per subscription. Messages of a partition are handled
- * strictly one after another (one chunk after another in bulk mode); a failed handler is retried
- * in-process, with heartbeats, and the offset is resolved only after success. If the partition is
- * taken away meanwhile (rebalance) or the subscription stops, the loop leaves without resolving, so
- * the committed offset still points at the failed message and its next owner starts there: nothing
- * is skipped or lost, and order per partition (so per key) holds.
+ * The consumer settings, from the metadata both kinds share; pubsub.kafka adds the retry switch,
+ * partition concurrency and entity management, which a binding read runs at their defaults.
  */
-export class Subscription {
-  readonly spec: SubscriptionSpec;
-  /** A new client for each consumer (see KafkaPubSub#subscribe). */
-  readonly #client: () => Kafka;
-  readonly #admin: () => Promise<Admin>;
-  readonly #opts: KafkaOptions;
+export type ConsumerSettings = Pick<
+  KafkaOptions,
+  | "initialOffset"
+  | "sessionTimeout"
+  | "heartbeatInterval"
+  | "maxMessageBytes"
+  | "consumeRetryInterval"
+  | "consumeRetryEnabled"
+  | "partitionsConsumedConcurrently"
+  | "disableEntityManagement"
+>;
+
+/**
+ * One kafkajs consumer (one group member) per pub/sub subscription or binding read. Messages of
+ * a partition are handled strictly one after another (one chunk after another in bulk mode); a
+ * failed handler is retried in-process, with heartbeats, and the offset is resolved only after
+ * success. If the partition is taken away meanwhile (rebalance) or the consumer stops, the loop
+ * leaves without resolving, so the committed offset still points at the failed message and its
+ * next owner starts there: nothing is skipped or lost, and order per partition (so per key) holds.
+ */
+export class GroupConsumer {
+  readonly spec: ConsumerSpec;
+  readonly #connection: KafkaConnection;
+  readonly #opts: ConsumerSettings;
   readonly #logger: Logger;
   /** First-seen log ends of uncommitted partitions (initialOffset=newest), across join retries. */
   readonly #starts = new Map<string, string>();
@@ -49,24 +65,24 @@ export class Subscription {
   #stopped = false;
 
   constructor(
-    client: () => Kafka,
-    admin: () => Promise<Admin>,
-    spec: SubscriptionSpec,
-    opts: KafkaOptions,
+    connection: KafkaConnection,
+    spec: ConsumerSpec,
+    opts: ConsumerSettings,
     logger: Logger,
   ) {
-    this.#client = client;
-    this.#admin = admin;
+    this.#connection = connection;
     this.spec = spec;
     this.#opts = opts;
     this.#logger = logger;
   }
 
   /**
-   * Joins the group, retrying what a broker that just started (or a loaded one) answers for a
-   * while: the coordinator is loading, moved, or not there yet.
+   * Creates missing topics (see KafkaConnection#ensureTopic), then joins the group, retrying what
+   * a broker that just started (or a loaded one) answers for a while: the coordinator is loading,
+   * moved, or not there yet.
    */
   async start(): Promise<void> {
+    await Promise.all(this.spec.topics.map((topic) => this.#connection.ensureTopic(topic)));
     const deadline = Date.now() + JOIN_TIMEOUT_MS;
     for (;;) {
       try {
@@ -78,7 +94,7 @@ export class Subscription {
         this.#pin?.stop();
         await consumer?.disconnect().catch(() => {});
         if (this.#stopped || Date.now() > deadline || !isRetriable(error)) throw error;
-        this.#logger.debug("kafka subscribe retried", { error: errorMessage(error) });
+        this.#logger.debug("kafka consumer join retried", { error: errorMessage(error) });
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
@@ -86,7 +102,10 @@ export class Subscription {
 
   async #join(): Promise<void> {
     const opts = this.#opts;
-    const consumer = this.#client().consumer({
+    // A client of its own per consumer: kafkajs keeps a group's committed offsets in memory per
+    // client, and every consumer of that group on the client wipes all of them when it gets an
+    // assignment, so the other members' fetch loops crash reading offsets of topics gone missing.
+    const consumer = this.#connection.newClient().consumer({
       groupId: this.spec.groupId,
       partitionAssigners: [rangeAssigner],
       sessionTimeout: opts.sessionTimeout,
@@ -100,7 +119,7 @@ export class Subscription {
     const pin =
       opts.initialOffset === "newest"
         ? pinNewestStarts(consumer, {
-            admin: this.#admin,
+            admin: () => this.#connection.admin(),
             groupId: this.spec.groupId,
             logger: this.#logger,
             starts: this.#starts,
@@ -144,7 +163,7 @@ export class Subscription {
     joined.catch(() => {});
     await consumer.connect();
     await consumer.subscribe({
-      topic: this.spec.topic,
+      topics: this.spec.topics,
       fromBeginning: opts.initialOffset === "oldest",
     });
     await consumer.run({
@@ -214,10 +233,7 @@ export class Subscription {
     if (delivery.kind === "single") {
       const message = messages[0] as KafkaMessage;
       try {
-        await delivery.handler({
-          topic: batch.topic,
-          ...fromKafkaMessage(message, batch.partition),
-        });
+        await delivery.handler(message, batch.topic, batch.partition);
         return [];
       } catch (error) {
         this.#logger.debug("kafka handler failed", {

@@ -14,8 +14,8 @@ import {
   type Outcome,
   type TopicDelivery,
 } from "./app-callbacks.ts";
-import { CLOUDEVENT_CONTENT_TYPE, sortedKeys } from "./cloudevents.ts";
 import { HttpTarget } from "./http-client.ts";
+import { CLOUDEVENT_CONTENT_TYPE, sortedKeys } from "./messaging/cloudevent.ts";
 import type { SubscriptionRule } from "./resources/model.ts";
 import { Semaphore } from "./semaphore.ts";
 import { type Subscription, subscriptionMetadata } from "./subscriptions.ts";

@@ -25,12 +25,6 @@ export { MAX_JSON_DEPTH } from "./api/json.ts";
 export { MAX_TRANSACTION_OPERATIONS } from "./api/state.ts";
 export type { AppChannelOptions } from "./app-channel.ts";
 export { readOutcome } from "./app-channel.ts";
-export {
-  buildEnvelope,
-  isBinaryContentType,
-  isJsonContentType,
-  wrapRawPayload,
-} from "./cloudevents.ts";
 export { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
 export { type DaprProtos, daprProtos } from "./grpc/protos.ts";
 export type { Diff } from "./hot-reload/diff.ts";
@@ -42,6 +36,12 @@ export { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
 export { lockKeyPrefixFor, PrefixedLockStore } from "./lock-keys.ts";
 export type { LogFormat, LoggerOptions, LogLevel } from "./logger.ts";
 export { createConsoleLogger, createLogger } from "./logger.ts";
+export {
+  buildEnvelope,
+  isBinaryContentType,
+  isJsonContentType,
+  wrapRawPayload,
+} from "./messaging/cloudevent.ts";
 export { megabytesToBytes, parseQuantity } from "./quantity.ts";
 export type { AnyComponentDefinition, ComponentRegistry, RegistryOptions } from "./registry.ts";
 export { CATALOG, CATALOG_ALIASES, createRegistry } from "./registry.ts";

@@ -15,15 +15,14 @@ import {
   type Metadata,
   type OutputBinding,
   type PubSub,
-  parseTtlInSeconds,
   type StateStore,
   silentLogger,
   toBytes,
 } from "@outrig/core";
 import { unimplementedKindOf } from "./api/errors.ts";
-import { buildEnvelope, CLOUDEVENT_CONTENT_TYPE } from "./cloudevents.ts";
 import { type CountedComponent, countCalls } from "./components/in-flight.ts";
 import { lockKeyPrefixFor, PrefixedLockStore } from "./lock-keys.ts";
+import { type BrokerMessage, brokerMessage, EnvelopeError } from "./messaging/cloudevent.ts";
 import { type AnyComponentDefinition, type ComponentRegistry, createRegistry } from "./registry.ts";
 import { resolveComponentMetadata } from "./resources/metadata.ts";
 import type { ComponentResource, Resources, SubscriptionResource } from "./resources/model.ts";
@@ -473,35 +472,26 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
           : typeof data === "string"
             ? "text/plain"
             : "application/json");
-      const metadata = { ...opts.metadata };
-      if (opts.rawPayload) {
-        await pubsub.publish({
+      const raw = opts.rawPayload === true;
+      let message: BrokerMessage;
+      try {
+        message = brokerMessage({
           topic,
+          pubsubName,
+          source: appId,
           data: bytes,
-          metadata: { ...metadata, rawPayload: "true" },
           contentType,
+          metadata: raw ? { ...opts.metadata, rawPayload: "true" } : { ...opts.metadata },
+          traceparent: opts.traceparent,
+          tracestate: opts.tracestate,
+          raw,
+          brokerTtl: pubsub.capabilities.has("MESSAGE_TTL"),
         });
-        return;
+      } catch (error) {
+        // Library mode throws what the metadata or the payload itself failed with.
+        throw error instanceof EnvelopeError ? error.cause : error;
       }
-      const envelope = buildEnvelope({
-        topic,
-        pubsubName,
-        source: appId,
-        data: bytes,
-        contentType,
-        traceparent: opts.traceparent,
-        tracestate: opts.tracestate,
-        overrides: cloudEventOverrides(metadata),
-        ttlInSeconds: pubsub.capabilities.has("MESSAGE_TTL")
-          ? undefined
-          : parseTtlInSeconds(metadata),
-      });
-      await pubsub.publish({
-        topic,
-        data: encodeValue(envelope),
-        metadata,
-        contentType: CLOUDEVENT_CONTENT_TYPE,
-      });
+      await pubsub.publish({ topic, ...message });
     },
     async invokeBinding(name, operation, data, metadata) {
       const binding = runtime.binding(name);
@@ -566,18 +556,6 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
   });
   return runtime;
-}
-
-/** Removes `cloudevent.*` keys from request metadata and returns them without the prefix. */
-export function cloudEventOverrides(metadata: Metadata): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of Object.keys(metadata)) {
-    if (key.toLowerCase().startsWith("cloudevent.")) {
-      out[key.slice("cloudevent.".length).toLowerCase()] = metadata[key] as string;
-      delete metadata[key];
-    }
-  }
-  return out;
 }
 
 /** Waits for every promise, then rethrows the first failure (so nothing is left starting). */

@@ -10,7 +10,7 @@ import {
   utf8,
 } from "@outrig/core";
 import type { AppCallbacks, BulkResult, Outcome } from "./app-callbacks.ts";
-import { CLOUDEVENT_CONTENT_TYPE, wrapRawPayload } from "./cloudevents.ts";
+import { CLOUDEVENT_CONTENT_TYPE, wrapRawPayload } from "./messaging/cloudevent.ts";
 import type { SubscriptionResource, SubscriptionRule } from "./resources/model.ts";
 import { type CompiledRule, compileRules, matchRule } from "./routing.ts";
 import type { Runtime } from "./runtime.ts";

@@ -1,5 +1,5 @@
-import { newTraceparent } from "../cloudevents.ts";
 import { HttpTarget } from "../http-client.ts";
+import { newTraceparent } from "../messaging/cloudevent.ts";
 import type { ApiContext, AppAddress } from "./context.ts";
 import { type ApiError, apiError } from "./errors.ts";
 import { externalTarget } from "./external.ts";

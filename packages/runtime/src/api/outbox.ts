@@ -9,7 +9,7 @@ import {
   type StateStore,
   type TransactionOperation,
 } from "@outrig/core";
-import { buildEnvelope, CLOUDEVENT_CONTENT_TYPE } from "../cloudevents.ts";
+import { buildEnvelope, CLOUDEVENT_CONTENT_TYPE } from "../messaging/cloudevent.ts";
 import type { Runtime } from "../runtime.ts";
 import { apiError } from "./errors.ts";
 

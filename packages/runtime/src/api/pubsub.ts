@@ -5,16 +5,16 @@ import {
   encodeValue,
   type Metadata,
   type PubSub,
-  parseTtlInSeconds,
   toBytes,
 } from "@outrig/core";
 import {
+  type BrokerMessage,
   baseType,
-  buildEnvelope,
+  brokerMessage,
   CLOUDEVENT_CONTENT_TYPE,
+  EnvelopeError,
   isJsonContentType,
-} from "../cloudevents.ts";
-import { cloudEventOverrides } from "../runtime.ts";
+} from "../messaging/cloudevent.ts";
 import type { ApiContext } from "./context.ts";
 import { apiError, fromComponentError } from "./errors.ts";
 import { assertJsonDepth } from "./json.ts";
@@ -90,33 +90,28 @@ function prepare(
   contentType: string,
   metadata: Metadata,
   trace: TraceContext,
-): { data: Uint8Array; contentType: string; metadata: Metadata } {
+): BrokerMessage {
   const raw = rawPayload(metadata);
-  const overrides = cloudEventOverrides(metadata);
-  if (raw) return { data, contentType, metadata };
-  let ttl: number | undefined;
-  try {
-    ttl = pubsub.capabilities.has("MESSAGE_TTL") ? undefined : parseTtlInSeconds(metadata);
-  } catch (error) {
-    throw apiError("PUBSUB_REQUEST_METADATA", { detail: (error as Error).message });
-  }
   // The envelope parses JSON data and writes it back; too deep a document would overflow there.
-  if (isJsonContentType(contentType)) assertJsonDepth(data);
+  if (!raw && isJsonContentType(contentType)) assertJsonDepth(data);
   try {
-    const envelope = buildEnvelope({
+    return brokerMessage({
       topic,
       pubsubName,
       source: ctx.appId,
       data,
       contentType,
+      metadata,
       traceparent: trace.traceparent,
       tracestate: trace.tracestate,
-      overrides,
-      ttlInSeconds: ttl,
+      raw,
+      brokerTtl: pubsub.capabilities.has("MESSAGE_TTL"),
     });
-    return { data: encodeValue(envelope), contentType: CLOUDEVENT_CONTENT_TYPE, metadata };
   } catch (error) {
-    throw apiError("PUBSUB_CLOUD_EVENTS_SER", { error: (error as Error).message });
+    if (!(error instanceof EnvelopeError)) throw error;
+    throw error.part === "metadata"
+      ? apiError("PUBSUB_REQUEST_METADATA", { detail: error.message })
+      : apiError("PUBSUB_CLOUD_EVENTS_SER", { error: error.message });
   }
 }
 

@@ -16,7 +16,7 @@ import {
   type Outcome,
   type TopicDelivery,
 } from "../app-callbacks.ts";
-import { CLOUDEVENT_CONTENT_TYPE, isJsonContentType } from "../cloudevents.ts";
+import { CLOUDEVENT_CONTENT_TYPE, isJsonContentType } from "../messaging/cloudevent.ts";
 import { Semaphore } from "../semaphore.ts";
 import { type Subscription, subscriptionMetadata } from "../subscriptions.ts";
 import type { InvokeRequest__Output } from "./generated/dapr/proto/common/v1/InvokeRequest.ts";

@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { utf8 } from "@outrig/core";
+import { encodeValue, type Metadata, parseTtlInSeconds, utf8 } from "@outrig/core";
+
+// The one home of the CloudEvent envelope: library mode (Runtime#publish), the sidecar's publish
+// APIs (api/pubsub.ts) and the outbox build it here; deliveries unwrap it with the same types.
 
 export const CLOUDEVENT_CONTENT_TYPE = "application/cloudevents+json";
 export const DEFAULT_EVENT_TYPE = "com.dapr.event.sent";
@@ -49,6 +52,18 @@ export interface EnvelopeOptions {
   overrides?: Record<string, string>;
   /** Set when the broker has no native TTL. */
   ttlInSeconds?: number | undefined;
+}
+
+/** Removes `cloudevent.*` keys from request metadata and returns them without the prefix. */
+export function cloudEventOverrides(metadata: Metadata): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(metadata)) {
+    if (key.toLowerCase().startsWith("cloudevent.")) {
+      out[key.slice("cloudevent.".length).toLowerCase()] = metadata[key] as string;
+      delete metadata[key];
+    }
+  }
+  return out;
 }
 
 /**
@@ -110,6 +125,73 @@ export function buildEnvelope(options: EnvelopeOptions): Record<string, unknown>
     event.data = utf8(options.data);
   }
   return event;
+}
+
+/** One publish as the app asked for it, before it becomes the broker's message. */
+export interface PublishInput {
+  topic: string;
+  pubsubName: string;
+  /** The publishing app id (`source`). */
+  source: string;
+  data: Uint8Array;
+  contentType: string;
+  /** Request metadata; its `cloudevent.*` keys become envelope overrides and are taken out. */
+  metadata: Metadata;
+  traceparent?: string | undefined;
+  tracestate?: string | undefined;
+  /** Send the bytes as they are (`rawPayload`), without an envelope. */
+  raw: boolean;
+  /** The broker expires messages itself (MESSAGE_TTL), so the envelope gets no `expiration`. */
+  brokerTtl: boolean;
+}
+
+/** What the pub/sub component is given to publish. */
+export interface BrokerMessage {
+  data: Uint8Array;
+  contentType: string;
+  metadata: Metadata;
+}
+
+/**
+ * Why a publish could not be wrapped: `metadata` when its `ttlInSeconds` is invalid, `event`
+ * when the envelope cannot be built (a cloudevents+json body that is not a JSON object). The
+ * original error is the cause.
+ */
+export class EnvelopeError extends Error {
+  readonly part: "metadata" | "event";
+  constructor(part: "metadata" | "event", cause: unknown) {
+    super((cause as Error).message, { cause });
+    this.part = part;
+  }
+}
+
+/** The broker message for a publish: the CloudEvent envelope as JSON, or the raw bytes. */
+export function brokerMessage(input: PublishInput): BrokerMessage {
+  const metadata = { ...input.metadata };
+  const overrides = cloudEventOverrides(metadata);
+  if (input.raw) return { data: input.data, contentType: input.contentType, metadata };
+  let ttlInSeconds: number | undefined;
+  try {
+    ttlInSeconds = input.brokerTtl ? undefined : parseTtlInSeconds(metadata);
+  } catch (error) {
+    throw new EnvelopeError("metadata", error);
+  }
+  try {
+    const envelope = buildEnvelope({
+      topic: input.topic,
+      pubsubName: input.pubsubName,
+      source: input.source,
+      data: input.data,
+      contentType: input.contentType,
+      traceparent: input.traceparent,
+      tracestate: input.tracestate,
+      overrides,
+      ttlInSeconds,
+    });
+    return { data: encodeValue(envelope), contentType: CLOUDEVENT_CONTENT_TYPE, metadata };
+  } catch (error) {
+    throw new EnvelopeError("event", error);
+  }
 }
 
 /** Wraps bytes received on a raw-payload subscription the way daprd does. */

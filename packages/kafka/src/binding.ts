@@ -167,20 +167,7 @@ export class KafkaBinding extends BaseBinding {
       readSettings(this.opts),
       this.#logger,
     );
-    try {
-      await consumer.start();
-    } catch (error) {
-      await consumer.stop();
-      throw new ComponentError(
-        "ERR_UNAVAILABLE",
-        `cannot read ${topics.join(",")}: ${errorMessage(error)}`,
-        {
-          component: COMPONENT,
-          cause: error,
-        },
-      );
-    }
-    return () => consumer.stop();
+    return consumer.start(`cannot read ${topics.join(",")}`);
   }
 
   protected override onClose(): Promise<void> {

@@ -19,8 +19,8 @@ import type { KafkaOptions } from "./options.ts";
  */
 export class KafkaConnection {
   readonly config: KafkaConfig;
+  readonly component: string;
   readonly #kafka: Kafka;
-  readonly #component: string;
   /** False with disableEntityManagement: missing topics are then the caller's problem. */
   readonly #manageTopics: boolean;
   /** Topics known to exist (created or found), so CreateTopics runs once per topic. */
@@ -31,7 +31,7 @@ export class KafkaConnection {
   constructor(config: KafkaConfig, component: string, manageTopics: boolean) {
     this.config = config;
     this.#kafka = new Kafka(config);
-    this.#component = component;
+    this.component = component;
     this.#manageTopics = manageTopics;
   }
 
@@ -75,7 +75,7 @@ export class KafkaConnection {
       await admin.describeCluster();
     } catch (error) {
       throw new ComponentError("ERR_UNAVAILABLE", `brokers do not answer: ${errorMessage(error)}`, {
-        component: this.#component,
+        component: this.component,
         cause: error,
       });
     }
@@ -108,7 +108,7 @@ export class KafkaConnection {
       throw new ComponentError(
         "ERR_UNAVAILABLE",
         `cannot create topic ${topic}: ${errorMessage(error)}`,
-        { component: this.#component, cause: error },
+        { component: this.component, cause: error },
       );
     });
   }

@@ -1,4 +1,10 @@
-import { type BulkMessageHandler, errorMessage, type Logger, type Metadata } from "@outrig/core";
+import {
+  type BulkMessageHandler,
+  ComponentError,
+  errorMessage,
+  type Logger,
+  type Metadata,
+} from "@outrig/core";
 import { backoffDelay } from "@outrig/core/kit";
 import type { Batch, Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
 import { rangeAssigner } from "./assigner.ts";
@@ -77,11 +83,28 @@ export class GroupConsumer {
   }
 
   /**
+   * Starts consuming and returns how to stop; when it cannot start, the consumer is stopped and
+   * the error is ERR_UNAVAILABLE, `<failure>: <why>` (failure says what was asked for).
+   */
+  async start(failure: string): Promise<() => Promise<void>> {
+    try {
+      await this.#start();
+    } catch (error) {
+      await this.stop();
+      throw new ComponentError("ERR_UNAVAILABLE", `${failure}: ${errorMessage(error)}`, {
+        component: this.#connection.component,
+        cause: error,
+      });
+    }
+    return () => this.stop();
+  }
+
+  /**
    * Creates missing topics (see KafkaConnection#ensureTopic), then joins the group, retrying what
    * a broker that just started (or a loaded one) answers for a while: the coordinator is loading,
    * moved, or not there yet.
    */
-  async start(): Promise<void> {
+  async #start(): Promise<void> {
     await Promise.all(this.spec.topics.map((topic) => this.#connection.ensureTopic(topic)));
     const deadline = Date.now() + JOIN_TIMEOUT_MS;
     for (;;) {

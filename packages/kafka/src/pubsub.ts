@@ -173,20 +173,7 @@ export class KafkaPubSub extends BasePubSub {
       this.options,
       this.#logger,
     );
-    try {
-      await consumer.start();
-    } catch (error) {
-      await consumer.stop();
-      throw new ComponentError(
-        "ERR_UNAVAILABLE",
-        `subscribe to ${request.topic} failed: ${errorMessage(error)}`,
-        {
-          component: COMPONENT,
-          cause: error,
-        },
-      );
-    }
-    return () => consumer.stop();
+    return consumer.start(`subscribe to ${request.topic} failed`);
   }
 
   protected override onClose(): Promise<void> {

@@ -9,7 +9,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { startKafka } from "@outrig/conformance/services";
-import { compare as compareRounds, inFlight, opsPerSecond } from "@outrig/tools/bench";
+import {
+  comparePair,
+  inFlight,
+  opsPerSecond,
+  printRatios,
+  type RatioRow,
+} from "@outrig/tools/bench";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { createKafkaPubSub } from "../src/index.ts";
 
@@ -19,13 +25,8 @@ const IN_FLIGHT = 64;
 const ROUNDS = 3;
 const body = Buffer.from(JSON.stringify({ name: "bench", tags: ["a", "b"], n: 42 }));
 
-async function compare(
-  component: () => Promise<number>,
-  raw: () => Promise<number>,
-): Promise<[number, number]> {
-  const c = await compareRounds(ROUNDS, component, raw);
-  return [c.measured, c.baseline];
-}
+const compare = (component: () => Promise<number>, raw: () => Promise<number>) =>
+  comparePair(ROUNDS, component, raw);
 
 const service = await startKafka();
 const run = randomUUID().slice(0, 8);
@@ -57,7 +58,7 @@ const rawMessages = () =>
     headers: { source: "bench" },
   }));
 
-const rows: [string, number, number][] = [];
+const rows: RatioRow[] = [];
 try {
   // Warm both paths (topic creation, metadata, connections) before measuring.
   await pubsub.bulkPublish({ topic, entries: entries.slice(0, 1000) });
@@ -105,11 +106,8 @@ try {
   await service.stop();
 }
 
-console.log(
+printRatios(
   `pubsub.kafka vs raw kafkajs producer, ${body.length}-byte messages, acks=-1, median of ${ROUNDS}`,
+  rows,
+  "msg/s",
 );
-for (const [name, component, raw] of rows) {
-  console.log(
-    `${name.padEnd(30)} component ${component.toFixed(0).padStart(7)} msg/s   raw ${raw.toFixed(0).padStart(7)} msg/s   ratio ${(component / raw).toFixed(2)}`,
-  );
-}

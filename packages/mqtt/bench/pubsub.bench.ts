@@ -8,7 +8,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { startMosquitto } from "@outrig/conformance/services";
-import { comparePair, deliveredRate, inFlightRate } from "@outrig/tools/bench";
+import {
+  compareDelivered,
+  compareInFlight,
+  deliveredRate,
+  printRatios,
+  type RatioRow,
+} from "@outrig/tools/bench";
 import mqtt from "mqtt";
 import { createMqttPubSub } from "../src/index.ts";
 
@@ -17,12 +23,6 @@ const IN_FLIGHT = 64;
 const body = Buffer.from(JSON.stringify({ name: "bench", tags: ["a", "b"], n: 42 }));
 
 const ROUNDS = 3;
-const measure = (count: number, op: (i: number) => Promise<unknown>) =>
-  inFlightRate(count, IN_FLIGHT, op);
-const roundTrip = (count: number, publish: () => Promise<unknown>, received: () => number) =>
-  deliveredRate(count, IN_FLIGHT, publish, received);
-const compare = (component: () => Promise<number>, raw: () => Promise<number>) =>
-  comparePair(ROUNDS, component, raw);
 
 const service = await startMosquitto();
 const run = randomUUID().slice(0, 8);
@@ -37,7 +37,7 @@ const rawSub = await mqtt.connectAsync(service.url, {
   clientId: `bench-${run}-rawsub`,
   clean: false,
 });
-const rows: [string, number, number][] = [];
+const rows: RatioRow[] = [];
 const stop = new AbortController();
 try {
   let got = 0;
@@ -53,22 +53,28 @@ try {
   const viaComponent = (): Promise<void> => pubsub.publish({ topic, data });
   const viaRaw = (): Promise<unknown> => rawPub.publishAsync(rawTopic, body, { qos: 1 });
 
-  await roundTrip(1000, viaComponent, () => got);
-  await roundTrip(1000, viaRaw, () => rawGot);
+  await deliveredRate(1000, IN_FLIGHT, viaComponent, () => got);
+  await deliveredRate(1000, IN_FLIGHT, viaRaw, () => rawGot);
 
   // Publishing alone goes to topics nobody subscribed to, so no consumer shares the CPU.
   rows.push([
     "publish (QoS 1)",
-    ...(await compare(
-      () => measure(MESSAGES, () => pubsub.publish({ topic: `${topic}-alone`, data })),
-      () => measure(MESSAGES, () => rawPub.publishAsync(`${rawTopic}-alone`, body, { qos: 1 })),
+    ...(await compareInFlight(
+      ROUNDS,
+      MESSAGES,
+      IN_FLIGHT,
+      () => pubsub.publish({ topic: `${topic}-alone`, data }),
+      () => rawPub.publishAsync(`${rawTopic}-alone`, body, { qos: 1 }),
     )),
   ]);
   rows.push([
     "publish + consume (QoS 1)",
-    ...(await compare(
-      () => roundTrip(MESSAGES, viaComponent, () => got),
-      () => roundTrip(MESSAGES, viaRaw, () => rawGot),
+    ...(await compareDelivered(
+      ROUNDS,
+      MESSAGES,
+      IN_FLIGHT,
+      { publish: viaComponent, received: () => got },
+      { publish: viaRaw, received: () => rawGot },
     )),
   ]);
 } finally {
@@ -80,11 +86,8 @@ try {
   await service.stop();
 }
 
-console.log(
+printRatios(
   `pubsub.mqtt3 vs raw mqtt.js, ${MESSAGES} messages of ${body.length} bytes, ${IN_FLIGHT} in flight, median of ${ROUNDS}`,
+  rows,
+  "msg/s",
 );
-for (const [name, component, raw] of rows) {
-  console.log(
-    `${name.padEnd(26)} component ${component.toFixed(0).padStart(7)} msg/s   raw ${raw.toFixed(0).padStart(7)} msg/s   ratio ${(component / raw).toFixed(2)}`,
-  );
-}

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { startPostgres } from "@outrig/conformance/services";
-import { comparePair, inFlightRate } from "@outrig/tools/bench";
+import { compareInFlight, printRatios, type RatioRow } from "@outrig/tools/bench";
 import pg from "pg";
 import { createPostgresStateStore } from "../src/index.ts";
 
@@ -21,12 +21,7 @@ const compare = (
   ops: number,
   component: (i: number) => Promise<unknown>,
   raw: (i: number) => Promise<unknown>,
-) =>
-  comparePair(
-    ROUNDS,
-    () => inFlightRate(ops, IN_FLIGHT, component),
-    () => inFlightRate(ops, IN_FLIGHT, raw),
-  );
+) => compareInFlight(ROUNDS, ops, IN_FLIGHT, component, raw);
 
 const service = await startPostgres();
 const run = randomUUID().replaceAll("-", "").slice(0, 12);
@@ -55,7 +50,7 @@ const rawGet = {
   text: `SELECT value::text, xmin::text FROM ${rawTable} WHERE key = $1`,
 };
 
-const rows: [string, number, number][] = [];
+const rows: RatioRow[] = [];
 try {
   await compare(
     500,
@@ -119,20 +114,7 @@ try {
   await service.stop();
 }
 
-console.log(
+printRatios(
   `state.postgresql vs raw pg: ${OPS} ops x ${ROUNDS} rounds (median), ${IN_FLIGHT} in flight, ${service.external ? "external server" : `container ${service.image}`}`,
+  rows,
 );
-console.log(
-  "operation".padEnd(26),
-  "component ops/s".padStart(16),
-  "raw ops/s".padStart(12),
-  "ratio".padStart(7),
-);
-for (const [name, component, baseline] of rows) {
-  console.log(
-    name.padEnd(26),
-    component.toFixed(0).padStart(16),
-    baseline.toFixed(0).padStart(12),
-    (component / baseline).toFixed(2).padStart(7),
-  );
-}

@@ -8,7 +8,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { startRabbitMQ } from "@outrig/conformance/services";
-import { comparePair, deliveredRate, inFlightRate } from "@outrig/tools/bench";
+import {
+  compareDelivered,
+  compareInFlight,
+  deliveredRate,
+  printRatios,
+  type RatioRow,
+} from "@outrig/tools/bench";
 import amqp from "amqplib";
 import { createRabbitMQPubSub } from "../src/index.ts";
 
@@ -17,12 +23,6 @@ const IN_FLIGHT = 64;
 const body = Buffer.from(JSON.stringify({ name: "bench", tags: ["a", "b"], n: 42 }));
 
 const ROUNDS = 3;
-const measure = (count: number, op: (i: number) => Promise<unknown>) =>
-  inFlightRate(count, IN_FLIGHT, op);
-const roundTrip = (count: number, publish: () => Promise<unknown>, received: () => number) =>
-  deliveredRate(count, IN_FLIGHT, publish, received);
-const compare = (component: () => Promise<number>, raw: () => Promise<number>) =>
-  comparePair(ROUNDS, component, raw);
 
 const service = await startRabbitMQ();
 const run = randomUUID().slice(0, 8);
@@ -36,7 +36,7 @@ const pubsub = await createRabbitMQPubSub({
 const conn = await amqp.connect(service.url);
 const pubCh = await conn.createConfirmChannel();
 const subCh = await conn.createChannel();
-const rows: [string, number, number][] = [];
+const rows: RatioRow[] = [];
 try {
   let got = 0;
   await pubsub.subscribe({ topic }, async () => {
@@ -62,21 +62,21 @@ try {
     });
 
   // Warm both paths before measuring.
-  await roundTrip(1000, viaComponent, () => got);
-  await roundTrip(1000, viaRaw, () => rawGot);
+  await deliveredRate(1000, IN_FLIGHT, viaComponent, () => got);
+  await deliveredRate(1000, IN_FLIGHT, viaRaw, () => rawGot);
 
   rows.push([
     "publish (confirmed)",
-    ...(await compare(
-      () => measure(MESSAGES, viaComponent),
-      () => measure(MESSAGES, viaRaw),
-    )),
+    ...(await compareInFlight(ROUNDS, MESSAGES, IN_FLIGHT, viaComponent, viaRaw)),
   ]);
   rows.push([
     "publish + consume + ack",
-    ...(await compare(
-      () => roundTrip(MESSAGES, viaComponent, () => got),
-      () => roundTrip(MESSAGES, viaRaw, () => rawGot),
+    ...(await compareDelivered(
+      ROUNDS,
+      MESSAGES,
+      IN_FLIGHT,
+      { publish: viaComponent, received: () => got },
+      { publish: viaRaw, received: () => rawGot },
     )),
   ]);
 } finally {
@@ -85,11 +85,8 @@ try {
   await service.stop();
 }
 
-console.log(
+printRatios(
   `pubsub.rabbitmq vs raw amqplib, ${MESSAGES} messages of ${body.length} bytes, ${IN_FLIGHT} in flight, median of ${ROUNDS}`,
+  rows,
+  "msg/s",
 );
-for (const [name, component, raw] of rows) {
-  console.log(
-    `${name.padEnd(26)} component ${component.toFixed(0).padStart(7)} msg/s   raw ${raw.toFixed(0).padStart(7)} msg/s   ratio ${(component / raw).toFixed(2)}`,
-  );
-}

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { startRedis } from "@outrig/conformance/services";
-import { comparePair, inFlightRate } from "@outrig/tools/bench";
+import { compareInFlight, printRatios, type RatioRow } from "@outrig/tools/bench";
 import { Redis } from "ioredis";
 import { createRedisPubSub, createRedisStateStore } from "../src/index.ts";
 
@@ -22,12 +22,7 @@ const compare = (
   ops: number,
   component: (i: number) => Promise<unknown>,
   raw: (i: number) => Promise<unknown>,
-) =>
-  comparePair(
-    ROUNDS,
-    () => inFlightRate(ops, IN_FLIGHT, component),
-    () => inFlightRate(ops, IN_FLIGHT, raw),
-  );
+) => compareInFlight(ROUNDS, ops, IN_FLIGHT, component, raw);
 
 const service = await startRedis();
 const store = await createRedisStateStore({ redisHost: service.url });
@@ -39,7 +34,7 @@ const data = Buffer.from(JSON.stringify(value));
 const keys = Array.from({ length: 1000 }, (_, i) => `${run}-${i}`);
 const rawKeys = keys.map((k) => `${k}-raw`);
 
-const rows: [string, number, number][] = [];
+const rows: RatioRow[] = [];
 try {
   // Warm both paths (script load, JIT) before measuring.
   await compare(
@@ -135,20 +130,7 @@ try {
   await service.stop();
 }
 
-console.log(
+printRatios(
   `state.redis and pubsub.redis vs raw ioredis: ${OPS} ops x ${ROUNDS} rounds (median), ${IN_FLIGHT} in flight, server ${service.url}`,
+  rows,
 );
-console.log(
-  "operation".padEnd(26),
-  "component ops/s".padStart(16),
-  "raw ops/s".padStart(12),
-  "ratio".padStart(7),
-);
-for (const [name, component, baseline] of rows) {
-  console.log(
-    name.padEnd(26),
-    component.toFixed(0).padStart(16),
-    baseline.toFixed(0).padStart(12),
-    (component / baseline).toFixed(2).padStart(7),
-  );
-}

@@ -144,3 +144,56 @@ export async function comparePair(
   const c = await compare(rounds, measured, baseline);
   return [c.measured, c.baseline];
 }
+
+/**
+ * comparePair() of two in-flight rates: `count` calls of `component` and of `raw`, `concurrency`
+ * at a time, alternating for `rounds` rounds.
+ */
+export function compareInFlight(
+  rounds: number,
+  count: number,
+  concurrency: number,
+  component: (i: number) => Promise<unknown>,
+  raw: (i: number) => Promise<unknown>,
+): Promise<[number, number]> {
+  return comparePair(
+    rounds,
+    () => inFlightRate(count, concurrency, component),
+    () => inFlightRate(count, concurrency, raw),
+  );
+}
+
+/** One side of a publish-until-delivered comparison: how it publishes, and its running count. */
+export interface DeliveredSide {
+  publish: (i: number) => Promise<unknown>;
+  received: () => number;
+}
+
+/** comparePair() of two deliveredRate()s: `count` messages each, `concurrency` in flight. */
+export function compareDelivered(
+  rounds: number,
+  count: number,
+  concurrency: number,
+  component: DeliveredSide,
+  raw: DeliveredSide,
+): Promise<[number, number]> {
+  return comparePair(
+    rounds,
+    () => deliveredRate(count, concurrency, component.publish, component.received),
+    () => deliveredRate(count, concurrency, raw.publish, raw.received),
+  );
+}
+
+/** A row of a component-vs-raw table: what was measured, and the two medians. */
+export type RatioRow = [name: string, component: number, raw: number];
+
+/** Prints the title, then per row both figures (in `unit`) and component / raw. */
+export function printRatios(title: string, rows: readonly RatioRow[], unit = "ops/s"): void {
+  console.log(title);
+  const width = Math.max(26, ...rows.map(([name]) => name.length + 1));
+  for (const [name, component, raw] of rows) {
+    console.log(
+      `${name.padEnd(width)} component ${component.toFixed(0).padStart(8)} ${unit}   raw ${raw.toFixed(0).padStart(8)} ${unit}   ratio ${(component / raw).toFixed(2)}`,
+    );
+  }
+}

@@ -1,9 +1,8 @@
 /**
  * Where an actor lives. Every call, timer and reminder asks the placement first, so the turn
- * runs on the one sidecar that owns `type/id`. Today the only placement is {@link LocalPlacement}
- * (one sidecar: every actor of a type it hosts is its own); a distributed one (membership in a
- * shared store, consistent hashing, leases) implements the same interface and returns `remote`
- * owners the runtime forwards to.
+ * runs on the one sidecar that owns `type/id`: {@link LocalPlacement} for one sidecar (every
+ * actor of a type it hosts is its own), TablePlacement (table-placement.ts) across sidecars,
+ * whose `remote` owners the runtime forwards to.
  */
 export type Ownership =
   /** This sidecar owns the actor; `epoch` fences turns run under an older ownership. */
@@ -25,6 +24,12 @@ export interface ActorPlacement {
   stillOwner(type: string, id: string, epoch: number): boolean;
   /** Called when ownership may have changed (a sidecar joined or left): actors deactivate. */
   onChange(listener: () => void): () => void;
+  /** Actors move between sidecars: the app is told each turn's epoch (a fencing token). */
+  readonly fences?: boolean;
+  /** Brings the placement's view up to at least `epoch` (another sidecar saw a newer one). */
+  sync?(epoch: number): Promise<void>;
+  /** Resolves once ownership moved past `epoch`, or after the placement's bound on that. */
+  changed?(epoch: number, signal?: AbortSignal): Promise<void>;
   /** For the metadata API's `actorRuntime.placement`. */
   describe(): string;
   close(): Promise<void>;

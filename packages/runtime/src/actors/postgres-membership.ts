@@ -1,0 +1,153 @@
+import pg from "pg";
+import {
+  type MembershipSnapshot,
+  type MembershipStore,
+  memberOfRow,
+  type PlacementMember,
+  typesText,
+} from "./membership.ts";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS outrig_actor_members (
+  namespace TEXT COLLATE "C" NOT NULL,
+  member_id TEXT COLLATE "C" NOT NULL,
+  app_id TEXT NOT NULL,
+  host TEXT NOT NULL,
+  port INTEGER NOT NULL,
+  types TEXT NOT NULL,
+  lease_until BIGINT NOT NULL,
+  PRIMARY KEY (namespace, member_id)
+);
+CREATE TABLE IF NOT EXISTS outrig_actor_epochs (
+  namespace TEXT PRIMARY KEY,
+  epoch BIGINT NOT NULL
+);
+`;
+
+/** Any fixed number: serialises concurrent first starts of the schema. */
+const SCHEMA_LOCK = 0x0757_1a6f;
+
+/**
+ * Membership in PostgreSQL, beside the scheduler's jobs. Every change first locks the
+ * namespace's epoch row (`SELECT ... FOR UPDATE`), so membership writes of all sidecars run one
+ * after another and each epoch names exactly one set of rows. Lease times are the sidecars'
+ * clocks (ms): keep them in sync (NTP) across machines.
+ */
+export class PostgresMembershipStore implements MembershipStore {
+  readonly #pool: pg.Pool;
+  readonly #namespace: string;
+
+  private constructor(pool: pg.Pool, namespace: string) {
+    this.#pool = pool;
+    this.#namespace = namespace;
+  }
+
+  static async open(connectionString: string, namespace: string): Promise<PostgresMembershipStore> {
+    const pool = new pg.Pool({
+      connectionString,
+      max: 2,
+      connectionTimeoutMillis: 5000,
+      query_timeout: 5000,
+      idleTimeoutMillis: 30_000,
+    });
+    pool.on("error", () => undefined);
+    const client = await pool.connect().catch(async (error: unknown) => {
+      await pool.end();
+      throw error;
+    });
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK]);
+      await client.query(SCHEMA);
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      client.release();
+      await pool.end();
+      throw error;
+    }
+    client.release();
+    return new PostgresMembershipStore(pool, namespace);
+  }
+
+  async #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query(
+        "INSERT INTO outrig_actor_epochs (namespace, epoch) VALUES ($1, 0) ON CONFLICT DO NOTHING",
+        [this.#namespace],
+      );
+      await client.query("SELECT epoch FROM outrig_actor_epochs WHERE namespace = $1 FOR UPDATE", [
+        this.#namespace,
+      ]);
+      const out = await fn(client);
+      await client.query("COMMIT");
+      return out;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  #bump(client: pg.PoolClient) {
+    return client.query("UPDATE outrig_actor_epochs SET epoch = epoch + 1 WHERE namespace = $1", [
+      this.#namespace,
+    ]);
+  }
+
+  renew(member: PlacementMember, now: number, leaseUntil: number): Promise<MembershipSnapshot> {
+    const ns = this.#namespace;
+    const types = typesText(member.types);
+    return this.#transaction(async (client) => {
+      const expired = await client.query(
+        "DELETE FROM outrig_actor_members WHERE namespace = $1 AND lease_until < $2 AND member_id <> $3",
+        [ns, now, member.id],
+      );
+      let changed = (expired.rowCount ?? 0) > 0;
+      const renewed = await client.query(
+        `UPDATE outrig_actor_members SET lease_until = $1
+         WHERE namespace = $2 AND member_id = $3 AND app_id = $4 AND host = $5 AND port = $6 AND types = $7`,
+        [leaseUntil, ns, member.id, member.appId, member.host, member.port, types],
+      );
+      if ((renewed.rowCount ?? 0) === 0) {
+        await client.query(
+          `INSERT INTO outrig_actor_members (namespace, member_id, app_id, host, port, types, lease_until)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (namespace, member_id) DO UPDATE SET app_id = EXCLUDED.app_id,
+             host = EXCLUDED.host, port = EXCLUDED.port, types = EXCLUDED.types,
+             lease_until = EXCLUDED.lease_until`,
+          [ns, member.id, member.appId, member.host, member.port, types, leaseUntil],
+        );
+        changed = true;
+      }
+      if (changed) await this.#bump(client);
+      const epoch = await client.query<{ epoch: string }>(
+        "SELECT epoch FROM outrig_actor_epochs WHERE namespace = $1",
+        [ns],
+      );
+      const rows = await client.query(
+        `SELECT member_id, app_id, host, port, types FROM outrig_actor_members
+         WHERE namespace = $1 ORDER BY member_id`,
+        [ns],
+      );
+      return { epoch: Number(epoch.rows[0]?.epoch ?? 0), members: rows.rows.map(memberOfRow) };
+    });
+  }
+
+  async leave(memberId: string): Promise<void> {
+    await this.#transaction(async (client) => {
+      const gone = await client.query(
+        "DELETE FROM outrig_actor_members WHERE namespace = $1 AND member_id = $2",
+        [this.#namespace, memberId],
+      );
+      if ((gone.rowCount ?? 0) > 0) await this.#bump(client);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}

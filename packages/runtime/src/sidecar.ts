@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Logger } from "@outrig/core";
+import { errorMessage, type Logger } from "@outrig/core";
 import { ActorRuntime } from "./actors/actor-runtime.ts";
 import { httpActorApp } from "./actors/app-calls.ts";
-import { LocalPlacement } from "./actors/placement.ts";
+import { ActorForwarder } from "./actors/forwarding.ts";
+import { openMembershipStore } from "./actors/membership.ts";
+import { type ActorPlacement, LocalPlacement } from "./actors/placement.ts";
 import { ActorState, findActorStateStore } from "./actors/state.ts";
+import { TablePlacement } from "./actors/table-placement.ts";
 import { ConfigurationSubscriptions } from "./api/configuration.ts";
 import type { ApiContext, AppAddress } from "./api/context.ts";
 import { closeExternalPools } from "./api/external.ts";
@@ -169,6 +172,13 @@ export interface SidecarOptions {
   schedulerPollMs?: number;
   /** A workflow turn a worker took and did not answer within this is sent again (default 60000). */
   workflowTurnTimeoutMs?: number;
+  /**
+   * Where actors live. `local` (the default): this sidecar owns every actor of the types its
+   * app hosts. `table`: sidecars sharing the scheduler store (its SQLite file or PostgreSQL
+   * database) keep leased membership rows there; each actor has one owner among them
+   * (rendezvous hashing) and calls are forwarded to it. Default: env `OUTRIG_ACTOR_PLACEMENT`.
+   */
+  actorPlacement?: "local" | "table";
 }
 
 export interface Sidecar {
@@ -317,13 +327,21 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     ...(options.schedulerPollMs ? { pollMs: options.schedulerPollMs } : {}),
   });
   let actorStore: ReturnType<typeof findActorStateStore>;
+  let placement: ActorPlacement;
+  /** Where other sidecars reach this one's HTTP API; the port is known once it listens. */
+  const advertised = { host: advertisedHost(options.host), port: 0 };
   try {
     actorStore = findActorStateStore(runtime);
+    placement = await actorPlacement(options, schedulerLocation, () => advertised, logger);
   } catch (error) {
     await scheduler.close();
     await runtime.close();
     throw error;
   }
+  const forwarder =
+    placement instanceof TablePlacement
+      ? new ActorForwarder(options.apiToken ?? process.env.DAPR_API_TOKEN)
+      : undefined;
   const enabledFeatures = runtime.resources.configurations.flatMap((c) =>
     (c.spec.features ?? []).filter((f) => f.enabled).map((f) => f.name),
   );
@@ -428,7 +446,8 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     namespace: options.namespace ?? "default",
     logger,
     app: app && !grpcApp ? httpActorApp(app) : undefined,
-    placement: new LocalPlacement(),
+    placement,
+    forwarder,
     scheduler,
     state: () => actorState,
     callTimeoutMs: invocationTimeoutMs,
@@ -542,6 +561,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   });
   drain.on("force", () => server.closeAllConnections());
   drain.on("close", async () => {
+    forwarder?.close();
     await scheduler.close();
     await app?.close();
     await grpcApp?.close();
@@ -597,6 +617,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   health.outbound = true;
   outbox.start();
   const httpPort = (server.address() as AddressInfo).port;
+  advertised.port = httpPort;
   logger.info("HTTP API listening", { port: httpPort, appId: options.appId });
   logger.info("gRPC API listening", { port: grpc.port, appId: options.appId });
   if (metricsServer)
@@ -777,4 +798,37 @@ function appHealthSettings(options: SidecarOptions): AppHealthSettings | undefin
       positive(options.appHealthThreshold, "appHealthThreshold", DEFAULT_APP_HEALTH.threshold),
     ),
   };
+}
+
+/** The address other sidecars forward actor calls to: the API's host, loopback for a wildcard. */
+function advertisedHost(host: string | undefined): string {
+  return !host || host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+}
+
+/** The placement the options (or env OUTRIG_ACTOR_PLACEMENT) name; see SidecarOptions.actorPlacement. */
+async function actorPlacement(
+  options: SidecarOptions,
+  schedulerLocation: string,
+  address: () => { host: string; port: number },
+  logger: Logger,
+): Promise<ActorPlacement> {
+  const kind = options.actorPlacement ?? process.env.OUTRIG_ACTOR_PLACEMENT ?? "local";
+  if (kind === "local") return new LocalPlacement();
+  if (kind !== "table") {
+    throw new Error(`actor placement ${JSON.stringify(kind)} is not known (local or table)`);
+  }
+  const shown = schedulerLocation.replace(/\/\/[^@/]*@/, "//***@");
+  const store = await openMembershipStore(schedulerLocation, options.namespace ?? "default").catch(
+    (error: unknown) => {
+      throw new Error(`cannot open the actor placement table in ${shown}: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    },
+  );
+  if (!store) {
+    throw new Error(
+      "actor placement table needs a scheduler store other sidecars can share (a file or postgres://), not :memory:",
+    );
+  }
+  return new TablePlacement({ store, appId: options.appId, address, logger, storeName: shown });
 }

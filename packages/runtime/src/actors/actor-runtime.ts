@@ -1,11 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { errorMessage, type Logger } from "@outrig/core";
-import { apiError } from "../api/errors.ts";
+import { ApiError, apiError } from "../api/errors.ts";
 import type { AppResponse } from "../app-channel.ts";
 import { JobExistsError, type Scheduler, type TriggerHandler } from "../scheduler/scheduler.ts";
 import type { FailurePolicy } from "../scheduler/spec.ts";
 import type { ActorApp } from "./app-calls.ts";
 import { type ActorTypeConfig, parseActorConfig } from "./config.ts";
+import {
+  type ActorForwarder,
+  FORWARDED_HEADER,
+  NOT_OWNER_HEADER,
+  NotOwner,
+  OwnerUnreachable,
+  type RemoteOwner,
+} from "./forwarding.ts";
 import type { ActorPlacement } from "./placement.ts";
 import {
   type ActorSchedule,
@@ -23,6 +31,15 @@ import { ActorTimer, type TimerSpec, timerCallbackBody } from "./timers.ts";
 import { StackDepthError, TurnLock } from "./turn-lock.ts";
 
 export const REENTRANCY_HEADER = "Dapr-Reentrancy-Id";
+/**
+ * To the app, on every actor callback when actors move between sidecars: the placement epoch
+ * the activation runs under. It never goes back for an actor, so an app can fence its own
+ * writes with it.
+ */
+export const EPOCH_HEADER = "Outrig-Actor-Epoch";
+
+/** Times a call is sent to an owner again after it refused (moved) or could not be reached. */
+const MAX_FORWARDS = 3;
 
 /** How long an actor call waits for the app's actor types before it is answered anyway. */
 const READY_WAIT_MS = 5000;
@@ -63,6 +80,18 @@ export interface ActorRuntimeOptions {
   callTimeoutMs: number;
   /** Keeps a reminder trigger or a timer tick counted as work in flight for a graceful stop. */
   track: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Sends calls for actors other sidecars own there; absent: such calls fail. */
+  forwarder?: ActorForwarder | undefined;
+}
+
+/** How a turn that is not ours goes to its owner. */
+interface Route<T> {
+  /** Set when another sidecar forwarded the call here at this epoch: it is never sent on. */
+  forwardedEpoch: number | undefined;
+  /** What a forwarded call that this sidecar does not own answers. */
+  notOwner: (epoch: number) => T;
+  /** Runs the turn on its owner. */
+  remote: (owner: RemoteOwner) => Promise<T | NotOwner>;
 }
 
 export interface InvokeRequest {
@@ -84,6 +113,20 @@ export interface ReminderRequest extends ActorSchedule {
 
 export interface TimerRequest extends ActorSchedule {
   callback?: string | undefined;
+}
+
+/** The answer of a forwarded call this sidecar does not own: the caller looks up again. */
+function notOwnerAnswer(epoch: number): AppResponse {
+  return {
+    status: 409,
+    headers: { [NOT_OWNER_HEADER]: String(epoch), "content-type": "application/json" },
+    body: Buffer.from(
+      JSON.stringify({
+        errorCode: "ERR_ACTOR_INVOKE_METHOD",
+        message: `this sidecar does not own the actor (placement epoch ${epoch})`,
+      }),
+    ),
+  };
 }
 
 function headerValue(headers: Record<string, string>, name: string): string | undefined {
@@ -255,22 +298,52 @@ export class ActorRuntime {
     reentrancyId: string | undefined,
     signal: AbortSignal | undefined,
     fn: (activation: Activation, headers: Record<string, string>) => Promise<T>,
+    route?: Route<T>,
   ): Promise<T> {
     if (this.#closed) throw apiError("ACTOR_RUNTIME_CLOSED");
+    const placement = this.#o.placement;
+    // The caller saw a newer membership than ours: catch up before deciding who owns it.
+    if (route?.forwardedEpoch !== undefined) await placement.sync?.(route.forwardedEpoch);
+    let forwards = 0;
     for (;;) {
-      const owner = this.#o.placement.lookup(type, id);
+      const owner = placement.lookup(type, id);
       const config = this.#types.get(type);
       if (owner.kind === "none" || (owner.kind === "local" && !config)) {
         throw apiError("ACTOR_INVOKE", { error: `did not find address for actor ${type}||${id}` });
       }
       if (owner.kind === "remote") {
-        // The slot for placement across sidecars: forward to owner.host:owner.port with its epoch.
-        throw apiError("ACTOR_INVOKE", {
-          error: `actor ${type}||${id} is owned by the sidecar of ${owner.appId}; forwarding between sidecars is not implemented`,
-        });
+        if (!route || !this.#o.forwarder) {
+          throw apiError("ACTOR_INVOKE", {
+            error: `actor ${type}||${id} is owned by the sidecar of ${owner.appId}; it cannot be forwarded there`,
+          });
+        }
+        // One hop only: the two sidecars disagree, and the caller looks up again.
+        if (route.forwardedEpoch !== undefined) return route.notOwner(owner.epoch);
+        if (forwards++ >= MAX_FORWARDS) {
+          throw apiError("ACTOR_INVOKE", {
+            error: `actor ${type}||${id}: its owner kept moving or could not be reached`,
+          });
+        }
+        let answer: T | NotOwner;
+        try {
+          answer = await route.remote(owner);
+        } catch (error) {
+          // Never reached: wait for the membership to drop it (its lease runs out), then look
+          // again. Any other failure may have run the turn, so it is not sent again.
+          if (error instanceof OwnerUnreachable && placement.changed) {
+            await placement.changed(owner.epoch, signal);
+            if (signal?.aborted) throw error;
+            continue;
+          }
+          throw error;
+        }
+        if (!(answer instanceof NotOwner)) return answer;
+        if (answer.epoch > owner.epoch) await placement.sync?.(answer.epoch);
+        else await placement.changed?.(owner.epoch, AbortSignal.timeout(250));
+        continue;
       }
       const activation = await this.#activation(type, id, owner.epoch);
-      if (activation.epoch !== owner.epoch) {
+      if (!placement.stillOwner(type, id, activation.epoch)) {
         // Activated under an older ownership: it goes, and the call runs on a fresh activation.
         const c = config as ActorTypeConfig;
         await this.#deactivate(activation, c, c.drainRebalancedActors ? undefined : 0);
@@ -321,6 +394,7 @@ export class ActorRuntime {
       }
       const headers: Record<string, string> =
         chain === undefined ? {} : { [REENTRANCY_HEADER]: chain };
+      if (this.#o.placement.fences) headers[EPOCH_HEADER] = String(activation.epoch);
       return { ran: true, value: await fn(activation, headers) };
     } finally {
       release();
@@ -390,14 +464,23 @@ export class ActorRuntime {
   /** Calls an actor method; resolves with the app's answer, errors included (as daprd). */
   async invoke(request: InvokeRequest): Promise<AppResponse> {
     await this.#whenReady();
-    const app = this.#app();
     const reentrancyId = headerValue(request.headers, REENTRANCY_HEADER);
-    return this.#turn(request.type, request.id, reentrancyId, undefined, async (_a, extra) => {
+    const forwarded = headerValue(request.headers, FORWARDED_HEADER);
+    const route: Route<AppResponse> = {
+      forwardedEpoch: forwarded === undefined ? undefined : Number(forwarded) || 0,
+      notOwner: notOwnerAnswer,
+      remote: (owner) =>
+        (this.#o.forwarder as ActorForwarder).invoke(owner, request, this.#o.callTimeoutMs),
+    };
+    const turn = async (_a: Activation, extra: Record<string, string>) => {
+      const app = this.#app();
       // As daprd's app channel: a call that names no content type carries JSON.
       const headers: Record<string, string> = { "content-type": "application/json" };
       for (const [k, v] of Object.entries(request.headers)) {
         const name = k.toLowerCase();
-        if (name !== REENTRANCY_HEADER.toLowerCase()) headers[name] = v;
+        if (name !== REENTRANCY_HEADER.toLowerCase() && name !== FORWARDED_HEADER) {
+          headers[name] = v;
+        }
       }
       try {
         return await app.method({
@@ -412,7 +495,15 @@ export class ActorRuntime {
       } catch (error) {
         throw apiError("ACTOR_INVOKE", { error: errorMessage(error) }, { cause: error });
       }
-    });
+    };
+    try {
+      return await this.#turn(request.type, request.id, reentrancyId, undefined, turn, route);
+    } catch (error) {
+      // A forwarded call that failed on the way (unreachable, reset, timed out) is daprd's
+      // ERR_ACTOR_INVOKE_METHOD, as any other failure of the call.
+      if (error instanceof ApiError) throw error;
+      throw apiError("ACTOR_INVOKE", { error: errorMessage(error) }, { cause: error });
+    }
   }
 
   #app(): ActorApp {
@@ -631,9 +722,55 @@ export class ActorRuntime {
   #reminderTrigger(timeoutMs: number): TriggerHandler {
     return async (trigger, stopping) => {
       const reminder = decodeReminder(trigger.payload);
-      const app = this.#app();
       const signal = AbortSignal.any([stopping, AbortSignal.timeout(timeoutMs)]);
-      return this.#turn(reminder.type, reminder.id, undefined, signal, async (_a, headers) => {
+      return this.#fireReminder(reminder, trigger.attempt, timeoutMs, signal, undefined);
+    };
+  }
+
+  /**
+   * A reminder tick another sidecar's scheduler claimed and forwarded here, as the owner by its
+   * membership at `epoch`: true when the app took it, NotOwner when this sidecar is not the owner.
+   */
+  async fireForwardedReminder(
+    reminder: Reminder,
+    epoch: number,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<boolean | NotOwner> {
+    await this.#whenReady();
+    return this.#fireReminder(reminder, 0, timeoutMs, signal, epoch);
+  }
+
+  /**
+   * One tick of a reminder as a turn of its actor, here or (not owned here) on its owner: a
+   * reminder's tick is claimed by whichever sidecar hosting the type leases it first, and the
+   * turn always runs on the owner.
+   */
+  #fireReminder<R extends boolean | NotOwner>(
+    reminder: Reminder,
+    attempt: number,
+    timeoutMs: number,
+    signal: AbortSignal,
+    forwardedEpoch: number | undefined,
+  ): Promise<R> {
+    const route: Route<R> = {
+      forwardedEpoch,
+      notOwner: (epoch) => new NotOwner(epoch) as R,
+      remote: async (owner) =>
+        (await (this.#o.forwarder as ActorForwarder).reminder(
+          owner,
+          reminder,
+          timeoutMs,
+          signal,
+        )) as R | NotOwner,
+    };
+    return this.#turn(
+      reminder.type,
+      reminder.id,
+      undefined,
+      signal,
+      async (_a, headers) => {
+        const app = this.#app();
         const answer = await app.reminder({
           type: reminder.type,
           id: reminder.id,
@@ -643,16 +780,17 @@ export class ActorRuntime {
           timeoutMs,
           signal,
         });
-        if (answer.status >= 200 && answer.status < 300) return true;
+        if (answer.status >= 200 && answer.status < 300) return true as R;
         this.#o.logger.warn("the app failed an actor reminder; it is retried", {
           actor: `${reminder.type}||${reminder.id}`,
           reminder: reminder.name,
           status: answer.status,
-          attempt: trigger.attempt,
+          attempt,
         });
-        return false;
-      });
-    };
+        return false as R;
+      },
+      route,
+    );
   }
 
   // ---- Stop ----

@@ -4,6 +4,7 @@ import type {
   ReminderRequest,
   TimerRequest,
 } from "../actors/actor-runtime.ts";
+import { NotOwner } from "../actors/forwarding.ts";
 import type { Reminder } from "../actors/reminders.ts";
 import type { ActorStateOperation } from "../actors/state.ts";
 import type { AppResponse } from "../app-channel.ts";
@@ -164,4 +165,27 @@ export function unregisterActorTimer(
 ): void {
   const { type, id } = actor(request);
   runtimeOf(ctx).deleteTimer(type, id, required(request.name, "timer name"));
+}
+
+/**
+ * A reminder tick another sidecar claimed for an actor it found this sidecar to own (at
+ * `epoch`): `fired` when the app took it, `failed` when not, `notOwner` with this sidecar's
+ * epoch when it does not own the actor.
+ */
+export async function fireForwardedReminder(
+  ctx: ApiContext,
+  request: { reminder: Reminder; epoch: number },
+): Promise<{ kind: "fired" } | { kind: "failed" } | { kind: "notOwner"; epoch: number }> {
+  const timeoutMs = ctx.scheduler?.triggerTimeoutMs ?? 15_000;
+  const { reminder } = request;
+  actor(reminder);
+  required(reminder.name, "reminder name");
+  const answer = await runtimeOf(ctx).fireForwardedReminder(
+    reminder,
+    request.epoch,
+    timeoutMs,
+    AbortSignal.timeout(timeoutMs),
+  );
+  if (answer instanceof NotOwner) return { kind: "notOwner", epoch: answer.epoch };
+  return { kind: answer ? "fired" : "failed" };
 }

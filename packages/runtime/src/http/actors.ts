@@ -1,7 +1,10 @@
 import type { IncomingMessage } from "node:http";
+import { FORWARDED_HEADER, NOT_OWNER_HEADER } from "../actors/forwarding.ts";
+import type { Reminder } from "../actors/reminders.ts";
 import type { ActorStateOperation } from "../actors/state.ts";
 import {
   actorStateTransaction,
+  fireForwardedReminder,
   getActorReminder,
   getActorState,
   invokeActor,
@@ -170,4 +173,20 @@ export const createActorTimer: Handler = async (ctx, req, res, params) => {
 export const deleteActorTimer: Handler = (ctx, _req, res, params) => {
   unregisterActorTimer(ctx, { type: params.type, id: params.id, name: params.name });
   sendNoContent(res);
+};
+
+/** A reminder tick forwarded by the sidecar that claimed it (sidecar to sidecar, not Dapr's API). */
+export const forwardedReminder: Handler = async (ctx, req, res) => {
+  const reminder = parseJsonAs(await readBody(req)) as Reminder;
+  if (reminder === null || typeof reminder !== "object") throw malformed("expected a reminder");
+  const epoch = Number(req.headers[FORWARDED_HEADER]) || 0;
+  const answer = await fireForwardedReminder(ctx, { reminder, epoch });
+  if (answer.kind === "notOwner") {
+    res.writeHead(409, { [NOT_OWNER_HEADER]: String(answer.epoch), "content-length": 0 });
+    res.end();
+    return;
+  }
+  if (answer.kind === "fired") return sendNoContent(res);
+  res.writeHead(500, { "content-length": 0 });
+  res.end();
 };

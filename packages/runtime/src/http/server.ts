@@ -8,6 +8,7 @@ import {
   createActorTimer,
   deleteActorReminder,
   deleteActorTimer,
+  forwardedReminder,
   getActorReminderRoute,
   getActorStateRoute,
   invokeActorMethod,
@@ -131,6 +132,7 @@ function buildRouter(): Router.Instance<Router.HTTPVersion.V1> {
   on("DELETE", `${actor}/reminders/:name`, deleteActorReminder);
   on(WRITE, `${actor}/timers/:name`, createActorTimer);
   on("DELETE", `${actor}/timers/:name`, deleteActorTimer);
+  on("POST", "/v1.0-outrig/actors/:type/:id/remind/:name", forwardedReminder);
   for (const version of ["v1.0", "v1.0-beta1"]) {
     const base = `/${version}/workflows/:component`;
     on("POST", `${base}/:name/start`, startWorkflow);

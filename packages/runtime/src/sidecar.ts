@@ -15,6 +15,7 @@ import { closeRemotePools, DEFAULT_INVOCATION_TIMEOUT_MS } from "./api/invoke.ts
 import { jobPrefix, jobTrigger } from "./api/jobs.ts";
 import { Outbox } from "./api/outbox.ts";
 import { StreamingSubscriptions } from "./api/subscribe-stream.ts";
+import { apiLoggingConfig } from "./api-logging-config.ts";
 import type { AppCallbacks } from "./app-callbacks.ts";
 import { AppChannel } from "./app-channel.ts";
 import { AppHealthMonitor, type AppHealthSettings, DEFAULT_APP_HEALTH } from "./app-health.ts";
@@ -483,13 +484,19 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     spans: tracing?.buffer,
   };
   for (const setting of unappliedSettings(runtime.resources)) {
-    logger.warn(`${setting.kind} setting not applied yet: ${setting.field}`, { ...setting });
+    const value = setting.value ? ` (${setting.value})` : "";
+    logger.warn(`${setting.kind} setting not applied yet: ${setting.field}${value}`, {
+      ...setting,
+    });
   }
   warnUnappliedEndpointFields(endpoints);
   let cap: ConnectionGuard | undefined;
+  const apiLogging = apiLoggingConfig(runtime.resources.configurations);
   const api = createApiHandler(ctx, {
     apiToken: options.apiToken ?? process.env.DAPR_API_TOKEN,
-    enableApiLogging: options.enableApiLogging,
+    // As daprd: the flag, when given, wins over the Configuration's default.
+    enableApiLogging: options.enableApiLogging ?? apiLogging.enabled,
+    apiLogging,
     maxBodySize: options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
     onAdmitted: (req, res) => cap?.admit(req, res),
     onRouted: metrics ? (req, route) => routes.set(req, route) : undefined,

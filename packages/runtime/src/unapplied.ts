@@ -9,8 +9,29 @@ const COMPONENT_DEFAULTS =
 /** Dapr's default policy names that service invocation falls back to (policies.ts `app`). */
 const APP_DEFAULTS = /^Default(App)?(Retry|CircuitBreaker)Policy$/;
 
-/** Configuration sections the runtime applies (or, for metrics and tracing, checks field by field). */
-const APPLIED_CONFIGURATION = new Set(["features", "secrets", "metrics", "tracing"]);
+/**
+ * Configuration sections the runtime applies (or, for metrics and tracing, checks field by field;
+ * for features, feature by feature).
+ */
+const APPLIED_CONFIGURATION = new Set([
+  "features",
+  "secrets",
+  "metric",
+  "metrics",
+  "tracing",
+  "logging",
+]);
+
+/**
+ * The preview features outrig acts on, with the values it honours: HotReload either way
+ * (hot-reloader.ts), ActorStateTTL either way (actors/state.ts), SchedulerReminders only on, as
+ * reminders always live in the scheduler. Any other feature is listed in the metadata API only.
+ */
+const APPLIED_FEATURES: Record<string, (enabled: boolean) => boolean> = {
+  HotReload: () => true,
+  ActorStateTTL: () => true,
+  SchedulerReminders: (enabled) => enabled,
+};
 
 /** One setting of a loaded resource that the runtime does not apply (yet). */
 export interface UnappliedSetting {
@@ -18,6 +39,8 @@ export interface UnappliedSetting {
   kind: string;
   name: string;
   field: string;
+  /** What the field holds, when its path alone does not say (a feature's name). */
+  value?: string;
 }
 
 /**
@@ -103,14 +126,19 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
   }
   for (const c of resources.configurations) {
     const at = { file: c.source.file, kind: "Configuration", name: c.name };
-    // Applied: features (listed in the metadata API), secrets.scopes (api/secrets.ts); metrics and
-    // tracing are read by metrics/metrics-config.ts and tracing/tracing-config.ts, which name
-    // their own unapplied fields. Every other section (logging, accessControl, api,
-    // nameResolution, httpPipeline, mtls, ...) is
-    // accepted by the schema and so warned about here, by name.
+    // Applied: features outrig acts on (APPLIED_FEATURES; every one is listed in the metadata
+    // API), secrets.scopes (api/secrets.ts), logging.apiLogging (api-logging-config.ts); metrics
+    // and tracing are read by metrics/metrics-config.ts and tracing/tracing-config.ts, which name
+    // their own unapplied fields. Every other section (accessControl, api, components,
+    // nameResolution, httpPipeline, appHttpPipeline, mtls, wasm, workflow, ...) is accepted by the
+    // schema and so warned about here, by name.
     for (const key of Object.keys(c.spec ?? {})) {
       if (!APPLIED_CONFIGURATION.has(key)) found.push({ ...at, field: `spec.${key}` });
     }
+    (c.spec.features ?? []).forEach((f, i) => {
+      if (!APPLIED_FEATURES[f.name]?.(f.enabled))
+        found.push({ ...at, field: `spec.features[${i}]`, value: `${f.name}: ${f.enabled}` });
+    });
   }
   return found;
 }

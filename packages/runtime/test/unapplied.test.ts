@@ -129,8 +129,8 @@ spec:
 `,
     });
     try {
+      // spec.logging.apiLogging is applied (api-logging-config.ts).
       expect(warnings).toEqual([
-        "spec.logging",
         "spec.accessControl",
         "spec.api",
         "spec.nameResolution",

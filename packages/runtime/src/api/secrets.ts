@@ -27,9 +27,10 @@ function allowed(ctx: ApiContext, store: string, secret: string): boolean {
   for (const config of ctx.runtime.resources.configurations) {
     for (const scope of config.spec.secrets?.scopes ?? []) {
       if (scope.storeName !== store) continue;
-      if (scope.deniedSecrets?.includes(secret)) return false;
+      // daprd's order: a non-empty allow list alone decides, then the deny list, then the default.
       if (scope.allowedSecrets && scope.allowedSecrets.length > 0)
         return scope.allowedSecrets.includes(secret);
+      if (scope.deniedSecrets?.includes(secret)) return false;
       return scope.defaultAccess !== "deny";
     }
   }

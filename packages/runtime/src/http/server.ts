@@ -22,7 +22,7 @@ import {
 import type { ApiContext, Handler } from "./context.ts";
 import { converseAlpha1Route, converseAlpha2Route } from "./conversation.ts";
 import { decrypt, encrypt } from "./crypto.ts";
-import { checkPath, tokenAllows } from "./guard.ts";
+import { checkPath, isHealthCheck, tokenAllows } from "./guard.ts";
 import { invoke, invokeRoute } from "./invoke.ts";
 import { sendError } from "./io.ts";
 import { deleteJob, getJob, scheduleJob } from "./jobs.ts";
@@ -63,6 +63,8 @@ export interface ApiOptions {
   /** When set, every request but the health checks needs `dapr-api-token: <token>`. */
   apiToken?: string | undefined;
   enableApiLogging?: boolean | undefined;
+  /** The Configuration's `logging.apiLogging.obfuscateURLs` and `omitHealthChecks`. */
+  apiLogging?: { obfuscateURLs: boolean; omitHealthChecks: boolean } | undefined;
   /** Bytes a request body may have (413 past it); default 4 MiB. */
   maxBodySize?: number | undefined;
   /** Called for each request that passed the path and token checks. */
@@ -226,16 +228,21 @@ export function createApiHandler(
       return;
     }
     const { handler, path } = route.store as RouteStore;
+    if (options.enableApiLogging) routed.set(req, path);
     options.onRouted?.(req, path);
     await handler(ctx, req, res, route.params, route.searchParams as Record<string, string>);
   };
+  const routed = new WeakMap<IncomingMessage, string>();
+  const { obfuscateURLs = false, omitHealthChecks = false } = options.apiLogging ?? {};
   return (req, res) => {
     const began = options.enableApiLogging ? performance.now() : 0;
-    if (options.enableApiLogging) {
+    const path = (req.url ?? "").split("?")[0] ?? "";
+    if (options.enableApiLogging && !(omitHealthChecks && isHealthCheck(req.method, path))) {
       res.once("finish", () =>
         ctx.logger.info("HTTP API called", {
           method: req.method,
-          path: (req.url ?? "").split("?")[0],
+          // An unrouted path has no template; obfuscated, it is not logged at all.
+          path: obfuscateURLs ? (routed.get(req) ?? "") : path,
           status: res.statusCode,
           ms: Number((performance.now() - began).toFixed(2)),
         }),

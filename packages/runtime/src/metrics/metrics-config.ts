@@ -13,16 +13,24 @@ export interface MetricsConfig {
 const APPLIED = new Set(["enabled", "http.increasedCardinality"]);
 
 /**
- * Reads `spec.metrics` of every Configuration: `enabled` and `http.increasedCardinality` are
+ * Reads `spec.metrics` (and the older `spec.metric`) of every Configuration: `enabled` and `http.increasedCardinality` are
  * applied; any other field (`rules`, `http.pathMatching`, `http.excludeVerbs`,
  * `recordErrorCodes`, `latencyDistributionBuckets`, ...) is listed so the sidecar warns by name.
  */
 export function metricsConfig(configurations: readonly ConfigurationResource[]): MetricsConfig {
   const out: MetricsConfig = { enabled: true, increasedCardinality: false, unapplied: [] };
-  for (const c of configurations) {
-    const spec = c.spec?.metrics as Record<string, unknown> | undefined;
-    if (!spec) continue;
-    if (spec.enabled === false || spec.enabled === "false") out.enabled = false;
+  // daprd reads the older `spec.metric` too; `spec.metrics` beside it wins, field by field.
+  const sections = configurations.flatMap((c) =>
+    (["metric", "metrics"] as const).flatMap((key) => {
+      const spec = (c.spec as Record<string, unknown> | undefined)?.[key];
+      return spec && typeof spec === "object"
+        ? [{ c, key, spec: spec as Record<string, unknown> }]
+        : [];
+    }),
+  );
+  for (const { c, key: section, spec } of sections) {
+    if (spec.enabled !== undefined)
+      out.enabled = !(spec.enabled === false || spec.enabled === "false");
     const http = spec.http as Record<string, unknown> | undefined;
     if (http?.increasedCardinality === true || http?.increasedCardinality === "true")
       out.increasedCardinality = true;
@@ -33,7 +41,11 @@ export function metricsConfig(configurations: readonly ConfigurationResource[]):
           : [key];
       for (const field of fields) {
         if (!APPLIED.has(field))
-          out.unapplied.push({ file: c.source.file, name: c.name, field: `spec.metrics.${field}` });
+          out.unapplied.push({
+            file: c.source.file,
+            name: c.name,
+            field: `spec.${section}.${field}`,
+          });
       }
     }
   }

@@ -132,7 +132,17 @@ export const configurationSchema = z.object({
     .object({
       tracing: z.record(z.string(), z.unknown()).optional(),
       metrics: z.record(z.string(), z.unknown()).optional(),
-      logging: z.object({ apiLogging: z.record(z.string(), z.unknown()).optional() }).optional(),
+      logging: z
+        .object({
+          apiLogging: z
+            .object({
+              enabled: z.union([z.boolean(), z.string()]).optional(),
+              obfuscateURLs: z.union([z.boolean(), z.string()]).optional(),
+              omitHealthChecks: z.union([z.boolean(), z.string()]).optional(),
+            })
+            .optional(),
+        })
+        .optional(),
       features: z.array(z.object({ name: z.string(), enabled: z.boolean() })).optional(),
       secrets: z
         .object({

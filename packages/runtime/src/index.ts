@@ -23,9 +23,18 @@ export {
 export { DEFAULT_INVOCATION_TIMEOUT_MS } from "./api/invoke.ts";
 export { MAX_JSON_DEPTH } from "./api/json.ts";
 export { MAX_TRANSACTION_OPERATIONS } from "./api/state.ts";
-export type { AppChannelOptions } from "./app-channel.ts";
-export { readOutcome } from "./app-channel.ts";
-export { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
+export type { AppChannelOptions } from "./app/channel.ts";
+export { readOutcome } from "./app/channel.ts";
+export { lockKeyPrefixFor, PrefixedLockStore } from "./components/lock-keys.ts";
+export type {
+  AnyComponentDefinition,
+  ComponentRegistry,
+  RegistryOptions,
+} from "./components/registry.ts";
+export { CATALOG, CATALOG_ALIASES, createRegistry } from "./components/registry.ts";
+export type { SecretStore, SecretStoreDefinition } from "./components/secretstores.ts";
+export { envSecretStoreDefinition, fileSecretStoreDefinition } from "./components/secretstores.ts";
+export { keyPrefixFor, PrefixedStateStore } from "./components/state-keys.ts";
 export { type DaprProtos, daprProtos } from "./grpc/protos.ts";
 export type { Diff } from "./hot-reload/diff.ts";
 export type { HotReloadOptions, ReloadReport } from "./hot-reload/hot-reloader.ts";
@@ -33,7 +42,7 @@ export { HotReloader, hotReloadDisabledBy } from "./hot-reload/hot-reloader.ts";
 export type { ComponentChange, ComponentFailure } from "./hot-reload/reconcile.ts";
 export { DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
 export { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
-export { lockKeyPrefixFor, PrefixedLockStore } from "./lock-keys.ts";
+export { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./lifecycle/drain.ts";
 export type { LogFormat, LoggerOptions, LogLevel } from "./logger.ts";
 export { createConsoleLogger, createLogger } from "./logger.ts";
 export {
@@ -42,9 +51,8 @@ export {
   isJsonContentType,
   wrapRawPayload,
 } from "./messaging/cloudevent.ts";
-export { megabytesToBytes, parseQuantity } from "./quantity.ts";
-export type { AnyComponentDefinition, ComponentRegistry, RegistryOptions } from "./registry.ts";
-export { CATALOG, CATALOG_ALIASES, createRegistry } from "./registry.ts";
+export { compileRules, routeEvent } from "./messaging/routing.ts";
+export type { Subscription, SubscriptionType } from "./messaging/subscriptions.ts";
 export { resolveComponentMetadata } from "./resources/metadata.ts";
 export type {
   ComponentResource,
@@ -57,7 +65,7 @@ export type {
   SubscriptionRule,
 } from "./resources/model.ts";
 export { loadResources, mergeResources, parseResources } from "./resources/parse.ts";
-export { compileRules, routeEvent } from "./routing.ts";
+export { megabytesToBytes, parseQuantity } from "./resources/quantity.ts";
 export type {
   LoadedComponent,
   LoadedKind,
@@ -77,11 +85,7 @@ export { JobExistsError, Scheduler } from "./scheduler/scheduler.ts";
 export type { FailurePolicy, ScheduleSpec } from "./scheduler/spec.ts";
 export { ScheduleSpecError } from "./scheduler/spec.ts";
 export type { SchedulerStore, StoredJob } from "./scheduler/store.ts";
-export type { SecretStore, SecretStoreDefinition } from "./secretstores.ts";
-export { envSecretStoreDefinition, fileSecretStoreDefinition } from "./secretstores.ts";
 export type { Sidecar, SidecarOptions } from "./sidecar.ts";
 export { startSidecar } from "./sidecar.ts";
-export { keyPrefixFor, PrefixedStateStore } from "./state-keys.ts";
-export type { Subscription, SubscriptionType } from "./subscriptions.ts";
 export type { SpanRecord } from "./tracing/span-buffer.ts";
 export { DAPR_API_LEVEL, RUNTIME_VERSION } from "./version.ts";

@@ -21,15 +21,19 @@ import {
 } from "@outrig/core";
 import { unimplementedKindOf } from "./api/errors.ts";
 import { type CountedComponent, countCalls } from "./components/in-flight.ts";
-import { lockKeyPrefixFor, PrefixedLockStore } from "./lock-keys.ts";
+import { lockKeyPrefixFor, PrefixedLockStore } from "./components/lock-keys.ts";
+import {
+  type AnyComponentDefinition,
+  type ComponentRegistry,
+  createRegistry,
+} from "./components/registry.ts";
+import type { SecretStore } from "./components/secretstores.ts";
+import { startupFailure } from "./components/startup-errors.ts";
+import { keyPrefixFor, PrefixedStateStore } from "./components/state-keys.ts";
 import { type BrokerMessage, brokerMessage, EnvelopeError } from "./messaging/cloudevent.ts";
-import { type AnyComponentDefinition, type ComponentRegistry, createRegistry } from "./registry.ts";
 import { resolveComponentMetadata } from "./resources/metadata.ts";
 import type { ComponentResource, Resources, SubscriptionResource } from "./resources/model.ts";
 import { loadResources, locate, mergeResources, parseResources } from "./resources/parse.ts";
-import type { SecretStore } from "./secretstores.ts";
-import { startupFailure } from "./startup-errors.ts";
-import { keyPrefixFor, PrefixedStateStore } from "./state-keys.ts";
 
 export type LoadedKind =
   | "state"

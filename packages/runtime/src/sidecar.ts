@@ -16,10 +16,12 @@ import { jobPrefix, jobTrigger } from "./api/jobs.ts";
 import { Outbox } from "./api/outbox.ts";
 import { StreamingSubscriptions } from "./api/subscribe-stream.ts";
 import { apiLoggingConfig } from "./api-logging-config.ts";
-import type { AppCallbacks } from "./app-callbacks.ts";
-import { AppChannel } from "./app-channel.ts";
-import { AppHealthMonitor, type AppHealthSettings, DEFAULT_APP_HEALTH } from "./app-health.ts";
-import { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./drain.ts";
+import type { AppCallbacks } from "./app/callbacks.ts";
+import { AppChannel } from "./app/channel.ts";
+import { AppHealthMonitor, type AppHealthSettings, DEFAULT_APP_HEALTH } from "./app/health.ts";
+import { type ResolvedHttpEndpoint, resolveHttpEndpoints } from "./components/http-endpoints.ts";
+import type { ComponentRegistry } from "./components/registry.ts";
+import { unappliedSettings } from "./components/unapplied.ts";
 import { GrpcAppChannel } from "./grpc/app-channel.ts";
 import { closeRemoteGrpcApps } from "./grpc/app-invoke.ts";
 import { anyValueJson } from "./grpc/jobs.ts";
@@ -31,15 +33,21 @@ import { HotReloader, hotReloadDisabledBy, type ReloadReport } from "./hot-reloa
 import { ConnectionGuard, DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
 import { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
 import { createApiHandler } from "./http/server.ts";
-import { type ResolvedHttpEndpoint, resolveHttpEndpoints } from "./http-endpoints.ts";
-import { startInputBindings } from "./input-bindings.ts";
+import { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./lifecycle/drain.ts";
 import { createConsoleLogger, type LogLevel } from "./logger.ts";
+import { startInputBindings } from "./messaging/input-bindings.ts";
+import {
+  fromDeclarative,
+  mergeSubscriptions,
+  Subscriber,
+  type Subscription,
+  withStreams,
+} from "./messaging/subscriptions.ts";
 import { meteredCallbacks } from "./metrics/metered-callbacks.ts";
 import { meteredRuntime } from "./metrics/metered-runtime.ts";
 import { metricsConfig } from "./metrics/metrics-config.ts";
 import { type MetricsServer, startMetricsServer } from "./metrics/metrics-server.ts";
 import { SidecarMetrics } from "./metrics/sidecar-metrics.ts";
-import type { ComponentRegistry } from "./registry.ts";
 import { appInvocationTimeouts } from "./resiliency/app-timeouts.ts";
 import { ResiliencyPolicies } from "./resiliency/policies.ts";
 import { resilientCallbacks } from "./resiliency/resilient-callbacks.ts";
@@ -47,18 +55,10 @@ import { resilientRuntime } from "./resiliency/resilient-runtime.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 import { defaultSchedulerStore, openSchedulerStore } from "./scheduler/open-store.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
-import {
-  fromDeclarative,
-  mergeSubscriptions,
-  Subscriber,
-  type Subscription,
-  withStreams,
-} from "./subscriptions.ts";
 import { tracedHttpHandler } from "./tracing/http-tracing.ts";
 import { SidecarTracing } from "./tracing/sidecar-tracing.ts";
 import { tracedCallbacks } from "./tracing/traced-callbacks.ts";
 import { tracingConfig } from "./tracing/tracing-config.ts";
-import { unappliedSettings } from "./unapplied.ts";
 import { DAPR_API_LEVEL, RUNTIME_VERSION } from "./version.ts";
 import { startWorkflowEngine } from "./workflows/start.ts";
 

@@ -7,6 +7,7 @@ import {
   toBytes,
 } from "@outrig/core";
 import { describe, expect, it } from "vitest";
+import { keyPrefixFor } from "../src/components/state-keys.ts";
 import {
   buildEnvelope,
   compileRules,
@@ -15,7 +16,6 @@ import {
   readOutcome,
   routeEvent,
 } from "../src/index.ts";
-import { keyPrefixFor } from "../src/state-keys.ts";
 
 describe("CEL routing", async () => {
   const rules = await compileRules([

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { errorMessage, type Logger } from "@outrig/core";
 import { ApiError, apiError } from "../api/errors.ts";
-import type { AppResponse } from "../app-channel.ts";
+import type { AppResponse } from "../app/channel.ts";
 import { JobExistsError, type Scheduler, type TriggerHandler } from "../scheduler/scheduler.ts";
 import type { FailurePolicy } from "../scheduler/spec.ts";
 import type { ActorApp } from "./app-calls.ts";

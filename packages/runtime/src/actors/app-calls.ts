@@ -1,4 +1,4 @@
-import type { AppChannel, AppResponse } from "../app-channel.ts";
+import type { AppChannel, AppResponse } from "../app/channel.ts";
 
 /**
  * The calls the actor runtime makes to the app hosting the actors, as Dapr's HTTP actor

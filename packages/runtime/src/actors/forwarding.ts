@@ -1,5 +1,5 @@
-import type { AppResponse } from "../app-channel.ts";
-import { HttpTarget } from "../http-client.ts";
+import type { AppResponse } from "../app/channel.ts";
+import { HttpTarget } from "../app/http-client.ts";
 import type { Ownership } from "./placement.ts";
 import type { Reminder } from "./reminders.ts";
 

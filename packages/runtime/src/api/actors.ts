@@ -7,7 +7,7 @@ import type {
 import { NotOwner } from "../actors/forwarding.ts";
 import type { Reminder } from "../actors/reminders.ts";
 import type { ActorStateOperation } from "../actors/state.ts";
-import type { AppResponse } from "../app-channel.ts";
+import type { AppResponse } from "../app/channel.ts";
 import type { ApiContext } from "./context.ts";
 import { apiError } from "./errors.ts";
 

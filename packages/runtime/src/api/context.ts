@@ -1,8 +1,8 @@
 import type { Logger } from "@outrig/core";
 import type { ActorRuntime } from "../actors/actor-runtime.ts";
-import type { AppChannel } from "../app-channel.ts";
+import type { AppChannel } from "../app/channel.ts";
+import type { ResolvedHttpEndpoint } from "../components/http-endpoints.ts";
 import type { GrpcAppChannel } from "../grpc/app-channel.ts";
-import type { ResolvedHttpEndpoint } from "../http-endpoints.ts";
 import type { TargetPolicy } from "../resiliency/policies.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";

@@ -1,5 +1,5 @@
-import { HttpTarget } from "../http-client.ts";
-import type { ResolvedHttpEndpoint } from "../http-endpoints.ts";
+import { HttpTarget } from "../app/http-client.ts";
+import type { ResolvedHttpEndpoint } from "../components/http-endpoints.ts";
 
 /**
  * External service invocation (Dapr's HTTPEndpoint): by an endpoint's name, or by a URL as the

@@ -1,4 +1,4 @@
-import { HttpTarget } from "../http-client.ts";
+import { HttpTarget } from "../app/http-client.ts";
 import { newTraceparent } from "../messaging/cloudevent.ts";
 import type { ApiContext, AppAddress } from "./context.ts";
 import { type ApiError, apiError } from "./errors.ts";

@@ -1,5 +1,5 @@
 import { MAX_LOCK_EXPIRY_SECONDS, type UnlockStatus } from "@outrig/core";
-import type { PrefixedLockStore } from "../lock-keys.ts";
+import type { PrefixedLockStore } from "../components/lock-keys.ts";
 import type { ApiContext } from "./context.ts";
 import { apiError, fromComponentError } from "./errors.ts";
 

@@ -12,7 +12,7 @@ import {
   tryDecodeJson,
   validateStateOptions,
 } from "@outrig/core";
-import type { PrefixedStateStore } from "../state-keys.ts";
+import type { PrefixedStateStore } from "../components/state-keys.ts";
 import type { ApiContext } from "./context.ts";
 import { apiError, fromComponentError } from "./errors.ts";
 import { field, parseJson } from "./json.ts";

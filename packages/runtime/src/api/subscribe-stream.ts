@@ -1,6 +1,6 @@
 import type { Logger, Metadata } from "@outrig/core";
-import type { Outcome } from "../app-callbacks.ts";
-import type { EventSink, Subscriber, Subscription } from "../subscriptions.ts";
+import type { Outcome } from "../app/callbacks.ts";
+import type { EventSink, Subscriber, Subscription } from "../messaging/subscriptions.ts";
 import type { ApiContext } from "./context.ts";
 import { apiError } from "./errors.ts";
 import { requirePubsub } from "./pubsub.ts";

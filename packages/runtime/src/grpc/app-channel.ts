@@ -15,10 +15,10 @@ import {
   type InputBindingRoute,
   type Outcome,
   type TopicDelivery,
-} from "../app-callbacks.ts";
+} from "../app/callbacks.ts";
+import { Semaphore } from "../lifecycle/semaphore.ts";
 import { CLOUDEVENT_CONTENT_TYPE, isJsonContentType } from "../messaging/cloudevent.ts";
-import { Semaphore } from "../semaphore.ts";
-import { type Subscription, subscriptionMetadata } from "../subscriptions.ts";
+import { type Subscription, subscriptionMetadata } from "../messaging/subscriptions.ts";
 import type { InvokeRequest__Output } from "./generated/dapr/proto/common/v1/InvokeRequest.ts";
 import type { InvokeResponse__Output } from "./generated/dapr/proto/common/v1/InvokeResponse.ts";
 import type { AppCallbackClient } from "./generated/dapr/proto/runtime/v1/AppCallback.ts";

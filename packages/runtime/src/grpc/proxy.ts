@@ -9,8 +9,8 @@ import type * as grpc from "@grpc/grpc-js";
 import type { ApiContext } from "../api/context.ts";
 import { apiError, GrpcStatus } from "../api/errors.ts";
 import { invocationTimeoutMs, invokeError } from "../api/invoke.ts";
-import type { Drain } from "../drain.ts";
 import { tokenMatches } from "../http/guard.ts";
+import type { Drain } from "../lifecycle/drain.ts";
 import { toServiceError } from "./errors.ts";
 
 /** The metadata that names the app a proxied call is for (Dapr's gRPC proxying). */

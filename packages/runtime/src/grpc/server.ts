@@ -1,8 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
 import type { ApiContext } from "../api/context.ts";
 import { apiError } from "../api/errors.ts";
-import type { Drain } from "../drain.ts";
 import { tokenMatches } from "../http/guard.ts";
+import type { Drain } from "../lifecycle/drain.ts";
 import { startGrpcSpan } from "../tracing/grpc-tracing.ts";
 import type { SidecarTracing } from "../tracing/sidecar-tracing.ts";
 import { ACTOR_METHODS } from "./actors.ts";

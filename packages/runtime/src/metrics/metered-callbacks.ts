@@ -1,4 +1,4 @@
-import { type AppCallbacks, decorateCallbacks } from "../app-callbacks.ts";
+import { type AppCallbacks, decorateCallbacks } from "../app/callbacks.ts";
 import type { SidecarMetrics } from "./sidecar-metrics.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { type AppCallbacks, type DeliveryResult, decorateCallbacks } from "../app-callbacks.ts";
+import { type AppCallbacks, type DeliveryResult, decorateCallbacks } from "../app/callbacks.ts";
 import { type ResiliencyPolicies, runWithPolicy } from "./policies.ts";
 
 /** A RETRY answer, thrown so the policy retries it and a breaker counts it as a failure. */

@@ -1,4 +1,4 @@
-import { type AppCallbacks, decorateCallbacks } from "../app-callbacks.ts";
+import { type AppCallbacks, decorateCallbacks } from "../app/callbacks.ts";
 import { endSpan, type SidecarTracing, SpanKind } from "./sidecar-tracing.ts";
 
 function text(value: unknown): string | undefined {

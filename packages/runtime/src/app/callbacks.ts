@@ -1,5 +1,5 @@
 import type { Metadata, SetRequest } from "@outrig/core";
-import type { Subscription } from "./subscriptions.ts";
+import type { Subscription } from "../messaging/subscriptions.ts";
 
 /**
  * What the sidecar asks of its app besides service invocation, whatever the app speaks: HTTP

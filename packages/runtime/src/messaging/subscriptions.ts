@@ -9,11 +9,11 @@ import {
   type PubSubMessage,
   utf8,
 } from "@outrig/core";
-import type { AppCallbacks, BulkResult, Outcome } from "./app-callbacks.ts";
-import { CLOUDEVENT_CONTENT_TYPE, wrapRawPayload } from "./messaging/cloudevent.ts";
-import type { SubscriptionResource, SubscriptionRule } from "./resources/model.ts";
+import type { AppCallbacks, BulkResult, Outcome } from "../app/callbacks.ts";
+import type { SubscriptionResource, SubscriptionRule } from "../resources/model.ts";
+import type { Runtime } from "../runtime.ts";
+import { CLOUDEVENT_CONTENT_TYPE, wrapRawPayload } from "./cloudevent.ts";
 import { type CompiledRule, compileRules, matchRule } from "./routing.ts";
-import type { Runtime } from "./runtime.ts";
 
 export type SubscriptionType = "DECLARATIVE" | "PROGRAMMATIC" | "STREAMING";
 

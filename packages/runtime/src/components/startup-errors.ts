@@ -1,6 +1,6 @@
 import { ComponentError, ConfigError, type Metadata } from "@outrig/core";
-import type { ComponentResource } from "./resources/model.ts";
-import { locate } from "./resources/parse.ts";
+import type { ComponentResource } from "../resources/model.ts";
+import { locate } from "../resources/parse.ts";
 
 /** Metadata names whose values are secrets (Dapr's components name them this way). */
 const SECRET_NAME =

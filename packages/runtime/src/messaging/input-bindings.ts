@@ -1,6 +1,6 @@
 import { getMetadata, type InputBinding, isInputBinding, type Logger } from "@outrig/core";
-import type { AppCallbacks, BindingReply, InputBindingRoute } from "./app-callbacks.ts";
-import type { Runtime } from "./runtime.ts";
+import type { AppCallbacks, BindingReply, InputBindingRoute } from "../app/callbacks.ts";
+import type { Runtime } from "../runtime.ts";
 
 /**
  * Starts every input binding the app listens to: one whose `direction` metadata says `input`,

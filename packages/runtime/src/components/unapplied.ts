@@ -1,6 +1,6 @@
 import { parseDuration } from "@outrig/core";
-import { appliedTimeoutPolicies } from "./resiliency/app-timeouts.ts";
-import type { Resources } from "./resources/model.ts";
+import { appliedTimeoutPolicies } from "../resiliency/app-timeouts.ts";
+import type { Resources } from "../resources/model.ts";
 
 /** Dapr's default policy names that component outbound calls fall back to (policies.ts). */
 const COMPONENT_DEFAULTS =

@@ -1,6 +1,6 @@
 import { ConfigError, type ConfigIssue } from "@outrig/core";
-import type { HttpEndpointResource, SecretOrValue } from "./resources/model.ts";
-import { locate } from "./resources/parse.ts";
+import type { HttpEndpointResource, SecretOrValue } from "../resources/model.ts";
+import { locate } from "../resources/parse.ts";
 
 /** PEM material for calls through an HTTPEndpoint (`spec.clientTLS`). */
 export interface EndpointTls {

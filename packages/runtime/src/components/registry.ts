@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type ComponentDefinition, ConfigError, type PackageManifest } from "@outrig/core";
-import catalogFile from "./catalog.json" with { type: "json" };
+import catalogFile from "../catalog.json" with { type: "json" };
 import {
   envSecretStoreDefinition,
   fileSecretStoreDefinition,

@@ -1,4 +1,4 @@
-import type { SubscriptionRule } from "./resources/model.ts";
+import type { SubscriptionRule } from "../resources/model.ts";
 
 export interface CompiledRule {
   match: string;

@@ -1,6 +1,10 @@
 import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isTruthy, type Logger, type Metadata, type SetRequest } from "@outrig/core";
+import { Semaphore } from "../lifecycle/semaphore.ts";
+import { CLOUDEVENT_CONTENT_TYPE, sortedKeys } from "../messaging/cloudevent.ts";
+import { type Subscription, subscriptionMetadata } from "../messaging/subscriptions.ts";
+import type { SubscriptionRule } from "../resources/model.ts";
 import {
   APP_CALL_TIMEOUT_MS,
   type AppCallbacks,
@@ -13,12 +17,8 @@ import {
   type InputBindingRoute,
   type Outcome,
   type TopicDelivery,
-} from "./app-callbacks.ts";
+} from "./callbacks.ts";
 import { HttpTarget } from "./http-client.ts";
-import { CLOUDEVENT_CONTENT_TYPE, sortedKeys } from "./messaging/cloudevent.ts";
-import type { SubscriptionRule } from "./resources/model.ts";
-import { Semaphore } from "./semaphore.ts";
-import { type Subscription, subscriptionMetadata } from "./subscriptions.ts";
 
 export interface AppChannelOptions {
   host: string;

@@ -25,6 +25,7 @@ export { MAX_JSON_DEPTH } from "./api/json.ts";
 export { MAX_TRANSACTION_OPERATIONS } from "./api/state.ts";
 export type { AppChannelOptions } from "./app/channel.ts";
 export { readOutcome } from "./app/channel.ts";
+export type { LoadedComponent, LoadedKind } from "./components/loader.ts";
 export { lockKeyPrefixFor, PrefixedLockStore } from "./components/lock-keys.ts";
 export type {
   AnyComponentDefinition,
@@ -66,13 +67,7 @@ export type {
 } from "./resources/model.ts";
 export { loadResources, mergeResources, parseResources } from "./resources/parse.ts";
 export { megabytesToBytes, parseQuantity } from "./resources/quantity.ts";
-export type {
-  LoadedComponent,
-  LoadedKind,
-  PublishOptions,
-  Runtime,
-  RuntimeOptions,
-} from "./runtime.ts";
+export type { PublishOptions, Runtime, RuntimeOptions } from "./runtime.ts";
 export { createRuntime } from "./runtime.ts";
 export { defaultSchedulerStore, openSchedulerStore } from "./scheduler/open-store.ts";
 export type {

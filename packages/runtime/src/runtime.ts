@@ -1,14 +1,11 @@
 import {
   type Component,
   ComponentError,
-  ConfigError,
-  type ConfigIssue,
   type ConfigurationStore,
   type ConversationProvider,
   type CryptoProvider,
   encodeValue,
   type InputBinding,
-  isInputBinding,
   isOutputBinding,
   type LockStore,
   type Logger,
@@ -19,8 +16,14 @@ import {
   silentLogger,
   toBytes,
 } from "@outrig/core";
-import { unimplementedKindOf } from "./api/errors.ts";
-import { type CountedComponent, countCalls } from "./components/in-flight.ts";
+import {
+  type ComponentSet,
+  inScope,
+  type LoadedComponent,
+  type LoadedKind,
+  loadComponents,
+  resolveDefinition,
+} from "./components/loader.ts";
 import { lockKeyPrefixFor, PrefixedLockStore } from "./components/lock-keys.ts";
 import {
   type AnyComponentDefinition,
@@ -28,36 +31,10 @@ import {
   createRegistry,
 } from "./components/registry.ts";
 import type { SecretStore } from "./components/secretstores.ts";
-import { startupFailure } from "./components/startup-errors.ts";
 import { keyPrefixFor, PrefixedStateStore } from "./components/state-keys.ts";
 import { type BrokerMessage, brokerMessage, EnvelopeError } from "./messaging/cloudevent.ts";
-import { resolveComponentMetadata } from "./resources/metadata.ts";
 import type { ComponentResource, Resources, SubscriptionResource } from "./resources/model.ts";
-import { loadResources, locate, mergeResources, parseResources } from "./resources/parse.ts";
-
-export type LoadedKind =
-  | "state"
-  | "pubsub"
-  | "bindings"
-  | "secretstores"
-  | "crypto"
-  | "configuration"
-  | "lock"
-  | "conversation";
-
-export interface LoadedComponent {
-  name: string;
-  type: string;
-  version: string;
-  kind: LoadedKind;
-  capabilities: string[];
-  instance: Component;
-  resource: ComponentResource;
-  /** Component metadata after expansion; holds secrets, so never log or expose it. */
-  metadata: Metadata;
-  /** Milliseconds the component took to initialise. */
-  initMs: number;
-}
+import { loadResources, mergeResources, parseResources } from "./resources/parse.ts";
 
 export interface RuntimeOptions {
   appId: string;
@@ -117,10 +94,6 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-function kindOf(definition: AnyComponentDefinition): LoadedKind {
-  return definition.kind;
-}
-
 /**
  * What hot reload needs of a runtime: its component table, changed in place. Every accessor of
  * the runtime reads the table on each call, so a put or drop applies to the next call.
@@ -151,67 +124,6 @@ export function componentTable(runtime: Runtime): ComponentTable | undefined {
   return tables.get(runtime);
 }
 
-export function inScope(scopes: readonly string[], appId: string): boolean {
-  return scopes.length === 0 || scopes.includes(appId);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ComponentError("ERR_TIMEOUT", `${what} did not initialise within ${ms}ms`)),
-      ms,
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Re-anchors the registry's issues (`spec.type`, `spec.version`) to the YAML file and line. */
-function locateResolveIssues(error: ConfigError, c: ComponentResource): ConfigIssue[] {
-  return error.issues.map((i) => ({
-    field: locate(c.source, `${c.name} (${c.type}) ${i.field}`, c.fieldLines[i.field]),
-    message: i.message,
-  }));
-}
-
-/** Re-anchors a component's ConfigError issues to the YAML file, document and metadata line. */
-function locateIssues(error: unknown, resource: ComponentResource): unknown {
-  if (!(error instanceof ConfigError)) return error;
-  const issues: ConfigIssue[] = error.issues.map((i) =>
-    i.field.includes("[document ")
-      ? i
-      : {
-          field: locate(
-            resource.source,
-            `${resource.name} (${resource.type}) spec.metadata.${i.field}`,
-            // A missing field has no line of its own: point at the metadata list, else the spec block.
-            resource.metadataLines[i.field] ??
-              resource.fieldLines["spec.metadata"] ??
-              resource.fieldLines.spec,
-          ),
-          message: i.message,
-        },
-  );
-  return new ConfigError(issues, { component: resource.name, cause: error });
-}
-
-function capabilitiesOf(instance: Component, definition: AnyComponentDefinition): string[] {
-  const caps = (instance as { capabilities?: ReadonlySet<string> }).capabilities;
-  const out = caps ? [...caps] : [];
-  if (definition.kind === "state") {
-    // As daprd lists them: ACTOR for every store with ETags and transactions, last, whether or
-    // not it is the actor state store (actorStateStore picks that one, not the listing).
-    const listed = out.filter((c) => c !== "ACTOR");
-    if (listed.includes("ETAG") && listed.includes("TRANSACTIONAL")) listed.push("ACTOR");
-    return listed;
-  }
-  if (definition.kind === "bindings") {
-    if (isInputBinding(instance)) out.push("INPUT_BINDING");
-    if (isOutputBinding(instance)) out.push("OUTPUT_BINDING");
-  }
-  return out;
-}
-
 /** Loads resources and initialises every component in scope for `appId`. */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const logger = options.logger ?? silentLogger;
@@ -227,195 +139,22 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const registry = options.registry ?? createRegistry();
   const { appId, namespace } = options;
 
-  const wanted = resources.components.filter((c) => inScope(c.scopes, appId));
-  const issues: ConfigIssue[] = [];
-  const seen = new Map<string, ComponentResource>();
-  for (const c of wanted) {
-    const key = `${c.type.split(".")[0]}/${c.name}`;
-    const prior = seen.get(key);
-    if (prior) {
-      issues.push({
-        field: locate(c.source, "metadata.name", c.fieldLines["metadata.name"]),
-        message: `component ${c.name} is already defined in ${prior.source.file} [document ${prior.source.document}]`,
-      });
-    }
-    seen.set(key, c);
-  }
-  const definitions = new Map<ComponentResource, AnyComponentDefinition>();
-  await Promise.all(
-    wanted.map(async (c) => {
-      try {
-        definitions.set(c, await registry.resolve(c.type, c.version));
-      } catch (error) {
-        const unbuilt = error instanceof ConfigError ? unimplementedKindOf(c.type) : undefined;
-        if (unbuilt) {
-          // A Dapr resources folder often holds such components: the sidecar still starts,
-          // and the building block's API answers 501 naming it.
-          logger.warn(
-            `component ${c.name} (${c.type}) skipped: the ${unbuilt} building block is not implemented by outrig`,
-            { component: c.name, type: c.type, source: c.source.file },
-          );
-          return;
-        }
-        if (c.ignoreErrors) {
-          logger.warn("component skipped (ignoreErrors)", {
-            component: c.name,
-            type: c.type,
-            error: (error as Error).message,
-          });
-          return;
-        }
-        if (error instanceof ConfigError) issues.push(...locateResolveIssues(error, c));
-        else throw error;
-      }
-    }),
-  );
-  if (issues.length > 0) throw new ConfigError(issues, { component: "resources" });
-
+  const components = await loadComponents(resources, {
+    appId,
+    namespace,
+    registry,
+    logger,
+  });
   let current = resources;
-  let loaded: LoadedComponent[] = [];
-  const byKind = new Map<string, LoadedComponent>();
-  const counters = new WeakMap<LoadedComponent, CountedComponent>();
   const prefixed = new Map<string, PrefixedStateStore>();
   const prefixedLocks = new Map<string, PrefixedLockStore>();
-  /** Drops the views built over a component that was replaced or removed. */
-  const forget = (kind: LoadedKind, name: string): void => {
+  // The key-prefixed views are built once per component; a replaced one gets new ones.
+  components.onChange((kind, name) => {
     if (kind === "state") prefixed.delete(name);
     if (kind === "lock") prefixedLocks.delete(name);
-  };
-  const closing = new Map<LoadedComponent, Promise<void>>();
-  /** Replaced or removed components not closed yet: close() closes them too. */
-  const retired = new Set<LoadedComponent>();
-  const closeOnce = (entry: LoadedComponent): Promise<void> => {
-    let done = closing.get(entry);
-    if (!done) {
-      const target = counters.get(entry)?.target ?? entry.instance;
-      done = Promise.resolve()
-        .then(() => target.close())
-        .catch((error: unknown) => {
-          logger.warn("component failed to close", {
-            name: entry.name,
-            type: entry.type,
-            error: (error as Error).message,
-          });
-        });
-      closing.set(entry, done);
-    }
-    return done;
-  };
-  const index = (kind: LoadedKind, name: string): string => `${kind}/${name}`;
+  });
+  const lookup = (kind: LoadedKind, name: string): LoadedComponent => components.lookup(kind, name);
 
-  const secret = async (store: string, name: string, key: string): Promise<string | undefined> => {
-    const s = byKind.get(index("secretstores", store));
-    if (!s) throw new ComponentError("ERR_NOT_FOUND", `secret store ${store} is not loaded`);
-    return (await (s.instance as SecretStore).get(name))?.[key];
-  };
-
-  const init = async (
-    c: ComponentResource,
-    definition: AnyComponentDefinition,
-  ): Promise<LoadedComponent> => {
-    const began = performance.now();
-    let metadata: Metadata | undefined;
-    try {
-      metadata = await resolveComponentMetadata(c, {
-        appId,
-        ...(namespace ? { namespace } : {}),
-        secret,
-      });
-      const resolved = metadata;
-      const create = async (): Promise<Component> => {
-        // daprd refuses a lock keyPrefix it could not build keys from before the store starts.
-        if (definition.kind === "lock") lockKeyPrefixFor(resolved, c.name, appId);
-        return (definition.create as (m: Metadata, ctx: object) => Promise<Component>)(resolved, {
-          name: c.name,
-          appId,
-          logger,
-        });
-      };
-      const instance = await withTimeout(
-        create(),
-        c.initTimeoutMs,
-        `component ${c.name} (${c.type})`,
-      ).catch((e: unknown) => {
-        throw locateIssues(e, c);
-      });
-      const counted = countCalls(instance);
-      const entry: LoadedComponent = {
-        name: c.name,
-        type: c.type,
-        version: c.version,
-        kind: kindOf(definition),
-        capabilities: capabilitiesOf(instance, definition),
-        instance: counted.instance,
-        resource: c,
-        metadata: metadata as Metadata,
-        initMs: performance.now() - began,
-      };
-      counters.set(entry, counted);
-      return entry;
-    } catch (caught) {
-      throw startupFailure(caught, c, metadata);
-    }
-  };
-
-  const put = (entry: LoadedComponent): LoadedComponent | undefined => {
-    const key = index(entry.kind, entry.name);
-    const prior = byKind.get(key);
-    byKind.set(key, entry);
-    loaded = prior ? loaded.map((l) => (l === prior ? entry : l)) : [...loaded, entry];
-    forget(entry.kind, entry.name);
-    return prior;
-  };
-
-  const start = async (c: ComponentResource): Promise<void> => {
-    const definition = definitions.get(c);
-    if (!definition) return;
-    try {
-      const entry = await init(c, definition);
-      put(entry);
-      logger.info("component loaded", {
-        name: c.name,
-        type: c.type,
-        version: c.version,
-        ms: Math.round(entry.initMs),
-      });
-    } catch (error) {
-      if (c.ignoreErrors) {
-        logger.warn("component failed to start and is skipped (ignoreErrors)", {
-          name: c.name,
-          type: c.type,
-          error: (error as Error).message,
-        });
-        return;
-      }
-      throw error;
-    }
-  };
-
-  // Secret stores first: other components' secretKeyRefs read them.
-  const secretStores = wanted.filter((c) => definitions.get(c)?.kind === "secretstores");
-  const others = wanted.filter(
-    (c) => definitions.has(c) && definitions.get(c)?.kind !== "secretstores",
-  );
-  try {
-    await settleAll(secretStores.map(start));
-    await settleAll(others.map(start));
-  } catch (error) {
-    await Promise.allSettled(loaded.map(closeOnce));
-    throw error;
-  }
-
-  const lookup = (kind: LoadedKind, name: string): LoadedComponent => {
-    const entry = byKind.get(index(kind, name));
-    if (!entry)
-      throw new ComponentError("ERR_NOT_FOUND", `${kind} component ${name} is not configured`, {
-        details: { kind, name },
-      });
-    return entry;
-  };
-
-  let closed: Promise<void> | undefined;
   const runtime: Runtime = {
     appId,
     namespace,
@@ -423,7 +162,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       return current;
     },
     get components() {
-      return loaded;
+      return components.loaded;
     },
     get subscriptions() {
       return current.subscriptions.filter((s) => inScope(s.scopes, appId));
@@ -459,8 +198,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       return view;
     },
     conversation: (name) => lookup("conversation", name).instance as ConversationProvider,
-    has: (kind, name) => byKind.has(index(kind, name)),
-    names: (kind) => loaded.filter((l) => l.kind === kind).map((l) => l.name),
+    has: (kind, name) => components.get(kind, name) !== undefined,
+    names: (kind) => components.loaded.filter((l) => l.kind === kind).map((l) => l.name),
     async publish(pubsubName, topic, data, opts = {}) {
       const pubsub = runtime.pubsub(pubsubName);
       const bytes =
@@ -510,69 +249,31 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         metadata: { ...metadata },
       });
     },
-    close() {
-      closed ??= Promise.allSettled([...loaded, ...retired].map(closeOnce)).then(() => undefined);
-      return closed;
-    },
+    close: () => components.close(),
   };
-  tables.set(runtime, {
-    options,
-    registry,
-    async resolve(c) {
-      try {
-        return await registry.resolve(c.type, c.version);
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        const unbuilt = unimplementedKindOf(c.type);
-        if (unbuilt)
-          throw new ConfigError(
-            [
-              {
-                field: locate(c.source, `${c.name} spec.type`, c.fieldLines["spec.type"]),
-                message: `the ${unbuilt} building block is not implemented by outrig`,
-              },
-            ],
-            { component: c.name },
-          );
-        throw new ConfigError(locateResolveIssues(error, c), { component: c.name });
-      }
-    },
-    init,
-    put,
-    drop(kind, name) {
-      const key = index(kind, name);
-      const prior = byKind.get(key);
-      if (!prior) return undefined;
-      byKind.delete(key);
-      loaded = loaded.filter((l) => l !== prior);
-      forget(kind, name);
-      return prior;
-    },
-    async retire(entry, timeoutMs) {
-      retired.add(entry);
-      const idle = (await counters.get(entry)?.idle(timeoutMs)) ?? true;
-      await closeOnce(entry);
-      retired.delete(entry);
-      return idle;
-    },
-    setResources(next) {
+  tables.set(
+    runtime,
+    tableOf(components, options, registry, (next) => {
       current = next;
-    },
-  });
+    }),
+  );
   return runtime;
 }
 
-/** Waits for every promise, then rethrows the first failure (so nothing is left starting). */
-async function settleAll(promises: Promise<void>[]): Promise<void> {
-  const results = await Promise.allSettled(promises);
-  const issues: ConfigIssue[] = [];
-  let other: unknown;
-  for (const r of results) {
-    if (r.status === "rejected") {
-      if (r.reason instanceof ConfigError) issues.push(...r.reason.issues);
-      else other ??= r.reason;
-    }
-  }
-  if (issues.length > 0) throw new ConfigError(issues, { component: "resources" });
-  if (other !== undefined) throw other;
+function tableOf(
+  components: ComponentSet,
+  options: RuntimeOptions,
+  registry: ComponentRegistry,
+  setResources: (resources: Resources) => void,
+): ComponentTable {
+  return {
+    options,
+    registry,
+    resolve: (c) => resolveDefinition(registry, c),
+    init: (c, definition) => components.init(c, definition),
+    put: (entry) => components.put(entry),
+    drop: (kind, name) => components.drop(kind, name),
+    retire: (entry, timeoutMs) => components.retire(entry, timeoutMs),
+    setResources,
+  };
 }

@@ -1,4 +1,5 @@
 import { type Logger, silentLogger } from "@outrig/core";
+import { inScope } from "../components/loader.ts";
 import type {
   ComponentResource,
   ConfigurationResource,
@@ -7,7 +8,7 @@ import type {
   SubscriptionResource,
 } from "../resources/model.ts";
 import { locate } from "../resources/parse.ts";
-import { componentTable, inScope, type Runtime } from "../runtime.ts";
+import { componentTable, type Runtime } from "../runtime.ts";
 import { componentKey, type Diff, diffBy, hasChanges, sameResource } from "./diff.ts";
 import { type ComponentChange, type ComponentFailure, reconcileComponents } from "./reconcile.ts";
 import { ResourceFiles, type ResourcesRead } from "./resource-files.ts";

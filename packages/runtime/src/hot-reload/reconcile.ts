@@ -1,6 +1,7 @@
 import type { Logger } from "@outrig/core";
+import type { LoadedComponent, LoadedKind } from "../components/loader.ts";
 import type { ComponentResource } from "../resources/model.ts";
-import type { ComponentTable, LoadedComponent, LoadedKind, Runtime } from "../runtime.ts";
+import type { ComponentTable, Runtime } from "../runtime.ts";
 import { componentKey, diffBy, sameComponent } from "./diff.ts";
 
 export interface ComponentChange {

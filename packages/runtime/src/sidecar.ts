@@ -432,6 +432,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     new Subscriber(runtime, undefined, logger, (fn) => drain.track(fn)),
     logger,
     options.streamMaxUnacked,
+    tracing,
   );
   const outbox = new Outbox(runtime, logger, (fn) => drain.track(fn));
   const invocationTimeoutMs =
@@ -636,6 +637,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     const deliver = jobTrigger(ctx, {
       timeoutMs: scheduler.triggerTimeoutMs,
       valueJson: anyValueJson,
+      tracing,
     });
     stopJobs = scheduler.handle(jobPrefix(ctx), (trigger, signal) =>
       drain.track(() => deliver(trigger, signal)),

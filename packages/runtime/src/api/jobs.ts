@@ -1,6 +1,7 @@
 import { errorMessage } from "@outrig/core";
 import { JobExistsError, type ScheduledJob, type TriggerHandler } from "../scheduler/scheduler.ts";
 import { type FailurePolicy, type ScheduleSpec, ScheduleSpecError } from "../scheduler/spec.ts";
+import { endSpan, type SidecarTracing, SpanKind } from "../tracing/sidecar-tracing.ts";
 import type { ApiContext } from "./context.ts";
 import { type ApiErrorKind, apiError, isApiError } from "./errors.ts";
 
@@ -220,35 +221,69 @@ export function jobTrigger(
     timeoutMs: number;
     /** The gRPC app channel's decoder of google.protobuf.Value Anys, for HTTP apps. */
     valueJson?: (any: { typeUrl: string; value: Uint8Array }) => unknown;
+    /** Traces each trigger (a `job/<name>` span); absent while tracing is off. */
+    tracing?: SidecarTracing | undefined;
   },
 ): TriggerHandler {
   const prefix = jobPrefix(ctx);
-  return async (trigger, signal) => {
-    const name = trigger.key.slice(prefix.length);
-    const data = decodeData(trigger.payload);
+  const deliver = async (
+    name: string,
+    data: JobData | undefined,
+    attempt: number,
+    trace: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<{ ok: boolean; detail?: string }> => {
     if (ctx.grpcApp) {
-      await ctx.grpcApp.onJobEvent(name, data, options.timeoutMs, signal);
-      return true;
+      await ctx.grpcApp.onJobEvent(name, data, options.timeoutMs, signal, trace);
+      return { ok: true };
     }
     if (!ctx.app) {
       ctx.logger.warn("job triggered but there is no app to deliver it to", { job: name });
-      return false;
+      return { ok: false, detail: "no app" };
     }
     const body = jobDataJson(data, options.valueJson) ?? "";
     const response = await ctx.app.request({
       method: "POST",
       path: `/job/${encodeURIComponent(name)}`,
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...trace },
       body,
       timeoutMs: options.timeoutMs,
       signal,
     });
-    if (response.status >= 200 && response.status < 300) return true;
+    if (response.status >= 200 && response.status < 300) return { ok: true };
     ctx.logger.warn("the app failed a job trigger; the failure policy applies", {
       job: name,
       status: response.status,
-      attempt: trigger.attempt,
+      attempt,
     });
-    return false;
+    return { ok: false, detail: String(response.status) };
+  };
+  return async (trigger, signal) => {
+    const name = trigger.key.slice(prefix.length);
+    const data = decodeData(trigger.payload);
+    const tracing = options.tracing;
+    if (!tracing) return (await deliver(name, data, trigger.attempt, {}, signal)).ok;
+    // The app is called at `job/<name>` (OnJobEvent's method, the HTTP route): the span is
+    // named for it, a new trace each tick, as a schedule carries no caller's context.
+    const span = tracing.start(
+      `job/${name}`,
+      SpanKind.CLIENT,
+      {},
+      {
+        "dapr.protocol": ctx.grpcApp ? "grpc" : "http",
+        "dapr.api": ctx.grpcApp
+          ? "/dapr.proto.runtime.v1.AppCallback/OnJobEvent"
+          : `POST /job/${encodeURIComponent(name)}`,
+        "dapr.job.name": name,
+      },
+    );
+    try {
+      const result = await deliver(name, data, trigger.attempt, tracing.headers(span), signal);
+      endSpan(span, !result.ok, result.detail);
+      return result.ok;
+    } catch (error) {
+      endSpan(span, true, (error as Error).message);
+      throw error;
+    }
   };
 }

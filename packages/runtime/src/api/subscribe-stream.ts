@@ -1,6 +1,8 @@
 import type { Logger, Metadata } from "@outrig/core";
 import type { Outcome } from "../app/callbacks.ts";
 import type { EventSink, Subscriber, Subscription } from "../messaging/subscriptions.ts";
+import type { SidecarTracing } from "../tracing/sidecar-tracing.ts";
+import { tracedSink } from "../tracing/traced-callbacks.ts";
 import type { ApiContext } from "./context.ts";
 import { apiError } from "./errors.ts";
 import { requirePubsub } from "./pubsub.ts";
@@ -177,10 +179,19 @@ export class StreamingSubscriptions {
   /** Each stream's broker subscription, apart from the stream: hot reload moves it. */
   readonly #brokers = new WeakMap<StreamSession, AbortController>();
 
-  constructor(subscriber: Subscriber, logger: Logger, maxUnacked = DEFAULT_STREAM_MAX_UNACKED) {
+  /** Traces each message (a `pubsub/<topic>` span); absent while tracing is off. */
+  readonly #tracing: SidecarTracing | undefined;
+
+  constructor(
+    subscriber: Subscriber,
+    logger: Logger,
+    maxUnacked = DEFAULT_STREAM_MAX_UNACKED,
+    tracing?: SidecarTracing,
+  ) {
     this.#subscriber = subscriber;
     this.#logger = logger;
     this.#maxUnacked = maxUnacked;
+    this.#tracing = tracing;
   }
 
   /** The open streams' subscriptions, for the metadata API. */
@@ -243,9 +254,10 @@ export class StreamingSubscriptions {
   async #subscribe(session: StreamSession): Promise<void> {
     const broker = new AbortController();
     this.#brokers.set(session, broker);
+    const topic = session.subscription.topic;
     await this.#subscriber.stream(
       session.subscription,
-      session.sink,
+      this.#tracing ? tracedSink(session.sink, topic, this.#tracing) : session.sink,
       AbortSignal.any([session.signal, broker.signal]),
     );
   }

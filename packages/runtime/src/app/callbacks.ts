@@ -105,10 +105,14 @@ export function callSignal(
   return AbortSignal.any([signal, closed, AbortSignal.timeout(timeoutMs)]);
 }
 
-/** `callbacks` with the delivery calls replaced (metrics, resiliency); the rest pass through. */
+/**
+ * `callbacks` with the delivery calls replaced (metrics, resiliency, tracing); the rest, and bulk
+ * deliveries unless given, pass through.
+ */
 export function decorateCallbacks(
   callbacks: AppCallbacks,
-  deliveries: Pick<AppCallbacks, "topicEvent" | "bindingEvent">,
+  deliveries: Pick<AppCallbacks, "topicEvent" | "bindingEvent"> &
+    Partial<Pick<AppCallbacks, "bulkTopicEvent">>,
 ): AppCallbacks {
   return {
     protocol: callbacks.protocol,

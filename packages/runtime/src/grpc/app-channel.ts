@@ -317,6 +317,8 @@ export class GrpcAppChannel implements AppCallbacks {
     data: JobData | undefined,
     timeoutMs: number,
     signal: AbortSignal,
+    /** The trigger span's trace context, sent as metadata. */
+    trace: Record<string, string> = {},
   ): Promise<void> {
     const request: JobEventRequest = {
       name,
@@ -342,7 +344,7 @@ export class GrpcAppChannel implements AppCallbacks {
                 o,
                 cb as grpc.requestCallback<unknown>,
               ),
-        {},
+        trace,
         timeoutMs,
         signal,
       );

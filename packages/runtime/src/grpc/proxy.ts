@@ -11,6 +11,8 @@ import { apiError, GrpcStatus } from "../api/errors.ts";
 import { invocationTimeoutMs, invokeError } from "../api/invoke.ts";
 import { tokenMatches } from "../http/guard.ts";
 import type { Drain } from "../lifecycle/drain.ts";
+import { startProxySpan } from "../tracing/grpc-tracing.ts";
+import type { SidecarTracing } from "../tracing/sidecar-tracing.ts";
 import { toServiceError } from "./errors.ts";
 
 /** The metadata that names the app a proxied call is for (Dapr's gRPC proxying). */
@@ -28,6 +30,20 @@ export interface ProxyOptions {
   /** The sidecar's API token: a proxied call must carry it as `dapr-api-token`, as every call. */
   apiToken?: string | undefined;
   drain: Drain;
+  /** Traces each proxied call (startProxySpan); absent while tracing is off. */
+  tracing?: SidecarTracing | undefined;
+}
+
+/** Called with the gRPC status the caller is answered with, once known. */
+type OnStatus = (code: number, details?: string) => void;
+
+function statusOf(headers: IncomingHttpHeaders | undefined): { code: number; details?: string } {
+  const code = Number(headers?.["grpc-status"] ?? GrpcStatus.INTERNAL);
+  const message = headers?.["grpc-message"];
+  return {
+    code: Number.isInteger(code) ? code : (GrpcStatus.UNKNOWN as number),
+    ...(typeof message === "string" && message ? { details: decodeURIComponent(message) } : {}),
+  };
 }
 
 /** One HTTP/2 connection per upstream (the local app, another sidecar), opened on first use. */
@@ -86,8 +102,13 @@ function grpcTimeout(ms: number): string {
 }
 
 /** Answers a stream with only a gRPC status (a "trailers-only" response). */
-function answerStatus(stream: ServerHttp2Stream, status: Partial<grpc.StatusObject>): void {
+function answerStatus(
+  stream: ServerHttp2Stream,
+  status: Partial<grpc.StatusObject>,
+  onStatus?: OnStatus,
+): void {
   if (stream.destroyed || stream.closed) return;
+  onStatus?.(status.code ?? GrpcStatus.UNKNOWN, status.details);
   const headers: OutgoingHttpHeaders = {
     "grpc-status": String(status.code ?? GrpcStatus.UNKNOWN),
     "grpc-message": grpcMessage(status.details ?? ""),
@@ -182,12 +203,24 @@ export async function proxyStream(
 ): Promise<void> {
   const done = options.drain.begin();
   stream.once("close", done);
+  const span = options.tracing
+    ? startProxySpan(options.tracing, ctx.appId, appId, headers)
+    : undefined;
+  let status: { code: number; details?: string } | undefined;
+  const onStatus: OnStatus = (code, details) => {
+    status ??= { code, ...(details ? { details } : {}) };
+  };
+  // A call that ends before any status was sent was cancelled (by the caller or a reset).
+  if (span)
+    stream.once("close", () =>
+      span.end(status?.code ?? (GrpcStatus.CANCELLED as number), status?.details ?? "cancelled"),
+    );
   // A stream whose caller is gone errors with its reset; that is handled as a cancel below.
   stream.on("error", () => undefined);
   if (options.apiToken) {
     const presented = headers["dapr-api-token"];
     if (!tokenMatches(options.apiToken, typeof presented === "string" ? presented : undefined)) {
-      answerStatus(stream, toServiceError(apiError("INVALID_API_TOKEN")));
+      answerStatus(stream, toServiceError(apiError("INVALID_API_TOKEN")), onStatus);
       return;
     }
   }
@@ -195,10 +228,15 @@ export async function proxyStream(
   try {
     upstream = await upstreamFor(ctx, appId, headers);
   } catch (error) {
-    answerStatus(stream, toServiceError(error));
+    answerStatus(stream, toServiceError(error), onStatus);
     return;
   }
   const out = requestHeaders(headers);
+  // The upstream is a child of this call's span.
+  if (span) {
+    delete out.tracestate;
+    Object.assign(out, span.headers);
+  }
   if (upstream.local) {
     delete out["dapr-api-token"];
     delete out[FORWARDED_HEADER];
@@ -217,7 +255,7 @@ export async function proxyStream(
         resolve();
         return;
       }
-      forward(ctx, stream, headers, out, upstream, appId);
+      forward(ctx, stream, headers, out, upstream, appId, onStatus);
     });
   await (upstream.local && ctx.app ? ctx.app.limit.run(run) : run());
 }
@@ -229,6 +267,7 @@ function forward(
   out: OutgoingHttpHeaders,
   target: Upstream,
   appId: string,
+  onStatus: OnStatus,
 ): void {
   const callerDeadline = deadlineOf(headers);
   // The time left, not the time the caller first gave, goes on.
@@ -237,14 +276,14 @@ function forward(
   try {
     up = sessionTo(target.host, target.port).request(out);
   } catch (error) {
-    answerStatus(stream, toServiceError(invokeError(appId, error)));
+    answerStatus(stream, toServiceError(invokeError(appId, error)), onStatus);
     return;
   }
   let trailers: IncomingHttpHeaders | undefined;
   let answered = false;
   const fail = (status: Partial<grpc.StatusObject>): void => {
     if (!up.closed) up.close(NGHTTP2_CANCEL);
-    answerStatus(stream, status);
+    answerStatus(stream, status, onStatus);
   };
   // The whole call's deadline: the caller's, or a Resiliency timeout for the app, if sooner.
   const resiliency = ctx.invocation?.appTimeoutsMs?.get(appId.split(".")[0] as string);
@@ -278,11 +317,17 @@ function forward(
     if (stream.destroyed || stream.closed) return;
     if (response["grpc-status"] !== undefined) {
       // Trailers-only: the status is the whole answer.
+      const { code, details } = statusOf(response);
+      onStatus(code, details);
       stream.respond(passBack(response), { endStream: true });
       return;
     }
     stream.respond(passBack(response), { waitForTrailers: true });
     stream.once("wantTrailers", () => {
+      if (trailers) {
+        const { code, details } = statusOf(trailers);
+        onStatus(code, details);
+      } else onStatus(GrpcStatus.INTERNAL as number, `${appId} ended the call without a status`);
       stream.sendTrailers(
         trailers
           ? passBack(trailers)

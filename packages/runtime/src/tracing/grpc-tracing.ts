@@ -117,3 +117,64 @@ export function startGrpcSpan(
     endSpan(span, Boolean(error), error?.details ?? error?.message);
   };
 }
+
+/** The W3C traceparent of an OpenCensus binary span context (`grpc-trace-bin`), if well formed. */
+function traceparentOfBinary(bin: Buffer): string | undefined {
+  if (bin.length < 29 || bin[0] !== 0 || bin[1] !== 0 || bin[18] !== 1 || bin[27] !== 2)
+    return undefined;
+  const traceId = bin.subarray(2, 18).toString("hex");
+  const spanId = bin.subarray(19, 27).toString("hex");
+  return `00-${traceId}-${spanId}-0${(bin[28] ?? 0) & 1}`;
+}
+
+function header(headers: Record<string, string | string[] | undefined>, key: string) {
+  const v = headers[key];
+  return typeof v === "string" && v ? v : undefined;
+}
+
+/**
+ * The span of one proxied gRPC call (daprd's stream interceptor for proxied requests): named for
+ * the full method (`/<service>/<method>`), kind SERVER on the target app's sidecar and CLIENT on
+ * the caller's, a child of the caller's `grpc-trace-bin` (else `traceparent` / `tracestate`), with
+ * the caller's `dapr-` prefixed metadata as attributes. Returns the span's context for the
+ * upstream (`traceparent`, `tracestate`, `grpc-trace-bin`) and what ends it with the call's status.
+ */
+export function startProxySpan(
+  tracing: SidecarTracing,
+  ownAppId: string,
+  targetAppId: string,
+  headers: Record<string, string | string[] | undefined>,
+): { headers: Record<string, string>; end(code: number, details?: string): void } {
+  const bin = header(headers, "grpc-trace-bin");
+  const fromBin = bin ? traceparentOfBinary(Buffer.from(bin, "base64")) : undefined;
+  const attributes: Attributes = {};
+  for (const [k, v] of Object.entries(headers))
+    if (k.startsWith("dapr-") && !k.endsWith("-bin") && typeof v === "string") attributes[k] = v;
+  const span = tracing.start(
+    header(headers, ":path") ?? "",
+    targetAppId === ownAppId || targetAppId.split(".")[0] === ownAppId
+      ? SpanKind.SERVER
+      : SpanKind.CLIENT,
+    {
+      traceparent: fromBin ?? header(headers, "traceparent"),
+      tracestate: header(headers, "tracestate"),
+    },
+    attributes,
+  );
+  const carried: Record<string, string> = { ...tracing.headers(span) };
+  const context = span.spanContext();
+  carried["grpc-trace-bin"] = traceBinary(
+    context.traceId,
+    context.spanId,
+    (context.traceFlags & 1) === 1,
+  ).toString("base64");
+  let ended = false;
+  return {
+    headers: carried,
+    end(code, details) {
+      if (ended) return;
+      ended = true;
+      endSpan(span, code !== 0, details);
+    },
+  };
+}

@@ -15,7 +15,6 @@ import { closeRemotePools, DEFAULT_INVOCATION_TIMEOUT_MS } from "./api/invoke.ts
 import { jobPrefix, jobTrigger } from "./api/jobs.ts";
 import { Outbox } from "./api/outbox.ts";
 import { StreamingSubscriptions } from "./api/subscribe-stream.ts";
-import { apiLoggingConfig } from "./api-logging-config.ts";
 import type { AppCallbacks } from "./app/callbacks.ts";
 import { AppChannel } from "./app/channel.ts";
 import { AppHealthMonitor, type AppHealthSettings, DEFAULT_APP_HEALTH } from "./app/health.ts";
@@ -30,6 +29,7 @@ import { startGrpcApi } from "./grpc/server.ts";
 import { taskHubService } from "./grpc/task-hub.ts";
 import { hasChanges } from "./hot-reload/diff.ts";
 import { HotReloader, hotReloadDisabledBy, type ReloadReport } from "./hot-reload/hot-reloader.ts";
+import { apiLoggingConfig } from "./http/api-logging-config.ts";
 import { ConnectionGuard, DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
 import { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
 import { createApiHandler } from "./http/server.ts";

@@ -129,7 +129,7 @@ spec:
 `,
     });
     try {
-      // spec.logging.apiLogging is applied (api-logging-config.ts).
+      // spec.logging.apiLogging is applied (http/api-logging-config.ts).
       expect(warnings).toEqual([
         "spec.accessControl",
         "spec.api",

@@ -127,7 +127,7 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
   for (const c of resources.configurations) {
     const at = { file: c.source.file, kind: "Configuration", name: c.name };
     // Applied: features outrig acts on (APPLIED_FEATURES; every one is listed in the metadata
-    // API), secrets.scopes (api/secrets.ts), logging.apiLogging (api-logging-config.ts); metrics
+    // API), secrets.scopes (api/secrets.ts), logging.apiLogging (http/api-logging-config.ts); metrics
     // and tracing are read by metrics/metrics-config.ts and tracing/tracing-config.ts, which name
     // their own unapplied fields. Every other section (accessControl, api, components,
     // nameResolution, httpPipeline, appHttpPipeline, mtls, wasm, workflow, ...) is accepted by the

@@ -1,4 +1,4 @@
-import type { ConfigurationResource } from "./resources/model.ts";
+import type { ConfigurationResource } from "../resources/model.ts";
 
 /** What `spec.logging.apiLogging` of the Configuration resources says, as the sidecar applies it. */
 export interface ApiLoggingConfig {

@@ -251,7 +251,11 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const metricsSettings = metricsConfig(runtime.resources.configurations);
   const metrics =
     options.enableMetrics !== false && metricsSettings.enabled
-      ? new SidecarMetrics(options.appId, options.namespace ?? "")
+      ? new SidecarMetrics(options.appId, options.namespace ?? "", {
+          ...(metricsSettings.latencyBuckets
+            ? { latencyBuckets: metricsSettings.latencyBuckets }
+            : {}),
+        })
       : undefined;
   if (metrics) {
     for (const c of runtime.components) metrics.componentLoaded(c.name);

@@ -208,6 +208,35 @@ const APPLIED: Record<string, () => void | Promise<void>> = {
     expect(metricsConfig(configs).enabled).toBe(false);
     expect(sidecar.metricsPort).toBeUndefined();
   },
+  // Applied to every latency histogram: a sidecar with these buckets exports exactly them.
+  "spec.metrics.latencyDistributionBuckets": async () => {
+    expect(metricsConfig(configs).latencyBuckets).toEqual([5, 50, 500]);
+    const metrics = config.spec.metrics as Record<string, unknown>;
+    const measured = await startSidecar({
+      appId: "cfgdoc-buckets",
+      httpPort: 0,
+      metricsPort: 0,
+      logger: silentLogger,
+      resources: `apiVersion: dapr.io/v1alpha1
+kind: Configuration
+metadata:
+  name: buckets
+spec:
+  metrics:
+    latencyDistributionBuckets: ${JSON.stringify(metrics.latencyDistributionBuckets)}
+`,
+    });
+    try {
+      expect((await fetch(`${measured.url}/v1.0/metadata`)).status).toBe(200);
+      const text = await (await fetch(`http://127.0.0.1:${measured.metricsPort}/metrics`)).text();
+      const bounds = [
+        ...text.matchAll(/^dapr_http_server_latency_bucket\{[^}]*le="([^"]+)"[^}]*\}/gm),
+      ].map((m) => m[1]);
+      expect([...new Set(bounds)]).toEqual(["5", "50", "500", "+Inf"]);
+    } finally {
+      await measured.stop();
+    }
+  },
   "spec.metrics.http.increasedCardinality": () =>
     expect(metricsConfig(configs).increasedCardinality).toBe(true),
   // closedstore: deny by default; denystore: allow but the denied one; allowstore: only the list.
@@ -299,7 +328,6 @@ describe("Dapr's documented Configuration fields", () => {
       "spec.httpPipeline",
       "spec.metrics.http.excludeVerbs",
       "spec.metrics.http.pathMatching",
-      "spec.metrics.latencyDistributionBuckets",
       "spec.metrics.recordErrorCodes",
       "spec.metrics.rules",
       "spec.mtls",

@@ -47,7 +47,11 @@ export class SidecarMetrics {
   readonly #inputCount: Counter<string>;
   readonly #inputLatency: Histogram<string>;
 
-  constructor(appId: string, namespace = "") {
+  /**
+   * `latencyBuckets` replaces daprd's latency buckets in every latency histogram, as the
+   * Configuration's `metrics.latencyDistributionBuckets` does; size histograms keep theirs.
+   */
+  constructor(appId: string, namespace = "", options: { latencyBuckets?: number[] } = {}) {
     this.#appId = appId;
     this.#namespace = namespace;
     const registers = [this.registry];
@@ -60,7 +64,7 @@ export class SidecarMetrics {
       name: string,
       help: string,
       labelNames: L[],
-      buckets = LATENCY_MS,
+      buckets = options.latencyBuckets ?? LATENCY_MS,
     ) => new Histogram<L>({ name, help, labelNames, buckets, registers });
 
     const route = ["app_id", "method", "path"] as const;

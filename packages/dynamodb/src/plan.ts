@@ -1,6 +1,9 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { ComponentError, ETagError } from "@outrig/core";
+import type { ETagError } from "@outrig/core";
+import { componentErrors } from "@outrig/core/kit";
 import { COMPONENT_TYPE } from "./options.ts";
+
+const errors = componentErrors(COMPONENT_TYPE);
 
 /** What must hold for a write to apply: nothing, the caller's ETag, or no live item (first-write). */
 export type Condition = { kind: "none" } | { kind: "etag"; etag: string } | { kind: "absent" };
@@ -25,9 +28,7 @@ export type PlannedWrite = PlannedPut | PlannedDelete;
 export const MAX_TRANSACTION_ITEMS = 100;
 
 function mismatch(key: string, why: string): ETagError {
-  return new ETagError("mismatch", `transaction: ${why} for key ${JSON.stringify(key)}`, {
-    component: COMPONENT_TYPE,
-  });
+  return errors.etag("mismatch", `transaction: ${why} for key ${JSON.stringify(key)}`);
 }
 
 /**
@@ -58,13 +59,10 @@ export function planTransaction(writes: readonly PlannedWrite[]): PlannedWrite[]
   }
   const planned = [...byKey.values()];
   if (planned.length > MAX_TRANSACTION_ITEMS) {
-    throw new ComponentError(
+    throw errors.error(
       "ERR_INVALID_REQUEST",
       `a transaction may touch at most ${MAX_TRANSACTION_ITEMS} distinct keys (DynamoDB TransactWriteItems limit); this one touches ${planned.length}`,
-      {
-        component: COMPONENT_TYPE,
-        details: { limit: MAX_TRANSACTION_ITEMS, keys: planned.length },
-      },
+      { details: { limit: MAX_TRANSACTION_ITEMS, keys: planned.length } },
     );
   }
   return planned;

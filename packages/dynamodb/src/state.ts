@@ -11,10 +11,8 @@ import {
   type BulkGetItem,
   type BulkOptions,
   type ComponentContext,
-  ComponentError,
-  ConfigError,
+  type ComponentError,
   type DeleteRequest,
-  ETagError,
   type GetRequest,
   type GetResponse,
   getMetadata,
@@ -327,12 +325,12 @@ export class DynamoDBStateStore extends BaseStateStore {
       /ConditionalCheckFailed/.test((error as Error).message)
     ) {
       const key = planned[failedAt]?.key;
-      return new ETagError(
+      return errors.etag(
         "mismatch",
         key === undefined
           ? "transaction: a condition failed (etag mismatch or first-write conflict); nothing was written"
           : `transaction: the condition on key ${JSON.stringify(key)} failed (etag mismatch or first-write conflict); nothing was written`,
-        { component: COMPONENT_TYPE, cause: error },
+        { cause: error },
       );
     }
     if (
@@ -343,13 +341,10 @@ export class DynamoDBStateStore extends BaseStateStore {
           r.Code === "ProvisionedThroughputExceeded",
       )
     ) {
-      return new ComponentError(
+      return errors.error(
         "ERR_UNAVAILABLE",
         `transaction: cancelled by a concurrent write or throttling; retry it (${(error as Error).message})`,
-        {
-          component: COMPONENT_TYPE,
-          cause: error,
-        },
+        { cause: error },
       );
     }
     if (
@@ -357,13 +352,10 @@ export class DynamoDBStateStore extends BaseStateStore {
         (r) => r.Code === "ValidationError" || r.Code === "ItemCollectionSizeLimitExceeded",
       )
     ) {
-      return new ComponentError(
+      return errors.error(
         "ERR_INVALID_REQUEST",
         `transaction: DynamoDB rejected it: ${(error as Error).message}`,
-        {
-          component: COMPONENT_TYPE,
-          cause: error,
-        },
+        { cause: error },
       );
     }
     return mapAwsError(error, "transaction");
@@ -445,10 +437,9 @@ export class DynamoDBStateStore extends BaseStateStore {
             );
             settle(keys, {
               status: "rejected",
-              reason: new ComponentError(
+              reason: errors.error(
                 "ERR_UNAVAILABLE",
                 `DynamoDB left the item unprocessed after ${this.#retry.maxAttempts} attempts (throttled)`,
-                { component: COMPONENT_TYPE },
               ),
             });
           }
@@ -480,10 +471,7 @@ export class DynamoDBStateStore extends BaseStateStore {
         errorName(error) === "ConditionalCheckFailedException" &&
         write.condition.kind === "absent"
       ) {
-        throw new ETagError("mismatch", "first-write: the key already exists", {
-          component: COMPONENT_TYPE,
-          cause: error,
-        });
+        throw errors.etag("mismatch", "first-write: the key already exists", { cause: error });
       }
       throw mapAwsError(error, "set");
     }
@@ -614,14 +602,14 @@ async function checkTable(
   } catch (error) {
     const name = errorName(error);
     if (name === "ResourceNotFoundException") {
-      throw new ConfigError(
+      throw errors.config(
         [
           {
             field: "table",
             message: `table ${JSON.stringify(settings.table)} does not exist (create it with a string hash key "${settings.partitionKey}")`,
           },
         ],
-        { component: COMPONENT_TYPE, cause: error },
+        { cause: error },
       );
     }
     // Least-privilege credentials may not allow DescribeTable; the data calls will tell.
@@ -636,26 +624,20 @@ async function checkTable(
   const hash = table.Table?.KeySchema?.find((k) => k.KeyType === "HASH")?.AttributeName;
   const sortKey = table.Table?.KeySchema?.find((k) => k.KeyType === "RANGE")?.AttributeName;
   if (hash !== undefined && hash !== settings.partitionKey) {
-    throw new ConfigError(
-      [
-        {
-          field: "partitionKey",
-          message: `the table's hash key is "${hash}", not "${settings.partitionKey}"`,
-        },
-      ],
-      { component: COMPONENT_TYPE },
-    );
+    throw errors.config([
+      {
+        field: "partitionKey",
+        message: `the table's hash key is "${hash}", not "${settings.partitionKey}"`,
+      },
+    ]);
   }
   if (sortKey !== undefined) {
-    throw new ConfigError(
-      [
-        {
-          field: "table",
-          message: `the table has a sort key ("${sortKey}"); state needs a hash key only`,
-        },
-      ],
-      { component: COMPONENT_TYPE },
-    );
+    throw errors.config([
+      {
+        field: "table",
+        message: `the table has a sort key ("${sortKey}"); state needs a hash key only`,
+      },
+    ]);
   }
   if (settings.ttlAttributeName) {
     try {

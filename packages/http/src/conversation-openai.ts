@@ -3,7 +3,6 @@ import {
   BaseConversation,
   type ComponentContext,
   ComponentError,
-  ConfigError,
   type ConversationCapability,
   type ConversationDefinition,
   type ConversationMessage,
@@ -20,9 +19,11 @@ import {
   option,
   silentLogger,
 } from "@outrig/core";
+import { componentErrors } from "@outrig/core/kit";
 import { LRUCache } from "lru-cache";
 
 const COMPONENT = "conversation.openai";
+const errors = componentErrors(COMPONENT);
 const DEFAULT_ENDPOINT = "https://api.openai.com/v1";
 /** Answers kept by `cacheTTL` at most; the oldest go first. */
 const CACHE_ENTRIES = 1000;
@@ -94,7 +95,7 @@ function resolveOptions(metadata: Metadata): ResolvedOptions {
   if (o.apiType === "azure" && !o.apiVersion)
     issues.push({ field: "apiVersion", message: "is required with apiType azure" });
   if (o.timeout <= 0) issues.push({ field: "timeout", message: "must be greater than 0" });
-  if (issues.length > 0) throw new ConfigError(issues, { component: COMPONENT });
+  if (issues.length > 0) throw errors.config(issues);
   return {
     key: o.key || undefined,
     model: o.model,
@@ -155,9 +156,7 @@ function fromWire(body: unknown): ConversationOutput {
     usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
   };
   if (!Array.isArray(b.choices))
-    throw new ComponentError("ERR_INTERNAL", "the endpoint's answer has no choices", {
-      component: COMPONENT,
-    });
+    throw errors.error("ERR_INTERNAL", "the endpoint's answer has no choices");
   const choices = b.choices.map((raw: unknown, i) => {
     const c = raw as {
       index?: number;
@@ -217,10 +216,9 @@ async function readLimited(response: Response): Promise<string> {
   const declared = Number(response.headers.get("content-length"));
   if (declared > MAX_RESPONSE_BYTES) {
     await response.body?.cancel();
-    throw new ComponentError(
+    throw errors.error(
       "ERR_INTERNAL",
       `the endpoint's answer of ${declared} bytes exceeds ${MAX_RESPONSE_BYTES}`,
-      { component: COMPONENT },
     );
   }
   const chunks: Uint8Array[] = [];
@@ -229,10 +227,9 @@ async function readLimited(response: Response): Promise<string> {
     size += (chunk as Uint8Array).byteLength;
     if (size > MAX_RESPONSE_BYTES) {
       await response.body?.cancel().catch(() => undefined);
-      throw new ComponentError(
+      throw errors.error(
         "ERR_INTERNAL",
         `the endpoint's answer exceeds ${MAX_RESPONSE_BYTES} bytes`,
-        { component: COMPONENT },
       );
     }
     chunks.push(chunk as Uint8Array);
@@ -339,38 +336,34 @@ export class OpenAIConversation extends BaseConversation {
     } catch (error) {
       if (error instanceof ComponentError) throw error;
       if (timeout.aborted)
-        throw new ComponentError(
+        throw errors.error(
           "ERR_TIMEOUT",
           `${this.options.endpoint.host} did not answer within ${this.options.timeoutMs}ms`,
-          { component: COMPONENT, cause: error },
+          { cause: error },
         );
       if (this.closingSignal.aborted) throw this.closedError();
       if (request.signal?.aborted)
-        throw new ComponentError("ERR_TIMEOUT", "the caller went away", {
-          component: COMPONENT,
-          cause: error,
-        });
-      throw new ComponentError(
+        throw errors.error("ERR_TIMEOUT", "the caller went away", { cause: error });
+      throw errors.error(
         "ERR_UNAVAILABLE",
         `cannot reach ${this.options.endpoint.host}: ${(error as Error).message}`,
-        { component: COMPONENT, cause: error },
+        { cause: error },
       );
     }
     if (!response.ok) {
-      throw new ComponentError(
+      throw errors.error(
         statusCode(response.status),
         `${this.options.endpoint.host} answered ${response.status}: ${apiMessage(text)}`,
-        { component: COMPONENT, details: { status: response.status } },
+        { details: { status: response.status } },
       );
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new ComponentError(
+      throw errors.error(
         "ERR_INTERNAL",
         `${this.options.endpoint.host} answered something that is not JSON`,
-        { component: COMPONENT },
       );
     }
     const output = fromWire(parsed);
@@ -387,10 +380,10 @@ export class OpenAIConversation extends BaseConversation {
       // Any answer means the endpoint is up; not every compatible API serves /models.
       await response.body?.cancel();
     } catch (error) {
-      throw new ComponentError(
+      throw errors.error(
         "ERR_UNAVAILABLE",
         `cannot reach ${this.options.endpoint.host}: ${(error as Error).message}`,
-        { component: COMPONENT, cause: error },
+        { cause: error },
       );
     }
   }

@@ -3,8 +3,6 @@ import {
   type BindingDefinition,
   type BindingHandler,
   type ComponentContext,
-  ComponentError,
-  ConfigError,
   errorMessage,
   getMetadata,
   type InvokeRequest,
@@ -13,13 +11,14 @@ import {
   type Metadata,
   silentLogger,
 } from "@outrig/core";
-import { BaseBinding, type StopFunction } from "@outrig/core/kit";
+import { BaseBinding, componentErrors, type StopFunction } from "@outrig/core/kit";
 import type { IHeaders, KafkaMessage } from "kafkajs";
 import { connectKafka, type KafkaConnection } from "./client.ts";
 import { type ConsumerSettings, GroupConsumer } from "./consumer.ts";
 import { type KafkaBindingOptions, kafkaBindingOptions } from "./options.ts";
 
 const COMPONENT = "bindings.kafka";
+const errors = componentErrors(COMPONENT);
 
 /**
  * A read's consumer settings: the binding has no consumeRetryEnabled (a failed handler is retried
@@ -96,12 +95,9 @@ export class KafkaBinding extends BaseBinding {
     const metadata = request.metadata ?? {};
     const topic = getMetadata(metadata, "topic") || this.opts.publishTopic;
     if (!topic) {
-      throw new ComponentError(
+      throw errors.error(
         "ERR_INVALID_REQUEST",
         "create needs publishTopic (or the topic metadata)",
-        {
-          component: COMPONENT,
-        },
       );
     }
     const key =
@@ -126,14 +122,9 @@ export class KafkaBinding extends BaseBinding {
         ],
       });
     } catch (error) {
-      throw new ComponentError(
-        "ERR_UNAVAILABLE",
-        `publish to ${topic} failed: ${errorMessage(error)}`,
-        {
-          component: COMPONENT,
-          cause: error,
-        },
-      );
+      throw errors.error("ERR_UNAVAILABLE", `publish to ${topic} failed: ${errorMessage(error)}`, {
+        cause: error,
+      });
     }
     return {};
   }
@@ -141,10 +132,9 @@ export class KafkaBinding extends BaseBinding {
   protected async startReading(handler: BindingHandler): Promise<StopFunction> {
     const topics = this.opts.topics ?? [];
     if (topics.length === 0 || !this.#group) {
-      throw new ComponentError(
+      throw errors.error(
         "ERR_INVALID_REQUEST",
         "read needs the topics metadata and a consumerGroup (or consumerID, or an app ID)",
-        { component: COMPONENT },
       );
     }
     const consumer = new GroupConsumer(
@@ -182,10 +172,9 @@ export async function createKafkaBinding(
 ): Promise<KafkaBinding> {
   const opts = kafkaBindingOptions.parse(metadata);
   if (!opts.topics?.length && !opts.publishTopic) {
-    throw new ConfigError(
-      [{ field: "topics", message: "set topics (input), publishTopic (output) or both" }],
-      { component: COMPONENT },
-    );
+    throw errors.config([
+      { field: "topics", message: "set topics (input), publishTopic (output) or both" },
+    ]);
   }
   const logger = context.logger ?? silentLogger;
   const clientId = opts.clientID || context.appId || `outrig-${randomUUID().slice(0, 8)}`;

@@ -4,8 +4,6 @@ import {
   type BulkPublishResponse,
   type BulkSubscribeRequest,
   type ComponentContext,
-  ComponentError,
-  ConfigError,
   errorMessage,
   type Logger,
   type MessageHandler,
@@ -16,13 +14,14 @@ import {
   type SubscribeRequest,
   silentLogger,
 } from "@outrig/core";
-import { BasePubSub, type StopFunction } from "@outrig/core/kit";
+import { BasePubSub, componentErrors, type StopFunction } from "@outrig/core/kit";
 import { connectKafka, type KafkaConnection } from "./client.ts";
 import { type Delivery, GroupConsumer } from "./consumer.ts";
 import { fromKafkaMessage, toKafkaMessage } from "./headers.ts";
 import { type KafkaOptions, kafkaOptions } from "./options.ts";
 
 const COMPONENT = "pubsub.kafka";
+const errors = componentErrors(COMPONENT);
 const CAPABILITIES: readonly PubSubCapability[] = ["BULK_PUBSUB", "BULK_SUBSCRIBE", "ORDERING"];
 
 /**
@@ -64,13 +63,10 @@ export class KafkaPubSub extends BasePubSub {
     try {
       await connection.producer();
     } catch (error) {
-      throw new ComponentError(
+      throw errors.error(
         "ERR_UNAVAILABLE",
         `cannot connect to ${opts.brokers.join(",")}: ${errorMessage(error)}`,
-        {
-          component: COMPONENT,
-          cause: error,
-        },
+        { cause: error },
       );
     }
     return new KafkaPubSub(
@@ -92,13 +88,10 @@ export class KafkaPubSub extends BasePubSub {
       const producer = await this.#connection.producer();
       await producer.send({ topic: request.topic, acks: -1, messages: [message] });
     } catch (error) {
-      throw new ComponentError(
+      throw errors.error(
         "ERR_UNAVAILABLE",
         `publish to ${request.topic} failed: ${errorMessage(error)}`,
-        {
-          component: COMPONENT,
-          cause: error,
-        },
+        { cause: error },
       );
     }
   }
@@ -162,10 +155,9 @@ export class KafkaPubSub extends BasePubSub {
     maxWaitMs: number | undefined,
   ): Promise<StopFunction> {
     if (!this.#groupId) {
-      throw new ConfigError(
-        [{ field: "consumerGroup", message: "is required to subscribe (or set consumerID)" }],
-        { component: COMPONENT },
-      );
+      throw errors.config([
+        { field: "consumerGroup", message: "is required to subscribe (or set consumerID)" },
+      ]);
     }
     const consumer = new GroupConsumer(
       this.#connection,

@@ -1,7 +1,7 @@
 import {
   type BindingDefinition,
   type ComponentContext,
-  ComponentError,
+  type ComponentError,
   defineOptions,
   getMetadata,
   type InvokeRequest,
@@ -10,13 +10,14 @@ import {
   type OptionsInput,
   toBytes,
 } from "@outrig/core";
-import { BaseOutputBinding } from "@outrig/core/kit";
+import { BaseOutputBinding, componentErrors } from "@outrig/core/kit";
 import pg from "pg";
 import { connectionConfig } from "./connection-string.ts";
 import { connectError, toComponentError } from "./errors.ts";
 import { stateOptions } from "./options.ts";
 
 const COMPONENT = "bindings.postgresql";
+const errors = componentErrors(COMPONENT);
 
 // Dapr's binding shares the PostgreSQL connection metadata (`connectionString`, legacy `url`
 // alias, `timeout`, pool sizes) with the state store; the table fields are state-only.
@@ -107,7 +108,7 @@ export class PostgresBinding extends BaseOutputBinding {
 }
 
 function invalidRequest(message: string, cause?: unknown): ComponentError {
-  return new ComponentError("ERR_INVALID_REQUEST", message, { component: COMPONENT, cause });
+  return errors.error("ERR_INVALID_REQUEST", message, { cause });
 }
 
 /** `params`: a JSON array; objects and arrays inside it are passed to pg as JSON text. */
@@ -126,8 +127,7 @@ function parseParams(text: string | undefined): unknown[] {
 function sqlError(error: unknown): ComponentError {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string" && CALLER_SQLSTATE_CLASSES.includes(code.slice(0, 2))) {
-    return new ComponentError("ERR_INVALID_REQUEST", (error as Error).message, {
-      component: COMPONENT,
+    return errors.error("ERR_INVALID_REQUEST", (error as Error).message, {
       cause: error,
       details: { sqlstate: code },
     });

@@ -1,8 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
   type ComponentContext,
-  ComponentError,
-  ConfigError,
   type ConfigurationHandler,
   type ConfigurationItem,
   type ConfigurationStore,
@@ -15,7 +13,7 @@ import {
   silentLogger,
   UpdateQueue,
 } from "@outrig/core";
-import { type BackoffPolicy, BaseComponent, backoffDelay } from "@outrig/core/kit";
+import { type BackoffPolicy, BaseComponent, backoffDelay, componentErrors } from "@outrig/core/kit";
 import pg from "pg";
 import { connectionConfig } from "./connection-string.ts";
 import { connectError, toComponentError } from "./errors.ts";
@@ -23,6 +21,7 @@ import { quoteTableName } from "./identifiers.ts";
 import { stateOptions } from "./options.ts";
 
 const COMPONENT = "configuration.postgresql";
+const errors = componentErrors(COMPONENT);
 /** A get of every item stops past this many rows instead of growing without bound. */
 export const MAX_CONFIGURATION_ROWS = 100_000;
 /** Reconnect backoff of the LISTEN connection. */
@@ -139,10 +138,9 @@ export class PostgresConfigurationStore extends BaseComponent implements Configu
               `SELECT key, value, version, metadata FROM ${this.#table} LIMIT ${MAX_CONFIGURATION_ROWS + 1}`,
             );
       if (result.rows.length > MAX_CONFIGURATION_ROWS) {
-        throw new ComponentError(
+        throw errors.error(
           "ERR_INVALID_REQUEST",
           `the table holds more than ${MAX_CONFIGURATION_ROWS} items; ask for the keys you need`,
-          { component: COMPONENT },
         );
       }
       const out: Record<string, ConfigurationItem> = {};
@@ -164,20 +162,13 @@ export class PostgresConfigurationStore extends BaseComponent implements Configu
     );
     const channel = entry?.[1] ?? "";
     if (!channel) {
-      throw new ComponentError(
+      throw errors.error(
         "ERR_INVALID_REQUEST",
         `subscribing needs the ${NOTIFY_CHANNEL_KEY} metadata: the channel the table's trigger notifies`,
-        { component: COMPONENT },
       );
     }
     if (Buffer.byteLength(channel) > 63) {
-      throw new ComponentError(
-        "ERR_INVALID_REQUEST",
-        `${NOTIFY_CHANNEL_KEY} is longer than 63 bytes`,
-        {
-          component: COMPONENT,
-        },
-      );
+      throw errors.error("ERR_INVALID_REQUEST", `${NOTIFY_CHANNEL_KEY} is longer than 63 bytes`);
     }
     try {
       const listener = await this.#connectListener();
@@ -197,9 +188,7 @@ export class PostgresConfigurationStore extends BaseComponent implements Configu
   async unsubscribe(id: string): Promise<void> {
     const watch = this.#watches.get(id);
     if (!watch) {
-      throw new ComponentError("ERR_NOT_FOUND", `subscription ${id} does not exist`, {
-        component: COMPONENT,
-      });
+      throw errors.error("ERR_NOT_FOUND", `subscription ${id} does not exist`);
     }
     watch.queue.stop();
     this.#watches.delete(id);
@@ -232,7 +221,7 @@ export class PostgresConfigurationStore extends BaseComponent implements Configu
       }
       if (this.closed) {
         await client.end().catch(() => undefined);
-        throw new ComponentError("ERR_CLOSED", "the store is closed", { component: COMPONENT });
+        throw errors.error("ERR_CLOSED", "the store is closed");
       }
       this.#listener = client;
       this.#reconnectFailures = 0;
@@ -353,15 +342,12 @@ export async function openPostgresConfigurationStore(
   }
   if (!exists) {
     await pool.end().catch(() => undefined);
-    throw new ConfigError(
-      [
-        {
-          field: "table",
-          message: `table ${options.table} does not exist; create it with columns KEY, VALUE, VERSION, METADATA and the notify trigger, as Dapr documents`,
-        },
-      ],
-      { component: COMPONENT },
-    );
+    throw errors.config([
+      {
+        field: "table",
+        message: `table ${options.table} does not exist; create it with columns KEY, VALUE, VERSION, METADATA and the notify trigger, as Dapr documents`,
+      },
+    ]);
   }
   const listenConfig: pg.ClientConfig = {
     connectionTimeoutMillis: options.timeout,

@@ -234,10 +234,10 @@ export class PostgresV2StateStore extends BaseStateStore {
           else if (op.delete) await this.#deleteOne(client, op.delete.key, op.delete.etag);
         } catch (error) {
           if (error instanceof ETagError) {
-            throw new ETagError(
+            throw errors.etag(
               error.kind,
               `transaction rolled back: operation ${index + 1} (key ${JSON.stringify(key)}): ${error.message}`,
-              { component: COMPONENT, cause: error },
+              { cause: error },
             );
           }
           throw error;
@@ -268,9 +268,7 @@ export class PostgresV2StateStore extends BaseStateStore {
     const sql = item.firstWrite ? this.#sql.insertIfAbsent : this.#sql.upsert;
     const result = await this.#run(db, sql, [item.key, item.value, item.ttl]);
     if (result.rowCount === 0) {
-      throw new ETagError("mismatch", "first-write: the key already exists", {
-        component: COMPONENT,
-      });
+      throw errors.etag("mismatch", "first-write: the key already exists");
     }
   }
 

@@ -3,8 +3,6 @@ import {
   type BulkItemError,
   type BulkOptions,
   type ComponentContext,
-  ComponentError,
-  ConfigError,
   type DeleteRequest,
   ETagError,
   type GetRequest,
@@ -272,10 +270,10 @@ export class PostgresStateStore extends BaseStateStore {
           else await this.#deleteOne(client, op.item);
         } catch (error) {
           if (error instanceof ETagError) {
-            throw new ETagError(
+            throw errors.etag(
               error.kind,
               `transaction rolled back: operation ${index + 1} (key ${JSON.stringify(op.item.key)}): ${error.message}`,
-              { component: COMPONENT, cause: error },
+              { cause: error },
             );
           }
           throw error;
@@ -399,12 +397,9 @@ export class PostgresStateStore extends BaseStateStore {
 /** Dapr's v1 ETag is the row's xmin, an unsigned 32-bit integer; anything else is invalid. */
 function checkEtag(etag: string): string {
   if (!/^\d{1,10}$/.test(etag) || Number(etag) > 0xffff_ffff) {
-    throw new ETagError(
+    throw errors.etag(
       "invalid",
       `invalid etag ${JSON.stringify(etag)}: expected a row version (uint32)`,
-      {
-        component: COMPONENT,
-      },
     );
   }
   return etag;
@@ -420,9 +415,7 @@ function etagMismatch(): ETagError {
 
 function conditionFailed(item: PreparedSet): ETagError {
   if (item.etag === null && item.firstWrite) {
-    return new ETagError("mismatch", "first-write: the key already exists", {
-      component: COMPONENT,
-    });
+    return errors.etag("mismatch", "first-write: the key already exists");
   }
   return etagMismatch();
 }
@@ -474,9 +467,7 @@ function encodeKeyToken(key: string): string {
 
 function decodeKeyToken(token: string): string {
   if (!/^[A-Za-z0-9_-]+$/.test(token)) {
-    throw new ComponentError("ERR_INVALID_REQUEST", "keysLike: invalid continuation token", {
-      component: COMPONENT,
-    });
+    throw errors.error("ERR_INVALID_REQUEST", "keysLike: invalid continuation token");
   }
   return Buffer.from(token, "base64url").toString("utf8");
 }
@@ -486,12 +477,9 @@ export function parseCleanupInterval(text: string): number {
   const negative = trimmed.startsWith("-");
   const ms = parseDuration(negative ? trimmed.slice(1) : trimmed, "s");
   if (ms === undefined) {
-    throw new ConfigError(
-      [{ field: "cleanupInterval", message: "must be a duration such as 1h or 300s, or seconds" }],
-      {
-        component: COMPONENT,
-      },
-    );
+    throw errors.config([
+      { field: "cleanupInterval", message: "must be a duration such as 1h or 300s, or seconds" },
+    ]);
   }
   return negative ? 0 : ms;
 }

@@ -12,7 +12,7 @@ import {
   parseDuration,
   silentLogger,
 } from "@outrig/core";
-import { BaseBinding, type StopFunction } from "@outrig/core/kit";
+import { BaseBinding, componentErrors, type StopFunction } from "@outrig/core/kit";
 import amqp, {
   type Channel,
   type ConfirmChannel,
@@ -25,6 +25,7 @@ import { type RabbitMQBindingOptions, rabbitmqBindingOptions } from "./options.t
 import { recoveringConnection } from "./recovery.ts";
 
 const COMPONENT = "bindings.rabbitmq";
+const errors = componentErrors(COMPONENT);
 /** A failed message goes back to the queue after this pause, so a poison message cannot spin. */
 const REQUEUE_DELAY_MS = 100;
 /** How long an invoke waits for a (re)connection before it gives up as unavailable. */
@@ -89,9 +90,7 @@ export class RabbitMQBinding extends BaseBinding {
 
   protected override async onPing(): Promise<void> {
     if (!this.#connected) {
-      throw new ComponentError("ERR_UNAVAILABLE", "not connected to the broker", {
-        component: COMPONENT,
-      });
+      throw errors.error("ERR_UNAVAILABLE", "not connected to the broker");
     }
     const ch = await this.#channel();
     await ch.checkQueue(this.opts.queueName);
@@ -109,8 +108,7 @@ export class RabbitMQBinding extends BaseBinding {
     try {
       ch = await this.#channel();
     } catch (error) {
-      throw new ComponentError("ERR_UNAVAILABLE", `cannot open a channel: ${errorMessage(error)}`, {
-        component: COMPONENT,
+      throw errors.error("ERR_UNAVAILABLE", `cannot open a channel: ${errorMessage(error)}`, {
         cause: error,
       });
     }
@@ -119,8 +117,7 @@ export class RabbitMQBinding extends BaseBinding {
         ch.publish("", this.opts.queueName, content, options, (error: unknown) => {
           if (error) {
             reject(
-              new ComponentError("ERR_UNAVAILABLE", "the broker did not confirm the message", {
-                component: COMPONENT,
+              errors.error("ERR_UNAVAILABLE", "the broker did not confirm the message", {
                 cause: error,
               }),
             );
@@ -129,8 +126,7 @@ export class RabbitMQBinding extends BaseBinding {
       } catch (error) {
         this.#publisher = undefined;
         reject(
-          new ComponentError("ERR_UNAVAILABLE", `publish failed: ${errorMessage(error)}`, {
-            component: COMPONENT,
+          errors.error("ERR_UNAVAILABLE", `publish failed: ${errorMessage(error)}`, {
             cause: error,
           }),
         );
@@ -156,10 +152,9 @@ export class RabbitMQBinding extends BaseBinding {
     if (ttlText) {
       const ms = parseDuration(ttlText);
       if (ms === undefined || ms <= 0) {
-        throw new ComponentError(
+        throw errors.error(
           "ERR_INVALID_REQUEST",
           `ttlInSeconds must be a positive number of seconds or a duration, got ${JSON.stringify(ttlText)}`,
-          { component: COMPONENT },
         );
       }
       options.expiration = String(Math.round(ms));
@@ -168,9 +163,7 @@ export class RabbitMQBinding extends BaseBinding {
     if (priorityText) {
       const priority = Number(priorityText);
       if (!Number.isInteger(priority) || priority < 0 || priority > 255) {
-        throw new ComponentError("ERR_INVALID_REQUEST", "priority must be an integer 0-255", {
-          component: COMPONENT,
-        });
+        throw errors.error("ERR_INVALID_REQUEST", "priority must be an integer 0-255");
       }
       options.priority = priority;
     }
@@ -194,8 +187,7 @@ export class RabbitMQBinding extends BaseBinding {
     } catch (error) {
       this.#readers.delete(reader);
       await reader.stop();
-      throw new ComponentError("ERR_UNAVAILABLE", `cannot consume: ${errorMessage(error)}`, {
-        component: COMPONENT,
+      throw errors.error("ERR_UNAVAILABLE", `cannot consume: ${errorMessage(error)}`, {
         cause: error,
       });
     }

@@ -1,7 +1,5 @@
 import {
   type ComponentContext,
-  ComponentError,
-  ConfigError,
   errorMessage,
   getMetadata,
   type Logger,
@@ -13,7 +11,7 @@ import {
   type SubscribeRequest,
   silentLogger,
 } from "@outrig/core";
-import { BasePubSub, type StopFunction } from "@outrig/core/kit";
+import { BasePubSub, componentErrors, type StopFunction } from "@outrig/core/kit";
 import amqp, { type Channel, type ConfirmChannel, type RecoveringChannelModel } from "amqplib";
 import { connectError, connectTarget } from "./connection.ts";
 import type { Consumer } from "./consumer.ts";
@@ -23,6 +21,7 @@ import { recoveringConnection } from "./recovery.ts";
 import { subscriptionConsumer } from "./subscription.ts";
 
 const COMPONENT = "pubsub.rabbitmq";
+const errors = componentErrors(COMPONENT);
 /** How long a publish waits for a (re)connection before it gives up as unavailable. */
 const PUBLISH_CONNECT_TIMEOUT_MS = 15_000;
 /** A channel closed under an unconfirmed publish is retried on a fresh channel this often. */
@@ -97,9 +96,7 @@ export class RabbitMQPubSub extends BasePubSub {
 
   protected override async onPing(): Promise<void> {
     if (!this.#connected) {
-      throw new ComponentError("ERR_UNAVAILABLE", "not connected to the broker", {
-        component: COMPONENT,
-      });
+      throw errors.error("ERR_UNAVAILABLE", "not connected to the broker");
     }
     const ch = await this.#channel();
     await ch.checkExchange("amq.fanout");
@@ -135,13 +132,10 @@ export class RabbitMQPubSub extends BasePubSub {
         if (this.closed || !isChannelLoss(error)) break;
       }
     }
-    throw new ComponentError(
+    throw errors.error(
       "ERR_UNAVAILABLE",
       `publish to ${request.topic} failed: ${errorMessage(lastError)}`,
-      {
-        component: COMPONENT,
-        cause: lastError,
-      },
+      { cause: lastError },
     );
   }
 
@@ -158,9 +152,7 @@ export class RabbitMQPubSub extends BasePubSub {
     const maxPriority = getMetadata(md, "maxPriority");
     const queueType = getMetadata(md, "queueType");
     if (maxPriority !== undefined && !/^\d+$/.test(maxPriority)) {
-      throw new ConfigError([{ field: "maxPriority", message: "must be an integer 0-255" }], {
-        component: COMPONENT,
-      });
+      throw errors.config([{ field: "maxPriority", message: "must be an integer 0-255" }]);
     }
     const sub = subscriptionConsumer(
       {
@@ -177,10 +169,10 @@ export class RabbitMQPubSub extends BasePubSub {
     try {
       await sub.start(this.#connection);
     } catch (error) {
-      throw new ComponentError(
+      throw errors.error(
         "ERR_UNAVAILABLE",
         `subscribe to ${request.topic} (queue ${queueName}) failed: ${errorMessage(error)}`,
-        { component: COMPONENT, cause: error },
+        { cause: error },
       );
     }
     this.#subscriptions.add(sub);
@@ -228,14 +220,9 @@ export class RabbitMQPubSub extends BasePubSub {
       this.#publishChannel = opening;
     }
     return this.#publishChannel.catch((error: unknown) => {
-      throw new ComponentError(
-        "ERR_UNAVAILABLE",
-        `no channel to the broker: ${errorMessage(error)}`,
-        {
-          component: COMPONENT,
-          cause: error,
-        },
-      );
+      throw errors.error("ERR_UNAVAILABLE", `no channel to the broker: ${errorMessage(error)}`, {
+        cause: error,
+      });
     });
   }
 
@@ -264,10 +251,10 @@ export class RabbitMQPubSub extends BasePubSub {
       this.#declared.set(topic, declared);
     }
     return declared.catch((error: unknown) => {
-      throw new ComponentError(
+      throw errors.error(
         "ERR_INTERNAL",
         `cannot declare exchange ${topic}: ${errorMessage(error)}`,
-        { component: COMPONENT, cause: error },
+        { cause: error },
       );
     });
   }
@@ -276,10 +263,9 @@ export class RabbitMQPubSub extends BasePubSub {
 /** Dapr's queue naming; an app without a consumer ID must name its queue. */
 function queueFor(consumerID: string | undefined, topic: string): string {
   if (!consumerID) {
-    throw new ConfigError(
-      [{ field: "consumerID", message: "is required to subscribe (or pass queueName metadata)" }],
-      { component: COMPONENT },
-    );
+    throw errors.config([
+      { field: "consumerID", message: "is required to subscribe (or pass queueName metadata)" },
+    ]);
   }
   return `${consumerID}-${topic}`;
 }

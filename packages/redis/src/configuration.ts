@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
   type ComponentContext,
-  ComponentError,
   type ConfigurationHandler,
   type ConfigurationItem,
   type ConfigurationStore,
@@ -12,7 +11,7 @@ import {
   silentLogger,
   UpdateQueue,
 } from "@outrig/core";
-import { BaseComponent } from "@outrig/core/kit";
+import { BaseComponent, componentErrors } from "@outrig/core/kit";
 import type { Redis } from "ioredis";
 import {
   checkConnectionOptions,
@@ -25,6 +24,7 @@ import {
 import { configurationOptions } from "./options.ts";
 
 const COMPONENT = "configuration.redis";
+const errors = componentErrors(COMPONENT);
 /** Dapr's layout: a plain string key holding `value||version`. */
 const SEPARATOR = "||";
 /** Keyspace events this store needs: K (keyspace channel) and A (every command class). */
@@ -123,10 +123,9 @@ export class RedisConfigurationStore extends BaseComponent implements Configurat
       cursor = next;
       keys.push(...batch);
       if (keys.length > MAX_CONFIGURATION_KEYS) {
-        throw new ComponentError(
+        throw errors.error(
           "ERR_INVALID_REQUEST",
           `the database holds more than ${MAX_CONFIGURATION_KEYS} keys; ask for the keys you need`,
-          { component: COMPONENT },
         );
       }
     } while (cursor !== "0");
@@ -178,9 +177,7 @@ export class RedisConfigurationStore extends BaseComponent implements Configurat
   async unsubscribe(id: string): Promise<void> {
     const watch = this.#watches.get(id);
     if (!watch) {
-      throw new ComponentError("ERR_NOT_FOUND", `subscription ${id} does not exist`, {
-        component: COMPONENT,
-      });
+      throw errors.error("ERR_NOT_FOUND", `subscription ${id} does not exist`);
     }
     watch.queue.stop();
     this.#watches.delete(id);

@@ -2,8 +2,11 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ComponentError, ConfigError } from "@outrig/core";
+import { ComponentError, type ConfigError } from "@outrig/core";
+import { componentErrors } from "@outrig/core/kit";
 import { COMPONENT_TYPE } from "./options.ts";
+
+const errors = componentErrors(COMPONENT_TYPE);
 
 export interface DatabaseTarget {
   /** What DatabaseSync opens: an absolute path or `:memory:`. */
@@ -22,7 +25,7 @@ const FORBIDDEN_PRAGMAS: Record<string, string> = {
 };
 
 function configError(message: string): ConfigError {
-  return new ConfigError([{ field: "connectionString", message }], { component: COMPONENT_TYPE });
+  return errors.config([{ field: "connectionString", message }]);
 }
 
 /**
@@ -120,13 +123,10 @@ export function openDatabase(target: DatabaseTarget, options: OpenOptions): Data
     }
     db = new DatabaseSync(target.location, target.readOnly ? { readOnly: true } : {});
   } catch (cause) {
-    throw new ComponentError(
+    throw errors.error(
       "ERR_UNAVAILABLE",
       `cannot open ${target.location}: ${(cause as Error).message}`,
-      {
-        component: COMPONENT_TYPE,
-        cause,
-      },
+      { cause },
     );
   }
   try {
@@ -135,13 +135,10 @@ export function openDatabase(target: DatabaseTarget, options: OpenOptions): Data
     for (const pragma of target.pragmas) db.exec(pragma);
   } catch (cause) {
     db.close();
-    throw new ComponentError(
+    throw errors.error(
       "ERR_UNAVAILABLE",
       `cannot configure ${target.location}: ${(cause as Error).message}`,
-      {
-        component: COMPONENT_TYPE,
-        cause,
-      },
+      { cause },
     );
   }
   return db;

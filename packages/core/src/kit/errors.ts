@@ -26,7 +26,7 @@ export interface ComponentErrors {
   /** ERR_NOT_SUPPORTED for `operation`. */
   notSupported(operation: string): ComponentError;
   etag(kind: ETagErrorKind, message?: string, options?: BoundErrorOptions): ETagError;
-  config(issues: readonly ConfigIssue[]): ConfigError;
+  config(issues: readonly ConfigIssue[], options?: BoundErrorOptions): ConfigError;
   /** One failed item of a non-atomic bulk write. */
   bulkItem(key: string, cause: unknown): BulkItemError;
   bulk(errors: readonly BulkItemError[]): BulkError;
@@ -40,7 +40,7 @@ export function componentErrors(component: string): ComponentErrors {
       new ComponentError("ERR_INVALID_REQUEST", message, { ...options, component }),
     notSupported: (operation) => notSupported(operation, component),
     etag: (kind, message, options) => new ETagError(kind, message, { ...options, component }),
-    config: (issues) => new ConfigError(issues, { component }),
+    config: (issues, options) => new ConfigError(issues, { ...options, component }),
     bulkItem: (key, cause) => new BulkItemError(key, cause, { component }),
     bulk: (errors) => new BulkError(errors, { component }),
   };

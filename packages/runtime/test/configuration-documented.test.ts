@@ -153,6 +153,25 @@ spec:
   )
   .join("");
 
+/** Components of the types `spec.components.deny` names: left out, so the sidecar starts. */
+const DENIED = `---
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: mailer
+spec:
+  type: bindings.smtp
+  version: v1
+---
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: filestore
+spec:
+  type: secretstores.local.file
+  version: v1
+`;
+
 /**
  * Every leaf of `value` as a dotted path: a mapping's keys and a list of mappings' items are
  * walked into; a scalar, a list of scalars or an empty mapping is a leaf.
@@ -175,6 +194,7 @@ let sidecar: Sidecar;
 const warned: string[] = [];
 const apiLog: { path?: unknown }[] = [];
 const spanLines: string[] = [];
+const deniedComponents: string[] = [];
 
 async function secretStatus(store: string, key: string): Promise<number> {
   const res = await fetch(`${sidecar.url}/v1.0/secrets/${store}/${key}`);
@@ -268,6 +288,17 @@ spec:
     expect(apiLog.map((l) => l.path)).toContain("/v1.0/secrets/:store/:key"),
   "spec.logging.apiLogging.omitHealthChecks": () =>
     expect(apiLog.map((l) => l.path).filter((p) => String(p).includes("healthz"))).toEqual([]),
+  // Neither denied component is loaded (smtp is no type outrig has: loading it would fail).
+  "spec.components.deny": async () => {
+    expect(deniedComponents.sort()).toEqual(["filestore", "mailer"]);
+    const res = await fetch(`${sidecar.url}/v1.0/metadata`);
+    const names = ((await res.json()) as { components: { name: string }[] }).components.map(
+      (c) => c.name,
+    );
+    expect(names).toEqual(expect.arrayContaining(["closedstore", "denystore", "allowstore"]));
+    expect(names).not.toContain("filestore");
+    expect(names).not.toContain("mailer");
+  },
   "metadata.name": () => expect(config.name).toBe("documented"),
 };
 
@@ -302,13 +333,15 @@ describe("Dapr's documented Configuration fields", () => {
       },
       warn: (_message, fields) => {
         if (fields?.kind === "Configuration") warned.push(String(fields.field));
+        if (typeof fields?.component === "string" && fields.configuration === "documented")
+          deniedComponents.push(fields.component);
       },
     };
     sidecar = await startSidecar({
       appId: "cfgdoc",
       httpPort: 0,
       logger,
-      resources: `${DOCUMENTED}${STORES}`,
+      resources: `${DOCUMENTED}${STORES}${DENIED}`,
     });
     for (const path of ["/v1.0/healthz", "/v1.0/healthz/outbound"])
       expect((await fetch(`${sidecar.url}${path}`)).status).toBe(204);
@@ -322,7 +355,6 @@ describe("Dapr's documented Configuration fields", () => {
       "spec.accessControl",
       "spec.api",
       "spec.appHttpPipeline",
-      "spec.components",
       // WorkflowsClusteredDeployment: listed in the metadata API, acted on by nothing.
       "spec.features[3]",
       "spec.httpPipeline",

@@ -12,6 +12,7 @@ import { unimplementedKindOf } from "../api/errors.ts";
 import { resolveComponentMetadata } from "../resources/metadata.ts";
 import type { ComponentResource, Resources } from "../resources/model.ts";
 import { locate } from "../resources/parse.ts";
+import { withoutDenied } from "./deny-list.ts";
 import { type CountedComponent, countCalls } from "./in-flight.ts";
 import { lockKeyPrefixFor } from "./lock-keys.ts";
 import type { AnyComponentDefinition, ComponentRegistry } from "./registry.ts";
@@ -243,7 +244,11 @@ export async function loadComponents(
   target: LoadTarget,
 ): Promise<ComponentSet> {
   const { appId, registry, logger } = target;
-  const wanted = resources.components.filter((c) => inScope(c.scopes, appId));
+  const wanted = withoutDenied(
+    resources.components.filter((c) => inScope(c.scopes, appId)),
+    resources.configurations,
+    logger,
+  );
   const issues: ConfigIssue[] = [];
   const seen = new Map<string, ComponentResource>();
   for (const c of wanted) {

@@ -1,4 +1,5 @@
 import { type Logger, silentLogger } from "@outrig/core";
+import { deniedBy, withoutDenied } from "../components/deny-list.ts";
 import { inScope } from "../components/loader.ts";
 import type {
   ComponentResource,
@@ -100,7 +101,10 @@ export class HotReloader {
     this.#onReload = options.onReload;
     this.#paths = table.options.resourcesPaths ?? [];
     this.#files = new ResourceFiles(this.#paths, table.options.resources);
-    this.#read = this.#inScope(runtime.resources.components);
+    // What was loaded: denied components never were (their warning was logged at load).
+    this.#read = this.#inScope(runtime.resources.components).filter(
+      (c) => !deniedBy(runtime.resources.configurations, c),
+    );
     this.#readOthers = runtime.resources;
   }
 
@@ -154,7 +158,14 @@ export class HotReloader {
       );
     }
     const before = runtime.resources;
-    const after = this.#unique(this.#inScope(read.resources.components));
+    // The deny list is the one read at start: Configuration changes need a restart.
+    const after = this.#unique(
+      withoutDenied(
+        this.#inScope(read.resources.components),
+        runtime.resources.configurations,
+        this.#logger,
+      ),
+    );
     const reconciled = this.#closed
       ? { changes: [], failures: [], retired: [] }
       : await reconcileComponents(runtime, table, this.#read, after, this.#logger);

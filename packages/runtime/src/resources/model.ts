@@ -144,6 +144,7 @@ export const configurationSchema = z.object({
         })
         .optional(),
       features: z.array(z.object({ name: z.string(), enabled: z.boolean() })).optional(),
+      components: z.object({ deny: z.array(z.string()).optional() }).optional(),
       secrets: z
         .object({
           scopes: z

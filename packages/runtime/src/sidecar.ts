@@ -60,6 +60,7 @@ import { SidecarTracing } from "./tracing/sidecar-tracing.ts";
 import { tracedCallbacks } from "./tracing/traced-callbacks.ts";
 import { tracingConfig } from "./tracing/tracing-config.ts";
 import { DAPR_API_LEVEL, RUNTIME_VERSION } from "./version.ts";
+import { workflowLimits } from "./workflows/limits.ts";
 import { startWorkflowEngine } from "./workflows/start.ts";
 
 export interface SidecarOptions {
@@ -356,6 +357,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     namespace: options.namespace,
     logger,
     turnTimeoutMs: options.workflowTurnTimeoutMs,
+    maxConcurrent: workflowLimits(runtime.resources.configurations),
   }).catch(async (error: unknown) => {
     await scheduler.close();
     await runtime.close();

@@ -13,6 +13,7 @@ import { type Sidecar, startSidecar } from "../src/index.ts";
 import { metricsConfig } from "../src/metrics/metrics-config.ts";
 import { parseResources } from "../src/resources/parse.ts";
 import { tracingConfig } from "../src/tracing/tracing-config.ts";
+import { workflowLimits } from "../src/workflows/limits.ts";
 import { until } from "./helpers.ts";
 
 const DOCUMENTED = `apiVersion: dapr.io/v1alpha1
@@ -299,6 +300,11 @@ spec:
     expect(names).not.toContain("filestore");
     expect(names).not.toContain("mailer");
   },
+  // The engine's caps; workflows-limits.test.ts drives them through the workflow SDK.
+  "spec.workflow.maxConcurrentWorkflowInvocations": () =>
+    expect(workflowLimits(configs).orchestration).toBe(100),
+  "spec.workflow.maxConcurrentActivityInvocations": () =>
+    expect(workflowLimits(configs).activity).toBe(1000),
   "metadata.name": () => expect(config.name).toBe("documented"),
 };
 
@@ -365,7 +371,6 @@ describe("Dapr's documented Configuration fields", () => {
       "spec.mtls",
       "spec.nameResolution",
       "spec.wasm",
-      "spec.workflow",
     ]);
   });
 

@@ -21,6 +21,7 @@ const APPLIED_CONFIGURATION = new Set([
   "tracing",
   "logging",
   "components",
+  "workflow",
 ]);
 
 /**
@@ -129,10 +130,10 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
     const at = { file: c.source.file, kind: "Configuration", name: c.name };
     // Applied: features outrig acts on (APPLIED_FEATURES; every one is listed in the metadata
     // API), secrets.scopes (api/secrets.ts), logging.apiLogging (http/api-logging-config.ts),
-    // components.deny (components/deny-list.ts); metrics
+    // components.deny (components/deny-list.ts), workflow (workflows/limits.ts); metrics
     // and tracing are read by metrics/metrics-config.ts and tracing/tracing-config.ts, which name
     // their own unapplied fields. Every other section (accessControl, api,
-    // nameResolution, httpPipeline, appHttpPipeline, mtls, wasm, workflow, ...) is accepted by the
+    // nameResolution, httpPipeline, appHttpPipeline, mtls, wasm, ...) is accepted by the
     // schema and so warned about here, by name.
     for (const key of Object.keys(c.spec ?? {})) {
       if (!APPLIED_CONFIGURATION.has(key)) found.push({ ...at, field: `spec.${key}` });

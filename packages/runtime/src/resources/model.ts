@@ -145,6 +145,12 @@ export const configurationSchema = z.object({
         .optional(),
       features: z.array(z.object({ name: z.string(), enabled: z.boolean() })).optional(),
       components: z.object({ deny: z.array(z.string()).optional() }).optional(),
+      workflow: z
+        .object({
+          maxConcurrentWorkflowInvocations: z.coerce.number().int().optional(),
+          maxConcurrentActivityInvocations: z.coerce.number().int().optional(),
+        })
+        .optional(),
       secrets: z
         .object({
           scopes: z

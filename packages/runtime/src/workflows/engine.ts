@@ -43,6 +43,12 @@ export interface WorkflowEngineOptions {
    * 100, dropping the rest silently, so more than that would be lost work. Default 50.
    */
   maxInFlightPerWorker?: number;
+  /**
+   * Orchestration turns and activities this sidecar has out at once across its workers, as the
+   * Configuration's `workflow.maxConcurrentWorkflowInvocations` / `maxConcurrentActivityInvocations`
+   * say; more wait in the queue. Unlimited when absent.
+   */
+  maxConcurrent?: { orchestration?: number | undefined; activity?: number | undefined };
 }
 
 export interface StartRequest {
@@ -112,6 +118,7 @@ export class WorkflowEngine {
   readonly #logger: Logger;
   readonly #turnTimeoutMs: number;
   readonly #maxInFlight: number;
+  readonly #maxConcurrent: { orchestration?: number | undefined; activity?: number | undefined };
   readonly #instances = new Map<string, Live>();
   readonly #chains = new Map<string, Promise<unknown>>();
   readonly #workers = new Set<Worker>();
@@ -128,6 +135,7 @@ export class WorkflowEngine {
     this.#logger = options.logger ?? silentLogger;
     this.#turnTimeoutMs = options.turnTimeoutMs ?? 60_000;
     this.#maxInFlight = options.maxInFlightPerWorker ?? 50;
+    this.#maxConcurrent = options.maxConcurrent ?? {};
   }
 
   /** Takes the timers and resumes every instance that was running (crash safety). */
@@ -875,6 +883,15 @@ export class WorkflowEngine {
     queueMicrotask(() => this.#pump());
   }
 
+  /** Whether one more work item of `kind` stays within the Configuration's limit. */
+  #roomFor(kind: Pending["kind"]): boolean {
+    const max = this.#maxConcurrent[kind];
+    if (!max || max <= 0) return true;
+    let out = 0;
+    for (const w of this.#workers) for (const p of w.inFlight.values()) if (p.kind === kind) out++;
+    return out < max;
+  }
+
   #pump(): void {
     if (this.#closed) return;
     while (this.#queue.length > 0) {
@@ -887,7 +904,10 @@ export class WorkflowEngine {
           worker = w;
       }
       if (!worker) return;
-      const pending = this.#queue.shift() as Pending;
+      // The oldest item whose kind is under its limit; a kind at its limit keeps its order.
+      const at = this.#queue.findIndex((p) => this.#roomFor(p.kind));
+      if (at < 0) return;
+      const [pending] = this.#queue.splice(at, 1) as [Pending];
       this.#queued.delete(keyOf(pending));
       if (pending.kind === "orchestration") this.#dispatchTurn(pending, worker);
       else this.#dispatchActivity(pending, worker);

@@ -19,6 +19,8 @@ export async function startWorkflowEngine(
     namespace?: string | undefined;
     logger: Logger;
     turnTimeoutMs?: number | undefined;
+    /** The Configuration's `workflow` limits (see WorkflowEngineOptions.maxConcurrent). */
+    maxConcurrent?: { orchestration?: number | undefined; activity?: number | undefined };
   },
 ): Promise<WorkflowEngine | undefined> {
   const name = options.stateStore;
@@ -33,6 +35,7 @@ export async function startWorkflowEngine(
     jobPrefix: workflowJobPrefix(options.namespace, options.appId),
     logger: options.logger,
     ...(options.turnTimeoutMs ? { turnTimeoutMs: options.turnTimeoutMs } : {}),
+    ...(options.maxConcurrent ? { maxConcurrent: options.maxConcurrent } : {}),
   });
   await engine.start();
   options.logger.info("workflow engine started", { stateStore: name, actorType });

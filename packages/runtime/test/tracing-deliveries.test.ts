@@ -208,6 +208,59 @@ describe("job triggers", () => {
       await app.close();
     }
   });
+
+  it("send the job/<name> span's context to a gRPC app as OnJobEvent metadata", async () => {
+    const { appCallback } = daprProtos();
+    const alpha = appCallback.dapr.proto.runtime.v1.AppCallbackAlpha.service;
+    const seen: grpc.Metadata[] = [];
+    const server = new grpc.Server();
+    server.addService(alpha, {
+      OnJobEventAlpha1: (
+        call: grpc.ServerUnaryCall<unknown, unknown>,
+        cb: grpc.sendUnaryData<unknown>,
+      ) => {
+        seen.push(call.metadata);
+        cb(null, {});
+      },
+    });
+    const appPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
+        e ? reject(e) : resolve(p),
+      ),
+    );
+    const s = await sidecar({
+      appId: "jobs-traced-grpc",
+      appPort,
+      appProtocol: "grpc",
+      schedulerStore: join(dir, "jobs-grpc.db"),
+      grpcPort: 0,
+      resources: TRACED,
+    });
+    try {
+      await s.ready();
+      const scheduled = await fetch(`${s.url}/v1.0-alpha1/jobs/tock`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ dueTime: new Date(Date.now() + 200).toISOString(), data: 1 }),
+      });
+      expect(scheduled.status).toBe(204);
+      const metadata = await until(() => seen[0], 10_000);
+      const all = await spansWhen(s, (x) => x.some((sp) => sp.name === "job/tock"), "job span");
+      const span = all.find((x) => x.name === "job/tock");
+      expect(span).toMatchObject({
+        kind: "CLIENT",
+        status: "ok",
+        attributes: {
+          "dapr.protocol": "grpc",
+          "dapr.api": "/dapr.proto.runtime.v1.AppCallback/OnJobEvent",
+        },
+      });
+      expect(metadata.get("traceparent")).toEqual([`00-${span?.traceId}-${span?.spanId}-01`]);
+    } finally {
+      await s.stop();
+      server.forceShutdown();
+    }
+  });
 });
 
 interface Msg {

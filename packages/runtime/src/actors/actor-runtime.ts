@@ -329,10 +329,14 @@ export class ActorRuntime {
           answer = await route.remote(owner);
         } catch (error) {
           // Never reached: wait for the membership to drop it (its lease runs out), then look
-          // again. Any other failure may have run the turn, so it is not sent again.
+          // again; an owner still listed after that is really unreachable. Any other failure
+          // may have run the turn, so it is not sent again.
           if (error instanceof OwnerUnreachable && placement.changed) {
             await placement.changed(owner.epoch, signal);
-            if (signal?.aborted) throw error;
+            const now = placement.lookup(type, id);
+            if (signal?.aborted || (now.kind === "remote" && now.epoch === owner.epoch)) {
+              throw error;
+            }
             continue;
           }
           throw error;

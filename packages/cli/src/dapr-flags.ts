@@ -118,7 +118,7 @@ export const DAPR_RUN_FLAGS: readonly DaprFlag[] = [
     name: "placement-host-address",
     value: "address",
     support: "warn",
-    note: `${NOT_YET}: no actors placement`,
+    note: "the actor placement is embedded (env OUTRIG_ACTOR_PLACEMENT=table: membership in the scheduler store); no address is used",
   },
   {
     name: "scheduler-host-address",
@@ -221,7 +221,7 @@ export const DAPR_RUN_FILE_FIELDS: readonly RunFileField[] = [
     name: "placementHostAddress",
     where: "common",
     support: "warn",
-    note: `${NOT_YET}: no actors placement`,
+    note: "the actor placement is embedded; no address is used",
   },
   {
     name: "schedulerHostAddress",

@@ -129,7 +129,7 @@ apps:
     const runFile = await loadRunFile(root, paths);
     expect(runFile.warnings).toEqual([
       "kind: unknown field, ignored",
-      "common.placementHostAddress: not supported yet: no actors placement, ignored",
+      "common.placementHostAddress: the actor placement is embedded; no address is used, ignored",
       // Per app in Dapr's run files (RunConfig, not SharedRunConfig).
       "common.metricsPort: unknown field, ignored",
       "apps[0].appPorts: unknown field, ignored",

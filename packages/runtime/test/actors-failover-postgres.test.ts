@@ -11,7 +11,7 @@ afterAll(async () => {
 });
 
 describe("three sidecars on one PostgreSQL store", () => {
-  it("route each actor to one owner and move a killed owner's calls and reminder to a survivor", async () => {
+  it("route each actor to one owner, move a killed owner's calls and reminder to a survivor, and take a joining one in", async () => {
     // A namespace of its own: membership and reminders of other runs sharing the database stay apart.
     await failover(postgres.connectionString, `failover-${randomUUID().slice(0, 8)}`);
   }, 120_000);

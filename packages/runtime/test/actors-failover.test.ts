@@ -101,7 +101,7 @@ describe("TablePlacement on one SQLite file", () => {
 });
 
 describe("three sidecars on one SQLite file", () => {
-  it("route each actor to one owner and move a killed owner's calls and reminder to a survivor", async () => {
+  it("route each actor to one owner, move a killed owner's calls and reminder to a survivor, and take a joining one in", async () => {
     const dir = await mkdtemp(join(tmpdir(), "outrig-actors-failover-"));
     try {
       await failover(join(dir, "scheduler.db"), "default");

@@ -73,11 +73,12 @@ function grpcInvoke(port: number, actor: string): Promise<{ sidecar: number; epo
 }
 
 /**
- * Three sidecar processes of three apps hosting `Fenced`, on `store` (a SQLite file or a
- * `postgres://` URL) in `namespace`: each actor has one owner whichever sidecar is called (HTTP
- * or gRPC); the owner of an actor with a reminder is SIGKILLed while calls stream to it, and its
- * calls and reminder must move to a survivor within 10 s; no turns of an actor overlap and their
- * epochs never go back.
+ * Three sidecar processes of three apps hosting `Fenced` and one whose app hosts none, on
+ * `store` (a SQLite file or a `postgres://` URL) in `namespace`: each actor has one owner
+ * whichever sidecar is called (HTTP or gRPC); the owner of an actor with a reminder is SIGKILLed
+ * while calls stream to it, and its calls and reminder must move to a survivor within 10 s; a
+ * new sidecar then joins while calls stream and takes actors over without a failed call. No
+ * turns of an actor overlap and their epochs never go back.
  */
 export async function failover(store: string, namespace: string): Promise<void> {
   {
@@ -98,6 +99,13 @@ export async function failover(store: string, namespace: string): Promise<void> 
           ),
         );
       }
+      // A fourth sidecar whose app hosts no actors: a member that only forwards.
+      sidecars.push(
+        await sidecarProcess<{ url: string; grpcPort: number }>(
+          { ACTORS_APP_ID: "forwarder", ACTORS_STORE: store, ACTORS_NAMESPACE: namespace },
+          "actors-sidecar.ts",
+        ),
+      );
       const placementOf = async (url: string) => {
         const meta = (await (await fetch(`${url}/v1.0/metadata`)).json()) as {
           actorRuntime: { placement: string };
@@ -106,13 +114,13 @@ export async function failover(store: string, namespace: string): Promise<void> 
       };
       for (const s of sidecars) {
         await waitUntil(
-          async () => (await placementOf(s.url)).includes("3 members"),
+          async () => (await placementOf(s.url)).includes("4 members"),
           10_000,
-          "all three joined",
+          "all four joined",
         );
       }
       expect(await placementOf(sidecars[0]?.url as string)).toMatch(
-        /^placement: table \(.*epoch \d+, 3 members/,
+        /^placement: table \(.*epoch \d+, 4 members/,
       );
       const call = async (via: number, actor: string) => {
         const r = await fetch(
@@ -123,11 +131,16 @@ export async function failover(store: string, namespace: string): Promise<void> 
         return (await r.json()) as { sidecar: number; epoch: number };
       };
 
-      // Each actor, called through every sidecar, runs on one owner.
+      // Each actor, called through every sidecar (the one hosting none too), runs on one owner.
       const ids = Array.from({ length: 24 }, (_, i) => `a${i}`);
       const owner = new Map<string, number>();
       for (const id of ids) {
-        const answers = [await call(0, id), await call(1, id), await call(2, id)];
+        const answers = [
+          await call(0, id),
+          await call(1, id),
+          await call(2, id),
+          await call(3, id),
+        ];
         expect(new Set(answers.map((a) => a.sidecar)).size).toBe(1);
         owner.set(id, answers[0]?.sidecar as number);
       }
@@ -210,6 +223,50 @@ export async function failover(store: string, namespace: string): Promise<void> 
       // The new owner is the same for calls through either survivor.
       const other = 3 - victim - survivor;
       expect((await call(other, doomed)).sidecar).toBe((await call(survivor, doomed)).sidecar);
+      // Actors of the survivors stayed where they were.
+      for (const id of ids) {
+        if (owner.get(id) === victim) continue;
+        expect((await call(survivor, id)).sidecar).toBe(owner.get(id));
+      }
+
+      // The victim's app gets a new sidecar: a new member joins while calls to every actor
+      // stream through the forwarder, and the actors it now owns move to it without a failure.
+      const joinAt = performance.now();
+      let joining = true;
+      const during: { ok: boolean; error?: string }[] = [];
+      const flow = (async () => {
+        while (joining) {
+          await Promise.all(
+            ids.map((id) =>
+              call(3, id).then(
+                () => during.push({ ok: true }),
+                (e: unknown) => during.push({ ok: false, error: String(e) }),
+              ),
+            ),
+          );
+        }
+      })();
+      sidecars[victim] = await sidecarProcess<{ url: string; grpcPort: number }>(
+        {
+          ACTORS_APP_ID: `fenced-${victim}`,
+          ACTORS_APP_PORT: String(apps[victim]?.port),
+          ACTORS_STORE: store,
+          ACTORS_NAMESPACE: namespace,
+        },
+        "actors-sidecar.ts",
+      );
+      await waitUntil(
+        () => turns.some((t) => t.sidecar === victim && t.enter > joinAt),
+        10_000,
+        "actors move to the new member",
+      );
+      await sleep(500);
+      joining = false;
+      await flow;
+      expect(during.filter((d) => !d.ok)).toEqual([]);
+      for (const id of ids) {
+        expect((await call(victim, id)).sidecar).toBe((await call(3, id)).sidecar);
+      }
 
       // No two turns of one actor overlapped, on one sidecar or across them, and the epoch an
       // actor's turns ran under never went back.
@@ -231,11 +288,6 @@ export async function failover(store: string, namespace: string): Promise<void> 
           expect(t.epoch).toBeGreaterThanOrEqual(prev.epoch);
           if (t.sidecar !== prev.sidecar) expect(t.epoch).toBeGreaterThan(prev.epoch);
         }
-      }
-      // Actors of the survivors stayed where they were.
-      for (const id of ids) {
-        if (owner.get(id) === victim) continue;
-        expect((await call(survivor, id)).sidecar).toBe(owner.get(id));
       }
       // The reminder is not left behind in a shared store.
       const gone = await fetch(

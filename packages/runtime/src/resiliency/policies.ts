@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { ComponentError, type Logger, parseDuration } from "@outrig/core";
 import type { ResiliencyResource } from "../resources/model.ts";
+import { type ActorPolicy, actorPolicy } from "./actor-policy.ts";
 import { timeoutMs } from "./app-timeouts.ts";
 import { type BreakerCounts, CircuitBreaker, isBreakerRefusal } from "./circuit-breaker.ts";
 
@@ -57,11 +58,16 @@ export function parseStatusCodes(
   return (status) => ranges.some(([lo, hi]) => status >= lo && status <= hi);
 }
 
+/** What runs a call through a circuit breaker: one CircuitBreaker, or several (actors.ts). */
+export interface Breaker {
+  execute<T>(op: () => Promise<T>, isFailure: (error: unknown) => boolean): Promise<T>;
+}
+
 /** The policies one target runs with; each part optional. */
 export interface TargetPolicy {
   timeoutMs?: number | undefined;
   retry?: RetryPolicy | undefined;
-  breaker?: CircuitBreaker | undefined;
+  breaker?: Breaker | undefined;
 }
 
 /** Errors that say the request itself is wrong: retrying cannot help and a breaker ignores them. */
@@ -112,7 +118,7 @@ export async function runWithPolicy<T>(
 ): Promise<T> {
   const attempt = policy.timeoutMs ? () => withTimeout(op, policy.timeoutMs as number, what) : op;
   const guarded = policy.breaker
-    ? () => (policy.breaker as CircuitBreaker).execute(attempt, (e) => !isClientError(e))
+    ? () => (policy.breaker as Breaker).execute(attempt, (e) => !isClientError(e))
     : attempt;
   const retry = options.retry ? policy.retry : undefined;
   for (let n = 0; ; n++) {
@@ -140,6 +146,7 @@ export class ResiliencyPolicies {
   readonly #logger: Logger;
   readonly #trip: Map<string, (c: BreakerCounts) => boolean>;
   readonly #targets = new Map<string, TargetPolicy | undefined>();
+  readonly #actors = new Map<string, ActorPolicy | undefined>();
 
   private constructor(
     resources: readonly ResiliencyResource[],
@@ -163,6 +170,13 @@ export class ResiliencyPolicies {
         parseStatusCodes(p.matching?.httpStatusCodes, name);
         parseStatusCodes(p.matching?.gRPCStatusCodes, name, "gRPCStatusCodes");
       }
+    // As daprd, which refuses such a resource: the breaker's state has no home without it.
+    for (const r of inScope)
+      for (const [type, ref] of Object.entries(r.spec.targets?.actors ?? {}))
+        if (ref.circuitBreaker && !ref.circuitBreakerScope)
+          throw new Error(
+            `Resiliency ${r.name}: targets.actors.${type} names circuitBreaker ${ref.circuitBreaker} without circuitBreakerScope (id, type or both)`,
+          );
     const trip = new Map<string, (c: BreakerCounts) => boolean>();
     const breakers = inScope.flatMap((r) => Object.entries(r.spec.policies?.circuitBreakers ?? {}));
     if (breakers.length > 0) {
@@ -229,6 +243,41 @@ export class ResiliencyPolicies {
       this.#targets.set(key, policy.retry || policy.breaker ? policy : undefined);
     }
     return this.#targets.get(key);
+  }
+
+  /**
+   * The policy for the sidecar's calls into the app for actors of `type` (its `targets.actors`
+   * entry, else `DefaultActor<Kind>Policy`, else `Default<Kind>Policy`); undefined when none.
+   * Breakers are kept by the entry's circuitBreakerScope; a default breaker is per type, as
+   * daprd keys it.
+   */
+  actor(type: string): ActorPolicy | undefined {
+    const key = `actor/${type}`;
+    if (!this.#actors.has(key)) {
+      const ref = this.#firstRef((r) => r.spec.targets?.actors?.[type]);
+      const pick = (kind: Kind, named: string | undefined) =>
+        ref
+          ? named
+          : [`DefaultActor${kind}Policy`, `Default${kind}Policy`].find((d) => this.#has(kind, d));
+      const timeout = pick("Timeout", ref?.timeout);
+      const retry = pick("Retry", ref?.retry);
+      const breaker = pick("CircuitBreaker", ref?.circuitBreaker);
+      this.#actors.set(
+        key,
+        actorPolicy({
+          type,
+          timeoutMs: timeout ? this.#timeout(timeout) : undefined,
+          retry: retry ? this.#retry(retry) : undefined,
+          breaker:
+            breaker && this.#trip.has(breaker)
+              ? (target) => this.#breaker(breaker, target) as CircuitBreaker
+              : undefined,
+          scope: ref?.circuitBreakerScope ?? "type",
+          cacheSize: ref?.circuitBreakerCacheSize || undefined,
+        }),
+      );
+    }
+    return this.#actors.get(key);
   }
 
   #component(name: string, direction: "outbound" | "inbound"): TargetPolicy | undefined {

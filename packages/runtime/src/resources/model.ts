@@ -96,6 +96,12 @@ const policyRef = z.object({
   circuitBreaker: z.string().optional(),
 });
 
+/** An actor type's policies: where its breaker state lives, and how many per-id breakers stay. */
+const actorPolicyRef = policyRef.extend({
+  circuitBreakerScope: z.enum(["id", "type", "both"]).optional(),
+  circuitBreakerCacheSize: z.coerce.number().int().min(0).optional(),
+});
+
 export const resiliencySchema = z.object({
   apiVersion: z.string().optional(),
   kind: z.literal("Resiliency"),
@@ -111,7 +117,7 @@ export const resiliencySchema = z.object({
     targets: z
       .object({
         apps: z.record(z.string(), policyRef).optional(),
-        actors: z.record(z.string(), policyRef.passthrough()).optional(),
+        actors: z.record(z.string(), actorPolicyRef).optional(),
         components: z
           .record(
             z.string(),

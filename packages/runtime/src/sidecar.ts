@@ -50,6 +50,7 @@ import { type MetricsServer, startMetricsServer } from "./metrics/metrics-server
 import { SidecarMetrics } from "./metrics/sidecar-metrics.ts";
 import { appInvocationTimeouts } from "./resiliency/app-timeouts.ts";
 import { ResiliencyPolicies } from "./resiliency/policies.ts";
+import { resilientActorApp } from "./resiliency/resilient-actor-app.ts";
 import { resilientCallbacks } from "./resiliency/resilient-callbacks.ts";
 import { resilientRuntime } from "./resiliency/resilient-runtime.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
@@ -448,12 +449,14 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       ? new ActorState(found.store, options.appId, enabledFeatures.includes("ActorStateTTL"))
       : undefined;
   let actorState = actorStateOf(actorStore);
-  // Dapr's AppCallback has no actor callbacks: only an HTTP app hosts actors.
+  // Dapr's AppCallback has no actor callbacks: only an HTTP app hosts actors. The actor runtime
+  // calls the app inside each turn; the actor Resiliency policies wrap those calls.
+  const actorApp = app && !grpcApp ? httpActorApp(app) : undefined;
   const actors = new ActorRuntime({
     appId: options.appId,
     namespace: options.namespace ?? "default",
     logger,
-    app: app && !grpcApp ? httpActorApp(app) : undefined,
+    app: actorApp && !policies.empty ? resilientActorApp(actorApp, policies) : actorApp,
     placement,
     forwarder,
     scheduler,

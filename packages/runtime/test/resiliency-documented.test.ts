@@ -94,6 +94,10 @@ spec:
       appC:
         retry: quick
         circuitbreaker: nosuch
+    actors:
+      Ghost:
+        retry: nosuch
+        circuitBreakerCacheSize: 10
 `;
 
 const started: Sidecar[] = [];
@@ -118,18 +122,18 @@ describe("Dapr's documented Resiliency fields", () => {
     });
     started.push(s);
     expect(warned.sort()).toEqual([
-      // Actor targets wait for actors; the two timeouts only they (or nothing) name go with them.
+      // The two timeouts no target names.
       "myresiliency: spec.policies.timeouts.important",
       "myresiliency: spec.policies.timeouts.largeResponse",
-      "myresiliency: spec.targets.actors.myActorType",
       // Fields no schema knows are named, not dropped in silence.
       "typos: metadata.labels",
       "typos: spec.policies.retries.quick.maxRetires",
+      "typos: spec.targets.actors.Ghost.retry",
       "typos: spec.targets.apps.appC.circuitbreaker",
     ]);
   });
 
-  it("compiles what it applies: app and component targets with the policies they name", async () => {
+  it("compiles what it applies: app, component and actor targets with the policies they name", async () => {
     const { resiliencies } = parseResources(DOCUMENTED, "resiliency.yaml");
     expect(appInvocationTimeouts(resiliencies, "checkout").get("appB")).toBe(5000);
     const policies = await ResiliencyPolicies.load(resiliencies, "checkout", silentLogger);
@@ -150,6 +154,12 @@ describe("Dapr's documented Resiliency fields", () => {
       retry: { name: "important" },
     });
     expect(policies.componentOutbound("pubsub2")?.retry?.name).toBe("pubsubRetry");
+    const actor = policies.actor("myActorType");
+    expect(actor).toMatchObject({ timeoutMs: 5000, retry: { name: "important", maxRetries: 30 } });
+    // Scope both: a breaker for each id beside the type.s one.
+    expect(actor?.breaker("a")).toBeDefined();
+    // A type without a target and no DefaultActor*Policy has no policy.
+    expect(policies.actor("otherType")).toBeUndefined();
     // Scoped to checkout: another app gets none of it.
     const other = await ResiliencyPolicies.load(resiliencies, "billing", silentLogger);
     expect(other.empty).toBe(true);

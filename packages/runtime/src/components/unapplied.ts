@@ -9,6 +9,9 @@ const COMPONENT_DEFAULTS =
 /** Dapr's default policy names that service invocation falls back to (policies.ts `app`). */
 const APP_DEFAULTS = /^Default(App)?(Retry|CircuitBreaker)Policy$/;
 
+/** Dapr's default policy names that actor calls into the app fall back to (policies.ts `actor`). */
+const ACTOR_DEFAULTS = /^Default(Actor)?(Timeout|Retry|CircuitBreaker)Policy$/;
+
 /**
  * Configuration sections the runtime applies (or, for metrics and tracing, checks field by field;
  * for features, feature by feature).
@@ -94,15 +97,32 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
       use(ref.outbound);
       use(ref.inbound);
     }
+    // Applied: actor targets (resiliency/resilient-actor-app.ts); actors are hosted by HTTP apps
+    // only, so of a retry's matching only httpStatusCodes is read.
+    const actorRetries = new Set<string>();
+    for (const ref of Object.values(r.spec.targets?.actors ?? {})) {
+      if (ref.retry) actorRetries.add(ref.retry);
+      use(ref);
+    }
     for (const [group, entries] of Object.entries(r.spec.policies ?? {})) {
       for (const [key, value] of Object.entries(entries ?? {})) {
-        if (used.has(`${group}/${key}`) || COMPONENT_DEFAULTS.test(key) || APP_DEFAULTS.test(key)) {
+        if (
+          used.has(`${group}/${key}`) ||
+          COMPONENT_DEFAULTS.test(key) ||
+          APP_DEFAULTS.test(key) ||
+          ACTOR_DEFAULTS.test(key)
+        ) {
           const matching = (value as { matching?: Record<string, unknown> })?.matching;
           if (group !== "retries" || matching === undefined) continue;
           const forApps = appRetries.has(key) || APP_DEFAULTS.test(key);
-          for (const field of Object.keys(matching))
-            if (!(forApps && (field === "httpStatusCodes" || field === "gRPCStatusCodes")))
+          const forActors = actorRetries.has(key) || ACTOR_DEFAULTS.test(key);
+          for (const field of Object.keys(matching)) {
+            const read =
+              (forApps && (field === "httpStatusCodes" || field === "gRPCStatusCodes")) ||
+              (forActors && field === "httpStatusCodes");
+            if (!read)
               found.push({ ...at, field: `spec.policies.retries.${key}.matching.${field}` });
+          }
           continue;
         }
         found.push({ ...at, field: `spec.policies.${group}.${key}` });
@@ -111,17 +131,18 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
     for (const [group, entries] of Object.entries(r.spec.targets ?? {})) {
       for (const [key, ref] of Object.entries(entries ?? {})) {
         if (group === "components") continue;
-        if (group !== "apps") {
+        if (group !== "apps" && group !== "actors") {
           found.push({ ...at, field: `spec.targets.${group}.${key}` });
           continue;
         }
         for (const [policy, value] of Object.entries(ref ?? {})) {
+          if (policy === "circuitBreakerScope" || policy === "circuitBreakerCacheSize") continue;
           const name = String(value);
-          const group = GROUP_OF[policy as keyof typeof GROUP_OF];
+          const policyGroup = GROUP_OF[policy as keyof typeof GROUP_OF];
           const resolved =
-            (used.has(`${group}/${name}`) && isDefined(r, policy, name)) ||
+            (used.has(`${policyGroup}/${name}`) && isDefined(r, policy, name)) ||
             (policy === "timeout" && parseDuration(name) !== undefined);
-          if (!resolved) found.push({ ...at, field: `spec.targets.apps.${key}.${policy}` });
+          if (!resolved) found.push({ ...at, field: `spec.targets.${group}.${key}.${policy}` });
         }
       }
     }

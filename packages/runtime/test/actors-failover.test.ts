@@ -7,13 +7,15 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { waitUntil } from "@outrig/conformance/testing";
 import { silentLogger } from "@outrig/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqliteMembershipStore } from "../src/actors/membership.ts";
 import { rendezvousOwner, weighted } from "../src/actors/rendezvous.ts";
 import { TablePlacement } from "../src/actors/table-placement.ts";
-import { failover } from "./actors-failover.ts";
+import { failover, fencedApp, type Turn } from "./actors-failover.ts";
+import { sidecarProcess } from "./sidecar-process.ts";
 
 describe("rendezvous hashing", () => {
   const members = ["m-a", "m-b", "m-c", "m-d"].map((id) => ({ id }));
@@ -109,4 +111,80 @@ describe("three sidecars on one SQLite file", () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe("a sidecar that stops", () => {
+  it("deactivates its actors and deletes its row before its lease runs out: they move at once", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "outrig-actors-leave-"));
+    const store = join(dir, "scheduler.db");
+    const turns: Turn[] = [];
+    const apps = await Promise.all([0, 1].map((i) => fencedApp(i, turns)));
+    const sidecars: Awaited<ReturnType<typeof sidecarProcess>>[] = [];
+    const db = new DatabaseSync(store);
+    try {
+      for (const [i, app] of apps.entries()) {
+        sidecars.push(
+          await sidecarProcess(
+            { ACTORS_APP_ID: `leave-${i}`, ACTORS_APP_PORT: String(app.port), ACTORS_STORE: store },
+            "actors-sidecar.ts",
+          ),
+        );
+      }
+      const leaseOf = () =>
+        (
+          db
+            .prepare("SELECT lease_until FROM outrig_actor_members WHERE app_id = 'leave-0'")
+            .get() as { lease_until: number } | undefined
+        )?.lease_until;
+      const members = () =>
+        (db.prepare("SELECT count(*) AS n FROM outrig_actor_members").get() as { n: number }).n;
+      await waitUntil(() => members() === 2, 10_000, "both joined");
+      const call = async (via: number, actor: string) => {
+        const r = await fetch(`${sidecars[via]?.url}/v1.0/actors/Fenced/${actor}/method/hit`, {
+          method: "PUT",
+          body: "{}",
+          signal: AbortSignal.timeout(8000),
+        });
+        if (r.status !== 200) throw new Error(`${r.status} ${await r.text()}`);
+        return (await r.json()) as { sidecar: number };
+      };
+      await waitUntil(
+        async () => (await call(0, "probe").catch(() => undefined)) !== undefined,
+        10_000,
+        "both sidecars answer",
+      );
+      const ids = Array.from({ length: 16 }, (_, i) => `l${i}`);
+      const owners = new Map<string, number>();
+      for (const id of ids) owners.set(id, (await call(1, id)).sidecar);
+      const leaving = ids.filter((id) => owners.get(id) === 0);
+      expect(leaving.length).toBeGreaterThan(0);
+
+      let lease = leaseOf() as number;
+      expect((await fetch(`${sidecars[0]?.url}/v1.0/shutdown`, { method: "POST" })).status).toBe(
+        204,
+      );
+      await waitUntil(
+        () => {
+          const now = leaseOf();
+          if (now !== undefined) lease = now;
+          return now === undefined;
+        },
+        10_000,
+        "its row is gone",
+      );
+      // Deleted by its own leave, not by the others after its lease ran out.
+      expect(Date.now()).toBeLessThan(lease);
+      const deactivated = apps[0]?.received
+        .filter((r) => r.method === "DELETE")
+        .map((r) => r.url)
+        .sort();
+      for (const id of leaving) expect(deactivated).toContain(`/actors/Fenced/${id}`);
+      for (const id of leaving) expect((await call(1, id)).sidecar).toBe(1);
+    } finally {
+      db.close();
+      await Promise.all(sidecars.map((s) => s.kill()));
+      await Promise.all(apps.map((a) => a.close()));
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -19,7 +19,7 @@ export interface Turn {
 }
 
 /** An app hosting the actor type `Fenced`: each turn records where it ran and under which epoch. */
-async function fencedApp(index: number, turns: Turn[]) {
+export async function fencedApp(index: number, turns: Turn[]) {
   return fakeApp(
     (r: Received, res: ServerResponse) => {
       if (r.method === "GET" && r.url === "/dapr/config") {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ResiliencyPolicies } from "../src/resiliency/policies.ts";
 import { parseResources } from "../src/resources/parse.ts";
 import { ACTOR_STORE } from "./fixtures/counter-actor.ts";
-import { fakeApp, type Received } from "./helpers.ts";
+import { fakeApp, type Received, until } from "./helpers.ts";
 import { sidecarProcess } from "./sidecar-process.ts";
 
 const TYPES = ["Flaky", "Picky", "Slow", "PerId", "PerType", "Both"];
@@ -67,9 +67,10 @@ function count(key: string): number {
 }
 
 /**
- * The actor methods: `ok` answers 200; `fail` 500; `unavailable` 503; `flaky<N>` fails with 500
- * on its first N calls for an actor, then answers 200; `alternate` fails every other call;
- * `slow` answers after 3 s.
+ * The actor methods (and timers, by their name): `ok` answers 200; `fail` 500; `unavailable`
+ * 503; `missing` 404; `flaky<N>` fails with 500 on its first N calls for an actor, then answers
+ * 200; `dotnet<N>` answers 200 with the .NET SDK's error header N times, then without;
+ * `alternate` fails every other call; `slow` answers after 5 s.
  */
 async function answer(r: Received, res: ServerResponse): Promise<void> {
   if (r.method === "GET" && r.url === "/dapr/config") {
@@ -94,24 +95,42 @@ async function answer(r: Received, res: ServerResponse): Promise<void> {
     res.writeHead(status, { "content-type": "text/plain" });
     res.end(body);
   };
-  if (method === "slow") {
+  const behaviour = method.replace(/^timer\//, "");
+  if (behaviour === "slow") {
     res.once("close", () => inFlight.set(actor, (inFlight.get(actor) ?? 1) - 1));
-    await sleep(3000);
+    await sleep(5000);
     if (!res.destroyed) res.writeHead(200).end("late");
     return;
   }
   // A moment inside the turn, so concurrent turns would overlap if the runtime let them.
   await sleep(5);
-  const flaky = /^flaky(\d+)$/.exec(method);
+  const flaky = /^flaky(\d+)$/.exec(behaviour);
   if (flaky) return reply(n <= Number(flaky[1]) ? 500 : 200, n <= Number(flaky[1]) ? "no" : "ok");
-  if (method === "alternate") return reply(n % 2 === 1 ? 500 : 200, `call ${n}`);
-  if (method === "fail") return reply(500, "broken");
-  if (method === "unavailable") return reply(503, "unavailable");
+  const dotnet = /^dotnet(\d+)$/.exec(behaviour);
+  if (dotnet && n <= Number(dotnet[1])) {
+    res.setHeader("X-DaprErrorResponseHeader", "true");
+    return reply(200, "failed");
+  }
+  if (behaviour === "alternate") return reply(n % 2 === 1 ? 500 : 200, `call ${n}`);
+  if (behaviour === "fail") return reply(500, "broken");
+  if (behaviour === "unavailable") return reply(503, "unavailable");
+  if (behaviour === "missing") return reply(404, "no such method");
   return reply(200, "ok");
 }
 
 let app: Awaited<ReturnType<typeof fakeApp>>;
 let proc: Awaited<ReturnType<typeof sidecarProcess>>;
+
+/** Registers a one-shot timer `name` on `actor` (activated first, as a timer needs). */
+async function timer(actor: string, name: string): Promise<void> {
+  expect((await call(actor, "ok")).status).toBe(200);
+  const res = await fetch(`${proc.url}/v1.0/actors/${actor}/timers/${name}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ dueTime: "0s", callback: name }),
+  });
+  expect(res.status).toBe(204);
+}
 
 function call(actor: string, method: string): Promise<Response> {
   return fetch(`${proc.url}/v1.0/actors/${actor}/method/${method}`, {
@@ -163,6 +182,27 @@ describe("actor retries", () => {
     expect(count("Picky/p1/unavailable")).toBe(4);
   });
 
+  it("not retry a method the app does not have (404), as daprd makes it permanent", async () => {
+    const res = await call("Flaky/n1", "missing");
+    expect(res.status).toBe(404);
+    expect(count("Flaky/n1/missing")).toBe(1);
+  });
+
+  it("count the .NET SDK's error header as a failure", async () => {
+    const res = await call("Flaky/h1", "dotnet2");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-daprerrorresponseheader")).toBeNull();
+    expect(count("Flaky/h1/dotnet2")).toBe(3);
+  });
+
+  it("leave timer callbacks unretried (daprd retries method invocations only)", async () => {
+    await timer("Flaky/t1", "fail");
+    await until(() => count("Flaky/t1/timer/fail") >= 1);
+    // Three retries 10 ms apart would have come by now.
+    await sleep(300);
+    expect(count("Flaky/t1/timer/fail")).toBe(1);
+  });
+
   it("never run two turns of one actor at once while concurrent calls are retried", async () => {
     mostAtOnce = 0;
     const answers = await Promise.all(
@@ -184,13 +224,23 @@ describe("actor timeouts", () => {
     const error = await errorOf(res);
     expect(error.errorCode).toBe("ERR_ACTOR_INVOKE_METHOD");
     expect(error.message).toMatch(/timed out after 200ms/);
-    // The app would answer after 3 s; the caller hears of the timeout well before.
+    // The app would answer after 5 s; the caller hears of the timeout well before.
     expect(took).toBeGreaterThanOrEqual(150);
-    expect(took).toBeLessThan(2500);
+    expect(took).toBeLessThan(3000);
     expect(count("Slow/s1/slow")).toBe(1);
     // The turn is over: the next call to the same actor runs.
     const next = await call("Slow/s1", "ok");
     expect(next.status).toBe(200);
+  });
+
+  it("end a timer callback the app does not answer within the timeout, freeing the turn", async () => {
+    await timer("Slow/t1", "slow");
+    await until(() => count("Slow/t1/timer/slow") === 1);
+    const began = performance.now();
+    const next = await call("Slow/t1", "ok");
+    expect(next.status).toBe(200);
+    // Without the timeout this call would wait out the callback's 5 s.
+    expect(performance.now() - began).toBeLessThan(3000);
   });
 });
 

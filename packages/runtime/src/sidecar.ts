@@ -215,10 +215,24 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     ...(options.registry ? { registry: options.registry } : {}),
     logger,
   });
+  const metricsSettings = metricsConfig(runtime.resources.configurations);
+  const metrics =
+    options.enableMetrics !== false && metricsSettings.enabled
+      ? new SidecarMetrics(options.appId, options.namespace ?? "", {
+          ...(metricsSettings.latencyBuckets
+            ? { latencyBuckets: metricsSettings.latencyBuckets }
+            : {}),
+        })
+      : undefined;
+  if (metrics) {
+    for (const c of runtime.components) metrics.componentLoaded(c.name);
+    for (const r of runtime.resources.resiliencies) metrics.resiliencyLoaded(r.name);
+  }
   const policies = await ResiliencyPolicies.load(
     runtime.resources.resiliencies,
     options.appId,
     logger,
+    metrics,
   ).catch(async (error: unknown) => {
     await runtime.close();
     throw error;
@@ -249,19 +263,6 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   } catch (error) {
     await runtime.close();
     throw error;
-  }
-  const metricsSettings = metricsConfig(runtime.resources.configurations);
-  const metrics =
-    options.enableMetrics !== false && metricsSettings.enabled
-      ? new SidecarMetrics(options.appId, options.namespace ?? "", {
-          ...(metricsSettings.latencyBuckets
-            ? { latencyBuckets: metricsSettings.latencyBuckets }
-            : {}),
-        })
-      : undefined;
-  if (metrics) {
-    for (const c of runtime.components) metrics.componentLoaded(c.name);
-    for (const r of runtime.resources.resiliencies) metrics.resiliencyLoaded(r.name);
   }
   let tracingSettings: ReturnType<typeof tracingConfig>;
   try {

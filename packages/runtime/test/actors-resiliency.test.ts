@@ -119,7 +119,7 @@ async function answer(r: Received, res: ServerResponse): Promise<void> {
 }
 
 let app: Awaited<ReturnType<typeof fakeApp>>;
-let proc: Awaited<ReturnType<typeof sidecarProcess>>;
+let proc: Awaited<ReturnType<typeof sidecarProcess<{ url: string; metricsPort: number }>>>;
 
 /** Registers a one-shot timer `name` on `actor` (activated first, as a timer needs). */
 async function timer(actor: string, name: string): Promise<void> {
@@ -147,7 +147,7 @@ async function errorOf(res: Response): Promise<{ errorCode?: string; message?: s
 
 beforeAll(async () => {
   app = await fakeApp((r, res) => void answer(r, res), { actors: true });
-  proc = await sidecarProcess(
+  proc = await sidecarProcess<{ url: string; metricsPort: number }>(
     { ACTORS_APP_PORT: String(app.port), ACTORS_RESOURCES: `${ACTOR_STORE}---\n${RESILIENCY}` },
     "resilient-actors-sidecar.ts",
   );
@@ -289,6 +289,46 @@ describe("actor circuit breakers", () => {
     await failTimes("Both/d", 1);
     await expectRefused("Both/e");
     await expectRefused("Both/b");
+  });
+});
+
+describe("actor policy activations", () => {
+  /** The sum of `dapr_resiliency_activations_total` over the series carrying `labels`. */
+  async function activations(labels: Record<string, string>): Promise<number> {
+    const res = await fetch(`http://127.0.0.1:${proc.info.metricsPort}/metrics`);
+    let total = 0;
+    for (const line of (await res.text()).split("\n")) {
+      if (!line.startsWith("dapr_resiliency_activations_total{")) continue;
+      if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+        total += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+    return total;
+  }
+
+  const of = (target: string, policy: string, extra: Record<string, string> = {}) => ({
+    app_id: "actors-resiliency",
+    name: "actor-policies",
+    flow_direction: "outbound",
+    target,
+    policy,
+    ...extra,
+  });
+
+  it("count each retry, each timeout that fired and each breaker change, as daprd names them", async () => {
+    const retries = await activations(of("actor_Picky", "retry"));
+    expect((await call("Picky/m1", "unavailable")).status).toBe(503);
+    expect((await activations(of("actor_Picky", "retry"))) - retries).toBe(3);
+
+    const timeouts = await activations(of("actor_Slow", "timeout"));
+    expect((await call("Slow/m1", "slow")).status).toBe(500);
+    expect((await activations(of("actor_Slow", "timeout"))) - timeouts).toBe(1);
+
+    const opened = await activations(of("actor_PerId", "circuitbreaker", { status: "open" }));
+    for (let i = 0; i < 3; i++) expect((await call("PerId/m1", "fail")).status).toBe(500);
+    expect((await call("PerId/m1", "ok")).status).toBe(500);
+    expect(
+      (await activations(of("actor_PerId", "circuitbreaker", { status: "open" }))) - opened,
+    ).toBe(1);
   });
 });
 

@@ -39,6 +39,7 @@ export class SidecarMetrics {
   readonly #componentInit: Counter<"app_id" | "component">;
   readonly #componentInitFail: Counter<"app_id" | "component" | "reason">;
   readonly #resiliencyLoaded: Counter<"app_id" | "name" | "namespace">;
+  readonly #resiliencyActivations: Counter<string>;
   readonly #operation = new Map<string, { count: Counter<string>; latency: Histogram<string> }>();
   readonly #egressCount: Counter<string>;
   readonly #egressLatency: Histogram<string>;
@@ -153,6 +154,11 @@ export class SidecarMetrics {
       "The number of resiliency policies loaded.",
       ["app_id", "name", "namespace"],
     );
+    this.#resiliencyActivations = counter(
+      "dapr_resiliency_activations_total",
+      "Number of times a resiliency policy has been activated in a building block after a failure or after a state change.",
+      ["app_id", "name", "namespace", "policy", "flow_direction", "target", "status"],
+    );
     const component = ["app_id", "component", "namespace"];
     for (const kind of ["state", "output_binding", "secret", "configuration", "crypto"]) {
       this.#operation.set(kind, {
@@ -253,6 +259,28 @@ export class SidecarMetrics {
 
   resiliencyLoaded(name: string): void {
     this.#resiliencyLoaded.inc({ app_id: this.#appId, name, namespace: this.#namespace });
+  }
+
+  /**
+   * Resiliency `name`'s `policy` acted on `target`: a timeout fired, a retry is made, or a
+   * breaker changed state to `status`. Only actor targets report so far, all outbound (calls
+   * from the sidecar into the app), as daprd labels them.
+   */
+  resiliencyActivated(
+    name: string,
+    policy: "timeout" | "retry" | "circuitbreaker",
+    target: string,
+    status = "",
+  ): void {
+    this.#resiliencyActivations.inc({
+      app_id: this.#appId,
+      name,
+      namespace: this.#namespace,
+      policy,
+      flow_direction: "outbound",
+      target,
+      status,
+    });
   }
 
   /** One call of a component operation (`state`, `output_binding`, `secret`, ...). */

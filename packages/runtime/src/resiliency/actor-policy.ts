@@ -1,5 +1,5 @@
 import type { CircuitBreaker } from "./circuit-breaker.ts";
-import type { Breaker, RetryPolicy } from "./policies.ts";
+import type { Breaker, PolicyKind, RetryPolicy } from "./policies.ts";
 
 /** daprd's circuitBreakerCacheSize when the target names none (or 0). */
 export const DEFAULT_ACTOR_BREAKER_CACHE_SIZE = 5000;
@@ -13,6 +13,8 @@ export interface ActorPolicy {
   retry: RetryPolicy | undefined;
   /** The breaker a call to actor `id` goes through; undefined when the type has none. */
   breaker(id: string): Breaker | undefined;
+  /** Reports a timeout that fired or a retry about to be made (breakers report their own). */
+  activated(policy: PolicyKind): void;
 }
 
 /**
@@ -68,11 +70,13 @@ export function actorPolicy(options: {
   breaker: ((target: string) => CircuitBreaker) | undefined;
   scope: ActorBreakerScope;
   cacheSize: number | undefined;
+  activated: ((policy: PolicyKind) => void) | undefined;
 }): ActorPolicy | undefined {
   const { type, timeoutMs, retry, scope } = options;
   const make = options.breaker;
+  const activated = options.activated ?? (() => {});
   if (!timeoutMs && !retry && !make) return undefined;
-  if (!make) return { timeoutMs, retry, breaker: () => undefined };
+  if (!make) return { timeoutMs, retry, breaker: () => undefined, activated };
   let ofType: CircuitBreaker | undefined;
   const typeBreaker = () => {
     ofType ??= make(`actor-${type}`);
@@ -83,6 +87,7 @@ export function actorPolicy(options: {
   return {
     timeoutMs,
     retry,
+    activated,
     breaker:
       scope === "type"
         ? typeBreaker

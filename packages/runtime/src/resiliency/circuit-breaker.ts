@@ -31,6 +31,7 @@ export class CircuitBreaker {
   readonly name: string;
   readonly #settings: BreakerSettings;
   readonly #logger: Logger;
+  readonly #onStateChange: ((state: BreakerState) => void) | undefined;
   #state: BreakerState = "closed";
   #counts: BreakerCounts = zero();
   /** When the closed interval or the open timeout ends (ms since epoch); 0 = never. */
@@ -38,10 +39,17 @@ export class CircuitBreaker {
   /** Bumped on every state change, so an outcome of an older generation is not counted. */
   #generation = 0;
 
-  constructor(name: string, settings: BreakerSettings, logger: Logger) {
+  /** `onStateChange` hears of every change of state (for the activation metrics). */
+  constructor(
+    name: string,
+    settings: BreakerSettings,
+    logger: Logger,
+    onStateChange?: (state: BreakerState) => void,
+  ) {
     this.name = name;
     this.#settings = { ...settings, maxRequests: settings.maxRequests || 1 };
     this.#logger = logger;
+    this.#onStateChange = onStateChange;
     this.#toState("closed", Date.now());
   }
 
@@ -106,12 +114,14 @@ export class CircuitBreaker {
     const previous = this.#state;
     this.#state = state;
     this.#newGeneration(now);
-    if (previous !== state)
+    if (previous !== state) {
       this.#logger.info("circuit breaker changed state", {
         name: this.name,
         from: previous,
         to: state,
       });
+      this.#onStateChange?.(state);
+    }
   }
 
   #newGeneration(now: number): void {

@@ -3,7 +3,12 @@ import { ComponentError, type Logger, parseDuration } from "@outrig/core";
 import type { ResiliencyResource } from "../resources/model.ts";
 import { type ActorPolicy, actorPolicy } from "./actor-policy.ts";
 import { timeoutMs } from "./app-timeouts.ts";
-import { type BreakerCounts, CircuitBreaker, isBreakerRefusal } from "./circuit-breaker.ts";
+import {
+  type BreakerCounts,
+  type BreakerState,
+  CircuitBreaker,
+  isBreakerRefusal,
+} from "./circuit-breaker.ts";
 
 export interface RetryPolicy {
   name: string;
@@ -114,7 +119,12 @@ export async function runWithPolicy<T>(
   policy: TargetPolicy,
   what: string,
   op: () => Promise<T>,
-  options: { retry: boolean; retryable?: (error: unknown) => boolean },
+  options: {
+    retry: boolean;
+    retryable?: (error: unknown) => boolean;
+    /** Hears of each retry about to be made (for the activation metrics). */
+    onRetry?: () => void;
+  },
 ): Promise<T> {
   const attempt = policy.timeoutMs ? () => withTimeout(op, policy.timeoutMs as number, what) : op;
   const guarded = policy.breaker
@@ -128,12 +138,25 @@ export async function runWithPolicy<T>(
       const exhausted = !retry || (retry.maxRetries >= 0 && n >= retry.maxRetries);
       if (exhausted || isClientError(error) || isBreakerRefusal(error)) throw error;
       if (options.retryable && !options.retryable(error)) throw error;
+      options.onRetry?.();
       await sleep(backoffMs(retry, n));
     }
   }
 }
 
 type Kind = "Timeout" | "Retry" | "CircuitBreaker";
+
+/** The policy kinds as daprd's `policy` metric label names them. */
+export type PolicyKind = "timeout" | "retry" | "circuitbreaker";
+
+/** Hears of policies acting, as daprd's `dapr_resiliency_activations_total` counts them. */
+export interface ResiliencyObserver {
+  /**
+   * Resource `name`'s `policy` acted on `target` (`actor_<type>`): a timeout fired, a retry is
+   * made, or a breaker changed state (`status`, its new state).
+   */
+  resiliencyActivated(name: string, policy: PolicyKind, target: string, status?: string): void;
+}
 
 /**
  * The Resiliency resources in scope of one app, compiled: named policies, and per target the
@@ -144,6 +167,7 @@ type Kind = "Timeout" | "Retry" | "CircuitBreaker";
 export class ResiliencyPolicies {
   readonly #resources: readonly ResiliencyResource[];
   readonly #logger: Logger;
+  readonly #observer: ResiliencyObserver | undefined;
   readonly #trip: Map<string, (c: BreakerCounts) => boolean>;
   readonly #targets = new Map<string, TargetPolicy | undefined>();
   readonly #actors = new Map<string, ActorPolicy | undefined>();
@@ -152,17 +176,23 @@ export class ResiliencyPolicies {
     resources: readonly ResiliencyResource[],
     logger: Logger,
     trip: Map<string, (c: BreakerCounts) => boolean>,
+    observer: ResiliencyObserver | undefined,
   ) {
     this.#resources = resources;
     this.#logger = logger;
     this.#trip = trip;
+    this.#observer = observer;
   }
 
-  /** Compiles the resources in scope of `appId`; a `trip` that is not valid CEL fails, naming it. */
+  /**
+   * Compiles the resources in scope of `appId`; a `trip` that is not valid CEL fails, naming it.
+   * `observer` hears of actor policies acting (the other targets do not report yet).
+   */
   static async load(
     resiliencies: readonly ResiliencyResource[],
     appId: string,
     logger: Logger,
+    observer?: ResiliencyObserver,
   ): Promise<ResiliencyPolicies> {
     const inScope = resiliencies.filter((r) => r.scopes.length === 0 || r.scopes.includes(appId));
     for (const r of inScope)
@@ -204,7 +234,7 @@ export class ResiliencyPolicies {
         });
       }
     }
-    return new ResiliencyPolicies(inScope, logger, trip);
+    return new ResiliencyPolicies(inScope, logger, trip, observer);
   }
 
   /** No Resiliency resource is in scope: nothing to wrap. */
@@ -262,6 +292,20 @@ export class ResiliencyPolicies {
       const timeout = pick("Timeout", ref?.timeout);
       const retry = pick("Retry", ref?.retry);
       const breaker = pick("CircuitBreaker", ref?.circuitBreaker);
+      // The metrics name the resource the target (or the first default it fell back to) is in.
+      const source = this.#resources.find((r) =>
+        ref
+          ? r.spec.targets?.actors?.[type] !== undefined
+          : (timeout !== undefined && r.spec.policies?.timeouts?.[timeout] !== undefined) ||
+            (retry !== undefined && r.spec.policies?.retries?.[retry] !== undefined) ||
+            (breaker !== undefined && r.spec.policies?.circuitBreakers?.[breaker] !== undefined),
+      );
+      const observer = this.#observer;
+      const activated =
+        observer && source
+          ? (policy: PolicyKind, status?: string) =>
+              observer.resiliencyActivated(source.name, policy, `actor_${type}`, status)
+          : undefined;
       this.#actors.set(
         key,
         actorPolicy({
@@ -270,8 +314,14 @@ export class ResiliencyPolicies {
           retry: retry ? this.#retry(retry) : undefined,
           breaker:
             breaker && this.#trip.has(breaker)
-              ? (target) => this.#breaker(breaker, target) as CircuitBreaker
+              ? (target) =>
+                  this.#breaker(
+                    breaker,
+                    target,
+                    activated && ((state) => activated("circuitbreaker", state)),
+                  ) as CircuitBreaker
               : undefined,
+          activated,
           scope: ref?.circuitBreakerScope ?? "type",
           cacheSize: ref?.circuitBreakerCacheSize || undefined,
         }),
@@ -344,7 +394,11 @@ export class ResiliencyPolicies {
     };
   }
 
-  #breaker(name: string, target: string): CircuitBreaker | undefined {
+  #breaker(
+    name: string,
+    target: string,
+    onStateChange?: (state: BreakerState) => void,
+  ): CircuitBreaker | undefined {
     const p = this.#firstRef((r) => r.spec.policies?.circuitBreakers?.[name]);
     const trip = this.#trip.get(name);
     if (!p || !trip) return undefined;
@@ -357,6 +411,7 @@ export class ResiliencyPolicies {
         trip,
       },
       this.#logger,
+      onStateChange,
     );
   }
 }

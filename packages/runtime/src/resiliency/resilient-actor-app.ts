@@ -37,6 +37,7 @@ async function attempt<C extends AppCall>(
     });
   } catch (error) {
     if (!deadline.aborted || call.signal?.aborted) throw error;
+    policy.activated("timeout");
     throw new ComponentError("ERR_TIMEOUT", `${what} timed out after ${ms}ms (resiliency timeout)`);
   }
 }
@@ -69,6 +70,7 @@ export function resilientActorApp(app: ActorApp, policies: ResiliencyPolicies): 
         },
         {
           retry: true,
+          onRetry: () => policy.activated("retry"),
           // A method the app does not have stays missing (daprd makes 404 permanent);
           // matching.httpStatusCodes, when set, names the statuses worth another try.
           retryable: (e) =>

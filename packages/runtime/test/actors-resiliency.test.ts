@@ -67,7 +67,7 @@ function count(key: string): number {
 }
 
 /**
- * The actor methods (and timers, by their name): `ok` answers 200; `fail` 500; `unavailable`
+ * The actor methods (and timers and reminders, by their name): `ok` answers 200; `fail` 500; `unavailable`
  * 503; `missing` 404; `flaky<N>` fails with 500 on its first N calls for an actor, then answers
  * 200; `dotnet<N>` answers 200 with the .NET SDK's error header N times, then without;
  * `alternate` fails every other call; `slow` answers after 5 s.
@@ -95,7 +95,7 @@ async function answer(r: Received, res: ServerResponse): Promise<void> {
     res.writeHead(status, { "content-type": "text/plain" });
     res.end(body);
   };
-  const behaviour = method.replace(/^timer\//, "");
+  const behaviour = method.replace(/^(timer|remind)\//, "");
   if (behaviour === "slow") {
     res.once("close", () => inFlight.set(actor, (inFlight.get(actor) ?? 1) - 1));
     await sleep(5000);
@@ -231,6 +231,21 @@ describe("actor timeouts", () => {
     // The turn is over: the next call to the same actor runs.
     const next = await call("Slow/s1", "ok");
     expect(next.status).toBe(200);
+  });
+
+  it("end a reminder tick the app does not answer within the timeout, freeing the turn", async () => {
+    const res = await fetch(`${proc.url}/v1.0/actors/Slow/r1/reminders/slow`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ dueTime: "0s" }),
+    });
+    expect(res.status).toBe(204);
+    await until(() => count("Slow/r1/remind/slow") >= 1, 10_000);
+    const began = performance.now();
+    const next = await call("Slow/r1", "ok");
+    expect(next.status).toBe(200);
+    // Without the timeout this call would wait out the tick's 5 s.
+    expect(performance.now() - began).toBeLessThan(3000);
   });
 
   it("end a timer callback the app does not answer within the timeout, freeing the turn", async () => {

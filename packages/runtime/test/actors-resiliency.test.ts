@@ -3,8 +3,10 @@
 // answers as each test asks, and the app's own count of the calls it got.
 import type { ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
+import * as grpc from "@grpc/grpc-js";
 import { silentLogger } from "@outrig/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { daprProtos } from "../src/grpc/protos.ts";
 import { ResiliencyPolicies } from "../src/resiliency/policies.ts";
 import { parseResources } from "../src/resources/parse.ts";
 import { ACTOR_STORE } from "./fixtures/counter-actor.ts";
@@ -119,7 +121,13 @@ async function answer(r: Received, res: ServerResponse): Promise<void> {
 }
 
 let app: Awaited<ReturnType<typeof fakeApp>>;
-let proc: Awaited<ReturnType<typeof sidecarProcess<{ url: string; metricsPort: number }>>>;
+interface Ports {
+  url: string;
+  grpcPort: number;
+  metricsPort: number;
+}
+
+let proc: Awaited<ReturnType<typeof sidecarProcess<Ports>>>;
 
 /** Registers a one-shot timer `name` on `actor` (activated first, as a timer needs). */
 async function timer(actor: string, name: string): Promise<void> {
@@ -147,7 +155,7 @@ async function errorOf(res: Response): Promise<{ errorCode?: string; message?: s
 
 beforeAll(async () => {
   app = await fakeApp((r, res) => void answer(r, res), { actors: true });
-  proc = await sidecarProcess<{ url: string; metricsPort: number }>(
+  proc = await sidecarProcess<Ports>(
     { ACTORS_APP_PORT: String(app.port), ACTORS_RESOURCES: `${ACTOR_STORE}---\n${RESILIENCY}` },
     "resilient-actors-sidecar.ts",
   );
@@ -304,6 +312,44 @@ describe("actor circuit breakers", () => {
     await failTimes("Both/d", 1);
     await expectRefused("Both/e");
     await expectRefused("Both/b");
+  });
+});
+
+describe("actor policies over the gRPC API", () => {
+  type Answer = { error: grpc.ServiceError | null; data?: Buffer };
+  /** InvokeActor on the sidecar's gRPC API, as the SDKs' gRPC actor proxies call it. */
+  async function invokeActor(actorType: string, actorId: string, method: string): Promise<Answer> {
+    const { dapr } = daprProtos();
+    const Client = grpc.makeClientConstructor(dapr.dapr.proto.runtime.v1.Dapr.service, "Dapr");
+    const raw = new Client(
+      `127.0.0.1:${proc.info.grpcPort}`,
+      grpc.credentials.createInsecure(),
+    ) as never as {
+      InvokeActor(r: object, cb: (e: grpc.ServiceError | null, r?: { data: Buffer }) => void): void;
+      close(): void;
+    };
+    try {
+      return await new Promise<Answer>((resolve) =>
+        raw.InvokeActor({ actorType, actorId, method }, (error, r) =>
+          resolve({ error, ...(r ? { data: r.data } : {}) }),
+        ),
+      );
+    } finally {
+      raw.close();
+    }
+  }
+
+  it("retry InvokeActor calls and refuse them with an open breaker, as over HTTP", async () => {
+    const ok = await invokeActor("Flaky", "g1", "flaky2");
+    expect(ok.error).toBeNull();
+    expect(ok.data?.toString("utf8")).toBe("ok");
+    expect(count("Flaky/g1/flaky2")).toBe(3);
+    for (let i = 0; i < 3; i++)
+      expect((await invokeActor("PerId", "g1", "fail")).error).not.toBeNull();
+    const refused = await invokeActor("PerId", "g1", "ok");
+    expect(refused.error?.code).toBe(grpc.status.INTERNAL);
+    expect(refused.error?.details).toMatch(/circuit breaker .* is open/);
+    expect(count("PerId/g1/ok")).toBe(0);
   });
 });
 

@@ -8,6 +8,7 @@ import { openMembershipStore } from "./actors/membership.ts";
 import { type ActorPlacement, LocalPlacement } from "./actors/placement.ts";
 import { ActorState, findActorStateStore } from "./actors/state.ts";
 import { TablePlacement } from "./actors/table-placement.ts";
+import { apiAccess } from "./api/api-allowlist.ts";
 import { ConfigurationSubscriptions } from "./api/configuration.ts";
 import type { ApiContext, AppAddress } from "./api/context.ts";
 import { closeExternalPools } from "./api/external.ts";
@@ -503,6 +504,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   warnUnappliedEndpointFields(endpoints);
   let cap: ConnectionGuard | undefined;
   const apiLogging = apiLoggingConfig(runtime.resources.configurations);
+  const access = apiAccess(runtime.resources.configurations);
   const api = createApiHandler(ctx, {
     apiToken: options.apiToken ?? process.env.DAPR_API_TOKEN,
     // As daprd: the flag, when given, wins over the Configuration's default.
@@ -511,6 +513,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     maxBodySize: options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
     onAdmitted: (req, res) => cap?.admit(req, res),
     onRouted: metrics ? (req, route) => routes.set(req, route) : undefined,
+    access,
   });
   const handler = tracing ? tracedHttpHandler(api, tracing) : api;
   const routes = new WeakMap<IncomingMessage, string>();
@@ -609,6 +612,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       services: [taskHubService(workflows)],
       onCompleted: metrics ? (...args) => metrics.grpcServer(...args) : undefined,
       tracing,
+      access,
     },
   ).catch(async (error: unknown) => {
     server.close();

@@ -4,10 +4,13 @@
 // `metric`, `api.denied`, `logging`, `wasm`, `workflow`, `otel.headers` / `timeout`, ...) is
 // loaded by a real sidecar. Every leaf field of it is either applied (checked on the compiled
 // settings or on the running sidecar) or named by a start-up warning (itself or its section).
+
+import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@outrig/core";
 import { silentLogger } from "@outrig/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { daprProtos } from "../src/grpc/protos.ts";
 import { hotReloadDisabledBy } from "../src/hot-reload/hot-reloader.ts";
 import { type Sidecar, startSidecar } from "../src/index.ts";
 import { metricsConfig } from "../src/metrics/metrics-config.ts";
@@ -25,12 +28,12 @@ spec:
   api:
     allowed:
       - name: state
-        version: v1.0
-        protocol: http
+        version: v1
+        protocol: grpc
     denied:
       - name: publish
         version: v1.0
-        protocol: grpc
+        protocol: http
   tracing:
     samplingRate: "1"
     stdout: true
@@ -203,8 +206,48 @@ async function secretStatus(store: string, key: string): Promise<number> {
   return res.status;
 }
 
+/** A unary call of the sidecar's gRPC API: its status code (0 when it succeeded). */
+async function grpcCode(method: string, request: object): Promise<number> {
+  const { dapr } = daprProtos();
+  const raw = new dapr.dapr.proto.runtime.v1.Dapr(
+    `127.0.0.1:${sidecar.grpcPort}`,
+    grpc.credentials.createInsecure(),
+  ) as unknown as Record<string, (...a: unknown[]) => void>;
+  try {
+    return await new Promise<number>((resolve) =>
+      raw[method]?.(request, new grpc.Metadata(), (e: grpc.ServiceError | null) =>
+        resolve(e?.code ?? 0),
+      ),
+    );
+  } finally {
+    (raw as unknown as grpc.Client).close();
+  }
+}
+
+/** The allow list (gRPC state v1): state answers, any other gRPC API is refused. */
+async function grpcAllowList(): Promise<void> {
+  expect(await grpcCode("GetState", { storeName: "nostore", key: "k" })).not.toBe(
+    grpc.status.UNIMPLEMENTED,
+  );
+  expect(await grpcCode("GetMetadata", {})).toBe(grpc.status.UNIMPLEMENTED);
+}
+
+/** The deny list (HTTP publish v1.0): the route is gone, the invoke fallback answers. */
+async function httpDenyList(): Promise<void> {
+  const res = await fetch(`${sidecar.url}/v1.0/publish/pubsub/orders`, { method: "POST" });
+  expect(res.status).toBe(404);
+  expect(((await res.json()) as { errorCode: string }).errorCode).toBe("ERR_DIRECT_INVOKE");
+}
+
 /** What shows that each applied field is applied, by its path in DOCUMENTED. */
 const APPLIED: Record<string, () => void | Promise<void>> = {
+  // api-allowlist.test.ts checks both lists on both protocols, with daprd's exact answers.
+  "spec.api.allowed[0].name": grpcAllowList,
+  "spec.api.allowed[0].version": grpcAllowList,
+  "spec.api.allowed[0].protocol": grpcAllowList,
+  "spec.api.denied[0].name": httpDenyList,
+  "spec.api.denied[0].version": httpDenyList,
+  "spec.api.denied[0].protocol": httpDenyList,
   "spec.tracing.samplingRate": () => expect(tracingConfig(configs).samplingRate).toBe(1),
   "spec.tracing.stdout": async () => {
     await secretStatus("denystore", "CFGDOC_A");
@@ -359,7 +402,6 @@ describe("Dapr's documented Configuration fields", () => {
   it("warns about exactly the fields it does not apply, by name", () => {
     expect([...warned].sort()).toEqual([
       "spec.accessControl",
-      "spec.api",
       "spec.appHttpPipeline",
       // WorkflowsClusteredDeployment: listed in the metadata API, acted on by nothing.
       "spec.features[3]",

@@ -132,10 +132,11 @@ spec:
       // spec.logging.apiLogging is applied (http/api-logging-config.ts).
       expect(warnings).toEqual([
         "spec.accessControl",
-        "spec.api",
         "spec.nameResolution",
         "spec.httpPipeline",
         "spec.mtls",
+        // The api lists are applied; a rule naming no protocol reaches neither server.
+        "spec.api.allowed[0].protocol",
       ]);
     } finally {
       await sidecar.stop();

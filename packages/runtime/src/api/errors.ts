@@ -121,6 +121,16 @@ export const API_ERRORS = {
     grpc: S.UNIMPLEMENTED,
     message: "the {api} API is not implemented by outrig",
   },
+  // A method the Configuration's `api` lists refuse: daprd's allowlist interceptor answers
+  // ErrorFromHTTPResponseCode(501, "requested endpoint is not available"). HTTP never sends it: a
+  // refused route is unregistered there (see http/server.ts).
+  API_REFUSED: {
+    errorCode: "ERR_API_REFUSED",
+    http: 501,
+    grpc: S.UNIMPLEMENTED,
+    reason: "Not Implemented",
+    message: "Not Implemented",
+  },
   METHOD_NOT_ALLOWED: {
     errorCode: "ERR_METHOD_NOT_ALLOWED",
     http: 405,

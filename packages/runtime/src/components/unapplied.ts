@@ -17,6 +17,7 @@ const ACTOR_DEFAULTS = /^Default(Actor)?(Timeout|Retry|CircuitBreaker)Policy$/;
  * for features, feature by feature).
  */
 const APPLIED_CONFIGURATION = new Set([
+  "api",
   "features",
   "secrets",
   "metric",
@@ -151,14 +152,21 @@ export function unappliedSettings(resources: Resources): UnappliedSetting[] {
     const at = { file: c.source.file, kind: "Configuration", name: c.name };
     // Applied: features outrig acts on (APPLIED_FEATURES; every one is listed in the metadata
     // API), secrets.scopes (api/secrets.ts), logging.apiLogging (http/api-logging-config.ts),
-    // components.deny (components/deny-list.ts), workflow (workflows/limits.ts); metrics
+    // components.deny (components/deny-list.ts), workflow (workflows/limits.ts), api (below); metrics
     // and tracing are read by metrics/metrics-config.ts and tracing/tracing-config.ts, which name
-    // their own unapplied fields. Every other section (accessControl, api,
+    // their own unapplied fields. Every other section (accessControl,
     // nameResolution, httpPipeline, appHttpPipeline, mtls, wasm, ...) is accepted by the
     // schema and so warned about here, by name.
     for (const key of Object.keys(c.spec ?? {})) {
       if (!APPLIED_CONFIGURATION.has(key)) found.push({ ...at, field: `spec.${key}` });
     }
+    // Applied: api.allowed / api.denied (api/api-allowlist.ts); a rule for no protocol daprd
+    // knows is named, as neither server reads it.
+    for (const list of ["allowed", "denied"] as const)
+      (c.spec.api?.[list] ?? []).forEach((r, i) => {
+        if (!/^(http|grpc)$/i.test(r.protocol ?? ""))
+          found.push({ ...at, field: `spec.api.${list}[${i}].protocol`, value: r.protocol ?? "" });
+      });
     (c.spec.features ?? []).forEach((f, i) => {
       if (!APPLIED_FEATURES[f.name]?.(f.enabled))
         found.push({ ...at, field: `spec.features[${i}]`, value: `${f.name}: ${f.enabled}` });

@@ -1,4 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
+import { type ApiAccess, refusedGrpcError } from "../api/api-allowlist.ts";
 import type { ApiContext } from "../api/context.ts";
 import { apiError } from "../api/errors.ts";
 import { tokenMatches } from "../http/guard.ts";
@@ -32,6 +33,8 @@ export interface GrpcApiOptions {
   onCompleted?: ((method: string, status: string, ms: number) => void) | undefined;
   /** Traces every unary call (daprd's gRPC tracing interceptor); absent while tracing is off. */
   tracing?: SidecarTracing | undefined;
+  /** The Configuration's `api` lists: a refused Dapr method answers as daprd's interceptor. */
+  access?: ApiAccess | undefined;
 }
 
 export interface GrpcService {
@@ -100,7 +103,27 @@ export async function startGrpcApi(
   const implementation: grpc.UntypedServiceImplementation = {};
   const observe = options.onCompleted;
   const tracing = options.tracing;
+  /** A handler answering every call with `error` (after the token check, as daprd orders them). */
+  const answering = (
+    method: grpc.MethodDefinition<unknown, unknown>,
+    error: () => Partial<grpc.StatusObject>,
+  ): grpc.UntypedHandleCall => {
+    const reply = (call: AnyCall) =>
+      (allowed(call)
+        ? error()
+        : toServiceError(apiError("INVALID_API_TOKEN"))) as grpc.ServiceError;
+    return (
+      method.responseStream || method.requestStream
+        ? (call: AnyCall) => call.emit("error", reply(call))
+        : (call: AnyCall, callback: grpc.sendUnaryData<unknown>) => callback(reply(call))
+    ) as grpc.UntypedHandleCall;
+  };
+  const access = options.access?.grpcRestricted ? options.access : undefined;
   for (const [name, method] of Object.entries(definition)) {
+    if (access && !access.grpcServes(method.path)) {
+      implementation[name] = answering(method, () => toServiceError(refusedGrpcError()));
+      continue;
+    }
     const served =
       DAPR_METHODS[name as keyof typeof DAPR_METHODS] ??
       JOB_METHODS[name as keyof typeof JOB_METHODS] ??
@@ -169,25 +192,13 @@ export async function startGrpcApi(
       }) as grpc.UntypedHandleCall;
       continue;
     }
-    const refuse = (): grpc.ServiceError =>
+    implementation[name] = answering(method, () =>
       toServiceError(
         apiError("API_UNIMPLEMENTED", {
           api: `${buildingBlockOf(name)} (method dapr.proto.runtime.v1.Dapr/${name})`,
         }),
-      ) as grpc.ServiceError;
-    implementation[name] = (
-      method.responseStream || method.requestStream
-        ? (call: AnyCall) => {
-            const error = allowed(call) ? refuse() : toServiceError(apiError("INVALID_API_TOKEN"));
-            call.emit("error", error);
-          }
-        : (call: AnyCall, callback: grpc.sendUnaryData<unknown>) =>
-            callback(
-              (allowed(call)
-                ? refuse()
-                : toServiceError(apiError("INVALID_API_TOKEN"))) as grpc.ServiceError,
-            )
-    ) as grpc.UntypedHandleCall;
+      ),
+    );
   }
   const server = new grpc.Server({
     "grpc.max_receive_message_length": options.maxBodySize,

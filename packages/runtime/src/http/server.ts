@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import Router, { type HTTPMethod } from "find-my-way";
+import type { ApiAccess } from "../api/api-allowlist.ts";
 import { API_ERRORS, apiError, apiOfPath, isApiError, UNIMPLEMENTED_APIS } from "../api/errors.ts";
 import { noAppIdError } from "../api/invoke.ts";
 import {
@@ -71,6 +72,8 @@ export interface ApiOptions {
   onAdmitted?: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   /** Called with the route template a request matched (`/v1.0/state/:store`), for metrics. */
   onRouted?: ((req: IncomingMessage, route: string) => void) | undefined;
+  /** The Configuration's `api` lists; a route they refuse is not registered, as in daprd. */
+  access?: ApiAccess | undefined;
 }
 
 /** What the router keeps per route: the adapter and the template it was registered under. */
@@ -79,17 +82,21 @@ interface RouteStore {
   path: string;
 }
 
-function buildRouter(): Router.Instance<Router.HTTPVersion.V1> {
-  const router = Router({
-    ignoreTrailingSlash: true,
-    ignoreDuplicateSlashes: true,
-    maxParamLength: 16_384,
-  });
+type Routes = Router.Instance<Router.HTTPVersion.V1>;
+
+const newRouter = (): Routes =>
+  Router({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 16_384 });
+
+/** The served routes, and those the `api` lists refuse (known only to answer as daprd does). */
+function buildRouter(access: ApiAccess | undefined): { router: Routes; refused: Routes } {
+  const served = newRouter();
+  const refused = newRouter();
+  const pick = (path: string) => (!access || access.httpServes(path) ? served : refused);
   const on = (methods: HTTPMethod | HTTPMethod[], path: string, handler: Handler): void => {
-    router.on(methods, path, () => undefined, { handler, path } satisfies RouteStore);
+    pick(path).on(methods, path, () => undefined, { handler, path } satisfies RouteStore);
   };
   const all = (path: string, handler: Handler): void => {
-    router.all(path, () => undefined, { handler, path } satisfies RouteStore);
+    pick(path).all(path, () => undefined, { handler, path } satisfies RouteStore);
   };
   on("GET", "/v1.0/healthz", healthz);
   on("GET", "/v1.0/healthz/outbound", healthzOutbound);
@@ -160,7 +167,18 @@ function buildRouter(): Router.Instance<Router.HTTPVersion.V1> {
       all(`${prefix}/*`, unimplemented);
     }
   }
-  return router;
+  return { router: served, refused };
+}
+
+/** What daprd's router answers for a path nothing serves once the invoke fallback is refused. */
+function sendNotFound(res: ServerResponse): void {
+  const body = "404 page not found\n";
+  res.writeHead(404, {
+    "content-type": "text/plain; charset=utf-8",
+    "x-content-type-options": "nosniff",
+    "content-length": Buffer.byteLength(body),
+  });
+  res.end(body);
 }
 
 /** The app id named by the `dapr-app-id` header or by basic auth user `dapr-app-id`. */
@@ -180,7 +198,9 @@ export function createApiHandler(
   ctx: ApiContext,
   options: ApiOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const router = buildRouter();
+  const { router, refused } = buildRouter(options.access);
+  // daprd's dapr-app-id fallback belongs to the invoke API; refused, nothing catches a stray path.
+  const fallback = options.access?.httpFallback ?? true;
   const maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // Path and token are checked before any routing; a refused request's body is never read.
@@ -206,7 +226,9 @@ export function createApiHandler(
       const viaHeader = headerAppId(req);
       // Unrouted paths share one label, so random paths cannot grow the metrics without bound.
       options.onRouted?.(req, viaHeader ? "/v1.0/invoke/:appId/method/*" : "");
-      const api = apiOfPath(checked.path);
+      // A refused route answers as if it were not there (daprd does not register it).
+      const isRefused = refused.find(req.method as HTTPMethod, checked.path + checked.query);
+      const api = isRefused ? undefined : apiOfPath(checked.path);
       if (api) {
         // Dapr's API space: a served path with another method, or a building block outrig
         // does not serve; never the invocation fallback's "no app id".
@@ -220,6 +242,10 @@ export function createApiHandler(
           });
         }
         if (!viaHeader) throw apiError("API_UNIMPLEMENTED", { api });
+      }
+      if (!fallback) {
+        sendNotFound(res);
+        return;
       }
       // As daprd's fallback route: an unmatched path is a method of the app named by the
       // dapr-app-id header (or basic auth), else there is nothing to call.

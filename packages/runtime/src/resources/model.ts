@@ -130,6 +130,13 @@ export const resiliencySchema = z.object({
   scopes,
 });
 
+/** One entry of a Configuration's `spec.api.allowed` / `spec.api.denied`. */
+const apiAccessRule = z.object({
+  name: z.string(),
+  version: z.string().optional(),
+  protocol: z.string().optional(),
+});
+
 export const configurationSchema = z.object({
   apiVersion: z.string().optional(),
   kind: z.literal("Configuration"),
@@ -138,6 +145,12 @@ export const configurationSchema = z.object({
     .object({
       tracing: z.record(z.string(), z.unknown()).optional(),
       metrics: z.record(z.string(), z.unknown()).optional(),
+      api: z
+        .object({
+          allowed: z.array(apiAccessRule).optional(),
+          denied: z.array(apiAccessRule).optional(),
+        })
+        .optional(),
       logging: z
         .object({
           apiLogging: z

@@ -51,7 +51,9 @@ class Lru<V> {
 /**
  * Both breakers of scope `both`: a call goes through only while neither is open, and its outcome
  * counts in both, so either one trips on its own. An open one refuses before the other counts
- * anything (a refusal must not read as a success of the other).
+ * anything (a refusal must not read as an outcome of the other). Calls to one actor come one
+ * turn at a time, so the id's half-open breaker refuses nothing more, but for a reentrant call
+ * nested in its probe: that refusal counts as a failure of the type's breaker.
  */
 function both(type: CircuitBreaker, id: CircuitBreaker): Breaker {
   return {

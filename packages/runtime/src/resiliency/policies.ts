@@ -63,7 +63,7 @@ export function parseStatusCodes(
   return (status) => ranges.some(([lo, hi]) => status >= lo && status <= hi);
 }
 
-/** What runs a call through a circuit breaker: one CircuitBreaker, or several (actors.ts). */
+/** Runs a call through circuit breakers: one CircuitBreaker, or an actor's two (actor-policy.ts). */
 export interface Breaker {
   execute<T>(op: () => Promise<T>, isFailure: (error: unknown) => boolean): Promise<T>;
 }

@@ -102,6 +102,60 @@ describe("TablePlacement on one SQLite file", () => {
   });
 });
 
+describe("TablePlacement handover", () => {
+  it("activates a moved actor on its new owner only once the old owner has drained", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "outrig-placement-handover-"));
+    const file = join(dir, "scheduler.db");
+    const open = (port: number) =>
+      new TablePlacement({
+        store: new SqliteMembershipStore(file, "default"),
+        appId: `app-${port}`,
+        address: () => ({ host: "127.0.0.1", port }),
+        logger: silentLogger,
+        storeName: "test",
+        heartbeatMs: 100,
+        leaseMs: 2000,
+      });
+    const a = open(1);
+    const b = open(2);
+    let release!: () => void;
+    const draining = new Promise<void>((r) => {
+      release = r;
+    });
+    let changes = 0;
+    try {
+      await a.host(["T"]);
+      // a's deactivations (the runtime's rebalance) take as long as the test holds them.
+      a.onChange(() => (changes++ === 0 ? draining : undefined));
+      await b.host(["T"]);
+      await waitUntil(() => a.describe().includes("2 members"), 5000, "a sees b");
+      const moved = Array.from({ length: 50 }, (_, i) => `h${i}`).find(
+        (id) => b.lookup("T", id).kind === "local",
+      ) as string;
+      const owner = b.lookup("T", moved);
+      expect(owner.kind).toBe("local");
+      if (owner.kind !== "local") return;
+      let settled = false;
+      const waiting = b
+        .settled("T", moved, owner.epoch, AbortSignal.timeout(10_000))
+        .then((waited) => {
+          settled = true;
+          return waited;
+        });
+      await new Promise((r) => setTimeout(r, 600)); // several heartbeats of both
+      expect(settled).toBe(false);
+      release();
+      expect(await waiting).toBe(true);
+      // Once settled, the next activation does not wait.
+      expect(await b.settled("T", moved, owner.epoch, AbortSignal.timeout(10_000))).toBe(false);
+    } finally {
+      await a.close();
+      await b.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("three sidecars on one SQLite file", () => {
   it("route each actor to one owner, move a killed owner's calls and reminder to a survivor, and take a joining one in", async () => {
     const dir = await mkdtemp(join(tmpdir(), "outrig-actors-failover-"));

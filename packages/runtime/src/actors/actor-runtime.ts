@@ -156,7 +156,7 @@ export class ActorRuntime {
     this.#ready = new Promise<void>((resolve) => {
       this.#markReady = resolve;
     });
-    this.#stopReminders.push(options.placement.onChange(() => void this.#rebalance()));
+    this.#stopReminders.push(options.placement.onChange(() => this.#rebalance()));
   }
 
   /**
@@ -305,6 +305,7 @@ export class ActorRuntime {
     // The caller saw a newer membership than ours: catch up before deciding who owns it.
     if (route?.forwardedEpoch !== undefined) await placement.sync?.(route.forwardedEpoch);
     let forwards = 0;
+    let settled = false;
     for (;;) {
       const owner = placement.lookup(type, id);
       const config = this.#types.get(type);
@@ -345,6 +346,19 @@ export class ActorRuntime {
         if (answer.epoch > owner.epoch) await placement.sync?.(answer.epoch);
         else await placement.changed?.(owner.epoch, AbortSignal.timeout(250));
         continue;
+      }
+      // A fresh activation of an actor that moved here waits for its old owner to let go.
+      if (!settled && placement.settled && !this.#actors.has(`${type}||${id}`)) {
+        settled = true;
+        const c = config as ActorTypeConfig;
+        const bound = AbortSignal.timeout(c.drainOngoingCallTimeoutMs + 2000);
+        const waited = await placement.settled(
+          type,
+          id,
+          owner.epoch,
+          signal ? AbortSignal.any([signal, bound]) : bound,
+        );
+        if (waited) continue;
       }
       const activation = await this.#activation(type, id, owner.epoch);
       if (!placement.stillOwner(type, id, activation.epoch)) {

@@ -12,6 +12,8 @@ export interface PlacementMember {
   port: number;
   /** The actor types its app hosts (may be none: it only forwards). */
   types: string[];
+  /** The newest epoch this member has finished rebalancing for (its lost actors deactivated). */
+  drained: number;
 }
 
 /**
@@ -34,6 +36,7 @@ export interface MembershipStore {
    * `now`, bumps the epoch when anything but the lease changed, and returns the membership.
    */
   renew(member: PlacementMember, now: number, leaseUntil: number): Promise<MembershipSnapshot>;
+  // `drained` is written with every renewal and, like the lease, is no membership change.
   /** Deletes the member's row (a graceful leave) and bumps the epoch. */
   leave(memberId: string): Promise<void>;
   close(): Promise<void>;
@@ -48,6 +51,7 @@ CREATE TABLE IF NOT EXISTS outrig_actor_members (
   port INTEGER NOT NULL,
   types TEXT NOT NULL,
   lease_until INTEGER NOT NULL,
+  drained INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (namespace, member_id)
 );
 CREATE TABLE IF NOT EXISTS outrig_actor_epochs (
@@ -62,7 +66,10 @@ interface MemberRow {
   host: string;
   port: number;
   types: string;
+  drained: number | string;
 }
+
+export const MEMBER_COLUMNS = "member_id, app_id, host, port, types, drained";
 
 export function memberOfRow(row: MemberRow): PlacementMember {
   return {
@@ -71,6 +78,7 @@ export function memberOfRow(row: MemberRow): PlacementMember {
     host: row.host,
     port: Number(row.port),
     types: JSON.parse(row.types) as string[],
+    drained: Number(row.drained),
   };
 }
 
@@ -97,6 +105,14 @@ export class SqliteMembershipStore implements MembershipStore {
     this.#db.exec("PRAGMA journal_mode = WAL");
     this.#db.exec("PRAGMA synchronous = NORMAL");
     this.#db.exec(SCHEMA);
+    const columns = this.#db.prepare("PRAGMA table_info(outrig_actor_members)").all() as {
+      name: string;
+    }[];
+    if (!columns.some((c) => c.name === "drained")) {
+      this.#db.exec(
+        "ALTER TABLE outrig_actor_members ADD COLUMN drained INTEGER NOT NULL DEFAULT 0",
+      );
+    }
   }
 
   #sql(text: string): StatementSync {
@@ -142,14 +158,33 @@ export class SqliteMembershipStore implements MembershipStore {
           ).run(ns, now, member.id).changes,
         ) > 0;
       const renewed = this.#sql(
-        `UPDATE outrig_actor_members SET lease_until = ?
+        `UPDATE outrig_actor_members SET lease_until = ?, drained = ?
          WHERE namespace = ? AND member_id = ? AND app_id = ? AND host = ? AND port = ? AND types = ?`,
-      ).run(leaseUntil, ns, member.id, member.appId, member.host, member.port, types);
+      ).run(
+        leaseUntil,
+        member.drained,
+        ns,
+        member.id,
+        member.appId,
+        member.host,
+        member.port,
+        types,
+      );
       if (Number(renewed.changes) === 0) {
         this.#sql(
           `INSERT OR REPLACE INTO outrig_actor_members
-           (namespace, member_id, app_id, host, port, types, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        ).run(ns, member.id, member.appId, member.host, member.port, types, leaseUntil);
+           (namespace, member_id, app_id, host, port, types, lease_until, drained)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          ns,
+          member.id,
+          member.appId,
+          member.host,
+          member.port,
+          types,
+          leaseUntil,
+          member.drained,
+        );
         changed = true;
       }
       if (changed) this.#bump();
@@ -157,7 +192,7 @@ export class SqliteMembershipStore implements MembershipStore {
         ns,
       ) as { epoch: number } | undefined;
       const rows = this.#sql(
-        "SELECT member_id, app_id, host, port, types FROM outrig_actor_members WHERE namespace = ? ORDER BY member_id",
+        `SELECT ${MEMBER_COLUMNS} FROM outrig_actor_members WHERE namespace = ? ORDER BY member_id`,
       ).all(ns) as unknown as MemberRow[];
       return { epoch: Number(epoch?.epoch ?? 0), members: rows.map(memberOfRow) };
     });

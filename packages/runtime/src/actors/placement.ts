@@ -22,14 +22,22 @@ export interface ActorPlacement {
    * the actor away answers false, so a stale owner stops before touching the app or its state.
    */
   stillOwner(type: string, id: string, epoch: number): boolean;
-  /** Called when ownership may have changed (a sidecar joined or left): actors deactivate. */
-  onChange(listener: () => void): () => void;
+  /**
+   * Called when ownership may have changed (a sidecar joined or left): actors deactivate; the
+   * listener's promise settles once they did.
+   */
+  onChange(listener: () => void | Promise<void>): () => void;
   /** Actors move between sidecars: the app is told each turn's epoch (a fencing token). */
   readonly fences?: boolean;
   /** Brings the placement's view up to at least `epoch` (another sidecar saw a newer one). */
   sync?(epoch: number): Promise<void>;
   /** Resolves once ownership moved past `epoch`, or after the placement's bound on that. */
   changed?(epoch: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Before activating `type/id` under `epoch`: waits (at most until `signal`) for the sidecars it
+   * may come from to have deactivated it. True when it waited (look up again).
+   */
+  settled?(type: string, id: string, epoch: number, signal: AbortSignal): Promise<boolean>;
   /** For the metadata API's `actorRuntime.placement`. */
   describe(): string;
   close(): Promise<void>;

@@ -1,5 +1,6 @@
 import pg from "pg";
 import {
+  MEMBER_COLUMNS,
   type MembershipSnapshot,
   type MembershipStore,
   memberOfRow,
@@ -16,8 +17,10 @@ CREATE TABLE IF NOT EXISTS outrig_actor_members (
   port INTEGER NOT NULL,
   types TEXT NOT NULL,
   lease_until BIGINT NOT NULL,
+  drained BIGINT NOT NULL DEFAULT 0,
   PRIMARY KEY (namespace, member_id)
 );
+ALTER TABLE outrig_actor_members ADD COLUMN IF NOT EXISTS drained BIGINT NOT NULL DEFAULT 0;
 CREATE TABLE IF NOT EXISTS outrig_actor_epochs (
   namespace TEXT PRIMARY KEY,
   epoch BIGINT NOT NULL
@@ -108,18 +111,28 @@ export class PostgresMembershipStore implements MembershipStore {
       );
       let changed = (expired.rowCount ?? 0) > 0;
       const renewed = await client.query(
-        `UPDATE outrig_actor_members SET lease_until = $1
+        `UPDATE outrig_actor_members SET lease_until = $1, drained = $8
          WHERE namespace = $2 AND member_id = $3 AND app_id = $4 AND host = $5 AND port = $6 AND types = $7`,
-        [leaseUntil, ns, member.id, member.appId, member.host, member.port, types],
+        [leaseUntil, ns, member.id, member.appId, member.host, member.port, types, member.drained],
       );
       if ((renewed.rowCount ?? 0) === 0) {
         await client.query(
-          `INSERT INTO outrig_actor_members (namespace, member_id, app_id, host, port, types, lease_until)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+          `INSERT INTO outrig_actor_members
+             (namespace, member_id, app_id, host, port, types, lease_until, drained)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            ON CONFLICT (namespace, member_id) DO UPDATE SET app_id = EXCLUDED.app_id,
              host = EXCLUDED.host, port = EXCLUDED.port, types = EXCLUDED.types,
-             lease_until = EXCLUDED.lease_until`,
-          [ns, member.id, member.appId, member.host, member.port, types, leaseUntil],
+             lease_until = EXCLUDED.lease_until, drained = EXCLUDED.drained`,
+          [
+            ns,
+            member.id,
+            member.appId,
+            member.host,
+            member.port,
+            types,
+            leaseUntil,
+            member.drained,
+          ],
         );
         changed = true;
       }
@@ -129,8 +142,7 @@ export class PostgresMembershipStore implements MembershipStore {
         [ns],
       );
       const rows = await client.query(
-        `SELECT member_id, app_id, host, port, types FROM outrig_actor_members
-         WHERE namespace = $1 ORDER BY member_id`,
+        `SELECT ${MEMBER_COLUMNS} FROM outrig_actor_members WHERE namespace = $1 ORDER BY member_id`,
         [ns],
       );
       return { epoch: Number(epoch.rows[0]?.epoch ?? 0), members: rows.rows.map(memberOfRow) };

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { errorMessage, type Logger } from "@outrig/core";
 import type { MembershipSnapshot, MembershipStore, PlacementMember } from "./membership.ts";
 import type { ActorPlacement, Ownership } from "./placement.ts";
@@ -23,9 +22,17 @@ interface View {
   epoch: number;
   byType: Map<string, Weighted<PlacementMember>[]>;
   members: number;
+  /** The oldest epoch the other members have drained for; renewed with every heartbeat. */
+  othersDrained: number;
 }
 
-function viewOf(snapshot: MembershipSnapshot): View {
+function othersDrained(snapshot: MembershipSnapshot, self: string): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (const m of snapshot.members) if (m.id !== self && m.drained < min) min = m.drained;
+  return min;
+}
+
+function viewOf(snapshot: MembershipSnapshot, self: string): View {
   const byType = new Map<string, Weighted<PlacementMember>[]>();
   for (const m of snapshot.members) {
     const w = weighted(m);
@@ -35,7 +42,12 @@ function viewOf(snapshot: MembershipSnapshot): View {
       list.push(w);
     }
   }
-  return { epoch: snapshot.epoch, byType, members: snapshot.members.length };
+  return {
+    epoch: snapshot.epoch,
+    byType,
+    members: snapshot.members.length,
+    othersDrained: othersDrained(snapshot, self),
+  };
 }
 
 export interface TablePlacementOptions {
@@ -60,7 +72,10 @@ export interface TablePlacementOptions {
  * Fencing: an activation remembers the epoch it started under, and `stillOwner` answers true
  * only while every snapshot seen since (with no epoch skipped) kept the actor here and this
  * sidecar's own lease is safely current. A sidecar that cannot renew stops running turns
- * SELF_FENCE_MARGIN_MS before the others may take its actors over.
+ * SELF_FENCE_MARGIN_MS before the others may take its actors over. Handover: each member
+ * publishes in its row the newest epoch it has drained for (its lost actors deactivated, turns in
+ * progress finished), and an actor that came here with an epoch is activated only once every
+ * other member has drained for it (`settled`), so a graceful move never overlaps turns.
  */
 export class TablePlacement implements ActorPlacement {
   readonly fences = true;
@@ -77,7 +92,9 @@ export class TablePlacement implements ActorPlacement {
   #beating: Promise<void> | undefined;
   #failing = false;
   #closed = false;
-  readonly #listeners = new Set<() => void>();
+  /** The newest epoch this sidecar's listeners have finished rebalancing for. */
+  #drained = 0;
+  readonly #listeners = new Set<() => void | Promise<void>>();
   readonly #waiters = new Set<() => void>();
 
   constructor(options: TablePlacementOptions) {
@@ -90,20 +107,12 @@ export class TablePlacement implements ActorPlacement {
     return this.#id;
   }
 
-  /**
-   * Joins with the hosted types. When other members host any of them, it waits one heartbeat
-   * (and a little) before answering, so they have seen the join and drained the actors that
-   * move here before this sidecar runs them.
-   */
+  /** Joins with the hosted types. */
   async host(types: readonly string[]): Promise<void> {
     this.#types = [...types];
     await this.#beat();
     // Not joined (the store did not answer): lookups find no owner until a heartbeat gets through.
     this.#schedule();
-    const others = types.some((t) =>
-      (this.#current()?.byType.get(t) ?? []).some((m) => m.id !== this.#id),
-    );
-    if (others) await sleep(this.#heartbeatMs + 250);
   }
 
   #current(): View | undefined {
@@ -135,7 +144,14 @@ export class TablePlacement implements ActorPlacement {
     let snapshot: MembershipSnapshot;
     try {
       snapshot = await this.#o.store.renew(
-        { id: this.#id, appId: this.#o.appId, host, port, types: this.#types },
+        {
+          id: this.#id,
+          appId: this.#o.appId,
+          host,
+          port,
+          types: this.#types,
+          drained: this.#drained,
+        },
         now,
         now + this.#leaseMs,
       );
@@ -158,11 +174,14 @@ export class TablePlacement implements ActorPlacement {
     const wasStale = this.#stale;
     this.#stale = false;
     const current = this.#current();
-    if (current && current.epoch === snapshot.epoch && !wasStale) return;
-    if (!current || current.epoch !== snapshot.epoch) {
-      this.#history.push(viewOf(snapshot));
-      if (this.#history.length > HISTORY) this.#history.shift();
+    if (current && current.epoch === snapshot.epoch) {
+      current.othersDrained = othersDrained(snapshot, this.#id);
+      this.#wakeWaiters();
+      if (wasStale) this.#changed();
+      return;
     }
+    this.#history.push(viewOf(snapshot, this.#id));
+    if (this.#history.length > HISTORY) this.#history.shift();
     this.#changed();
   }
 
@@ -177,9 +196,19 @@ export class TablePlacement implements ActorPlacement {
     return this.#stale;
   }
 
-  #changed(): void {
+  #wakeWaiters(): void {
     for (const w of [...this.#waiters]) w();
-    for (const l of this.#listeners) l();
+  }
+
+  /** Tells the listeners; once they all finished, the drained epoch is published at once. */
+  #changed(): void {
+    this.#wakeWaiters();
+    const epoch = this.#current()?.epoch ?? 0;
+    void Promise.allSettled([...this.#listeners].map((l) => l())).then(() => {
+      if (epoch <= this.#drained || this.#closed) return;
+      this.#drained = epoch;
+      void this.#beat();
+    });
   }
 
   #ownerIn(view: View, type: string, id: string): Weighted<PlacementMember> | undefined {
@@ -213,6 +242,40 @@ export class TablePlacement implements ActorPlacement {
     return found;
   }
 
+  /**
+   * Before `type/id` is activated here under `epoch`: when it was not ours in the epoch before,
+   * waits until every other member has drained for `epoch` (or `signal`). True when it waited.
+   */
+  async settled(type: string, id: string, epoch: number, signal: AbortSignal): Promise<boolean> {
+    const view = this.#current();
+    if (!view || view.epoch !== epoch || view.othersDrained >= epoch) return false;
+    const before = this.#history.at(-2);
+    if (before?.epoch === epoch - 1 && this.#ownerIn(before, type, id)?.id === this.#id) {
+      return false;
+    }
+    await this.#until(() => {
+      const now = this.#current();
+      return !now || now.epoch !== epoch || now.othersDrained >= epoch;
+    }, signal);
+    return true;
+  }
+
+  #until(done: () => boolean, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const finish = () => {
+        signal.removeEventListener("abort", finish);
+        this.#waiters.delete(check);
+        resolve();
+      };
+      const check = () => {
+        if (done() || this.#closed) finish();
+      };
+      if (signal.aborted) return resolve();
+      signal.addEventListener("abort", finish, { once: true });
+      this.#waiters.add(check);
+    });
+  }
+
   /** Brings the cached membership to at least `epoch` (one early renewal) when it is behind. */
   async sync(epoch: number): Promise<void> {
     if ((this.#current()?.epoch ?? -1) >= epoch && !this.#stale) return;
@@ -224,25 +287,14 @@ export class TablePlacement implements ActorPlacement {
    * by then a member that stopped answering has been removed.
    */
   async changed(epoch: number, signal?: AbortSignal): Promise<void> {
-    const timeoutMs = this.#leaseMs + 2 * this.#heartbeatMs;
-    if ((this.#current()?.epoch ?? -1) > epoch) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        this.#waiters.delete(check);
-        resolve();
-      };
-      const check = () => {
-        if ((this.#current()?.epoch ?? -1) > epoch) done();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      signal?.addEventListener("abort", done, { once: true });
-      this.#waiters.add(check);
-    });
+    const timeout = AbortSignal.timeout(this.#leaseMs + 2 * this.#heartbeatMs);
+    await this.#until(
+      () => (this.#current()?.epoch ?? -1) > epoch,
+      signal ? AbortSignal.any([signal, timeout]) : timeout,
+    );
   }
 
-  onChange(listener: () => void): () => void {
+  onChange(listener: () => void | Promise<void>): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -269,6 +321,6 @@ export class TablePlacement implements ActorPlacement {
       }),
     );
     await this.#o.store.close();
-    for (const w of [...this.#waiters]) w();
+    this.#wakeWaiters();
   }
 }

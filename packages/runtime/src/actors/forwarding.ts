@@ -8,9 +8,12 @@ export const FORWARDED_HEADER = "outrig-actor-forwarded";
 /** On the answer of a sidecar that was forwarded a call it does not own: its epoch. */
 export const NOT_OWNER_HEADER = "outrig-actor-not-owner";
 
-/** The sidecar-to-sidecar route of a reminder tick fired on a sidecar that does not own it. */
+/**
+ * The sidecar-to-sidecar route of a reminder tick fired on a sidecar that does not own it. Under
+ * `/v1.0/actors`, so a Configuration's `api.allowed`/`denied` of the actors API governs it too.
+ */
 export const forwardedReminderPath = (r: Pick<Reminder, "type" | "id" | "name">) =>
-  `/v1.0-outrig/actors/${encodeURIComponent(r.type)}/${encodeURIComponent(r.id)}/remind/${encodeURIComponent(r.name)}`;
+  `/v1.0/actors/${encodeURIComponent(r.type)}/${encodeURIComponent(r.id)}/outrig-forwarded-reminders/${encodeURIComponent(r.name)}`;
 
 export type RemoteOwner = Extract<Ownership, { kind: "remote" }>;
 

@@ -141,7 +141,7 @@ function buildRouter(access: ApiAccess | undefined): { router: Routes; refused: 
   on("DELETE", `${actor}/reminders/:name`, deleteActorReminder);
   on(WRITE, `${actor}/timers/:name`, createActorTimer);
   on("DELETE", `${actor}/timers/:name`, deleteActorTimer);
-  on("POST", "/v1.0-outrig/actors/:type/:id/remind/:name", forwardedReminder);
+  on("POST", `${actor}/outrig-forwarded-reminders/:name`, forwardedReminder);
   for (const version of ["v1.0", "v1.0-beta1"]) {
     const base = `/${version}/workflows/:component`;
     on("POST", `${base}/:name/start`, startWorkflow);

@@ -32,6 +32,7 @@ import { hasChanges } from "./hot-reload/diff.ts";
 import { HotReloader, hotReloadDisabledBy, type ReloadReport } from "./hot-reload/hot-reloader.ts";
 import { apiLoggingConfig } from "./http/api-logging-config.ts";
 import { ConnectionGuard, DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
+import { answeredErrorCode } from "./http/io.ts";
 import { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
 import { createApiHandler } from "./http/server.ts";
 import { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./lifecycle/drain.ts";
@@ -48,6 +49,7 @@ import { meteredCallbacks } from "./metrics/metered-callbacks.ts";
 import { meteredRuntime } from "./metrics/metered-runtime.ts";
 import { metricsConfig } from "./metrics/metrics-config.ts";
 import { type MetricsServer, startMetricsServer } from "./metrics/metrics-server.ts";
+import { pathMatcher } from "./metrics/path-matching.ts";
 import { SidecarMetrics } from "./metrics/sidecar-metrics.ts";
 import { appInvocationTimeouts } from "./resiliency/app-timeouts.ts";
 import { ResiliencyPolicies } from "./resiliency/policies.ts";
@@ -216,13 +218,24 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     ...(options.registry ? { registry: options.registry } : {}),
     logger,
   });
-  const metricsSettings = metricsConfig(runtime.resources.configurations);
+  let metricsSettings: ReturnType<typeof metricsConfig>;
+  try {
+    metricsSettings = metricsConfig(runtime.resources.configurations);
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+  const pathLabel = pathMatcher(metricsSettings.pathMatching, metricsSettings.increasedCardinality);
   const metrics =
     options.enableMetrics !== false && metricsSettings.enabled
       ? new SidecarMetrics(options.appId, options.namespace ?? "", {
           ...(metricsSettings.latencyBuckets
             ? { latencyBuckets: metricsSettings.latencyBuckets }
             : {}),
+          rules: metricsSettings.rules,
+          recordErrorCodes: metricsSettings.recordErrorCodes,
+          excludeVerbs: metricsSettings.excludeVerbs,
+          ...(pathLabel ? { pathLabel } : {}),
         })
       : undefined;
   if (metrics) {
@@ -520,9 +533,14 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const observe = metrics
     ? (req: IncomingMessage, res: ServerResponse, began: number) =>
         res.once("finish", () => {
-          const path = metricsSettings.increasedCardinality
-            ? (req.url ?? "").split("?")[0] || ""
-            : (routes.get(req) ?? "");
+          const raw = (req.url ?? "").split("?")[0] || "";
+          const path =
+            (pathLabel && metrics.pathLabel(raw)) ??
+            (metricsSettings.increasedCardinality ? raw : (routes.get(req) ?? ""));
+          if (metrics.recordsErrorCodes) {
+            const code = answeredErrorCode(res);
+            if (code) metrics.errorCode(code);
+          }
           metrics.httpServer(
             req.method ?? "",
             path,
@@ -611,6 +629,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       drain,
       services: [taskHubService(workflows)],
       onCompleted: metrics ? (...args) => metrics.grpcServer(...args) : undefined,
+      onErrorCode: metrics?.recordsErrorCodes ? (code) => metrics.errorCode(code) : undefined,
       tracing,
       access,
     },

@@ -303,6 +303,23 @@ spec:
   },
   "spec.metrics.http.increasedCardinality": () =>
     expect(metricsConfig(configs).increasedCardinality).toBe(true),
+  // Compiled here; metrics-config.test.ts scrapes sidecars for each of these.
+  "spec.metrics.http.pathMatching": () =>
+    expect(metricsConfig(configs).pathMatching).toEqual(["/orders/{orderID}"]),
+  "spec.metrics.http.excludeVerbs": () => expect(metricsConfig(configs).excludeVerbs).toBe(true),
+  "spec.metrics.recordErrorCodes": () => expect(metricsConfig(configs).recordErrorCodes).toBe(true),
+  "spec.metrics.rules[0].name": () =>
+    expect(metricsConfig(configs).rules[0]?.name).toBe(
+      "dapr_runtime_service_invocation_req_sent_total",
+    ),
+  "spec.metrics.rules[0].labels[0].name": () =>
+    expect(metricsConfig(configs).rules[0]?.labels[0]?.name).toBe("method"),
+  "spec.metrics.rules[0].labels[0].regex.orders/": () => {
+    const [pair] = metricsConfig(configs).rules[0]?.labels[0]?.replacements ?? [];
+    expect("orders/a746dhsk293972nz".replace(pair?.regex ?? /(?!)/, pair?.replacement ?? "")).toBe(
+      "orders/",
+    );
+  },
   // closedstore: deny by default; denystore: allow but the denied one; allowstore: only the list.
   "spec.secrets.scopes[0].storeName": async () =>
     expect(await secretStatus("closedstore", "CFGDOC_A")).toBe(403),
@@ -406,10 +423,6 @@ describe("Dapr's documented Configuration fields", () => {
       // WorkflowsClusteredDeployment: listed in the metadata API, acted on by nothing.
       "spec.features[3]",
       "spec.httpPipeline",
-      "spec.metrics.http.excludeVerbs",
-      "spec.metrics.http.pathMatching",
-      "spec.metrics.recordErrorCodes",
-      "spec.metrics.rules",
       "spec.mtls",
       "spec.nameResolution",
       "spec.wasm",

@@ -50,7 +50,7 @@ spec:
       endpointAddress: localhost:14268
   metrics:
     enabled: true
-    recordErrorCodes: true
+    latencyDistributionBuckets: ["fast"]
 `,
     );
     const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
@@ -65,11 +65,12 @@ spec:
       const fields = warnings.filter((w) => w.fields?.file === file).map((w) => w.fields?.field);
       // App targets' timeouts, retries (with matching.httpStatusCodes) and breakers, and the
       // policies they name, are applied to invocation; a name with no policy is warned about.
-      // spec.metrics.enabled is applied (metrics/metrics-config.ts); recordErrorCodes is not.
+      // spec.metrics.enabled is applied (metrics/metrics-config.ts); buckets that are no
+      // numbers are not.
       // spec.tracing.samplingRate is applied (tracing/tracing-config.ts); jaeger is no field of
       // Dapr's TracingSpec.
       expect(fields).toEqual([
-        "spec.metrics.recordErrorCodes",
+        "spec.metrics.latencyDistributionBuckets",
         "spec.tracing.jaeger",
         "spec.targets.apps.billing.timeout",
         "spec.targets.apps.billing.retry",

@@ -3,6 +3,14 @@ import { ApiError, apiError, ERROR_INFO_DOMAIN } from "../api/errors.ts";
 import { AppStatusError } from "./app-invoke.ts";
 import { daprProtos } from "./protos.ts";
 
+/** Where toServiceError leaves the Dapr error code of the status it made (not sent on the wire). */
+export const ERROR_CODE = Symbol("errorCode");
+
+/** The Dapr error code of a status made by toServiceError, if it has one. */
+export function errorCodeOf(error: unknown): string | undefined {
+  return (error as { [ERROR_CODE]?: string } | null)?.[ERROR_CODE];
+}
+
 /** A google.rpc.Status with one google.rpc.ErrorInfo (domain dapr.io), encoded. */
 function statusDetails(
   code: number,
@@ -53,5 +61,10 @@ export function toServiceError(error: unknown): Partial<grpc.StatusObject> {
       statusDetails(e.grpcStatus, e.message, { reason: e.reason, metadata: e.metadata }),
     );
   }
-  return { code: e.grpcStatus as number as grpc.status, details: e.message, metadata };
+  return {
+    code: e.grpcStatus as number as grpc.status,
+    details: e.message,
+    metadata,
+    [ERROR_CODE]: e.errorCode,
+  } as Partial<grpc.StatusObject>;
 }

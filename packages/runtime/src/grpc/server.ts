@@ -9,7 +9,7 @@ import type { SidecarTracing } from "../tracing/sidecar-tracing.ts";
 import { ACTOR_METHODS } from "./actors.ts";
 import { type CryptoStream, DAPR_STREAMS } from "./crypto.ts";
 import { buildingBlockOf, DAPR_METHODS, DAPR_SERVER_STREAMS } from "./dapr-service.ts";
-import { toServiceError } from "./errors.ts";
+import { errorCodeOf, toServiceError } from "./errors.ts";
 import { startGrpcFront } from "./front.ts";
 import { JOB_METHODS, withStableJobMethods } from "./jobs.ts";
 import { daprProtos } from "./protos.ts";
@@ -31,6 +31,8 @@ export interface GrpcApiOptions {
   services?: readonly GrpcService[];
   /** Called when a unary call is answered: full method name, status code name, milliseconds. */
   onCompleted?: ((method: string, status: string, ms: number) => void) | undefined;
+  /** Called with the Dapr error code of each unary call answered with one. */
+  onErrorCode?: ((code: string) => void) | undefined;
   /** Traces every unary call (daprd's gRPC tracing interceptor); absent while tracing is off. */
   tracing?: SidecarTracing | undefined;
   /** The Configuration's `api` lists: a refused Dapr method answers as daprd's interceptor. */
@@ -102,6 +104,7 @@ export async function startGrpcApi(
   };
   const implementation: grpc.UntypedServiceImplementation = {};
   const observe = options.onCompleted;
+  const onErrorCode = options.onErrorCode;
   const tracing = options.tracing;
   /** A handler answering every call with `error` (after the token check, as daprd orders them). */
   const answering = (
@@ -137,8 +140,10 @@ export async function startGrpcApi(
         const began = observe ? performance.now() : 0;
         const ended = tracing ? startGrpcSpan(tracing, fullName, call) : undefined;
         const callback: grpc.sendUnaryData<unknown> =
-          observe || ended
+          observe || ended || onErrorCode
             ? (error, reply) => {
+                const code = onErrorCode && errorCodeOf(error);
+                if (code) onErrorCode?.(code);
                 observe?.(
                   fullName,
                   grpc.status[error?.code ?? grpc.status.OK],

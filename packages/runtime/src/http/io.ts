@@ -32,12 +32,21 @@ export function sendJson(
   res.end(text);
 }
 
+/** The Dapr error code each error answer carried, for `dapr_error_code_total`. */
+const answeredCodes = new WeakMap<ServerResponse, string>();
+
+/** The error code `res` was answered with by sendError, if it was. */
+export function answeredErrorCode(res: ServerResponse): string | undefined {
+  return answeredCodes.get(res);
+}
+
 export function sendError(res: ServerResponse, error: ApiError): void {
   // Already answered (e.g. 413 from a body read): a second answer would throw.
   if (res.headersSent) {
     if (!res.writableEnded) res.destroy();
     return;
   }
+  answeredCodes.set(res, error.errorCode);
   sendJson(res, error.status, { errorCode: error.errorCode, message: error.message });
 }
 

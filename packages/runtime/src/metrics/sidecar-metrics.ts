@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import type { MetricRule } from "./metrics-config.ts";
 
 /** daprd's latency buckets in milliseconds (pkg/diagnostics defaultLatencyDistribution). */
 const LATENCY_MS = [
@@ -10,6 +11,53 @@ const SIZE_BYTES = [
   1024, 2048, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864, 268435456,
   1073741824, 4294967296,
 ];
+
+/** A metric's name as daprd keys its rules: without `dapr_`, `_` and `/` alike (`http/server/...`). */
+const ruleKey = (name: string): string => name.replace("dapr_", "").replaceAll("_", "/");
+
+type Labels = Record<string, string | number>;
+
+/** The label rewrite of one metric's rules, or undefined when no rule names it. */
+function relabeller(
+  rules: readonly MetricRule[],
+  name: string,
+): ((l: Labels) => Labels) | undefined {
+  const key = ruleKey(name);
+  const labels = rules.filter((r) => ruleKey(r.name) === key).flatMap((r) => r.labels);
+  if (labels.length === 0) return undefined;
+  return (l) => {
+    const out = { ...l };
+    for (const { name: label, replacements } of labels) {
+      let value = out[label];
+      if (typeof value !== "string" || value === "") continue;
+      for (const { regex, replacement } of replacements) value = value.replace(regex, replacement);
+      out[label] = value;
+    }
+    return out;
+  };
+}
+
+/** daprd's error code categories (pkg/messages/errorcodes), by the code's prefix. */
+const CATEGORIES: readonly [RegExp, string][] = [
+  [/^ERR_ACTOR_/, "actor"],
+  [/WORKFLOW|^ERR_INSTANCE_ID_/, "workflow"],
+  [/^ERR_(NOT_SUPPORTED_)?STATE_/, "state"],
+  [/^ERR_CONFIGURATION_/, "configuration"],
+  [/^ERR_CRYPTO/, "crypto"],
+  [/^ERR_SECRET|^ERR_PERMISSION_DENIED$/, "secret"],
+  [/^ERR_(PUBSUB_|TOPIC_|PUBLISH_)/, "pubsub"],
+  [/^ERR_CONVERSATION_/, "conversation"],
+  [/^ERR_DIRECT_INVOKE/, "service-invocation"],
+  [/BINDING/, "binding"],
+  [/^ERR_(LOCK_|TRY_LOCK|UNLOCK)/, "lock"],
+  [/^DAPR_SCHEDULER_|^ERR_JOB/, "job"],
+  [/HEALTH/, "health"],
+];
+
+/** The category `dapr_error_code_total` files an error code under; `common` for the rest. */
+export function errorCategory(code: string): string {
+  return CATEGORIES.find(([re]) => re.test(code))?.[1] ?? "common";
+}
 
 /** How a pub/sub delivery to the app ended, as daprd's `process_status` label names it. */
 export type IngressStatus = "success" | "retry" | "drop";
@@ -47,26 +95,71 @@ export class SidecarMetrics {
   readonly #ingressLatency: Histogram<string>;
   readonly #inputCount: Counter<string>;
   readonly #inputLatency: Histogram<string>;
+  readonly #errorCodes: Counter<"app_id" | "category" | "error_code"> | undefined;
+  readonly #excludeVerbs: boolean;
+  readonly #pathLabel: ((path: string) => string | undefined) | undefined;
 
   /**
    * `latencyBuckets` replaces daprd's latency buckets in every latency histogram, as the
    * Configuration's `metrics.latencyDistributionBuckets` does; size histograms keep theirs.
    */
-  constructor(appId: string, namespace = "", options: { latencyBuckets?: number[] } = {}) {
+  constructor(
+    appId: string,
+    namespace = "",
+    options: {
+      latencyBuckets?: number[];
+      /** `spec.metrics.rules`: applied to the metrics they name, and only to those. */
+      rules?: readonly MetricRule[];
+      /** `spec.metrics.recordErrorCodes`: exports `dapr_error_code_total`. */
+      recordErrorCodes?: boolean;
+      /** `spec.metrics.http.excludeVerbs`: the HTTP metrics' `method` label is empty. */
+      excludeVerbs?: boolean;
+      /** `spec.metrics.http.pathMatching`, compiled (path-matching.ts). */
+      pathLabel?: (path: string) => string | undefined;
+    } = {},
+  ) {
     this.#appId = appId;
     this.#namespace = namespace;
+    this.#excludeVerbs = options.excludeVerbs ?? false;
+    this.#pathLabel = options.pathLabel;
+    const rules = options.rules ?? [];
     const registers = [this.registry];
     // daprd exports the Go runtime and process collectors; Node's equivalents are process_* and
     // nodejs_* (event loop lag, heap), which answer the same questions.
     collectDefaultMetrics({ register: this.registry });
-    const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
-      new Counter<L>({ name, help, labelNames, registers });
+    // A metric some rule names rewrites its labels on each record; every other one is untouched.
+    const counter = <L extends string>(name: string, help: string, labelNames: L[]) => {
+      const c = new Counter<L>({ name, help, labelNames, registers });
+      const relabel = relabeller(rules, name);
+      if (relabel) {
+        const inc = c.inc.bind(c) as (labels: Labels, value?: number) => void;
+        c.inc = ((labels: Labels, value?: number) => inc(relabel(labels), value)) as typeof c.inc;
+      }
+      return c;
+    };
     const histogram = <L extends string>(
       name: string,
       help: string,
       labelNames: L[],
       buckets = options.latencyBuckets ?? LATENCY_MS,
-    ) => new Histogram<L>({ name, help, labelNames, buckets, registers });
+    ) => {
+      const h = new Histogram<L>({ name, help, labelNames, buckets, registers });
+      const relabel = relabeller(rules, name);
+      if (relabel) {
+        const observe = h.observe.bind(h) as unknown as (labels: Labels, value: number) => void;
+        h.observe = ((labels: Labels, value: number) =>
+          observe(relabel(labels), value)) as unknown as typeof h.observe;
+      }
+      return h;
+    };
+    // daprd's view `error_code/total`, exported as dapr_error_code_total.
+    this.#errorCodes = options.recordErrorCodes
+      ? counter(
+          "dapr_error_code_total",
+          "Total number of times an error with a specific error code was encountered.",
+          ["app_id", "category", "error_code"],
+        )
+      : undefined;
 
     const route = ["app_id", "method", "path"] as const;
     const routed = [...route, "status"] as ("app_id" | "method" | "path" | "status")[];
@@ -216,6 +309,7 @@ export class SidecarMetrics {
     responseBytes: number,
   ): void {
     const app_id = this.#appId;
+    if (this.#excludeVerbs) method = "";
     this.#httpRequests.inc({ app_id, method, path });
     const labels = { app_id, method, path, status: String(status) };
     this.#httpResponses.inc(labels);
@@ -233,11 +327,31 @@ export class SidecarMetrics {
     sentBytes: number,
     receivedBytes: number,
   ): void {
-    const labels = { app_id: this.#appId, method, path, status: String(status) };
+    const labels = {
+      app_id: this.#appId,
+      method: this.#excludeVerbs ? "" : method,
+      path: this.#pathLabel?.(path) ?? path,
+      status: String(status),
+    };
     this.#clientCompleted.inc(labels);
     this.#clientLatency.observe(labels, ms);
     this.#clientSent.observe(labels, sentBytes);
     this.#clientReceived.observe({ app_id: this.#appId }, receivedBytes);
+  }
+
+  /** The `path` label pathMatching gives a request path, if any (undefined: no pattern decides). */
+  pathLabel(path: string): string | undefined {
+    return this.#pathLabel?.(path);
+  }
+
+  /** An API answer with a Dapr error code, when `recordErrorCodes` is on (else nothing). */
+  errorCode(code: string): void {
+    this.#errorCodes?.inc({ app_id: this.#appId, category: errorCategory(code), error_code: code });
+  }
+
+  /** Whether error codes are counted, so callers skip finding them otherwise. */
+  get recordsErrorCodes(): boolean {
+    return this.#errorCodes !== undefined;
   }
 
   /** A call of the gRPC API; `method` is the full `/package.Service/Method`, status its code name. */

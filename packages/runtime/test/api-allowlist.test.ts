@@ -53,18 +53,20 @@ const DENYING = configuration(
 
 let allowing: Sidecar;
 let denying: Sidecar;
+let guarded: Sidecar;
 const raws: RawDaprClient[] = [];
 
 beforeAll(async () => {
-  [allowing, denying] = await Promise.all([
+  [allowing, denying, guarded] = await Promise.all([
     sidecar({ appId: "allowlist-a", resources: ALLOWING }),
     sidecar({ appId: "allowlist-d", resources: DENYING }),
+    sidecar({ appId: "allowlist-t", resources: DENYING, apiToken: "allowlist-token" }),
   ]);
 }, 30_000);
 
 afterAll(async () => {
   for (const raw of raws) raw.close();
-  await Promise.all([allowing?.stop(), denying?.stop()]);
+  await Promise.all([allowing?.stop(), denying?.stop(), guarded?.stop()]);
 });
 
 function rawClient(s: Sidecar): RawDaprClient {
@@ -89,7 +91,9 @@ async function refusal(s: Sidecar, method: keyof RawDaprClient & string, request
     ),
   );
   if (!error) throw new Error(`${method} succeeded`);
-  const bin = error.metadata.get("grpc-status-details-bin")[0] as Buffer;
+  const bin = error.metadata.get("grpc-status-details-bin")[0];
+  if (!(bin instanceof Buffer))
+    return { code: error.code, details: error.details, info: undefined };
   const { status, errorInfo } = daprProtos();
   const decoded = status.decode(bin) as unknown as {
     details: { type_url: string; value: Uint8Array }[];
@@ -214,6 +218,21 @@ describe("a deny list", () => {
     // The HTTP rule for secrets does not touch gRPC: the call reaches the API (no such store).
     const secret = await refusal(denying, "GetSecret", { storeName: "nope", key: "k" });
     expect(secret.code).not.toBe(grpc.status.UNIMPLEMENTED);
+  });
+});
+
+describe("with an API token", () => {
+  it("refuses a denied gRPC method before the token check, as daprd orders its interceptors", async () => {
+    // No token at all: still daprd's refusal, not UNAUTHENTICATED.
+    const publish = { pubsubName: "pubsub", topic: "t", data: Buffer.from("x") };
+    expect(await refusal(guarded, "PublishEvent", publish)).toEqual(DAPR_REFUSAL);
+    const other = await refusal(guarded, "GetSecret", { storeName: "nope", key: "k" });
+    expect(other.code).toBe(grpc.status.UNAUTHENTICATED);
+  });
+
+  it("checks the token before routing over HTTP, as daprd's middleware does", async () => {
+    const res = await http(guarded, "/v1.0/publish/pubsub/orders", { method: "POST", body: "{}" });
+    expect([res.status, await res.text()]).toEqual([401, "invalid api token"]);
   });
 });
 

@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { daprProtos } from "../src/grpc/protos.ts";
 import type { Sidecar } from "../src/index.ts";
+import { pathMatcher } from "../src/metrics/path-matching.ts";
 import { STATE_AND_PUBSUB, sidecar } from "./helpers.ts";
 
 const withMetrics = (metrics: string) => `${STATE_AND_PUBSUB}
@@ -177,5 +178,39 @@ describe("metrics configuration", () => {
               "x": "(unclosed"`),
       }),
     ).rejects.toThrow(/spec\.metrics\.rules\[0\]\.labels\[0\]\.regex "x"/);
+  });
+});
+
+describe("pathMatching patterns", () => {
+  it("read as Go's ServeMux does: segments, remainders, subtrees, the most specific first", () => {
+    const match = pathMatcher(
+      ["/orders/{id}", "/orders/new", "/files/{path...}", "/static/", "/users/{id}/items"],
+      false,
+    );
+    expect(
+      [
+        "/orders/17",
+        "/orders/new",
+        "/orders/17/lines",
+        "/orders/17/",
+        "/files/a/b/c",
+        "/static/css/x.css",
+        "/users/9/items",
+        "/other",
+      ].map((p) => match?.(p)),
+    ).toEqual([
+      "/orders/{id}",
+      "/orders/new",
+      "_",
+      "_",
+      "/files/{path...}",
+      "/static/",
+      "/users/{id}/items",
+      "_",
+    ]);
+    // With increased cardinality an unmatched path keeps its own label; `/` catches everything.
+    expect(pathMatcher(["/orders/{id}"], true)?.("/other")).toBeUndefined();
+    expect(pathMatcher(["/"], false)?.("/anything/at/all")).toBe("/");
+    expect(pathMatcher([], false)).toBeUndefined();
   });
 });

@@ -101,7 +101,7 @@ const GRPC_GROUPS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** HTTP routes served whatever the lists say: daprd's health checks, and outrig's own. */
-const ALWAYS_HTTP = /^\/(?:v1\.0\/healthz(?:\/|$)|outrig\/|v1\.0-outrig\/)/;
+const ALWAYS_HTTP = /^\/(?:v1\.0\/healthz(?:\/|$)|outrig\/)/;
 
 export interface ApiAccess {
   /** Whether an HTTP route template (`/v1.0/state/:store`) is served. */

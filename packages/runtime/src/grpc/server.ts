@@ -106,13 +106,14 @@ export async function startGrpcApi(
   const observe = options.onCompleted;
   const onErrorCode = options.onErrorCode;
   const tracing = options.tracing;
-  /** A handler answering every call with `error` (after the token check, as daprd orders them). */
+  /** A handler answering every call with `error`, after the token check unless `beforeToken`. */
   const answering = (
     method: grpc.MethodDefinition<unknown, unknown>,
     error: () => Partial<grpc.StatusObject>,
+    beforeToken = false,
   ): grpc.UntypedHandleCall => {
     const reply = (call: AnyCall) =>
-      (allowed(call)
+      (beforeToken || allowed(call)
         ? error()
         : toServiceError(apiError("INVALID_API_TOKEN"))) as grpc.ServiceError;
     return (
@@ -124,7 +125,8 @@ export async function startGrpcApi(
   const access = options.access?.grpcRestricted ? options.access : undefined;
   for (const [name, method] of Object.entries(definition)) {
     if (access && !access.grpcServes(method.path)) {
-      implementation[name] = answering(method, () => toServiceError(refusedGrpcError()));
+      // daprd's access-list interceptor runs before its token check.
+      implementation[name] = answering(method, () => toServiceError(refusedGrpcError()), true);
       continue;
     }
     const served =

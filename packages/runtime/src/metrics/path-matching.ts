@@ -21,7 +21,7 @@ export function pathMatcher(
         return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
       });
       const body = parts.map((p) => `/${p}`).join("");
-      const regex = new RegExp(`^${body}${subtree ? "/.*" : "/?"}$`);
+      const regex = new RegExp(`^${body}${subtree ? "/.*" : ""}$`);
       const literals = segments.filter((s) => !s.startsWith("{")).length;
       return { pattern, regex, rank: literals * 2 + (subtree ? 0 : 1) };
     })

@@ -179,6 +179,20 @@ describe("an allow list", () => {
   });
 });
 
+describe("a streaming method", () => {
+  it("is refused with the same status on its stream", async () => {
+    const raw = rawClient(allowing) as unknown as Record<
+      string,
+      (req: object) => NodeJS.EventEmitter
+    >;
+    const stream = raw.SubscribeConfiguration?.({ storeName: "nostore", keys: [] });
+    const error = await new Promise<grpc.ServiceError>((resolve) =>
+      stream?.once("error", (e: grpc.ServiceError) => resolve(e)),
+    );
+    expect([error.code, error.details]).toEqual([grpc.status.UNIMPLEMENTED, "Not Implemented"]);
+  });
+});
+
 describe("a deny list", () => {
   it("serves what it does not deny, over both protocols", async () => {
     const res = await http(denying, "/v1.0/metadata");

@@ -118,7 +118,7 @@ export const DAPR_RUN_FLAGS: readonly DaprFlag[] = [
     name: "placement-host-address",
     value: "address",
     support: "warn",
-    note: "the actor placement is embedded (env OUTRIG_ACTOR_PLACEMENT=table: membership in the scheduler store); no address is used",
+    note: "the actor placement is embedded (membership in the scheduler store every outrig run shares); no address is used",
   },
   {
     name: "scheduler-host-address",

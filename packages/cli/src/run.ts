@@ -156,6 +156,10 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
       appHealthThreshold: config.appHealthThreshold,
       maxBodySize: config.maxBodySize,
       gracefulShutdownSeconds: config.gracefulShutdownSeconds,
+      // Every `outrig run` on this machine shares $OUTRIG_HOME/scheduler.db, so the sidecars
+      // place actors together there, as Dapr's placement service does: an app reaches actors
+      // another app hosts through its own sidecar. OUTRIG_ACTOR_PLACEMENT=local opts out.
+      actorPlacement: process.env.OUTRIG_ACTOR_PLACEMENT === undefined ? "table" : undefined,
       host: config.listenAddress,
       enableApiLogging: config.enableApiLogging,
       logLevel: config.logLevel,

@@ -8,10 +8,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../src/ports.ts";
 import { CliProcess, runCli, tempHome } from "./helpers.ts";
 
-// Dapr's configuration, conversation, workflow and jobs quickstarts with `outrig run`, in the
-// shapes their JavaScript apps use: an unmodified @dapr/dapr client (configuration, gRPC) against
-// a real Redis, plain fetch (conversation, HTTP) against conversation.echo, the @dapr/dapr
-// workflow SDK (gRPC) and the Jobs API over HTTP on the components `outrig init` writes.
+// Dapr's configuration, conversation, workflow, jobs and actors quickstarts with `outrig run`, in
+// the shapes their JavaScript apps use: an unmodified @dapr/dapr client (configuration, gRPC)
+// against a real Redis, plain fetch (conversation, HTTP) against conversation.echo, the @dapr/dapr
+// workflow SDK (gRPC), the Jobs API over HTTP, and the SDK's actors hosted by one app and driven
+// by another, on the components `outrig init` writes.
 const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
 const running: CliProcess[] = [];
 const cleanups: (() => Promise<void>)[] = [];
@@ -175,6 +176,69 @@ spec:
         .map((row) => String(row.key).split("||").at(-1));
       expect(keys).toContain("metadata");
       expect(keys.filter((k) => k?.startsWith("history-")).length).toBeGreaterThan(0);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("actors: a client app drives SmartDevice actors another app hosts, through its own sidecar; state and a reminder land in init's statestore", async () => {
+    const { home, cleanup } = await tempHome();
+    cleanups.push(cleanup);
+    const init = await runCli(["init"], { home });
+    expect(init.code, init.stderr).toBe(0);
+    const appPort = await freePort();
+    const service = new CliProcess(
+      [
+        "run",
+        "--app-id",
+        "smart-device-service",
+        "--app-port",
+        String(appPort),
+        "--",
+        process.execPath,
+        join(fixtures, "actor-service.mjs"),
+      ],
+      { home, cwd: fixtures },
+    );
+    running.push(service);
+    await service.waitFor(/smart device service started/, 30_000);
+    const client = new CliProcess(
+      [
+        "run",
+        "--app-id",
+        "smart-device-client",
+        "--",
+        process.execPath,
+        join(fixtures, "actor-client.mjs"),
+      ],
+      { home, cwd: fixtures },
+    );
+    running.push(client);
+    expect(await client.exited, client.output).toBe(0);
+    expect(result(client)).toEqual({
+      read: [1, 2, 3].map((i) => ({
+        data: { status: "ready", location: `room-${i}` },
+        alarm: i === 2 ? "smoke detected" : null,
+      })),
+      alarm: "smoke detected",
+    });
+    // The reminder fired on the hosting app, and the state is the host's, in Dapr's key layout.
+    expect(service.output).toContain('reminder fired on 2: "smoke detected"');
+    const db = new DatabaseSync(join(home, "state.db"), { readOnly: true });
+    try {
+      const keys = db
+        .prepare("SELECT key FROM state WHERE key LIKE ? ORDER BY key")
+        .all("%||SmartDevice||%")
+        .map((row) => String(row.key));
+      expect(keys).toEqual(
+        expect.arrayContaining([
+          "smart-device-service||SmartDevice||1||device_data",
+          "smart-device-service||SmartDevice||2||alarm",
+          "smart-device-service||SmartDevice||2||device_data",
+          "smart-device-service||SmartDevice||3||device_data",
+        ]),
+      );
+      expect(keys.some((k) => k.startsWith("smart-device-client||"))).toBe(false);
     } finally {
       db.close();
     }

@@ -185,6 +185,12 @@ export interface SidecarOptions {
    * (rendezvous hashing) and calls are forwarded to it. Default: env `OUTRIG_ACTOR_PLACEMENT`.
    */
   actorPlacement?: "local" | "table";
+  /**
+   * Workflow instances this sidecar drives at most (default 10000); sidecars of one app sharing
+   * the actor state store and the scheduler store take the rest. A running instance is owned
+   * through a scheduler lease (`schedulerLeaseMs`): a dead sidecar's are resumed once it runs out.
+   */
+  workflowMaxInstances?: number;
 }
 
 export interface Sidecar {
@@ -374,6 +380,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     logger,
     turnTimeoutMs: options.workflowTurnTimeoutMs,
     maxConcurrent: workflowLimits(runtime.resources.configurations),
+    maxInstances: options.workflowMaxInstances,
   }).catch(async (error: unknown) => {
     await scheduler.close();
     await runtime.close();

@@ -34,6 +34,7 @@ class SlowReads implements SchedulerStore {
     return this.inner.claim(...args);
   };
   settle: SchedulerStore["settle"] = (owner, items) => this.inner.settle(owner, items);
+  renew: SchedulerStore["renew"] = (owner, keys, until) => this.inner.renew(owner, keys, until);
   nextClaimable: SchedulerStore["nextClaimable"] = async (prefixes) => {
     this.#entered?.();
     this.#entered = undefined;

@@ -216,6 +216,16 @@ export class PostgresSchedulerStore implements SchedulerStore {
     }
   }
 
+  async renew(owner: string, keys: readonly string[], leaseUntil: number): Promise<string[]> {
+    if (keys.length === 0) return [];
+    const { rows } = await this.#pool.query<{ key: string }>(
+      `UPDATE ${TABLE} SET lease_until = $1 WHERE lease_owner = $2 AND key = ANY($3::text[])
+       RETURNING key`,
+      [leaseUntil, owner, keys],
+    );
+    return rows.map((r) => r.key);
+  }
+
   async nextClaimable(prefixes: readonly string[]): Promise<number | undefined> {
     let earliest: number | undefined;
     for (const prefix of prefixes) {

@@ -61,8 +61,12 @@ export class Scheduler {
   readonly #pollMs: number;
   readonly #batchSize: number;
   readonly #maxInFlight: number;
-  readonly #handlers = new Map<string, TriggerHandler>();
+  readonly #handlers = new Map<string, { handler: TriggerHandler; held: boolean }>();
   readonly #inFlight = new Set<Promise<void>>();
+  /** The claimed ticks whose triggers run, by key: their leases are renewed while they do. */
+  readonly #leases = new Map<string, AbortController>();
+  #held = 0;
+  #renewer: NodeJS.Timeout | undefined;
   readonly #abort = new AbortController();
   #settles: SettleItem[] = [];
   #flushing: Promise<void> | undefined;
@@ -132,9 +136,19 @@ export class Scheduler {
     return (await this.#store.list(prefix, limit)).map(view);
   }
 
-  /** Fires the jobs under `prefix` through `handler` from now on; returns a function to stop. */
-  handle(prefix: string, handler: TriggerHandler): () => void {
-    this.#handlers.set(prefix, handler);
+  /**
+   * Fires the jobs under `prefix` through `handler` from now on; returns a function to stop.
+   * `held`: a trigger may run for as long as it likes (a lease the handler holds, e.g. a workflow
+   * instance's ownership); such triggers do not count against `maxInFlight`. Every running
+   * trigger's lease is renewed while it runs, and its signal aborts if another sidecar took it.
+   */
+  handle(prefix: string, handler: TriggerHandler, options: { held?: boolean } = {}): () => void {
+    this.#handlers.set(prefix, { handler, held: options.held === true });
+    if (!this.#renewer) {
+      // A third of the lease: two renewals may fail (a store hiccup) before the lease is lost.
+      this.#renewer = setInterval(() => void this.#renew(), Math.max(50, this.#leaseMs / 3));
+      this.#renewer.unref();
+    }
     this.#wake();
     return () => {
       this.#handlers.delete(prefix);
@@ -146,6 +160,7 @@ export class Scheduler {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearInterval(this.#renewer);
     this.#abort.abort();
     await Promise.allSettled([...this.#inFlight]);
     await this.#flush();
@@ -197,7 +212,10 @@ export class Scheduler {
     const prefixes = [...this.#handlers.keys()];
     if (prefixes.length === 0) return;
     while (!this.#closed) {
-      const room = Math.min(this.#batchSize, this.#maxInFlight - this.#inFlight.size);
+      const room = Math.min(
+        this.#batchSize,
+        this.#maxInFlight - (this.#inFlight.size - this.#held),
+      );
       if (room <= 0) return; // a finishing trigger wakes us
       const now = Date.now();
       const claimed = await this.#store.claim(prefixes, now, this.owner, now + this.#leaseMs, room);
@@ -220,7 +238,7 @@ export class Scheduler {
     this.#timer = setTimeout(() => this.#wake(), delay).unref();
   }
 
-  #handlerFor(key: string): TriggerHandler | undefined {
+  #handlerFor(key: string): { handler: TriggerHandler; held: boolean } | undefined {
     let best: string | undefined;
     for (const prefix of this.#handlers.keys()) {
       if (key.startsWith(prefix) && (best === undefined || prefix.length > best.length))
@@ -229,17 +247,45 @@ export class Scheduler {
     return best === undefined ? undefined : this.#handlers.get(best);
   }
 
+  /** Extends the leases of the running triggers; aborts those another sidecar took meanwhile. */
+  async #renew(): Promise<void> {
+    if (this.#closed || this.#leases.size === 0) return;
+    const keys = [...this.#leases.keys()];
+    let kept: Set<string>;
+    try {
+      kept = new Set(await this.#store.renew(this.owner, keys, Date.now() + this.#leaseMs));
+    } catch (error) {
+      this.#logger.warn("scheduler: renewing leases failed; retrying", {
+        error: errorMessage(error),
+      });
+      return;
+    }
+    for (const key of keys) {
+      if (kept.has(key)) continue;
+      const lost = this.#leases.get(key);
+      if (!lost) continue; // settled meanwhile
+      this.#logger.warn("scheduler: a running trigger's lease was lost", { key });
+      lost.abort();
+    }
+  }
+
   #fire(job: StoredJob): void {
+    const entry = this.#handlerFor(job.key);
+    const own = new AbortController();
+    if (entry?.held) this.#held++;
+    this.#leases.set(job.key, own);
     const run = (async () => {
-      const handler = this.#handlerFor(job.key);
-      if (!handler) {
+      if (!entry) {
         // Its trigger was removed (the sidecar is stopping) after the claim: not a failure.
         this.#settle(job, { kind: "release" });
         return;
       }
       let ok = false;
       try {
-        ok = await handler({ ...view(job), attempt: job.attempts }, this.#abort.signal);
+        ok = await entry.handler(
+          { ...view(job), attempt: job.attempts },
+          AbortSignal.any([this.#abort.signal, own.signal]),
+        );
       } catch (error) {
         if (!this.#abort.signal.aborted) {
           this.#logger.warn("scheduler: trigger failed", {
@@ -253,6 +299,8 @@ export class Scheduler {
     this.#inFlight.add(run);
     void run.finally(() => {
       this.#inFlight.delete(run);
+      if (this.#leases.get(job.key) === own) this.#leases.delete(job.key);
+      if (entry?.held) this.#held--;
       this.#wake();
     });
   }

@@ -182,6 +182,17 @@ export class SqliteSchedulerStore implements SchedulerStore {
     });
   }
 
+  async renew(owner: string, keys: readonly string[], leaseUntil: number): Promise<string[]> {
+    if (keys.length === 0) return [];
+    const renew = this.#sql(
+      `UPDATE outrig_scheduler_jobs SET lease_until = ?
+       WHERE lease_owner = ? AND key IN (SELECT value FROM json_each(?)) RETURNING key`,
+    );
+    return this.#write(() =>
+      (renew.all(leaseUntil, owner, JSON.stringify(keys)) as { key: string }[]).map((r) => r.key),
+    );
+  }
+
   async nextClaimable(prefixes: readonly string[]): Promise<number | undefined> {
     const query = this.#sql(
       `SELECT MIN(MAX(due_at, lease_until)) AS at FROM outrig_scheduler_jobs WHERE key >= ? AND key < ?`,

@@ -66,6 +66,8 @@ export interface SchedulerStore {
    * generation and is still leased by `owner` (a job rewritten or deleted meanwhile is left be).
    */
   settle(owner: string, items: readonly SettleItem[]): Promise<void>;
+  /** Extends `owner`'s leases on `keys` to `leaseUntil`; returns the keys `owner` still leases. */
+  renew(owner: string, keys: readonly string[], leaseUntil: number): Promise<string[]>;
   /** The earliest time any job under `prefixes` becomes claimable (due and unleased). */
   nextClaimable(prefixes: readonly string[]): Promise<number | undefined>;
   close(): Promise<void>;

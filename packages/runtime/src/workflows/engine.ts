@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { errorMessage, type Logger, silentLogger } from "@outrig/core";
+import { ETagError, errorMessage, type Logger, silentLogger } from "@outrig/core";
 import { apiError } from "../api/errors.ts";
 import type { ActivityResponse__Output } from "../grpc/generated/ActivityResponse.ts";
 import type { OrchestratorAction__Output } from "../grpc/generated/OrchestratorAction.ts";
@@ -33,8 +33,14 @@ import {
 export interface WorkflowEngineOptions {
   store: InstanceStore;
   scheduler: Scheduler;
-  /** The scheduler prefix of this app's workflow jobs (timers, running markers). */
+  /** The scheduler prefix of this app's workflow jobs (timers, delayed starts). */
   jobPrefix: string;
+  /** The scheduler prefix of the instances' ownership leases (one job per running instance). */
+  leasePrefix: string;
+  /** The scheduler prefix of wake-ups for a sidecar that owns an instance another one changed. */
+  wakePrefix: string;
+  /** Instances this sidecar drives at most; more are left to the other sidecars. Default 10,000. */
+  maxInstances?: number;
   logger?: Logger;
   /** A turn a worker took and did not answer within this is sent again. Default 60 s. */
   turnTimeoutMs?: number;
@@ -93,12 +99,25 @@ interface Turn {
 
 interface Live extends StoredInstance {
   turn?: Turn | undefined;
+  /** Ends this sidecar's ownership lease: `true` once the instance finished. */
+  release?: ((finished: boolean) => void) | undefined;
 }
+
+/** The ownership lease job: due at once, and a tick given up is claimable again in a second. */
+const leaseSpec = () =>
+  ({
+    dueTime: new Date().toISOString(),
+    failurePolicy: { constant: { interval: "1s" } },
+  }) as const;
+
+/** A wait for a commit polls the store this often when another sidecar owns the instance. */
+const FOREIGN_POLL_MS = 250;
+
+const isConflict = (error: unknown): boolean =>
+  error instanceof ETagError || (error as { name?: string }).name === "ETagError";
 
 const keyOf = (p: Pending): string =>
   p.kind === "orchestration" ? `o:${p.instanceId}` : `a:${p.instanceId}#${p.taskId}`;
-
-const ACTIVE_SPEC = { schedule: "@every 60s", failurePolicy: { drop: {} } } as const;
 
 /**
  * The durable workflow engine behind TaskHubSidecarService and the HTTP workflow API. Each
@@ -107,60 +126,77 @@ const ACTIVE_SPEC = { schedule: "@every 60s", failurePolicy: { drop: {} } } as c
  * turn is committed in one store transaction (history append, inbox shift, metadata under its
  * ETag). What a turn starts (activities, timers, children, events) is recorded in history first
  * and done after the commit; whatever a crash interrupted is found again in history when the
- * instance is loaded (pending activities are sent again, timers and children ensured). Running
- * instances are marked by a scheduler job each, so a restarted sidecar knows what to resume, and
- * timers are scheduler jobs.
+ * instance is loaded (pending activities are sent again, timers and children ensured).
+ *
+ * Sidecars of one app share the instances: a running instance has an ownership lease, a scheduler
+ * job whose tick the owning sidecar holds (its trigger runs for as long as it owns the instance,
+ * the scheduler renews the lease). Only the owner dispatches turns and activities, from memory
+ * (no store read per event). A sidecar that dies stops renewing; once the lease runs out another
+ * claims the tick and resumes the instance from the store. Every commit is fenced by the stored
+ * ETag, so a stale owner's commit fails and is dropped; a change made by a sidecar that does not
+ * own the instance (an event raised through it, a timer it fired) is committed under the ETag too
+ * and the owner is woken to reload.
  */
 export class WorkflowEngine {
   readonly #store: InstanceStore;
   readonly #scheduler: Scheduler;
   readonly #prefix: string;
+  readonly #leasePrefix: string;
+  readonly #wakePrefix: string;
+  readonly #maxInstances: number;
+  readonly #me: string;
   readonly #logger: Logger;
   readonly #turnTimeoutMs: number;
   readonly #maxInFlight: number;
   readonly #maxConcurrent: { orchestration?: number | undefined; activity?: number | undefined };
+  /** The instances this sidecar owns (holds the lease of). */
   readonly #instances = new Map<string, Live>();
+  /** Instances started here, not yet claimed: the claim takes them without a store read. */
+  readonly #fresh = new Map<string, Live>();
   readonly #chains = new Map<string, Promise<unknown>>();
   readonly #workers = new Set<Worker>();
   readonly #queue: Pending[] = [];
   readonly #queued = new Set<string>();
   readonly #waiters = new Map<string, Set<() => void>>();
-  #stopJobs: (() => void) | undefined;
+  #stopJobs: (() => void)[] = [];
+  /** Leases claimed whose instance is being loaded: they count against maxInstances. */
+  #taking = 0;
   #closed = false;
 
   constructor(options: WorkflowEngineOptions) {
     this.#store = options.store;
     this.#scheduler = options.scheduler;
     this.#prefix = options.jobPrefix;
+    this.#leasePrefix = options.leasePrefix;
+    this.#me = options.scheduler.owner;
+    this.#wakePrefix = `${options.wakePrefix}${this.#me}||`;
+    this.#maxInstances = options.maxInstances ?? 10_000;
     this.#logger = options.logger ?? silentLogger;
     this.#turnTimeoutMs = options.turnTimeoutMs ?? 60_000;
     this.#maxInFlight = options.maxInFlightPerWorker ?? 50;
     this.#maxConcurrent = options.maxConcurrent ?? {};
   }
 
-  /** Takes the timers and resumes every instance that was running (crash safety). */
+  /**
+   * Takes the timers, and the ownership leases: every running instance no live sidecar owns is
+   * claimed and resumed (crash safety).
+   */
   async start(): Promise<void> {
-    this.#stopJobs = this.#scheduler.handle(this.#prefix, (trigger) => this.#onJob(trigger));
-    const jobs = await this.#scheduler.list(this.#prefix);
-    for (const job of jobs) {
-      const parsed = parseJobKey(this.#prefix, job.key);
-      if (parsed?.[1] === ACTIVE_JOB) {
-        const id = parsed[0];
-        void this.#serial(id, () => this.#live(id)).catch((error: unknown) =>
-          this.#logger.error("workflow: resuming an instance failed", {
-            instanceId: id,
-            error: errorMessage(error),
-          }),
-        );
-      }
-    }
+    this.#stopJobs = [
+      this.#scheduler.handle(this.#prefix, (trigger) => this.#onJob(trigger)),
+      this.#scheduler.handle(this.#leasePrefix, (t, signal) => this.#onLease(t, signal), {
+        held: true,
+      }),
+      this.#scheduler.handle(this.#wakePrefix, (t) => this.#onWake(t)),
+    ];
   }
 
   /** Stops serving: worker streams end, waiters are released, turns are left for a restart. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#stopJobs?.();
+    for (const stop of this.#stopJobs) stop();
+    // The held leases are released when the scheduler closes (its triggers abort).
     for (const inst of this.#instances.values()) if (inst.turn) clearTimeout(inst.turn.timer);
     for (const worker of this.#workers) worker.end();
     this.#workers.clear();
@@ -179,7 +215,7 @@ export class WorkflowEngine {
     const bad = badInstanceId(id);
     if (bad) throw apiError("MALFORMED_REQUEST", { detail: bad });
     return this.#serial(id, async () => {
-      if (this.#instances.has(id) || (await this.#store.load(id))) {
+      if (this.#instances.has(id) || this.#fresh.has(id) || (await this.#store.load(id))) {
         throw apiError("WORKFLOW_EXISTS", { name: request.name, id });
       }
       const now = Date.now();
@@ -210,10 +246,11 @@ export class WorkflowEngine {
         historyLength: 0,
         inboxLength: 1,
         generation: 1,
+        owner: this.#me,
       };
-      // The marker first: a crash before the state is written leaves a marker to discard,
-      // never a running instance nobody resumes.
-      await this.#scheduler.schedule(this.#jobKey(id, ACTIVE_JOB), ACTIVE_SPEC, new Uint8Array(), {
+      // The lease first: a crash before the state is written leaves a lease to discard, never a
+      // running instance nobody resumes. Whichever sidecar claims it drives the instance.
+      await this.#scheduler.schedule(this.#leaseKey(id), leaseSpec(), new Uint8Array(), {
         overwrite: true,
       });
       const inst: Live = { id, meta, etag: undefined, history: [], inbox: [] };
@@ -224,7 +261,11 @@ export class WorkflowEngine {
         inbox: [started],
         keptInbox: 0,
       });
-      this.#instances.set(id, inst);
+      this.#fresh.set(id, inst);
+      // Our own claim comes within milliseconds; an entry this old means another sidecar won.
+      setTimeout(() => {
+        if (this.#fresh.get(id) === inst) this.#fresh.delete(id);
+      }, 5000).unref();
       if (request.startAt && request.startAt > now) {
         await this.#scheduler.schedule(
           this.#jobKey(id, START_JOB),
@@ -233,7 +274,6 @@ export class WorkflowEngine {
           { overwrite: true },
         );
       }
-      this.#kick(inst);
       return id;
     });
   }
@@ -271,7 +311,12 @@ export class WorkflowEngine {
           set = new Set();
           this.#waiters.set(id, set);
         }
+        // Commits made here wake the waiter; another sidecar's are seen by polling the store.
+        const poll = setInterval(() => {
+          if (!this.#instances.has(id)) wake();
+        }, FOREIGN_POLL_MS);
         const wake = (): void => {
+          clearInterval(poll);
           set.delete(wake);
           signal.removeEventListener("abort", wake);
           resolve();
@@ -311,7 +356,9 @@ export class WorkflowEngine {
       }
       await this.#store.purge(id, inst.etag, inst.meta);
       this.#instances.delete(id);
+      this.#fresh.delete(id);
       await this.#scheduler.deleteByPrefix(instanceJobPrefix(this.#prefix, id));
+      await this.#scheduler.delete(this.#leaseKey(id));
       return inst.history.flatMap((e) => e.subOrchestrationInstanceCreated?.instanceId ?? []);
     });
     let count = 1;
@@ -356,6 +403,7 @@ export class WorkflowEngine {
       const inst = this.#instances.get(id);
       const turn = inst?.turn;
       if (!inst || !turn) {
+        for (const worker of this.#workers) worker.inFlight.delete(`o:${id}`);
         this.#logger.debug("workflow: an answer for no turn in flight; ignored", {
           instanceId: id,
         });
@@ -377,14 +425,13 @@ export class WorkflowEngine {
       // The turn stays set until its commit is in: no other turn is dispatched meanwhile.
       await this.#applyTurn(inst, turn, response).catch(async (error: unknown) => {
         inst.turn = undefined;
-        // Lost to another writer or the store failed: forget what we hold and start over from
-        // the store; the turn is replayed.
+        // Another writer came first (or the store failed): start over from the store; the turn
+        // is replayed, by us if we still own the instance.
         this.#logger.warn("workflow: committing a turn failed; the turn will run again", {
           instanceId: id,
           error: errorMessage(error),
         });
-        this.#instances.delete(id);
-        await this.#live(id);
+        await this.#reload(inst);
       });
     });
     this.#pump();
@@ -395,15 +442,14 @@ export class WorkflowEngine {
     const taskId = response.taskId;
     await this.#serial(id, async () => {
       for (const worker of this.#workers) worker.inFlight.delete(`a:${id}#${taskId}`);
-      const inst = await this.#live(id);
-      // A result already recorded (the activity ran twice) or for an instance that moved on.
-      if (!inst || TERMINAL.has(inst.meta.status)) return;
-      if (!awaitsResult(inst.history, inst.inbox, taskId)) return;
-      const result = response.failureDetails
-        ? event("taskFailed", { taskScheduledId: taskId, failureDetails: response.failureDetails })
-        : event("taskCompleted", { taskScheduledId: taskId, result: response.result });
-      await this.#append(inst, [result]);
     });
+    const result = response.failureDetails
+      ? event("taskFailed", { taskScheduledId: taskId, failureDetails: response.failureDetails })
+      : event("taskCompleted", { taskScheduledId: taskId, result: response.result });
+    // A result already recorded (the activity ran twice) is not recorded again.
+    await this.#deliver(id, (inst) =>
+      awaitsResult(inst.history, inst.inbox, taskId) ? [result] : undefined,
+    );
     this.#pump();
   }
 
@@ -619,8 +665,11 @@ export class WorkflowEngine {
   /** After the last commit of an instance: its jobs go, its parent learns, waiters wake. */
   async #finished(inst: Live): Promise<void> {
     this.#instances.delete(inst.id);
-    await this.#scheduler
-      .deleteByPrefix(instanceJobPrefix(this.#prefix, inst.id))
+    await Promise.all([
+      this.#scheduler.deleteByPrefix(instanceJobPrefix(this.#prefix, inst.id)),
+      this.#scheduler.delete(this.#leaseKey(inst.id)),
+    ])
+      .finally(() => inst.release?.(true))
       .catch((error: unknown) =>
         this.#logger.warn("workflow: deleting a finished instance's jobs failed", {
           instanceId: inst.id,
@@ -649,20 +698,19 @@ export class WorkflowEngine {
               errorMessage: `child workflow ${childId} ended ${statusName(meta.status)}`,
             },
           });
-    return this.#serial(parent.instanceId, async () => {
-      const p = await this.#live(parent.instanceId);
-      if (!p || TERMINAL.has(p.meta.status)) return;
-      const waiting = pendingChildren(p.history, p.inbox).some(
-        (e) => e.eventId === parent.taskScheduledId,
+    return this.#deliver(parent.instanceId, (p) =>
+      pendingChildren(p.history, p.inbox).some((e) => e.eventId === parent.taskScheduledId)
+        ? [outcome]
+        : undefined,
+    )
+      .then(() => undefined)
+      .catch((error: unknown) =>
+        this.#logger.warn("workflow: reporting a child's outcome failed", {
+          instanceId: childId,
+          parent: parent.instanceId,
+          error: errorMessage(error),
+        }),
       );
-      if (waiting) await this.#append(p, [outcome]);
-    }).catch((error: unknown) =>
-      this.#logger.warn("workflow: reporting a child's outcome failed", {
-        instanceId: childId,
-        parent: parent.instanceId,
-        error: errorMessage(error),
-      }),
-    );
   }
 
   async #ensureChild(parentId: string, parentName: string, created: HistoryEvent): Promise<void> {
@@ -713,25 +761,222 @@ export class WorkflowEngine {
     const parsed = parseJobKey(this.#prefix, trigger.key);
     if (!parsed) return true;
     const [id, kind] = parsed;
-    return this.#serial(id, async () => {
-      const inst = await this.#live(id);
-      if (!inst || TERMINAL.has(inst.meta.status)) return true;
-      if (kind === START_JOB) this.#kick(inst);
-      else if (kind.startsWith("timer-")) {
-        const t = JSON.parse(Buffer.from(trigger.payload).toString("utf8")) as {
-          executionId: string;
-          timerId: number;
-          fireAt: number;
-        };
-        const due = pendingTimers(inst.history, inst.inbox).some((e) => e.eventId === t.timerId);
-        if (t.executionId === inst.meta.executionId && due) {
-          await this.#append(inst, [
-            event("timerFired", { fireAt: timestamp(t.fireAt), timerId: t.timerId }),
-          ]);
+    if (kind === ACTIVE_JOB) {
+      // The running marker of an older version: it becomes an ownership lease.
+      await this.#scheduler
+        .schedule(this.#leaseKey(id), leaseSpec(), new Uint8Array())
+        .catch((error: unknown) => {
+          if (!(error instanceof JobExistsError)) throw error;
+        });
+      await this.#scheduler.delete(trigger.key);
+      return true;
+    }
+    if (kind === START_JOB) {
+      await this.#serial(id, async () => {
+        const held = this.#instances.get(id);
+        if (held) this.#kick(held);
+        else {
+          const inst = await this.#store.load(id);
+          if (inst && !TERMINAL.has(inst.meta.status)) await this.#wakeOwner(inst);
+        }
+      });
+    } else if (kind.startsWith("timer-")) {
+      const t = JSON.parse(Buffer.from(trigger.payload).toString("utf8")) as {
+        executionId: string;
+        timerId: number;
+        fireAt: number;
+      };
+      await this.#deliver(id, (inst) =>
+        t.executionId === inst.meta.executionId &&
+        pendingTimers(inst.history, inst.inbox).some((e) => e.eventId === t.timerId)
+          ? [event("timerFired", { fireAt: timestamp(t.fireAt), timerId: t.timerId })]
+          : undefined,
+      );
+    }
+    this.#pump();
+    return true;
+  }
+
+  // --- ownership ------------------------------------------------------------------------
+
+  /**
+   * A claimed ownership lease: the instance is driven here until it finishes (`true`), the
+   * sidecar stops or the lease is lost (`signal`), or it cannot be taken (`false`: the tick is
+   * claimable again in a second, by any sidecar).
+   */
+  #onLease(trigger: Trigger, signal: AbortSignal): Promise<boolean> {
+    const id = trigger.key.slice(this.#leasePrefix.length);
+    if (signal.aborted || this.#instances.size + this.#taking >= this.#maxInstances)
+      return Promise.resolve(false);
+    this.#taking++;
+    return new Promise<boolean>((resolve) => {
+      let over = false;
+      const release = (finished: boolean): void => {
+        if (over) return;
+        over = true;
+        signal.removeEventListener("abort", onAbort);
+        resolve(finished);
+      };
+      const onAbort = (): void => {
+        const inst = this.#instances.get(id);
+        if (inst?.release === release) this.#drop(inst);
+        release(false);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      void this.#serial(id, () => this.#take(id, trigger.attempt, release))
+        .catch((error: unknown) => {
+          this.#logger.warn("workflow: taking over an instance failed; retried", {
+            instanceId: id,
+            error: errorMessage(error),
+          });
+          release(false);
+        })
+        .finally(() => this.#taking--);
+    });
+  }
+
+  async #take(id: string, attempt: number, release: (finished: boolean) => void): Promise<void> {
+    if (this.#instances.has(id)) {
+      // Claimed again while held (our lease ran out unrenewed): this claim gives up, which
+      // clears the lease, the renewal notices, and the instance is claimed afresh.
+      release(false);
+      return;
+    }
+    const fresh = this.#fresh.get(id);
+    this.#fresh.delete(id);
+    const inst: Live | undefined = fresh ?? (await this.#store.load(id));
+    if (!inst) {
+      // The lease is written before the state: its start may not be committed yet. Only a lease
+      // whose state never came (the starting sidecar died in between) is dropped.
+      release(attempt >= 10);
+      return;
+    }
+    if (TERMINAL.has(inst.meta.status)) {
+      release(true); // nothing to run: the one-shot lease is done
+      return;
+    }
+    const previous = inst.meta.owner;
+    if (previous !== this.#me) {
+      // One commit per takeover: it fences the previous owner (its next commit fails) and
+      // points other sidecars' wake-ups here.
+      await this.#commit(inst, {
+        meta: {
+          ...inst.meta,
+          owner: this.#me,
+          updatedAt: Date.now(),
+          generation: inst.meta.generation + 1,
+        },
+        history: inst.history,
+        keptHistory: inst.history.length,
+        inbox: inst.inbox,
+        keptInbox: inst.inbox.length,
+      });
+      if (previous) void this.#scheduler.delete(this.#wakeKey(previous, id)).catch(() => false);
+    }
+    inst.release = release;
+    this.#instances.set(id, inst);
+    await this.#resume(inst);
+  }
+
+  /** Stops driving an instance here (ownership lost or given up); its turn is forgotten. */
+  #drop(inst: Live): void {
+    if (this.#instances.get(inst.id) === inst) this.#instances.delete(inst.id);
+    if (inst.turn) {
+      clearTimeout(inst.turn.timer);
+      inst.turn.worker.inFlight.delete(`o:${inst.id}`);
+      inst.turn = undefined;
+    }
+  }
+
+  /**
+   * Makes the held instance what the store holds (another writer committed): a turn in flight is
+   * forgotten (its answer would apply to old state) and the next one queued. Gives the instance
+   * up when another sidecar owns it now or it is gone.
+   */
+  async #reload(inst: Live): Promise<void> {
+    if (this.#instances.get(inst.id) !== inst) return;
+    let stored: StoredInstance | undefined;
+    try {
+      stored = await this.#store.load(inst.id);
+    } catch (error) {
+      this.#logger.warn("workflow: reloading an instance failed; giving it up", {
+        instanceId: inst.id,
+        error: errorMessage(error),
+      });
+      this.#drop(inst);
+      inst.release?.(false);
+      return;
+    }
+    if (!stored || stored.meta.owner !== this.#me || TERMINAL.has(stored.meta.status)) {
+      this.#drop(inst);
+      inst.release?.(false);
+      return;
+    }
+    if (inst.turn) {
+      clearTimeout(inst.turn.timer);
+      inst.turn.worker.inFlight.delete(`o:${inst.id}`);
+      inst.turn = undefined;
+    }
+    inst.meta = stored.meta;
+    inst.etag = stored.etag;
+    inst.history = stored.history;
+    inst.inbox = stored.inbox;
+    this.#kick(inst);
+  }
+
+  /** Another sidecar changed an instance we own: read it again. */
+  async #onWake(trigger: Trigger): Promise<boolean> {
+    const id = trigger.key.slice(this.#wakePrefix.length);
+    await this.#serial(id, async () => {
+      const held = this.#instances.get(id);
+      if (held) await this.#reload(held);
+    });
+    this.#pump();
+    return true;
+  }
+
+  /** Tells the owner of an instance changed here that it changed. */
+  async #wakeOwner(inst: StoredInstance): Promise<void> {
+    const owner = inst.meta.owner;
+    if (!owner || owner === this.#me) return; // ours: the claim of its lease loads it
+    await this.#scheduler.schedule(
+      this.#wakeKey(owner, inst.id),
+      { dueTime: new Date().toISOString() },
+      new Uint8Array(),
+      { overwrite: true },
+    );
+  }
+
+  /**
+   * Appends what `make` returns to the instance's inbox, wherever it is owned: in memory when
+   * held here, else in the store under its ETag (and the owner is woken). A conflict is retried
+   * on fresh state, so `make` sees every result already recorded: nothing is recorded twice.
+   */
+  async #deliver(
+    id: string,
+    make: (inst: StoredInstance) => HistoryEvent[] | undefined,
+  ): Promise<"done" | "missing" | "terminal"> {
+    const outcome = await this.#serial(id, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const held = this.#instances.get(id);
+        if (!held) this.#fresh.delete(id);
+        const inst: Live | undefined = held ?? (await this.#store.load(id));
+        if (!inst) return "missing" as const;
+        if (TERMINAL.has(inst.meta.status)) return "terminal" as const;
+        const events = make(inst);
+        if (!events || events.length === 0) return "done" as const;
+        try {
+          await this.#append(inst, events);
+          if (!held) await this.#wakeOwner(inst);
+          return "done" as const;
+        } catch (error) {
+          if (!isConflict(error) || attempt >= 10) throw error;
+          if (held) await this.#reload(held);
         }
       }
-      return true;
-    }).finally(() => this.#pump());
+    });
+    this.#pump();
+    return outcome;
   }
 
   // --- instance state -------------------------------------------------------------------
@@ -753,16 +998,9 @@ export class WorkflowEngine {
   }
 
   async #toInbox(id: string, e: HistoryEvent): Promise<void> {
-    await this.#serial(id, async () => {
-      const inst = await this.#live(id);
-      if (!inst) {
-        if (await this.#store.load(id)) return; // finished: nothing more reaches it
-        throw apiError("WORKFLOW_NOT_FOUND", { id });
-      }
-      if (TERMINAL.has(inst.meta.status)) return;
-      await this.#append(inst, [e]);
-    });
-    this.#pump();
+    // A finished instance takes nothing more.
+    if ((await this.#deliver(id, () => [e])) === "missing")
+      throw apiError("WORKFLOW_NOT_FOUND", { id });
   }
 
   /** Commits and, only once the store took it, makes it the instance's state in memory. */
@@ -792,19 +1030,11 @@ export class WorkflowEngine {
   }
 
   /**
-   * The running instance, loaded and resumed if this sidecar did not hold it: its pending
-   * activities are sent again, its timers and children ensured, its inbox turned. A finished or
-   * missing instance is not held (and a stale running marker is dropped).
+   * An instance just taken over, resumed: its pending activities are sent again, its timers and
+   * children ensured, its inbox turned.
    */
-  async #live(id: string): Promise<Live | undefined> {
-    const held = this.#instances.get(id);
-    if (held) return held;
-    const inst: Live | undefined = await this.#store.load(id);
-    if (!inst || TERMINAL.has(inst.meta.status)) {
-      await this.#scheduler.delete(this.#jobKey(id, ACTIVE_JOB));
-      return undefined;
-    }
-    this.#instances.set(id, inst);
+  async #resume(inst: Live): Promise<void> {
+    const id = inst.id;
     for (const task of pendingActivities(inst.history, inst.inbox)) {
       this.#enqueue({
         kind: "activity",
@@ -832,7 +1062,6 @@ export class WorkflowEngine {
       );
     }
     this.#kick(inst);
-    return inst;
   }
 
   /** Runs `fn` after every earlier operation on the instance: one turn at a time. */
@@ -854,10 +1083,19 @@ export class WorkflowEngine {
     return `${instanceJobPrefix(this.#prefix, id)}${kind}`;
   }
 
+  #leaseKey(id: string): string {
+    return `${this.#leasePrefix}${id}`;
+  }
+
+  #wakeKey(owner: string, id: string): string {
+    return `${this.#wakePrefix.slice(0, -this.#me.length - 2)}${owner}||${id}`;
+  }
+
   // --- dispatch -------------------------------------------------------------------------
 
   /** Queues the instance's next turn, or ends it at once when a termination waits. */
   #kick(inst: Live): void {
+    if (this.#instances.get(inst.id) !== inst) return; // another sidecar drives it
     if (TERMINAL.has(inst.meta.status) || inst.turn || inst.inbox.length === 0) return;
     if (inst.inbox.some((e) => e.executionTerminated)) {
       void this.#serial(inst.id, async () => {

@@ -25,6 +25,8 @@ export interface InstanceMeta {
   inboxLength: number;
   /** Bumped on every commit (and kept across continue-as-new, as Dapr's). */
   generation: number;
+  /** The scheduler owner id of the sidecar that drives the instance (holds its lease). */
+  owner?: string | undefined;
 }
 
 export interface StoredInstance {

@@ -1,7 +1,7 @@
 // Where a workflow instance lives, in Dapr's layout: the instance is an internal actor of type
 // `dapr.internal.<namespace>.<appId>.workflow`, its state under the actor state keys
 // `<appId>||<actorType>||<instanceId>||<key>` with keys `metadata`, `history-NNNNNN` and
-// `inbox-NNNNNN`; its timers and its "still running" marker are scheduler jobs.
+// `inbox-NNNNNN`; its timers and its ownership lease are scheduler jobs.
 
 const SEPARATOR = "||";
 
@@ -38,7 +38,17 @@ export function workflowJobPrefix(namespace: string | undefined, appId: string):
   return `workflow${SEPARATOR}${namespace || "default"}${SEPARATOR}${appId}${SEPARATOR}`;
 }
 
-/** The job kinds under an instance: `<prefix><instanceId>||<kind>`. */
+/** The scheduler prefix of the instances' ownership leases: `<prefix><instanceId>`. */
+export function workflowLeasePrefix(namespace: string | undefined, appId: string): string {
+  return `workflow-lease${SEPARATOR}${namespace || "default"}${SEPARATOR}${appId}${SEPARATOR}`;
+}
+
+/** The scheduler prefix of wake-ups for an instance's owner: `<prefix><owner>||<instanceId>`. */
+export function workflowWakePrefix(namespace: string | undefined, appId: string): string {
+  return `workflow-wake${SEPARATOR}${namespace || "default"}${SEPARATOR}${appId}${SEPARATOR}`;
+}
+
+/** The job kinds under an instance: `<prefix><instanceId>||<kind>` (`active`: older versions). */
 export const ACTIVE_JOB = "active";
 export const START_JOB = "start";
 export const timerJob = (timerId: number): string => `timer-${timerId}`;

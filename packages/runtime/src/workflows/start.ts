@@ -3,7 +3,13 @@ import type { Runtime } from "../runtime.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
 import { WorkflowEngine } from "./engine.ts";
 import { InstanceStore } from "./instance-store.ts";
-import { instanceKeys, workflowActorType, workflowJobPrefix } from "./keys.ts";
+import {
+  instanceKeys,
+  workflowActorType,
+  workflowJobPrefix,
+  workflowLeasePrefix,
+  workflowWakePrefix,
+} from "./keys.ts";
 
 /**
  * The workflow engine over the actor state store and the sidecar's scheduler, with the instances
@@ -21,6 +27,7 @@ export async function startWorkflowEngine(
     turnTimeoutMs?: number | undefined;
     /** The Configuration's `workflow` limits (see WorkflowEngineOptions.maxConcurrent). */
     maxConcurrent?: { orchestration?: number | undefined; activity?: number | undefined };
+    maxInstances?: number | undefined;
   },
 ): Promise<WorkflowEngine | undefined> {
   const name = options.stateStore;
@@ -33,9 +40,12 @@ export async function startWorkflowEngine(
     ),
     scheduler,
     jobPrefix: workflowJobPrefix(options.namespace, options.appId),
+    leasePrefix: workflowLeasePrefix(options.namespace, options.appId),
+    wakePrefix: workflowWakePrefix(options.namespace, options.appId),
     logger: options.logger,
     ...(options.turnTimeoutMs ? { turnTimeoutMs: options.turnTimeoutMs } : {}),
     ...(options.maxConcurrent ? { maxConcurrent: options.maxConcurrent } : {}),
+    ...(options.maxInstances ? { maxInstances: options.maxInstances } : {}),
   });
   await engine.start();
   options.logger.info("workflow engine started", { stateStore: name, actorType });

@@ -1,0 +1,185 @@
+// Several sidecars of one app (one actor state store, one scheduler store: SQLite files they
+// share) share the workflow work: each drives the instances whose ownership lease it holds, with
+// its own worker app (the unmodified @dapr/dapr WorkflowRuntime). Workflows started through one
+// sidecar are run on several, every activity recorded exactly once; a SIGKILLed sidecar's
+// workflows are taken over by the survivors once its leases run out, and complete.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import {
+  DaprWorkflowClient,
+  type WorkflowActivityContext,
+  type WorkflowContext,
+  WorkflowRuntime,
+  WorkflowRuntimeStatus,
+} from "@dapr/dapr";
+import { waitUntil } from "@outrig/conformance/testing";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
+import { decodeEvent } from "../src/workflows/history.ts";
+import { freePort } from "./helpers.ts";
+import { sidecarProcess } from "./sidecar-process.ts";
+
+const APP = "wf-share";
+const SIDECARS = 3;
+const STEPS = 4;
+const WORKFLOWS = 20;
+/** Each sidecar drives at most this many at once, so one sidecar cannot take all 20. */
+const MAX_INSTANCES = 8;
+const LEASE_MS = 3000;
+
+interface Step {
+  wf: number;
+  i: number;
+  ms: number;
+}
+
+/** Every run of an activity: which sidecar's worker ran it, for which workflow and step. */
+const runs: { sidecar: number; wf: number; i: number; at: number }[] = [];
+
+const shared = async function* (
+  ctx: WorkflowContext,
+  input: { wf: number; ms: number },
+): AsyncGenerator<unknown, number, number> {
+  let sum = 0;
+  for (let i = 0; i < STEPS; i++) {
+    sum += yield ctx.callActivity("step", { wf: input.wf, i, ms: input.ms });
+  }
+  return sum;
+};
+const expected = (wf: number): number => STEPS * wf * 10 + (STEPS * (STEPS - 1)) / 2;
+
+let home: string;
+const sidecars: Awaited<ReturnType<typeof sidecarProcess>>[] = [];
+const workers: WorkflowRuntime[] = [];
+let client: DaprWorkflowClient;
+
+const grpcOptions = {
+  "grpc.use_local_subchannel_pool": 1,
+  "grpc.initial_reconnect_backoff_ms": 100,
+  "grpc.max_reconnect_backoff_ms": 500,
+};
+
+/** The instance's history as the sidecars stored it (Dapr's keys, protobuf values). */
+function storedHistory(instanceId: string) {
+  const db = new DatabaseSync(join(home, "state.db"), { readOnly: true });
+  try {
+    const rows = db
+      .prepare("SELECT key, value, is_binary FROM state WHERE key LIKE ? ORDER BY key")
+      .all(`${APP}||dapr.internal.default.${APP}.workflow||${instanceId}||history-%`) as {
+      value: string;
+      is_binary: number;
+    }[];
+    return rows.map((r) => decodeEvent(Buffer.from(r.value, r.is_binary ? "base64" : "utf8")));
+  } finally {
+    db.close();
+  }
+}
+
+/** Each of the STEPS activities scheduled once and completed exactly once. */
+function expectExactlyOnce(instanceId: string): void {
+  const history = storedHistory(instanceId);
+  const scheduled = history.filter((e) => e.taskScheduled).map((e) => e.eventId);
+  const completed = history
+    .filter((e) => e.taskCompleted)
+    .map((e) => e.taskCompleted?.taskScheduledId);
+  expect(scheduled, instanceId).toHaveLength(STEPS);
+  expect(completed, instanceId).toHaveLength(STEPS);
+  expect(new Set(completed), instanceId).toEqual(new Set(scheduled));
+}
+
+async function runAll(prefix: string, ids: string[]): Promise<void> {
+  for (const [wf, id] of ids.entries()) {
+    const state = await client.waitForWorkflowCompletion(id, true, 60);
+    expect(state?.runtimeStatus, id).toBe(WorkflowRuntimeStatus.COMPLETED);
+    expect(JSON.parse(state?.serializedOutput ?? "null"), id).toBe(expected(wf));
+    expectExactlyOnce(id);
+  }
+  expect(ids.every((id) => id.startsWith(prefix))).toBe(true);
+}
+
+beforeAll(async () => {
+  // The SDK's durabletask worker logs every work item at info level and has no option to lower it.
+  vi.spyOn(console, "info").mockImplementation(() => undefined);
+  home = mkdtempSync(join(tmpdir(), "outrig-wf-share-"));
+  for (let n = 0; n < SIDECARS; n++) {
+    const grpcPort = await freePort();
+    sidecars.push(
+      await sidecarProcess(
+        {
+          WF_APP_ID: APP,
+          WF_GRPC_PORT: String(grpcPort),
+          WF_STATE_DB: join(home, "state.db"),
+          WF_SCHEDULER_DB: join(home, "scheduler.db"),
+          WF_LEASE_MS: String(LEASE_MS),
+          WF_MAX_INSTANCES: String(MAX_INSTANCES),
+        },
+        "workflow-sidecar.ts",
+      ),
+    );
+    const options = { daprHost: "127.0.0.1", daprPort: String(grpcPort), grpcOptions };
+    // One worker app per sidecar; its activity notes which sidecar ran it.
+    const step = async (_: WorkflowActivityContext, s: Step): Promise<number> => {
+      runs.push({ sidecar: n, wf: s.wf, i: s.i, at: Date.now() });
+      await new Promise((r) => setTimeout(r, s.ms));
+      return s.wf * 10 + s.i;
+    };
+    const worker = new WorkflowRuntime(options)
+      .registerWorkflowWithName("shared", shared)
+      .registerActivityWithName("step", step);
+    await worker.start();
+    workers.push(worker);
+    if (n === 0) client = new DaprWorkflowClient(options);
+  }
+}, 60_000);
+
+afterAll(async () => {
+  for (const worker of workers) await worker.stop().catch(() => undefined);
+  await client?.stop().catch(() => undefined);
+  for (const sidecar of sidecars) await sidecar.kill();
+  rmSync(home, { recursive: true, force: true });
+});
+
+it("workflows started through one sidecar run on several, each activity recorded once", async () => {
+  const ids: string[] = [];
+  for (let wf = 0; wf < WORKFLOWS; wf++) {
+    ids.push(await client.scheduleNewWorkflow("shared", { wf, ms: 50 }, `one-${wf}`));
+  }
+  await runAll("one-", ids);
+  const ran = runs.filter((r) => r.wf < WORKFLOWS);
+  expect(new Set(ran.map((r) => r.sidecar)).size).toBeGreaterThan(1);
+  // At least once: every step of every workflow ran (one sent again may have run twice).
+  for (let wf = 0; wf < WORKFLOWS; wf++) {
+    for (let i = 0; i < STEPS; i++) expect(ran.some((r) => r.wf === wf && r.i === i)).toBe(true);
+  }
+}, 120_000);
+
+it("a SIGKILLed sidecar's workflows complete on the survivors, each activity recorded once", async () => {
+  runs.length = 0;
+  const victim = 1;
+  const ids: string[] = [];
+  for (let wf = 0; wf < WORKFLOWS; wf++) {
+    ids.push(await client.scheduleNewWorkflow("shared", { wf, ms: 300 }, `kill-${wf}`));
+  }
+  // Mid-flight: the victim has started work, and none of its workflows is done.
+  await waitUntil(
+    () => runs.some((r) => r.sidecar === victim),
+    30_000,
+    "the victim sidecar runs an activity",
+  );
+  const killedAt = Date.now();
+  await (sidecars[victim] as (typeof sidecars)[number]).kill();
+  await (workers[victim] as WorkflowRuntime).stop().catch(() => undefined);
+  const victims = new Set(
+    runs.filter((r) => r.sidecar === victim && r.at <= killedAt).map((r) => r.wf),
+  );
+  expect(victims.size).toBeGreaterThan(0);
+  await runAll("kill-", ids);
+  // The victim's workflows went on on a survivor after the kill.
+  for (const wf of victims) {
+    expect(
+      runs.some((r) => r.wf === wf && r.sidecar !== victim && r.at > killedAt),
+      `workflow ${wf} resumed on a survivor`,
+    ).toBe(true);
+  }
+}, 120_000);

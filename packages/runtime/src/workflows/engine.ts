@@ -665,11 +665,10 @@ export class WorkflowEngine {
   /** After the last commit of an instance: its jobs go, its parent learns, waiters wake. */
   async #finished(inst: Live): Promise<void> {
     this.#instances.delete(inst.id);
-    await Promise.all([
-      this.#scheduler.deleteByPrefix(instanceJobPrefix(this.#prefix, inst.id)),
-      this.#scheduler.delete(this.#leaseKey(inst.id)),
-    ])
-      .finally(() => inst.release?.(true))
+    // The lease goes with the settlement of its tick (`true`: the one-shot is done), batched.
+    inst.release?.(true);
+    await this.#scheduler
+      .deleteByPrefix(instanceJobPrefix(this.#prefix, inst.id))
       .catch((error: unknown) =>
         this.#logger.warn("workflow: deleting a finished instance's jobs failed", {
           instanceId: inst.id,

@@ -2,7 +2,7 @@
 // a fixed rate (BENCH_RATE calls/s, default 500, Dapr's published figure's rate) over 100 actors:
 // prints the latency the sidecar adds (p50/p90/p99) and the sidecar's CPU per call. Rounds of the
 // two alternate and each figure is the median over the rounds (@outrig/tools/bench).
-// Run: pnpm --filter @outrig/runtime bench:actors
+// Run: pnpm --filter @outrig/runtime bench:actors (BENCH_PLACEMENT=table for outrig run's placement)
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
@@ -16,6 +16,9 @@ const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ACTORS = 100;
+// `table` measures the placement every `outrig run` uses (leased membership in the scheduler
+// store, an epoch check per turn); `local` the single-sidecar one.
+const PLACEMENT = (process.env.BENCH_PLACEMENT ?? "local") as "local" | "table";
 const dir = mkdtempSync(join(tmpdir(), "outrig-bench-actors-"));
 
 // The app, in its own process: hosts type Bench and answers every method at once.
@@ -48,6 +51,7 @@ const sidecar = await startSidecar({
   enableMetrics: false,
   logger: silentLogger,
   schedulerStore: join(dir, "scheduler.db"),
+  actorPlacement: PLACEMENT,
 });
 await sidecar.ready();
 
@@ -108,7 +112,7 @@ const d = medianLatency(runs.direct);
 const s = medianLatency(runs.sidecar);
 const ms = (v: number) => `${v.toFixed(2)} ms`;
 console.log(
-  `actor invocation at ${RATE} calls/s over ${ACTORS} actors, ${ROUNDS} rounds of ${SECONDS} s (median of rounds), ${cpus().length} cores, load ${loadavg()
+  `actor invocation at ${RATE} calls/s over ${ACTORS} actors, placement ${PLACEMENT}, ${ROUNDS} rounds of ${SECONDS} s (median of rounds), ${cpus().length} cores, load ${loadavg()
     .map((l) => l.toFixed(1))
     .join(" ")}`,
 );

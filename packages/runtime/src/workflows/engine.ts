@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { ETagError, errorMessage, type Logger, silentLogger } from "@outrig/core";
 import { apiError } from "../api/errors.ts";
 import type { ActivityResponse__Output } from "../grpc/generated/ActivityResponse.ts";
-import type { OrchestratorAction__Output } from "../grpc/generated/OrchestratorAction.ts";
 import type { OrchestratorResponse__Output } from "../grpc/generated/OrchestratorResponse.ts";
 import type { WorkItem } from "../grpc/generated/WorkItem.ts";
 import { JobExistsError, type Scheduler, type Trigger } from "../scheduler/scheduler.ts";
+import { keyOf, type Pending, type Worker, WorkQueue } from "./dispatch.ts";
 import {
   awaitsResult,
   event,
@@ -29,6 +29,7 @@ import {
   START_JOB,
   timerJob,
 } from "./keys.ts";
+import { type Effect, planTermination, planTurn } from "./turn.ts";
 
 export interface WorkflowEngineOptions {
   store: InstanceStore;
@@ -72,23 +73,6 @@ export interface WorkerConnection {
   close(): void;
 }
 
-type Pending =
-  | { kind: "orchestration"; instanceId: string }
-  | {
-      kind: "activity";
-      instanceId: string;
-      executionId: string;
-      taskId: number;
-      name: string;
-      input: string | undefined;
-    };
-
-interface Worker {
-  send(item: WorkItem): void;
-  end(): void;
-  inFlight: Map<string, Pending>;
-}
-
 interface Turn {
   worker: Worker;
   /** How many inbox entries the worker was given (later ones stay for the next turn). */
@@ -115,9 +99,6 @@ const FOREIGN_POLL_MS = 250;
 
 const isConflict = (error: unknown): boolean =>
   error instanceof ETagError || (error as { name?: string }).name === "ETagError";
-
-const keyOf = (p: Pending): string =>
-  p.kind === "orchestration" ? `o:${p.instanceId}` : `a:${p.instanceId}#${p.taskId}`;
 
 /**
  * The durable workflow engine behind TaskHubSidecarService and the HTTP workflow API. Each
@@ -147,16 +128,12 @@ export class WorkflowEngine {
   readonly #me: string;
   readonly #logger: Logger;
   readonly #turnTimeoutMs: number;
-  readonly #maxInFlight: number;
-  readonly #maxConcurrent: { orchestration?: number | undefined; activity?: number | undefined };
+  readonly #work: WorkQueue;
   /** The instances this sidecar owns (holds the lease of). */
   readonly #instances = new Map<string, Live>();
   /** Instances started here, not yet claimed: the claim takes them without a store read. */
   readonly #fresh = new Map<string, Live>();
   readonly #chains = new Map<string, Promise<unknown>>();
-  readonly #workers = new Set<Worker>();
-  readonly #queue: Pending[] = [];
-  readonly #queued = new Set<string>();
   readonly #waiters = new Map<string, Set<() => void>>();
   #stopJobs: (() => void)[] = [];
   /** Leases claimed whose instance is being loaded: they count against maxInstances. */
@@ -173,8 +150,15 @@ export class WorkflowEngine {
     this.#maxInstances = options.maxInstances ?? 10_000;
     this.#logger = options.logger ?? silentLogger;
     this.#turnTimeoutMs = options.turnTimeoutMs ?? 60_000;
-    this.#maxInFlight = options.maxInFlightPerWorker ?? 50;
-    this.#maxConcurrent = options.maxConcurrent ?? {};
+    this.#work = new WorkQueue({
+      maxInFlightPerWorker: options.maxInFlightPerWorker ?? 50,
+      maxConcurrent: options.maxConcurrent ?? {},
+      dispatch: (pending, worker) =>
+        pending.kind === "orchestration"
+          ? this.#dispatchTurn(pending, worker)
+          : this.#dispatchActivity(pending, worker),
+      closed: () => this.#closed,
+    });
   }
 
   /**
@@ -198,8 +182,8 @@ export class WorkflowEngine {
     for (const stop of this.#stopJobs) stop();
     // The held leases are released when the scheduler closes (its triggers abort).
     for (const inst of this.#instances.values()) if (inst.turn) clearTimeout(inst.turn.timer);
-    for (const worker of this.#workers) worker.end();
-    this.#workers.clear();
+    for (const worker of this.#work.workers) worker.end();
+    this.#work.workers.clear();
     for (const set of this.#waiters.values()) for (const wake of set) wake();
     this.#waiters.clear();
   }
@@ -375,11 +359,11 @@ export class WorkflowEngine {
       end();
       return { close: () => undefined };
     }
-    this.#workers.add(worker);
-    this.#pump();
+    this.#work.workers.add(worker);
+    this.#work.pump();
     return {
       close: () => {
-        if (!this.#workers.delete(worker)) return;
+        if (!this.#work.workers.delete(worker)) return;
         // What it held is given to the other workers (or the next one to connect).
         for (const pending of worker.inFlight.values()) {
           if (pending.kind === "orchestration") {
@@ -389,10 +373,10 @@ export class WorkflowEngine {
               inst.turn = undefined;
             }
           }
-          this.#enqueue(pending);
+          this.#work.enqueue(pending);
         }
         worker.inFlight.clear();
-        this.#pump();
+        this.#work.pump();
       },
     };
   }
@@ -403,7 +387,7 @@ export class WorkflowEngine {
       const inst = this.#instances.get(id);
       const turn = inst?.turn;
       if (!inst || !turn) {
-        for (const worker of this.#workers) worker.inFlight.delete(`o:${id}`);
+        this.#work.forget(`o:${id}`);
         this.#logger.debug("workflow: an answer for no turn in flight; ignored", {
           instanceId: id,
         });
@@ -434,14 +418,14 @@ export class WorkflowEngine {
         await this.#reload(inst);
       });
     });
-    this.#pump();
+    this.#work.pump();
   }
 
   async completeActivity(response: ActivityResponse__Output): Promise<void> {
     const id = response.instanceId;
     const taskId = response.taskId;
     await this.#serial(id, async () => {
-      for (const worker of this.#workers) worker.inFlight.delete(`a:${id}#${taskId}`);
+      this.#work.forget(`a:${id}#${taskId}`);
     });
     const result = response.failureDetails
       ? event("taskFailed", { taskScheduledId: taskId, failureDetails: response.failureDetails })
@@ -450,75 +434,24 @@ export class WorkflowEngine {
     await this.#deliver(id, (inst) =>
       awaitsResult(inst.history, inst.inbox, taskId) ? [result] : undefined,
     );
-    this.#pump();
+    this.#work.pump();
   }
 
   // --- turns ----------------------------------------------------------------------------
 
   async #applyTurn(inst: Live, turn: Turn, response: OrchestratorResponse__Output): Promise<void> {
-    const now = Date.now();
-    const added: HistoryEvent[] = [...turn.newEvents];
-    const after: (() => Promise<void> | void)[] = [];
-    const meta: InstanceMeta = {
-      ...inst.meta,
-      updatedAt: now,
-      generation: inst.meta.generation + 1,
-      customStatus: response.customStatus?.value ?? inst.meta.customStatus,
-    };
-    if (meta.status === "ORCHESTRATION_STATUS_PENDING")
-      meta.status = "ORCHESTRATION_STATUS_RUNNING";
-    for (const e of turn.newEvents) {
-      if (e.executionSuspended) meta.status = "ORCHESTRATION_STATUS_SUSPENDED";
-      if (e.executionResumed && meta.status === "ORCHESTRATION_STATUS_SUSPENDED")
-        meta.status = "ORCHESTRATION_STATUS_RUNNING";
-    }
-    let continued: { input: string | undefined; carryover: HistoryEvent[] } | undefined;
-    for (const action of response.actions) {
-      const recorded = this.#actionEvent(inst, action, meta, after, now);
-      if (recorded === "continue-as-new") {
-        const complete = action.completeOrchestration;
-        continued = {
-          input: complete?.result?.value,
-          carryover: (complete?.carryoverEvents ?? []) as HistoryEvent[],
-        };
-      } else if (recorded) added.push(recorded);
-    }
-    const remaining = inst.inbox.slice(turn.consumed);
-    let commit: Commit;
-    if (continued) {
-      const executionId = randomUUID();
-      meta.executionId = executionId;
-      meta.status = "ORCHESTRATION_STATUS_RUNNING";
-      meta.input = continued.input;
-      meta.output = undefined;
-      const restarted = event("executionStarted", {
-        name: meta.name,
-        input: stringValue(continued.input),
-        orchestrationInstance: { instanceId: inst.id, executionId: { value: executionId } },
+    const plan = planTurn(inst, turn, response);
+    for (const id of plan.unknownActions) {
+      this.#logger.warn("workflow: an action of an unknown kind; ignored", {
+        instanceId: inst.id,
+        id,
       });
-      const inbox = [restarted, ...continued.carryover, ...remaining];
-      commit = { meta, history: [], keptHistory: 0, inbox, keptInbox: 0 };
-      after.length = 0; // nothing the finished execution asked for outlives it
-      after.push(() =>
-        this.#scheduler
-          .deleteByPrefix(`${instanceJobPrefix(this.#prefix, inst.id)}timer-`)
-          .then(() => undefined),
-      );
-    } else {
-      added.push(event("orchestratorCompleted", {}));
-      commit = {
-        meta,
-        history: [...inst.history, ...added],
-        keptHistory: inst.history.length,
-        inbox: remaining,
-        keptInbox: 0,
-      };
     }
-    await this.#commit(inst, commit);
+    await this.#commit(inst, plan.commit);
     inst.turn = undefined;
-    for (const effect of after) {
+    for (const effect of plan.effects) {
       try {
-        await effect();
+        await this.#carryOut(inst.id, effect);
       } catch (error) {
         this.#logger.warn(
           "workflow: a turn's follow-up failed; it is retried when the instance is resumed",
@@ -529,135 +462,52 @@ export class WorkflowEngine {
         );
       }
     }
-    if (TERMINAL.has(meta.status)) await this.#finished(inst);
+    if (TERMINAL.has(plan.commit.meta.status)) await this.#finished(inst);
     else this.#kick(inst);
   }
 
-  /** The history event recording `action`, and what to do once it is committed. */
-  #actionEvent(
-    inst: Live,
-    action: OrchestratorAction__Output,
-    meta: InstanceMeta,
-    after: (() => Promise<void> | void)[],
-    now: number,
-  ): HistoryEvent | "continue-as-new" | undefined {
-    const id = action.id;
-    const executionId = meta.executionId;
-    if (action.scheduleTask) {
-      const task = action.scheduleTask;
-      after.push(() =>
-        this.#enqueue({
+  /** Does what a committed turn of instance `id` asked for. */
+  async #carryOut(id: string, effect: Effect): Promise<void> {
+    switch (effect.kind) {
+      case "activity":
+        this.#work.enqueue({
           kind: "activity",
-          instanceId: inst.id,
-          executionId,
-          taskId: id,
-          name: task.name,
-          input: task.input?.value,
-        }),
-      );
-      return event(
-        "taskScheduled",
-        { name: task.name, version: task.version, input: task.input },
-        id,
-        now,
-      );
-    }
-    if (action.createTimer) {
-      const fireAt = millisOf(action.createTimer.fireAt);
-      after.push(() => this.#ensureTimer(inst.id, executionId, id, fireAt));
-      return event("timerCreated", { fireAt: timestamp(fireAt) }, id, now);
-    }
-    if (action.createSubOrchestration) {
-      const sub = action.createSubOrchestration;
-      const childId = sub.instanceId || `${inst.id}:${String(id).padStart(4, "0")}`;
-      const created = event(
-        "subOrchestrationInstanceCreated",
-        { instanceId: childId, name: sub.name, version: sub.version, input: sub.input },
-        id,
-        now,
-      );
-      after.push(() => this.#ensureChild(inst.id, meta.name, created));
-      return created;
-    }
-    if (action.sendEvent) {
-      const send = action.sendEvent;
-      const target = send.instance?.instanceId ?? "";
-      after.push(() =>
-        this.raiseEvent(target, send.name, send.data?.value).catch((error: unknown) =>
+          instanceId: id,
+          executionId: effect.executionId,
+          taskId: effect.taskId,
+          name: effect.name,
+          input: effect.input,
+        });
+        return;
+      case "timer":
+        return this.#ensureTimer(id, effect.executionId, effect.timerId, effect.fireAt);
+      case "child":
+        return this.#ensureChild(id, effect.parentName, effect.created);
+      case "sendEvent":
+        return this.raiseEvent(effect.target, effect.name, effect.data).catch((error: unknown) =>
           this.#logger.warn("workflow: an event to another instance was not delivered", {
-            instanceId: inst.id,
-            target,
+            instanceId: id,
+            target: effect.target,
             error: errorMessage(error),
           }),
-        ),
-      );
-      return event("eventSent", { instanceId: target, name: send.name, input: send.data }, id, now);
+        );
+      case "terminate":
+        return this.terminate(effect.instanceId, effect.reason, effect.recurse).catch(
+          () => undefined,
+        );
+      case "clearTimers":
+        await this.#scheduler.deleteByPrefix(`${instanceJobPrefix(this.#prefix, id)}timer-`);
+        return;
     }
-    if (action.terminateOrchestration) {
-      const t = action.terminateOrchestration;
-      after.push(() =>
-        this.terminate(t.instanceId, t.reason?.value, t.recurse).catch(() => undefined),
-      );
-      return undefined;
-    }
-    if (action.completeOrchestration) {
-      const complete = action.completeOrchestration;
-      const status = complete.orchestrationStatus as Status;
-      if (status === "ORCHESTRATION_STATUS_CONTINUED_AS_NEW") return "continue-as-new";
-      meta.status = status;
-      meta.output = complete.result?.value;
-      meta.failure = complete.failureDetails ?? undefined;
-      return event(
-        "executionCompleted",
-        {
-          orchestrationStatus: status,
-          result: complete.result,
-          failureDetails: complete.failureDetails,
-        },
-        id,
-        now,
-      );
-    }
-    this.#logger.warn("workflow: an action of an unknown kind; ignored", {
-      instanceId: inst.id,
-      id,
-    });
-    return undefined;
   }
 
   /** Ends the instance at once (no worker needed): the inbox holds an ExecutionTerminated. */
   async #terminateNow(inst: Live): Promise<void> {
-    const terminated = inst.inbox.find((e) => e.executionTerminated)?.executionTerminated;
-    const output = terminated?.input?.value;
-    const meta: InstanceMeta = {
-      ...inst.meta,
-      status: "ORCHESTRATION_STATUS_TERMINATED",
-      output,
-      updatedAt: Date.now(),
-      generation: inst.meta.generation + 1,
-    };
-    const added = [
-      event("orchestratorStarted", {}),
-      ...inst.inbox,
-      event("executionCompleted", {
-        orchestrationStatus: "ORCHESTRATION_STATUS_TERMINATED",
-        result: stringValue(output),
-      }),
-      event("orchestratorCompleted", {}),
-    ];
-    const children = pendingChildren(inst.history, inst.inbox);
-    await this.#commit(inst, {
-      meta,
-      history: [...inst.history, ...added],
-      keptHistory: inst.history.length,
-      inbox: [],
-      keptInbox: 0,
-    });
-    if (terminated?.recurse !== false) {
-      for (const child of children) {
-        const childId = child.subOrchestrationInstanceCreated?.instanceId;
-        if (childId) void this.terminate(childId, output, true).catch(() => undefined);
-      }
+    const plan = planTermination(inst);
+    await this.#commit(inst, plan.commit);
+    if (plan.recurse) {
+      for (const child of plan.children)
+        void this.terminate(child, plan.output, true).catch(() => undefined);
     }
     await this.#finished(inst);
   }
@@ -792,7 +642,7 @@ export class WorkflowEngine {
           : undefined,
       );
     }
-    this.#pump();
+    this.#work.pump();
     return true;
   }
 
@@ -930,7 +780,7 @@ export class WorkflowEngine {
       const held = this.#instances.get(id);
       if (held) await this.#reload(held);
     });
-    this.#pump();
+    this.#work.pump();
     return true;
   }
 
@@ -974,7 +824,7 @@ export class WorkflowEngine {
         }
       }
     });
-    this.#pump();
+    this.#work.pump();
     return outcome;
   }
 
@@ -1035,7 +885,7 @@ export class WorkflowEngine {
   async #resume(inst: Live): Promise<void> {
     const id = inst.id;
     for (const task of pendingActivities(inst.history, inst.inbox)) {
-      this.#enqueue({
+      this.#work.enqueue({
         kind: "activity",
         instanceId: id,
         executionId: inst.meta.executionId,
@@ -1108,47 +958,8 @@ export class WorkflowEngine {
       );
       return;
     }
-    this.#enqueue({ kind: "orchestration", instanceId: inst.id });
-    this.#pump();
-  }
-
-  #enqueue(pending: Pending): void {
-    const key = keyOf(pending);
-    if (this.#queued.has(key)) return;
-    this.#queued.add(key);
-    this.#queue.push(pending);
-    queueMicrotask(() => this.#pump());
-  }
-
-  /** Whether one more work item of `kind` stays within the Configuration's limit. */
-  #roomFor(kind: Pending["kind"]): boolean {
-    const max = this.#maxConcurrent[kind];
-    if (!max || max <= 0) return true;
-    let out = 0;
-    for (const w of this.#workers) for (const p of w.inFlight.values()) if (p.kind === kind) out++;
-    return out < max;
-  }
-
-  #pump(): void {
-    if (this.#closed) return;
-    while (this.#queue.length > 0) {
-      let worker: Worker | undefined;
-      for (const w of this.#workers) {
-        if (
-          w.inFlight.size < this.#maxInFlight &&
-          (!worker || w.inFlight.size < worker.inFlight.size)
-        )
-          worker = w;
-      }
-      if (!worker) return;
-      // The oldest item whose kind is under its limit; a kind at its limit keeps its order.
-      const at = this.#queue.findIndex((p) => this.#roomFor(p.kind));
-      if (at < 0) return;
-      const [pending] = this.#queue.splice(at, 1) as [Pending];
-      this.#queued.delete(keyOf(pending));
-      if (pending.kind === "orchestration") this.#dispatchTurn(pending, worker);
-      else this.#dispatchActivity(pending, worker);
-    }
+    this.#work.enqueue({ kind: "orchestration", instanceId: inst.id });
+    this.#work.pump();
   }
 
   #dispatchTurn(pending: Pending & { kind: "orchestration" }, worker: Worker): void {

@@ -117,6 +117,8 @@ describe.each([sqlite, postgres()])("on $name", (stores) => {
   const sidecars: Awaited<ReturnType<typeof sidecarProcess>>[] = [];
   const workers: WorkflowRuntime[] = [];
   let client: DaprWorkflowClient;
+  /** One client per sidecar, for starts made through each. */
+  const clients: DaprWorkflowClient[] = [];
 
   /** Each of the STEPS activities scheduled once and completed exactly once. */
   async function expectExactlyOnce(instanceId: string): Promise<void> {
@@ -177,13 +179,15 @@ describe.each([sqlite, postgres()])("on $name", (stores) => {
         .registerActivityWithName("step", step);
       await worker.start();
       workers.push(worker);
-      if (n === 0) client = new DaprWorkflowClient(options);
+      clients.push(new DaprWorkflowClient(options));
+      if (n === 0) client = clients[0] as DaprWorkflowClient;
     }
   }, 60_000);
 
   afterAll(async () => {
     for (const worker of workers) await worker.stop().catch(() => undefined);
-    await client?.stop().catch(() => undefined);
+    for (const c of clients) await c.stop().catch(() => undefined);
+    clients.length = 0;
     for (const sidecar of sidecars) await sidecar.kill();
     sidecars.length = 0;
     workers.length = 0;
@@ -204,6 +208,36 @@ describe.each([sqlite, postgres()])("on $name", (stores) => {
       for (let i = 0; i < STEPS; i++) expect(ran.some((r) => r.wf === wf && r.i === i)).toBe(true);
     }
   }, 120_000);
+
+  it("one instance id started through every sidecar at once is created once; the others get Dapr's exists error", async () => {
+    const id = `same-${process.pid}`;
+    const starts = await Promise.allSettled(
+      clients.map((c) => c.scheduleNewWorkflow("shared", { wf: 7, ms: 10 }, id)),
+    );
+    const refused = starts.filter((s) => s.status === "rejected");
+    expect(
+      starts.filter((s) => s.status === "fulfilled"),
+      JSON.stringify(starts),
+    ).toHaveLength(1);
+    expect(refused).toHaveLength(SIDECARS - 1);
+    for (const r of refused) {
+      expect(
+        String((r as PromiseRejectedResult).reason),
+        "the refusal names the instance",
+      ).toContain(id);
+    }
+    const state = await client.waitForWorkflowCompletion(id, true, 60);
+    expect(state?.runtimeStatus).toBe(WorkflowRuntimeStatus.COMPLETED);
+    expect(JSON.parse(state?.serializedOutput ?? "null")).toBe(expected(7));
+    const rows = await stores.rows(
+      home,
+      `${app}||dapr.internal.default.${app}.workflow||${id}||history-%`,
+    );
+    const started = rows.filter(([value, binary]) =>
+      Boolean(decodeEvent(Buffer.from(value, binary ? "base64" : "utf8")).executionStarted),
+    );
+    expect(started, "one executionStarted in the history").toHaveLength(1);
+  });
 
   it("a SIGKILLed sidecar's workflows complete on the survivors, each activity recorded once", async () => {
     runs.length = 0;

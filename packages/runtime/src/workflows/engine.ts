@@ -244,6 +244,9 @@ export class WorkflowEngine {
         keptHistory: 0,
         inbox: [started],
         keptInbox: 0,
+      }).catch((error: unknown) => {
+        // Another sidecar created the same instance id since the check above.
+        throw isConflict(error) ? apiError("WORKFLOW_EXISTS", { name: request.name, id }) : error;
       });
       this.#fresh.set(id, inst);
       // Our own claim comes within milliseconds; an entry this old means another sidecar won.

@@ -105,7 +105,10 @@ export class InstanceStore {
     };
   }
 
-  /** Applies `commit` atomically; returns the new ETag. Rejects (ETagError) when another wrote. */
+  /**
+   * Applies `commit` atomically; returns the new ETag. Rejects (ETagError) when another wrote,
+   * or, with no `etag`, when the instance exists already.
+   */
   async commit(
     id: string,
     etag: string | undefined,
@@ -134,7 +137,10 @@ export class InstanceStore {
       request: {
         key: this.#keys.metadata(id),
         value: commit.meta,
-        ...(etag ? { etag, options: { concurrency: "first-write" } } : {}),
+        // Without an ETag this is the instance's creation: first-write makes it insert-only, so
+        // two sidecars starting one instance id at once cannot both create it.
+        ...(etag ? { etag } : {}),
+        options: { concurrency: "first-write" },
       },
     });
     await this.#store.transact({ operations });

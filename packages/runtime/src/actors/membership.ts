@@ -1,6 +1,4 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { SqliteFile } from "../scheduler/sqlite-file.ts";
 
 /** One sidecar taking part in actor placement. */
 export interface PlacementMember {
@@ -93,54 +91,29 @@ export function typesText(types: readonly string[]): string {
  * renewal, its expiry sweep and its epoch bump are one atomic step.
  */
 export class SqliteMembershipStore implements MembershipStore {
-  readonly #db: DatabaseSync;
+  readonly #file: SqliteFile;
   readonly #namespace: string;
-  readonly #statements = new Map<string, StatementSync>();
 
   constructor(path: string, namespace: string) {
-    mkdirSync(dirname(path), { recursive: true });
     this.#namespace = namespace;
-    this.#db = new DatabaseSync(path);
-    this.#db.exec("PRAGMA busy_timeout = 5000");
-    this.#db.exec("PRAGMA journal_mode = WAL");
-    this.#db.exec("PRAGMA synchronous = NORMAL");
-    this.#db.exec(SCHEMA);
-    const columns = this.#db.prepare("PRAGMA table_info(outrig_actor_members)").all() as {
+    this.#file = new SqliteFile(path, SCHEMA);
+    const columns = this.#file.db.prepare("PRAGMA table_info(outrig_actor_members)").all() as {
       name: string;
     }[];
     if (!columns.some((c) => c.name === "drained")) {
-      this.#db.exec(
+      this.#file.db.exec(
         "ALTER TABLE outrig_actor_members ADD COLUMN drained INTEGER NOT NULL DEFAULT 0",
       );
     }
   }
 
-  #sql(text: string): StatementSync {
-    let s = this.#statements.get(text);
-    if (!s) {
-      s = this.#db.prepare(text);
-      this.#statements.set(text, s);
-    }
-    return s;
-  }
-
-  #write<T>(fn: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const out = fn();
-      this.#db.exec("COMMIT");
-      return out;
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
-  }
-
   #bump(): void {
-    this.#sql(
-      `INSERT INTO outrig_actor_epochs (namespace, epoch) VALUES (?, 1)
+    this.#file
+      .sql(
+        `INSERT INTO outrig_actor_epochs (namespace, epoch) VALUES (?, 1)
        ON CONFLICT (namespace) DO UPDATE SET epoch = epoch + 1`,
-    ).run(this.#namespace);
+      )
+      .run(this.#namespace);
   }
 
   async renew(
@@ -150,65 +123,73 @@ export class SqliteMembershipStore implements MembershipStore {
   ): Promise<MembershipSnapshot> {
     const ns = this.#namespace;
     const types = typesText(member.types);
-    return this.#write(() => {
+    return this.#file.write(() => {
       let changed =
         Number(
-          this.#sql(
-            "DELETE FROM outrig_actor_members WHERE namespace = ? AND lease_until < ? AND member_id <> ?",
-          ).run(ns, now, member.id).changes,
+          this.#file
+            .sql(
+              "DELETE FROM outrig_actor_members WHERE namespace = ? AND lease_until < ? AND member_id <> ?",
+            )
+            .run(ns, now, member.id).changes,
         ) > 0;
-      const renewed = this.#sql(
-        `UPDATE outrig_actor_members SET lease_until = ?, drained = ?
+      const renewed = this.#file
+        .sql(
+          `UPDATE outrig_actor_members SET lease_until = ?, drained = ?
          WHERE namespace = ? AND member_id = ? AND app_id = ? AND host = ? AND port = ? AND types = ?`,
-      ).run(
-        leaseUntil,
-        member.drained,
-        ns,
-        member.id,
-        member.appId,
-        member.host,
-        member.port,
-        types,
-      );
-      if (Number(renewed.changes) === 0) {
-        this.#sql(
-          `INSERT OR REPLACE INTO outrig_actor_members
-           (namespace, member_id, app_id, host, port, types, lease_until, drained)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(
+        )
+        .run(
+          leaseUntil,
+          member.drained,
           ns,
           member.id,
           member.appId,
           member.host,
           member.port,
           types,
-          leaseUntil,
-          member.drained,
         );
+      if (Number(renewed.changes) === 0) {
+        this.#file
+          .sql(
+            `INSERT OR REPLACE INTO outrig_actor_members
+           (namespace, member_id, app_id, host, port, types, lease_until, drained)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            ns,
+            member.id,
+            member.appId,
+            member.host,
+            member.port,
+            types,
+            leaseUntil,
+            member.drained,
+          );
         changed = true;
       }
       if (changed) this.#bump();
-      const epoch = this.#sql("SELECT epoch FROM outrig_actor_epochs WHERE namespace = ?").get(
-        ns,
-      ) as { epoch: number } | undefined;
-      const rows = this.#sql(
-        `SELECT ${MEMBER_COLUMNS} FROM outrig_actor_members WHERE namespace = ? ORDER BY member_id`,
-      ).all(ns) as unknown as MemberRow[];
+      const epoch = this.#file
+        .sql("SELECT epoch FROM outrig_actor_epochs WHERE namespace = ?")
+        .get(ns) as { epoch: number } | undefined;
+      const rows = this.#file
+        .sql(
+          `SELECT ${MEMBER_COLUMNS} FROM outrig_actor_members WHERE namespace = ? ORDER BY member_id`,
+        )
+        .all(ns) as unknown as MemberRow[];
       return { epoch: Number(epoch?.epoch ?? 0), members: rows.map(memberOfRow) };
     });
   }
 
   async leave(memberId: string): Promise<void> {
-    this.#write(() => {
-      const gone = this.#sql(
-        "DELETE FROM outrig_actor_members WHERE namespace = ? AND member_id = ?",
-      ).run(this.#namespace, memberId);
+    this.#file.write(() => {
+      const gone = this.#file
+        .sql("DELETE FROM outrig_actor_members WHERE namespace = ? AND member_id = ?")
+        .run(this.#namespace, memberId);
       if (Number(gone.changes) > 0) this.#bump();
     });
   }
 
   async close(): Promise<void> {
-    if (this.#db.isOpen) this.#db.close();
+    this.#file.close();
   }
 }
 

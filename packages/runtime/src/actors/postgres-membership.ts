@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { openSharedPool } from "../scheduler/pg-pool.ts";
 import {
   MEMBER_COLUMNS,
   type MembershipSnapshot,
@@ -46,30 +47,12 @@ export class PostgresMembershipStore implements MembershipStore {
   }
 
   static async open(connectionString: string, namespace: string): Promise<PostgresMembershipStore> {
-    const pool = new pg.Pool({
+    const pool = await openSharedPool(
       connectionString,
-      max: 2,
-      connectionTimeoutMillis: 5000,
-      query_timeout: 5000,
-      idleTimeoutMillis: 30_000,
-    });
-    pool.on("error", () => undefined);
-    const client = await pool.connect().catch(async (error: unknown) => {
-      await pool.end();
-      throw error;
-    });
-    try {
-      await client.query("BEGIN");
-      await client.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK]);
-      await client.query(SCHEMA);
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      client.release();
-      await pool.end();
-      throw error;
-    }
-    client.release();
+      { max: 2, queryTimeoutMs: 5000 },
+      SCHEMA,
+      SCHEMA_LOCK,
+    );
     return new PostgresMembershipStore(pool, namespace);
   }
 

@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { openSharedPool } from "./pg-pool.ts";
 import type { ScheduleSpec } from "./spec.ts";
 import { prefixEnd, type SchedulerStore, type SettleItem, type StoredJob } from "./store.ts";
 
@@ -64,31 +65,12 @@ export class PostgresSchedulerStore implements SchedulerStore {
   }
 
   static async open(connectionString: string): Promise<PostgresSchedulerStore> {
-    const pool = new pg.Pool({
+    const pool = await openSharedPool(
       connectionString,
-      max: 4,
-      connectionTimeoutMillis: 5000,
-      query_timeout: 10_000,
-      idleTimeoutMillis: 30_000,
-    });
-    // An idle client's network error must not crash the sidecar; the next query reports it.
-    pool.on("error", () => undefined);
-    const client = await pool.connect().catch(async (error: unknown) => {
-      await pool.end();
-      throw error;
-    });
-    try {
-      await client.query("BEGIN");
-      await client.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK]);
-      await client.query(SCHEMA);
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      client.release();
-      await pool.end();
-      throw error;
-    }
-    client.release();
+      { max: 4, queryTimeoutMs: 10_000 },
+      SCHEMA,
+      SCHEMA_LOCK,
+    );
     return new PostgresSchedulerStore(pool);
   }
 

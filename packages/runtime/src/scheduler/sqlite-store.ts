@@ -1,7 +1,5 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { ScheduleSpec } from "./spec.ts";
+import { SqliteFile } from "./sqlite-file.ts";
 import { prefixEnd, type SchedulerStore, type SettleItem, type StoredJob } from "./store.ts";
 
 const SCHEMA = `
@@ -52,37 +50,10 @@ function fromRow(row: Row): StoredJob {
  * RETURNING) is atomic across processes: two sidecars never lease the same tick.
  */
 export class SqliteSchedulerStore implements SchedulerStore {
-  readonly #db: DatabaseSync;
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #file: SqliteFile;
 
   constructor(path: string) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.#db = new DatabaseSync(path);
-    this.#db.exec("PRAGMA busy_timeout = 5000");
-    if (path !== ":memory:") this.#db.exec("PRAGMA journal_mode = WAL");
-    this.#db.exec("PRAGMA synchronous = NORMAL");
-    this.#db.exec(SCHEMA);
-  }
-
-  #sql(text: string): StatementSync {
-    let s = this.#statements.get(text);
-    if (!s) {
-      s = this.#db.prepare(text);
-      this.#statements.set(text, s);
-    }
-    return s;
-  }
-
-  #write<T>(fn: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const out = fn();
-      this.#db.exec("COMMIT");
-      return out;
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    this.#file = new SqliteFile(path, SCHEMA);
   }
 
   async put(job: StoredJob, overwrite: boolean): Promise<boolean> {
@@ -97,36 +68,37 @@ export class SqliteSchedulerStore implements SchedulerStore {
       job.generation,
     ] as const;
     const insert = `INSERT ${overwrite ? "OR REPLACE " : ""}INTO outrig_scheduler_jobs (${COLUMNS}, lease_owner, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 0)${overwrite ? "" : " ON CONFLICT (key) DO NOTHING"}`;
-    const result = this.#sql(insert).run(...values);
+    const result = this.#file.sql(insert).run(...values);
     return Number(result.changes) > 0;
   }
 
   async get(key: string): Promise<StoredJob | undefined> {
-    const row = this.#sql(`SELECT ${COLUMNS} FROM outrig_scheduler_jobs WHERE key = ?`).get(key) as
-      | Row
-      | undefined;
+    const row = this.#file
+      .sql(`SELECT ${COLUMNS} FROM outrig_scheduler_jobs WHERE key = ?`)
+      .get(key) as Row | undefined;
     return row ? fromRow(row) : undefined;
   }
 
   async delete(key: string): Promise<boolean> {
     return (
-      Number(this.#sql("DELETE FROM outrig_scheduler_jobs WHERE key = ?").run(key).changes) > 0
+      Number(this.#file.sql("DELETE FROM outrig_scheduler_jobs WHERE key = ?").run(key).changes) > 0
     );
   }
 
   async deleteByPrefix(prefix: string): Promise<number> {
     return Number(
-      this.#sql("DELETE FROM outrig_scheduler_jobs WHERE key >= ? AND key < ?").run(
-        prefix,
-        prefixEnd(prefix),
-      ).changes,
+      this.#file
+        .sql("DELETE FROM outrig_scheduler_jobs WHERE key >= ? AND key < ?")
+        .run(prefix, prefixEnd(prefix)).changes,
     );
   }
 
   async list(prefix: string, limit: number): Promise<StoredJob[]> {
-    const rows = this.#sql(
-      `SELECT ${COLUMNS} FROM outrig_scheduler_jobs WHERE key >= ? AND key < ? ORDER BY key LIMIT ?`,
-    ).all(prefix, prefixEnd(prefix), limit) as unknown as Row[];
+    const rows = this.#file
+      .sql(
+        `SELECT ${COLUMNS} FROM outrig_scheduler_jobs WHERE key >= ? AND key < ? ORDER BY key LIMIT ?`,
+      )
+      .all(prefix, prefixEnd(prefix), limit) as unknown as Row[];
     return rows.map(fromRow);
   }
 
@@ -137,14 +109,14 @@ export class SqliteSchedulerStore implements SchedulerStore {
     leaseUntil: number,
     limit: number,
   ): Promise<StoredJob[]> {
-    const claim = this.#sql(
+    const claim = this.#file.sql(
       `UPDATE outrig_scheduler_jobs SET lease_owner = ?, lease_until = ?
        WHERE key IN (SELECT key FROM outrig_scheduler_jobs
                      WHERE key >= ? AND key < ? AND due_at <= ? AND lease_until <= ?
                      ORDER BY due_at LIMIT ?)
        RETURNING ${COLUMNS}`,
     );
-    return this.#write(() => {
+    return this.#file.write(() => {
       const out: StoredJob[] = [];
       for (const prefix of prefixes) {
         if (out.length >= limit) break;
@@ -166,14 +138,14 @@ export class SqliteSchedulerStore implements SchedulerStore {
   async settle(owner: string, items: readonly SettleItem[]): Promise<void> {
     if (items.length === 0) return;
     const where = "WHERE key = ? AND generation = ? AND lease_owner = ?";
-    const next = this.#sql(
+    const next = this.#file.sql(
       `UPDATE outrig_scheduler_jobs SET due_at = ?, count = ?, attempts = ?, lease_owner = NULL, lease_until = 0 ${where}`,
     );
-    const done = this.#sql(`DELETE FROM outrig_scheduler_jobs ${where}`);
-    const release = this.#sql(
+    const done = this.#file.sql(`DELETE FROM outrig_scheduler_jobs ${where}`);
+    const release = this.#file.sql(
       `UPDATE outrig_scheduler_jobs SET lease_owner = NULL, lease_until = 0 ${where}`,
     );
-    this.#write(() => {
+    this.#file.write(() => {
       for (const { key, generation, settlement: s } of items) {
         if (s.kind === "next") next.run(s.dueAt, s.count, s.attempts, key, generation, owner);
         else if (s.kind === "done") done.run(key, generation, owner);
@@ -184,17 +156,17 @@ export class SqliteSchedulerStore implements SchedulerStore {
 
   async renew(owner: string, keys: readonly string[], leaseUntil: number): Promise<string[]> {
     if (keys.length === 0) return [];
-    const renew = this.#sql(
+    const renew = this.#file.sql(
       `UPDATE outrig_scheduler_jobs SET lease_until = ?
        WHERE lease_owner = ? AND key IN (SELECT value FROM json_each(?)) RETURNING key`,
     );
-    return this.#write(() =>
+    return this.#file.write(() =>
       (renew.all(leaseUntil, owner, JSON.stringify(keys)) as { key: string }[]).map((r) => r.key),
     );
   }
 
   async nextClaimable(prefixes: readonly string[]): Promise<number | undefined> {
-    const query = this.#sql(
+    const query = this.#file.sql(
       `SELECT MIN(MAX(due_at, lease_until)) AS at FROM outrig_scheduler_jobs WHERE key >= ? AND key < ?`,
     );
     let earliest: number | undefined;
@@ -207,6 +179,6 @@ export class SqliteSchedulerStore implements SchedulerStore {
   }
 
   async close(): Promise<void> {
-    if (this.#db.isOpen) this.#db.close();
+    this.#file.close();
   }
 }

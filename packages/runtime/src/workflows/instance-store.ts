@@ -49,6 +49,11 @@ export interface Commit {
   keptInbox: number;
 }
 
+/** A read that another sidecar's commit tore: read again. */
+const TORN = Symbol("torn");
+/** Reads of one load at most, each torn by a commit in between, before it gives up. */
+const MAX_READS = 20;
+
 /**
  * The instance state in the actor state store, one key per history and inbox entry (protobuf,
  * as Dapr stores them) and a JSON `metadata` whose ETag guards every commit: a commit is one
@@ -69,7 +74,24 @@ export class InstanceStore {
     return this.#current();
   }
 
+  /**
+   * The instance as one commit left it. Its metadata, history and inbox are separate keys read
+   * in two steps, and another sidecar may commit in between (rewriting the inbox, say), so the
+   * read counts only when the metadata's ETag is the same after it as before: every commit
+   * writes the metadata, so an unchanged ETag means no commit came between. A torn read is
+   * read again.
+   */
   async load(id: string): Promise<StoredInstance | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      const read = await this.#read(id);
+      if (read !== TORN) return read;
+      if (attempt >= MAX_READS) {
+        throw new Error(`workflow ${id}: its state changed during each of ${MAX_READS} reads`);
+      }
+    }
+  }
+
+  async #read(id: string): Promise<StoredInstance | undefined | typeof TORN> {
     const got = await this.#store.get({ key: this.#keys.metadata(id) });
     if (!got.data) return undefined;
     const meta = JSON.parse(Buffer.from(got.data).toString("utf8")) as InstanceMeta;
@@ -77,7 +99,10 @@ export class InstanceStore {
       ...Array.from({ length: meta.historyLength }, (_, i) => this.#keys.history(id, i)),
       ...Array.from({ length: meta.inboxLength }, (_, i) => this.#keys.inbox(id, i)),
     ];
-    const items = keys.length === 0 ? [] : await this.#store.bulkGet(keys.map((key) => ({ key })));
+    if (keys.length === 0) return { id, meta, etag: got.etag, history: [], inbox: [] };
+    const items = await this.#store.bulkGet(keys.map((key) => ({ key })));
+    const after = await this.#store.get({ key: this.#keys.metadata(id) });
+    if (after.etag !== got.etag) return TORN;
     const byKey = new Map(items.map((item) => [item.key, item.data]));
     const read = (key: string): HistoryEvent => {
       const data = byKey.get(key);

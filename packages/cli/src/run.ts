@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import { hostname } from "node:os";
 import { dirname } from "node:path";
 import {
   type ComponentRegistry,
@@ -12,7 +13,7 @@ import { componentSearchPath, installHint } from "./components.ts";
 import { embeddedDefaultResources } from "./default-resources.ts";
 import { CliError } from "./errors.ts";
 import { LogOutput } from "./log-output.ts";
-import { outrigPaths } from "./paths.ts";
+import { outrigHome, outrigPaths } from "./paths.ts";
 import { assertPortFree } from "./ports.ts";
 import { type AppRecord, type AppRegistry, processStartTicks } from "./registry.ts";
 import type { AppRunConfig } from "./run-config.ts";
@@ -160,6 +161,10 @@ export async function launchApp(config: AppRunConfig, context: LaunchContext): P
       // place actors together there, as Dapr's placement service does: an app reaches actors
       // another app hosts through its own sidecar. OUTRIG_ACTOR_PLACEMENT=local opts out.
       actorPlacement: process.env.OUTRIG_ACTOR_PLACEMENT === undefined ? "table" : undefined,
+      // One sidecar per app id runs under an outrig home (a second `outrig run` of it is
+      // refused), so a restart after a crash takes back its jobs', reminders' and workflows'
+      // leases at once instead of after the 30 s lease.
+      schedulerOwner: `${hostname()}:${outrigHome()}/${config.appId}`,
       host: config.listenAddress,
       enableApiLogging: config.enableApiLogging,
       logLevel: config.logLevel,

@@ -176,6 +176,13 @@ export interface SidecarOptions {
   /** Scheduler tuning: lease of a claimed tick (default 30000) and store poll (default 1000). */
   schedulerLeaseMs?: number;
   schedulerPollMs?: number;
+  /**
+   * A lease owner id this sidecar keeps across restarts (scheduler ticks, workflow ownership),
+   * so a restarted sidecar takes back at once what its killed predecessor held instead of
+   * waiting out `schedulerLeaseMs`. Only for an id no other live sidecar uses (`outrig run` sets
+   * `<host>/<appId>`: it runs one sidecar per app id). Default: a new id each run.
+   */
+  schedulerOwner?: string;
   /** A workflow turn a worker took and did not answer within this is sent again (default 60000). */
   workflowTurnTimeoutMs?: number;
   /**
@@ -353,6 +360,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     logger,
     ...(options.schedulerLeaseMs ? { leaseMs: options.schedulerLeaseMs } : {}),
     ...(options.schedulerPollMs ? { pollMs: options.schedulerPollMs } : {}),
+    ...(options.schedulerOwner ? { owner: options.schedulerOwner } : {}),
   });
   let actorStore: ReturnType<typeof findActorStateStore>;
   let placement: ActorPlacement;

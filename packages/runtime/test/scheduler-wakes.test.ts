@@ -28,6 +28,7 @@ class SlowReads implements SchedulerStore {
   get: SchedulerStore["get"] = (key) => this.inner.get(key);
   delete: SchedulerStore["delete"] = (key) => this.inner.delete(key);
   deleteByPrefix: SchedulerStore["deleteByPrefix"] = (p) => this.inner.deleteByPrefix(p);
+  release: SchedulerStore["release"] = (owner) => this.inner.release(owner);
   list: SchedulerStore["list"] = (p, limit) => this.inner.list(p, limit);
   claim: SchedulerStore["claim"] = (...args) => {
     this.claims++;

@@ -1,6 +1,8 @@
 // Crash safety: the sidecar process is SIGKILLed in the middle of a 50-step workflow (and again
 // while an activity runs); after a restart the workflow completes with the right output, every
-// completed activity recorded exactly once in its history, each activity run at least once.
+// completed activity recorded exactly once in its history, each activity run at least once. The
+// sidecar keeps its scheduler owner id across restarts, as `outrig run` does, with a 60 s lease:
+// the restarted one takes its instance back at once, never waiting the lease out.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,6 +52,8 @@ function restartable() {
       WF_GRPC_PORT: String(grpcPort),
       WF_STATE_DB: join(home, "state.db"),
       WF_SCHEDULER_DB: join(home, "scheduler.db"),
+      WF_OWNER: "this-host/wf-crash",
+      WF_LEASE_MS: "60000",
     },
     "workflow-sidecar.ts",
   );

@@ -198,6 +198,14 @@ export class PostgresSchedulerStore implements SchedulerStore {
     }
   }
 
+  async release(owner: string): Promise<number> {
+    const { rowCount } = await this.#pool.query(
+      `UPDATE ${TABLE} SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = $1`,
+      [owner],
+    );
+    return rowCount ?? 0;
+  }
+
   async renew(owner: string, keys: readonly string[], leaseUntil: number): Promise<string[]> {
     if (keys.length === 0) return [];
     const { rows } = await this.#pool.query<{ key: string }>(

@@ -154,6 +154,15 @@ export class SqliteSchedulerStore implements SchedulerStore {
     });
   }
 
+  async release(owner: string): Promise<number> {
+    const released = this.#file
+      .sql(
+        "UPDATE outrig_scheduler_jobs SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?",
+      )
+      .run(owner);
+    return Number(released.changes);
+  }
+
   async renew(owner: string, keys: readonly string[], leaseUntil: number): Promise<string[]> {
     if (keys.length === 0) return [];
     const renew = this.#file.sql(

@@ -68,6 +68,11 @@ export interface SchedulerStore {
   settle(owner: string, items: readonly SettleItem[]): Promise<void>;
   /** Extends `owner`'s leases on `keys` to `leaseUntil`; returns the keys `owner` still leases. */
   renew(owner: string, keys: readonly string[], leaseUntil: number): Promise<string[]>;
+  /**
+   * Ends every lease `owner` holds, so its ticks are claimable at once: a restarted sidecar that
+   * keeps its owner id takes back what its previous run held. Returns how many were released.
+   */
+  release(owner: string): Promise<number>;
   /** The earliest time any job under `prefixes` becomes claimable (due and unleased). */
   nextClaimable(prefixes: readonly string[]): Promise<number | undefined>;
   close(): Promise<void>;

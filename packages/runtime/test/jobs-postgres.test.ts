@@ -1,6 +1,7 @@
 // The scheduler on a real PostgreSQL (through @outrig/conformance/services): three sidecars of
 // one app share the store and each tick fires on exactly one of them; concurrent claimers of
-// the store itself never lease one tick twice (SQLite alike).
+// the store itself never lease one tick twice, and an owner's release frees only its own leases
+// (SQLite alike).
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import type { ServerResponse } from "node:http";
@@ -114,6 +115,13 @@ async function raceClaims(open: () => Promise<SchedulerStore>, prefix: string): 
   // A leased tick is not claimable again until its lease ends; a settled one moves on.
   expect(await writer.claim([prefix], Date.now(), "late", Date.now() + 1000, 10)).toHaveLength(0);
   expect(await writer.nextClaimable([prefix])).toBeGreaterThan(Date.now());
+  // A restarted sidecar that keeps its owner id releases what its previous run leased: those
+  // ticks are claimable at once, the others' stay leased.
+  const mine = await writer.release("owner-0");
+  expect(mine, "owner-0 leased some ticks").toBeGreaterThan(0);
+  const again = await writer.claim([prefix], Date.now(), "owner-0", Date.now() + 60_000, 500);
+  expect(again, "exactly owner-0's ticks are claimable again").toHaveLength(mine);
+  expect(await writer.release("nobody")).toBe(0);
   await writer.deleteByPrefix(prefix);
   await Promise.all([writer, ...claimers].map((s) => s.close()));
 }

@@ -98,22 +98,11 @@ export interface Runtime {
  * What hot reload needs of a runtime: its component table, changed in place. Every accessor of
  * the runtime reads the table on each call, so a put or drop applies to the next call.
  */
-export interface ComponentTable {
+export interface ComponentTable extends Pick<ComponentSet, "init" | "put" | "drop" | "retire"> {
   readonly options: RuntimeOptions;
   readonly registry: ComponentRegistry;
   /** The definition for `c`, or a ConfigError naming its file and `spec.type`/`spec.version`. */
   resolve(c: ComponentResource): Promise<AnyComponentDefinition>;
-  /** Initialises `c` (not registered yet); a failure names the file and field, as at start-up. */
-  init(c: ComponentResource, definition: AnyComponentDefinition): Promise<LoadedComponent>;
-  /** Registers `entry`, replacing the component of its kind and name; returns that one. */
-  put(entry: LoadedComponent): LoadedComponent | undefined;
-  /** Unregisters the component of that kind and name; returns it. */
-  drop(kind: LoadedKind, name: string): LoadedComponent | undefined;
-  /**
-   * Closes an unregistered component once the calls in flight on it finished, waiting at most
-   * `timeoutMs`; resolves false when some were still running then.
-   */
-  retire(entry: LoadedComponent, timeoutMs: number): Promise<boolean>;
   setResources(resources: Resources): void;
 }
 

@@ -180,7 +180,7 @@ export interface SidecarOptions {
    * A lease owner id this sidecar keeps across restarts (scheduler ticks, workflow ownership),
    * so a restarted sidecar takes back at once what its killed predecessor held instead of
    * waiting out `schedulerLeaseMs`. Only for an id no other live sidecar uses (`outrig run` sets
-   * `<host>/<appId>`: it runs one sidecar per app id). Default: a new id each run.
+   * `<host>:<outrig home>/<appId>`: it runs one sidecar per app id). Default: a new id each run.
    */
   schedulerOwner?: string;
   /** A workflow turn a worker took and did not answer within this is sent again (default 60000). */
@@ -349,11 +349,13 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     meteredDeliveries && tracing ? tracedCallbacks(meteredDeliveries, tracing) : meteredDeliveries;
   const schedulerLocation =
     options.schedulerStore ?? process.env.OUTRIG_SCHEDULER_STORE ?? defaultSchedulerStore();
+  /** The location as errors and the metadata show it: a connection string's password hidden. */
+  const shownLocation = schedulerLocation.replace(/\/\/[^@/]*@/, "//***@");
   const scheduler = new Scheduler({
     store: await openSchedulerStore(schedulerLocation).catch(async (error: unknown) => {
       await runtime.close();
       throw new Error(
-        `cannot open the scheduler store ${schedulerLocation.replace(/\/\/[^@/]*@/, "//***@")}: ${(error as Error).message}`,
+        `cannot open the scheduler store ${shownLocation}: ${(error as Error).message}`,
         { cause: error },
       );
     }),
@@ -368,7 +370,12 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const advertised = { host: advertisedHost(options.host), port: 0 };
   try {
     actorStore = findActorStateStore(runtime);
-    placement = await actorPlacement(options, schedulerLocation, () => advertised, logger);
+    placement = await actorPlacement(
+      options,
+      { location: schedulerLocation, shown: shownLocation },
+      () => advertised,
+      logger,
+    );
   } catch (error) {
     await scheduler.close();
     await runtime.close();
@@ -548,7 +555,10 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const observe = metrics
     ? (req: IncomingMessage, res: ServerResponse, began: number) =>
         res.once("finish", () => {
-          const raw = (req.url ?? "").split("?")[0] || "";
+          const raw =
+            pathLabel || metricsSettings.increasedCardinality
+              ? (req.url ?? "").split("?")[0] || ""
+              : "";
           const path =
             (pathLabel && metrics.pathLabel(raw)) ??
             (metricsSettings.increasedCardinality ? raw : (routes.get(req) ?? ""));
@@ -865,7 +875,7 @@ function advertisedHost(host: string | undefined): string {
 /** The placement the options (or env OUTRIG_ACTOR_PLACEMENT) name; see SidecarOptions.actorPlacement. */
 async function actorPlacement(
   options: SidecarOptions,
-  schedulerLocation: string,
+  scheduler: { location: string; shown: string },
   address: () => { host: string; port: number },
   logger: Logger,
 ): Promise<ActorPlacement> {
@@ -874,8 +884,8 @@ async function actorPlacement(
   if (kind !== "table") {
     throw new Error(`actor placement ${JSON.stringify(kind)} is not known (local or table)`);
   }
-  const shown = schedulerLocation.replace(/\/\/[^@/]*@/, "//***@");
-  const store = await openMembershipStore(schedulerLocation, options.namespace ?? "default").catch(
+  const shown = scheduler.shown;
+  const store = await openMembershipStore(scheduler.location, options.namespace ?? "default").catch(
     (error: unknown) => {
       throw new Error(`cannot open the actor placement table in ${shown}: ${errorMessage(error)}`, {
         cause: error,

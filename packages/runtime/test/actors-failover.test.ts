@@ -17,6 +17,19 @@ import { TablePlacement } from "../src/actors/table-placement.ts";
 import { failover, fencedApp, type Turn } from "./actors-failover.ts";
 import { sidecarProcess } from "./sidecar-process.ts";
 
+/** A placement on the SQLite membership in `file`, as app `app-<port>` on that port, beating fast. */
+function tablePlacement(file: string, port: number, leaseMs: number): TablePlacement {
+  return new TablePlacement({
+    store: new SqliteMembershipStore(file, "default"),
+    appId: `app-${port}`,
+    address: () => ({ host: "127.0.0.1", port }),
+    logger: silentLogger,
+    storeName: "test",
+    heartbeatMs: 100,
+    leaseMs,
+  });
+}
+
 describe("rendezvous hashing", () => {
   const members = ["m-a", "m-b", "m-c", "m-d"].map((id) => ({ id }));
   const ids = Array.from({ length: 400 }, (_, i) => `actor-${i}`);
@@ -56,16 +69,7 @@ describe("TablePlacement on one SQLite file", () => {
 
   it("agrees on owners, and fences an activation begun when the actor was owned elsewhere", async () => {
     const file = join(dir, "scheduler.db");
-    const open = (port: number) =>
-      new TablePlacement({
-        store: new SqliteMembershipStore(file, "default"),
-        appId: `app-${port}`,
-        address: () => ({ host: "127.0.0.1", port }),
-        logger: silentLogger,
-        storeName: "test",
-        heartbeatMs: 100,
-        leaseMs: 1000,
-      });
+    const open = (port: number) => tablePlacement(file, port, 1000);
     const a = open(1);
     const b = open(2);
     try {
@@ -106,16 +110,7 @@ describe("TablePlacement handover", () => {
   it("activates a moved actor on its new owner only once the old owner has drained", async () => {
     const dir = await mkdtemp(join(tmpdir(), "outrig-placement-handover-"));
     const file = join(dir, "scheduler.db");
-    const open = (port: number) =>
-      new TablePlacement({
-        store: new SqliteMembershipStore(file, "default"),
-        appId: `app-${port}`,
-        address: () => ({ host: "127.0.0.1", port }),
-        logger: silentLogger,
-        storeName: "test",
-        heartbeatMs: 100,
-        leaseMs: 2000,
-      });
+    const open = (port: number) => tablePlacement(file, port, 2000);
     const a = open(1);
     const b = open(2);
     let release!: () => void;

@@ -1,6 +1,7 @@
 import {
   type Component,
   ComponentError,
+  type ComponentKind,
   ConfigError,
   type ConfigIssue,
   isInputBinding,
@@ -19,15 +20,8 @@ import type { AnyComponentDefinition, ComponentRegistry } from "./registry.ts";
 import type { SecretStore } from "./secretstores.ts";
 import { startupFailure } from "./startup-errors.ts";
 
-export type LoadedKind =
-  | "state"
-  | "pubsub"
-  | "bindings"
-  | "secretstores"
-  | "crypto"
-  | "configuration"
-  | "lock"
-  | "conversation";
+/** The building block a loaded component serves (core's `ComponentKind`). */
+export type LoadedKind = ComponentKind;
 
 export interface LoadedComponent {
   name: string;

@@ -262,7 +262,7 @@ export function createApiHandler(
   const { obfuscateURLs = false, omitHealthChecks = false } = options.apiLogging ?? {};
   return (req, res) => {
     const began = options.enableApiLogging ? performance.now() : 0;
-    const path = (req.url ?? "").split("?")[0] ?? "";
+    const path = options.enableApiLogging ? ((req.url ?? "").split("?")[0] ?? "") : "";
     if (options.enableApiLogging && !(omitHealthChecks && isHealthCheck(req.method, path))) {
       res.once("finish", () =>
         ctx.logger.info("HTTP API called", {

@@ -110,6 +110,7 @@ export function startGrpcSpan(
   }
   return (error) => {
     if (span.isRecording()) {
+      // Now, not when read: the span buffer would otherwise keep every request it holds alive.
       const { name, attributes } = grpcSpanAttributes(fullMethod, call.request);
       span.setAttributes(attributes);
       span.updateName(name);

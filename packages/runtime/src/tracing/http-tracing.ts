@@ -1,6 +1,6 @@
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Attributes } from "@opentelemetry/api";
-import { endSpan, type SidecarTracing, SpanKind } from "./sidecar-tracing.ts";
+import { describeSpan, endSpan, type SidecarTracing, SpanKind } from "./sidecar-tracing.ts";
 
 /** A path segment decoded; a malformed one (refused by the API anyway) as it came. */
 function decoded(segment: string): string {
@@ -103,11 +103,9 @@ export function tracedHttpHandler(
     res.setHeader("traceparent", carried.traceparent);
     res.once("close", () => {
       const status = res.writableFinished ? res.statusCode : 499;
-      if (span.isRecording()) {
-        const { name, attributes } = httpSpanAttributes(req.method ?? "", path, status);
-        span.setAttributes(attributes);
-        span.updateName(name);
-      }
+      // Worked out only if the span is read; it holds two strings, not the request.
+      const method = req.method ?? "";
+      describeSpan(span, () => httpSpanAttributes(method, path, status));
       endSpan(
         span,
         status >= 400,

@@ -1,6 +1,7 @@
 // The sidecar's added latency, throughput, start-up time and memory, each against a baseline
 // measured in the same run. Run: pnpm --filter @outrig/runtime bench
-// Environment: BENCH_SECONDS (default 10) per fixed-rate run, BENCH_RATE (default 1000).
+// Environment: BENCH_SECONDS (default 10) per fixed-rate run, BENCH_RATE (default 1000),
+// BENCH_ONLY=observability to run only the tracing and metrics comparisons.
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
 import { once } from "node:events";
 import { loadavg } from "node:os";
@@ -20,6 +21,7 @@ const FROM_SOURCE = Boolean(process.env.BENCH_SOURCE);
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
 /** Baseline and sidecar runs alternate in rounds, so both see the same drift in machine load. */
 const ROUNDS = 3;
+const ONLY_OBSERVABILITY = process.env.BENCH_ONLY === "observability";
 const children: ChildProcess[] = [];
 
 /** Builds core, memory and runtime so the servers run the JavaScript users run. */
@@ -133,9 +135,12 @@ async function compare(
   baseline: { port: number; child: ChildProcess },
   load: Load,
   baselineLoad: Load = load,
+  /** Requests per second; 0 runs both as fast as they answer (CPU per request is steadiest so). */
+  rate = RATE,
 ): Promise<Figures & { cpuPerRequest: number; baselineCpuPerRequest: number }> {
-  await run(baseline.port, baselineLoad, { rate: RATE, seconds: 2 }); // warm-up
-  await run(target.port, load, { rate: RATE, seconds: 2 });
+  const at = rate > 0 ? { rate } : {};
+  await run(baseline.port, baselineLoad, { ...at, seconds: 2 }); // warm-up
+  await run(target.port, load, { ...at, seconds: 2 });
   const baseRuns: Figures[] = [];
   const sideRuns: Figures[] = [];
   const baseCpuPerRun: number[] = [];
@@ -143,11 +148,11 @@ async function compare(
   const slice = Math.max(1, Math.round(SECONDS / ROUNDS));
   for (let r = 0; r < ROUNDS; r++) {
     const b0 = await cpu(baseline.child);
-    const b = await run(baseline.port, baselineLoad, { rate: RATE, seconds: slice });
+    const b = await run(baseline.port, baselineLoad, { ...at, seconds: slice });
     baseCpuPerRun.push(((await cpu(baseline.child)) - b0) / Math.max(1, b.total));
     baseRuns.push(b);
     const s0 = await cpu(target.child);
-    const s = await run(target.port, load, { rate: RATE, seconds: slice });
+    const s = await run(target.port, load, { ...at, seconds: slice });
     sideCpuPerRun.push(((await cpu(target.child)) - s0) / Math.max(1, s.total));
     sideRuns.push(s);
   }
@@ -162,7 +167,7 @@ async function compare(
   const side = combined(sideRuns);
   const f = (n: number) => n.toFixed(3).padStart(7);
   console.log(
-    `\n${name} at ${RATE} req/s, ${CONNECTIONS} connections, 1 KB, ${ROUNDS} x ${slice}s each, median of the rounds`,
+    `\n${name} at ${rate > 0 ? `${rate} req/s` : "saturation"}, ${CONNECTIONS} connections, 1 KB, ${ROUNDS} x ${slice}s each, median of the rounds`,
   );
   console.log(`  ${"".padEnd(10)}   p50 ms   p90 ms   p99 ms   req/s  errors`);
   console.log(
@@ -219,31 +224,98 @@ try {
   const sidecarTarget = { port: sidecarPort, child: sidecar.child };
   const bareTarget = { port: barePort, child: bare.child };
   const appTarget = { port: appPort, child: app.child };
-  const get = await compare("state get", sidecarTarget, bareTarget, {
-    method: "GET",
-    path: "/v1.0/state/statestore/bench",
-  });
-  const rssAtRate = await rss(sidecar.child);
-  const rssBareAtRate = await rss(bare.child);
-  const save = await compare("state save", sidecarTarget, bareTarget, {
-    method: "POST",
-    path: "/v1.0/state/statestore",
-    body: seed,
-  });
   const echo = {
     method: "POST" as const,
     path: "/echo",
     body: PAYLOAD,
     contentType: "application/json",
   };
-  const invoke = await compare(
-    "service invocation",
-    sidecarTarget,
-    appTarget,
-    { ...echo, path: "/v1.0/invoke/bench/method/echo" },
-    echo,
-  );
-  const rssAfter = await rss(sidecar.child);
+  let mainSummary: (() => void) | undefined;
+  if (!ONLY_OBSERVABILITY) {
+    const get = await compare("state get", sidecarTarget, bareTarget, {
+      method: "GET",
+      path: "/v1.0/state/statestore/bench",
+    });
+    const rssAtRate = await rss(sidecar.child);
+    const rssBareAtRate = await rss(bare.child);
+    const save = await compare("state save", sidecarTarget, bareTarget, {
+      method: "POST",
+      path: "/v1.0/state/statestore",
+      body: seed,
+    });
+    const invoke = await compare(
+      "service invocation",
+      sidecarTarget,
+      appTarget,
+      { ...echo, path: "/v1.0/invoke/bench/method/echo" },
+      echo,
+    );
+    const rssAfter = await rss(sidecar.child);
+    const minimal = await compare(
+      "service invocation through a minimal 20-line Node proxy (reference, not a target)",
+      { port: proxy.info.port as number, child: proxy.child },
+      appTarget,
+      { ...echo, path: "/v1.0/invoke/bench/method/echo" },
+      echo,
+    );
+
+    const maxSeconds = Math.max(3, Math.round(SECONDS / 2));
+    const bareMax = await run(
+      barePort,
+      { method: "GET", path: "/v1.0/state/statestore/bench" },
+      { seconds: maxSeconds },
+    );
+    const sideMax = await run(
+      sidecarPort,
+      { method: "GET", path: "/v1.0/state/statestore/bench" },
+      { seconds: maxSeconds },
+    );
+    console.log(`\nmax sustained rate, state get, ${CONNECTIONS} connections, ${maxSeconds}s`);
+    console.log(
+      `  bare server ${bareMax.rps.toFixed(0)} req/s, sidecar ${sideMax.rps.toFixed(0)} req/s (ratio ${(sideMax.rps / bareMax.rps).toFixed(2)})`,
+    );
+
+    const startups: Record<string, number>[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await spawn("ready5", String(appPort));
+      startups.push(r.info);
+      await once(r.child, "exit");
+    }
+    const med = (k: string) => median(startups.map((s) => s[k] as number));
+    console.log(`\nstart to ready, five components (median of 5 fresh processes)`);
+    console.log(
+      `  startSidecar() to ready ${med("fromStartSidecarMs").toFixed(1)} ms (HTTP API listening after ${med("listeningMs").toFixed(1)} ms)`,
+    );
+    console.log(
+      `  process start to ready  ${med("fromProcessStartMs").toFixed(1)} ms (includes loading the modules)`,
+    );
+
+    const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+    console.log(
+      `\nRSS: sidecar idle ${mb(rssIdle)} MB, after ${RATE} req/s state get ${mb(rssAtRate)} MB, after all fixed-rate runs ${mb(rssAfter)} MB`,
+    );
+    console.log(
+      `     bare Node server idle ${mb(rssBareIdle)} MB, after ${RATE} req/s ${mb(rssBareAtRate)} MB (same child script)`,
+    );
+
+    mainSummary = () => {
+      console.log("\nsummary against the targets");
+      console.log(`  added p90 state get   ${get.p90.toFixed(3)} ms (target <= 0.5)`);
+      console.log(`  added p90 state save  ${save.p90.toFixed(3)} ms`);
+      console.log(
+        `  added p90 invocation  ${invoke.p90.toFixed(3)} ms (target <= 1.0; a minimal Node proxy adds ${minimal.p90.toFixed(3)} ms here)`,
+      );
+      console.log(
+        `  CPU per request       state get ${get.cpuPerRequest.toFixed(0)} µs; invocation ${invoke.cpuPerRequest.toFixed(0)} µs (minimal proxy ${minimal.cpuPerRequest.toFixed(0)} µs)`,
+      );
+      console.log(
+        `  start to ready        ${med("fromStartSidecarMs").toFixed(1)} ms (target < 300)`,
+      );
+      console.log(
+        `  RSS at ${RATE} req/s     ${mb(Math.max(rssAtRate, rssAfter))} MB (target < 80)`,
+      );
+    };
+  }
   // Observability's cost, measured against the same sidecar with metrics off, and with tracing
   // (every request sampled, spans into the span buffer) and metrics on against both off: the
   // issue's bound is within 15% of the figures with both off.
@@ -257,90 +329,53 @@ try {
     });
   }
   /** State get and invocation on `target` against the sidecar with metrics and tracing off. */
-  const againstPlain = async (what: string, target: typeof sidecarTarget) => ({
-    get: await compare(
-      `state get, sidecar with ${what} (measured) vs both off (baseline)`,
-      target,
-      plainTarget,
-      { method: "GET", path: "/v1.0/state/statestore/bench" },
-    ),
-    invoke: await compare(
-      `service invocation, sidecar with ${what} (measured) vs both off (baseline)`,
-      target,
-      plainTarget,
-      { ...echo, path: "/v1.0/invoke/bench/method/echo" },
-    ),
-  });
-  const metered = await againstPlain("metrics", sidecarTarget);
-  const tracedFigures = await againstPlain("tracing at samplingRate 1 and metrics", tracedTarget);
-  const minimal = await compare(
-    "service invocation through a minimal 20-line Node proxy (reference, not a target)",
-    { port: proxy.info.port as number, child: proxy.child },
-    appTarget,
-    { ...echo, path: "/v1.0/invoke/bench/method/echo" },
-    echo,
-  );
-
-  const maxSeconds = Math.max(3, Math.round(SECONDS / 2));
-  const bareMax = await run(
-    barePort,
-    { method: "GET", path: "/v1.0/state/statestore/bench" },
-    { seconds: maxSeconds },
-  );
-  const sideMax = await run(
-    sidecarPort,
-    { method: "GET", path: "/v1.0/state/statestore/bench" },
-    { seconds: maxSeconds },
-  );
-  console.log(`\nmax sustained rate, state get, ${CONNECTIONS} connections, ${maxSeconds}s`);
-  console.log(
-    `  bare server ${bareMax.rps.toFixed(0)} req/s, sidecar ${sideMax.rps.toFixed(0)} req/s (ratio ${(sideMax.rps / bareMax.rps).toFixed(2)})`,
-  );
-
-  const startups: Record<string, number>[] = [];
-  for (let i = 0; i < 5; i++) {
-    const r = await spawn("ready5", String(appPort));
-    startups.push(r.info);
-    await once(r.child, "exit");
+  const againstPlain = async (what: string, target: typeof sidecarTarget, rate: number) => {
+    const get = { method: "GET" as const, path: "/v1.0/state/statestore/bench" };
+    const invoke = { ...echo, path: "/v1.0/invoke/bench/method/echo" };
+    return {
+      get: await compare(
+        `state get, sidecar with ${what} (measured) vs both off (baseline)`,
+        target,
+        plainTarget,
+        get,
+        get,
+        rate,
+      ),
+      invoke: await compare(
+        `service invocation, sidecar with ${what} (measured) vs both off (baseline)`,
+        target,
+        plainTarget,
+        invoke,
+        invoke,
+        rate,
+      ),
+    };
+  };
+  // At the fixed rate (the targets' condition) and at saturation, where CPU per request is
+  // steadiest: at a fixed rate it also depends on how many requests each wake-up of the event
+  // loop finds, which moves from run to run.
+  const observability = [];
+  for (const rate of [RATE, 0]) {
+    observability.push({
+      rate,
+      metered: await againstPlain("metrics", sidecarTarget, rate),
+      traced: await againstPlain("tracing at samplingRate 1 and metrics", tracedTarget, rate),
+    });
   }
-  const med = (k: string) => median(startups.map((s) => s[k] as number));
-  console.log(`\nstart to ready, five components (median of 5 fresh processes)`);
-  console.log(
-    `  startSidecar() to ready ${med("fromStartSidecarMs").toFixed(1)} ms (HTTP API listening after ${med("listeningMs").toFixed(1)} ms)`,
-  );
-  console.log(
-    `  process start to ready  ${med("fromProcessStartMs").toFixed(1)} ms (includes loading the modules)`,
-  );
-
-  const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
-  console.log(
-    `\nRSS: sidecar idle ${mb(rssIdle)} MB, after ${RATE} req/s state get ${mb(rssAtRate)} MB, after all fixed-rate runs ${mb(rssAfter)} MB`,
-  );
-  console.log(
-    `     bare Node server idle ${mb(rssBareIdle)} MB, after ${RATE} req/s ${mb(rssBareAtRate)} MB (same child script)`,
-  );
-
-  console.log("\nsummary against the targets");
-  console.log(`  added p90 state get   ${get.p90.toFixed(3)} ms (target <= 0.5)`);
-  console.log(`  added p90 state save  ${save.p90.toFixed(3)} ms`);
-  console.log(
-    `  added p90 invocation  ${invoke.p90.toFixed(3)} ms (target <= 1.0; a minimal Node proxy adds ${minimal.p90.toFixed(3)} ms here)`,
-  );
-  console.log(
-    `  CPU per request       state get ${get.cpuPerRequest.toFixed(0)} µs; invocation ${invoke.cpuPerRequest.toFixed(0)} µs (minimal proxy ${minimal.cpuPerRequest.toFixed(0)} µs)`,
-  );
+  mainSummary?.();
+  console.log("\nobservability against its target");
   const ratio = (c: { cpuPerRequest: number; baselineCpuPerRequest: number }) =>
     `${c.cpuPerRequest.toFixed(0)} µs vs ${c.baselineCpuPerRequest.toFixed(0)} µs (${(c.cpuPerRequest / c.baselineCpuPerRequest).toFixed(2)}x)`;
-  for (const [label, figures] of [
-    ["metrics on vs off", metered],
-    ["tracing + metrics on vs both off", tracedFigures],
-  ] as const) {
-    console.log(
-      `  ${label}: CPU per request state get ${ratio(figures.get)}, invocation ${ratio(figures.invoke)} (target <= 1.15x); added p90 state get ${figures.get.p90.toFixed(3)} ms, invocation ${figures.invoke.p90.toFixed(3)} ms`,
-    );
+  for (const { rate, metered, traced } of observability) {
+    for (const [label, figures] of [
+      ["metrics on vs off", metered],
+      ["tracing + metrics on vs both off", traced],
+    ] as const) {
+      console.log(
+        `  ${label}, ${rate > 0 ? `${rate} req/s` : "saturation"}: CPU per request state get ${ratio(figures.get)}, invocation ${ratio(figures.invoke)} (target <= 1.15x); added p90 state get ${figures.get.p90.toFixed(3)} ms, invocation ${figures.invoke.p90.toFixed(3)} ms`,
+      );
+    }
   }
-  console.log(`  start to ready        ${med("fromStartSidecarMs").toFixed(1)} ms (target < 300)`);
-  console.log(`  RSS at ${RATE} req/s     ${mb(Math.max(rssAtRate, rssAfter))} MB (target < 80)`);
 } finally {
   for (const c of children) c.kill();
 }

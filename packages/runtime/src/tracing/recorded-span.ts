@@ -44,6 +44,10 @@ function hrTime(ms: number): HrTime {
   return [Math.floor(micros / 1e6), (micros % 1e6) * 1000];
 }
 
+// Shared until a span sets its own: most spans have no events or links and keep the first status.
+const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
+const NONE: never[] = Object.freeze([]) as unknown as never[];
+
 function isAttributeValue(value: unknown): value is AttributeValue {
   const t = typeof value;
   return t === "string" || t === "number" || t === "boolean" || Array.isArray(value);
@@ -59,12 +63,12 @@ function isAttributeValue(value: unknown): value is AttributeValue {
 export class RecordedSpan implements SpanOfApi, ReadableSpan {
   readonly kind: SpanKind;
   readonly parentSpanContext: SpanContext | undefined;
-  status: SpanStatus = { code: SpanStatusCode.UNSET };
-  readonly links: Link[] = [];
-  readonly events: TimedEvent[] = [];
+  status: SpanStatus = UNSET;
   droppedAttributesCount = 0;
   droppedEventsCount = 0;
   droppedLinksCount = 0;
+  #links: Link[] | undefined;
+  #events: TimedEvent[] | undefined;
   readonly #context: SpanContext;
   readonly #sink: SpanSink;
   readonly #startMs: number;
@@ -103,6 +107,14 @@ export class RecordedSpan implements SpanOfApi, ReadableSpan {
   get attributes(): Attributes {
     this.#settle();
     return this.#attributes;
+  }
+
+  get links(): Link[] {
+    return this.#links ?? NONE;
+  }
+
+  get events(): TimedEvent[] {
+    return this.#events ?? NONE;
   }
 
   get resource(): Resource {
@@ -169,7 +181,8 @@ export class RecordedSpan implements SpanOfApi, ReadableSpan {
 
   addEvent(name: string, attributesOrTime?: SpanAttributes | TimeInput, time?: TimeInput): this {
     if (this.ended) return this;
-    if (this.events.length >= EVENT_COUNT_LIMIT) {
+    this.#events ??= [];
+    if (this.#events.length >= EVENT_COUNT_LIMIT) {
       this.droppedEventsCount++;
       return this;
     }
@@ -178,7 +191,7 @@ export class RecordedSpan implements SpanOfApi, ReadableSpan {
       attributesOrTime instanceof Date ||
       Array.isArray(attributesOrTime);
     const at = (isTime ? attributesOrTime : time) as TimeInput | undefined;
-    this.events.push({
+    this.#events.push({
       name,
       time:
         at === undefined
@@ -192,8 +205,9 @@ export class RecordedSpan implements SpanOfApi, ReadableSpan {
 
   addLink(link: Link): this {
     if (this.ended) return this;
-    if (this.links.length >= LINK_COUNT_LIMIT) this.droppedLinksCount++;
-    else this.links.push(link);
+    this.#links ??= [];
+    if (this.#links.length >= LINK_COUNT_LIMIT) this.droppedLinksCount++;
+    else this.#links.push(link);
     return this;
   }
 

@@ -46,11 +46,14 @@ export class SidecarTracing {
   readonly buffer: SpanBuffer;
   readonly #sink: SpanSink;
   readonly #ratio: TraceIdRatioBasedSampler;
+  /** samplingRate 1 (the local loop's usual setting) samples every root without asking. */
+  readonly #always: boolean;
   readonly #ids = new RandomIdGenerator();
 
   constructor(appId: string, config: TracingConfig, logger: Logger) {
     this.buffer = new SpanBuffer(appId);
     this.#ratio = new TraceIdRatioBasedSampler(config.samplingRate);
+    this.#always = config.samplingRate >= 1;
     this.#sink = {
       resource: resourceFromAttributes({ "service.name": appId }),
       instrumentationScope: { name: "outrig", version: RUNTIME_VERSION },
@@ -66,6 +69,7 @@ export class SidecarTracing {
     const from = parentContext(parent);
     const traceId = from?.traceId ?? this.#ids.generateTraceId();
     const sampled =
+      this.#always ||
       (from !== undefined && (from.traceFlags & TraceFlags.SAMPLED) !== 0) ||
       this.#ratio.shouldSample(ROOT_CONTEXT, traceId).decision ===
         SamplingDecision.RECORD_AND_SAMPLED;

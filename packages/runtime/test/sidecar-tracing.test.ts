@@ -84,3 +84,39 @@ describe("SidecarTracing", () => {
     await t.shutdown();
   });
 });
+
+describe("HTTP spans in the span buffer", () => {
+  it("keep neither the request nor the response alive once answered", async () => {
+    const { createServer } = await import("node:http");
+    const { setFlagsFromString } = await import("node:v8");
+    const { runInNewContext } = await import("node:vm");
+    const { tracedHttpHandler } = await import("../src/tracing/http-tracing.ts");
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const t = tracing(1);
+    const refs: WeakRef<object>[] = [];
+    const server = createServer(
+      tracedHttpHandler((req, res) => {
+        refs.push(new WeakRef(req), new WeakRef(res));
+        res.end("ok");
+      }, t),
+    );
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as { port: number };
+    for (let i = 0; i < 20; i++)
+      await (await fetch(`http://127.0.0.1:${port}/v1.0/state/s/k${i}`)).text();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      gc();
+    }
+    expect(t.buffer.recent()).toHaveLength(20);
+    expect(refs.filter((r) => r.deref() !== undefined)).toEqual([]);
+    // Read after the fact, the description still names the call as daprd does.
+    expect(t.buffer.recent(1)[0]).toMatchObject({
+      name: "/v1.0/state/s/k19",
+      attributes: { "db.system": "state", "dapr.status_code": "200" },
+    });
+  });
+});

@@ -1,5 +1,6 @@
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Attributes } from "@opentelemetry/api";
+import type { SpanDescription } from "./recorded-span.ts";
 import { describeSpan, endSpan, type SidecarTracing, SpanKind } from "./sidecar-tracing.ts";
 
 /** A path segment decoded; a malformed one (refused by the API anyway) as it came. */
@@ -74,6 +75,15 @@ export function httpSpanAttributes(
 }
 
 /**
+ * An HTTP span's name and attributes, worked out only if the span is read. Made here, not in the
+ * handler, so the closure holds these three values alone: one made in the handler would keep the
+ * request and the response alive for as long as the span buffer keeps the span.
+ */
+function httpDescription(method: string, path: string, status: number): SpanDescription {
+  return () => httpSpanAttributes(method, path, status);
+}
+
+/**
  * The HTTP API handler with daprd's HTTP tracing middleware around it: a span per request (kind
  * CLIENT, as daprd's), whose context replaces the request's `traceparent`/`tracestate`, so
  * everything the handler passes on (invocation headers, the CloudEvent, binding metadata) names
@@ -103,9 +113,7 @@ export function tracedHttpHandler(
     res.setHeader("traceparent", carried.traceparent);
     res.once("close", () => {
       const status = res.writableFinished ? res.statusCode : 499;
-      // Worked out only if the span is read; it holds two strings, not the request.
-      const method = req.method ?? "";
-      describeSpan(span, () => httpSpanAttributes(method, path, status));
+      describeSpan(span, httpDescription(req.method ?? "", path, status));
       endSpan(
         span,
         status >= 400,

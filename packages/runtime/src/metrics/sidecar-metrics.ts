@@ -1,4 +1,12 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import {
+  BoundedCache,
+  type CounterSeries,
+  FastCounter,
+  FastHistogram,
+  type HistogramSeries,
+  type Labels,
+} from "./fast-metrics.ts";
 import type { MetricRule } from "./metrics-config.ts";
 
 /** daprd's latency buckets in milliseconds (pkg/diagnostics defaultLatencyDistribution). */
@@ -14,8 +22,6 @@ const SIZE_BYTES = [
 
 /** A metric's name as daprd keys its rules: without `dapr_`, `_` and `/` alike (`http/server/...`). */
 const ruleKey = (name: string): string => name.replace("dapr_", "").replaceAll("_", "/");
-
-type Labels = Record<string, string | number>;
 
 /** The label rewrite of one metric's rules, or undefined when no rule names it. */
 function relabeller(
@@ -62,42 +68,77 @@ export function errorCategory(code: string): string {
 /** How a pub/sub delivery to the app ended, as daprd's `process_status` label names it. */
 export type IngressStatus = "success" | "retry" | "drop";
 
+/** A component operation's kind, as its metric names it (`dapr_component_<kind>_count`). */
+export type OperationKind = "state" | "output_binding" | "secret" | "configuration" | "crypto";
+
+/** Records one outcome of a component operation whose labels are fixed. */
+export type OperationRecorder = (success: boolean, ms: number) => void;
+
+/** The series one HTTP API request records into, found once per method, status and path. */
+interface HttpServerSeries {
+  requests: CounterSeries;
+  responses: CounterSeries;
+  latency: HistogramSeries;
+  requestBytes: HistogramSeries;
+  responseBytes: HistogramSeries;
+}
+
+interface HttpClientSeries {
+  completed: CounterSeries;
+  latency: HistogramSeries;
+  sent: HistogramSeries;
+  received: HistogramSeries;
+}
+
+interface OperationSeries {
+  count: CounterSeries;
+  latency: HistogramSeries;
+}
+
 /**
  * The sidecar's Prometheus metrics, with daprd's names, labels and buckets, in a registry of its
  * own (several sidecars may share a process in tests and library mode). Every method is cheap:
- * a label lookup and an increment.
+ * the hot ones find their series by one string key and add to plain numbers (fast-metrics.ts);
+ * rules, excluded verbs and path matching apply when a series is first made.
  */
 export class SidecarMetrics {
   readonly registry = new Registry();
   readonly #appId: string;
   readonly #namespace: string;
 
-  readonly #httpRequests: Counter<"app_id" | "method" | "path">;
-  readonly #httpResponses: Counter<"app_id" | "method" | "path" | "status">;
-  readonly #httpLatency: Histogram<"app_id" | "method" | "path" | "status">;
-  readonly #httpRequestBytes: Histogram<"app_id">;
-  readonly #httpResponseBytes: Histogram<"app_id">;
-  readonly #clientCompleted: Counter<"app_id" | "method" | "path" | "status">;
-  readonly #clientLatency: Histogram<"app_id" | "method" | "path" | "status">;
-  readonly #clientSent: Histogram<"app_id" | "method" | "path" | "status">;
-  readonly #clientReceived: Histogram<"app_id">;
-  readonly #grpcCompleted: Counter<"app_id" | "grpc_server_method" | "grpc_server_status">;
-  readonly #grpcLatency: Histogram<"app_id" | "grpc_server_method" | "grpc_server_status">;
-  readonly #componentLoaded: Counter<"app_id" | "success">;
-  readonly #componentInit: Counter<"app_id" | "component">;
-  readonly #componentInitFail: Counter<"app_id" | "component" | "reason">;
-  readonly #resiliencyLoaded: Counter<"app_id" | "name" | "namespace">;
-  readonly #resiliencyActivations: Counter<string>;
-  readonly #operation = new Map<string, { count: Counter<string>; latency: Histogram<string> }>();
-  readonly #egressCount: Counter<string>;
-  readonly #egressLatency: Histogram<string>;
-  readonly #ingressCount: Counter<string>;
-  readonly #ingressLatency: Histogram<string>;
-  readonly #inputCount: Counter<string>;
-  readonly #inputLatency: Histogram<string>;
-  readonly #errorCodes: Counter<"app_id" | "category" | "error_code"> | undefined;
+  readonly #httpRequests: FastCounter<"app_id" | "method" | "path">;
+  readonly #httpResponses: FastCounter<"app_id" | "method" | "path" | "status">;
+  readonly #httpLatency: FastHistogram<"app_id" | "method" | "path" | "status">;
+  readonly #httpRequestBytes: FastHistogram<"app_id">;
+  readonly #httpResponseBytes: FastHistogram<"app_id">;
+  readonly #clientCompleted: FastCounter<"app_id" | "method" | "path" | "status">;
+  readonly #clientLatency: FastHistogram<"app_id" | "method" | "path" | "status">;
+  readonly #clientSent: FastHistogram<"app_id" | "method" | "path" | "status">;
+  readonly #clientReceived: FastHistogram<"app_id">;
+  readonly #grpcCompleted: FastCounter<"app_id" | "grpc_server_method" | "grpc_server_status">;
+  readonly #grpcLatency: FastHistogram<"app_id" | "grpc_server_method" | "grpc_server_status">;
+  readonly #componentLoaded: FastCounter<"app_id" | "success">;
+  readonly #componentInit: FastCounter<"app_id" | "component">;
+  readonly #componentInitFail: FastCounter<"app_id" | "component" | "reason">;
+  readonly #resiliencyLoaded: FastCounter<"app_id" | "name" | "namespace">;
+  readonly #resiliencyActivations: FastCounter<string>;
+  readonly #operation = new Map<
+    string,
+    { count: FastCounter<string>; latency: FastHistogram<string> }
+  >();
+  readonly #egressCount: FastCounter<string>;
+  readonly #egressLatency: FastHistogram<string>;
+  readonly #ingressCount: FastCounter<string>;
+  readonly #ingressLatency: FastHistogram<string>;
+  readonly #inputCount: FastCounter<string>;
+  readonly #inputLatency: FastHistogram<string>;
+  readonly #errorCodes: FastCounter<"app_id" | "category" | "error_code"> | undefined;
   readonly #excludeVerbs: boolean;
   readonly #pathLabel: ((path: string) => string | undefined) | undefined;
+  // Keyed by raw values, so bounded (an unrouted path is "", a raw one is only kept so long).
+  readonly #httpServerSeries = new BoundedCache<HttpServerSeries>();
+  readonly #httpClientSeries = new BoundedCache<HttpClientSeries>();
+  readonly #operationSeries = new BoundedCache<OperationSeries>();
 
   /**
    * `latencyBuckets` replaces daprd's latency buckets in every latency histogram, as the
@@ -127,31 +168,16 @@ export class SidecarMetrics {
     // daprd exports the Go runtime and process collectors; Node's equivalents are process_* and
     // nodejs_* (event loop lag, heap), which answer the same questions.
     collectDefaultMetrics({ register: this.registry });
-    // A metric some rule names rewrites its labels on each record; every other one is untouched.
-    const counter = <L extends string>(name: string, help: string, labelNames: L[]) => {
-      const c = new Counter<L>({ name, help, labelNames, registers });
-      const relabel = relabeller(rules, name);
-      if (relabel) {
-        const inc = c.inc.bind(c) as (labels: Labels, value?: number) => void;
-        c.inc = ((labels: Labels, value?: number) => inc(relabel(labels), value)) as typeof c.inc;
-      }
-      return c;
-    };
+    // A metric some rule names rewrites the labels of each series it makes.
+    const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
+      new FastCounter<L>({ name, help, labelNames, registers }, relabeller(rules, name));
     const histogram = <L extends string>(
       name: string,
       help: string,
       labelNames: L[],
       buckets = options.latencyBuckets ?? LATENCY_MS,
-    ) => {
-      const h = new Histogram<L>({ name, help, labelNames, buckets, registers });
-      const relabel = relabeller(rules, name);
-      if (relabel) {
-        const observe = h.observe.bind(h) as unknown as (labels: Labels, value: number) => void;
-        h.observe = ((labels: Labels, value: number) =>
-          observe(relabel(labels), value)) as unknown as typeof h.observe;
-      }
-      return h;
-    };
+    ) =>
+      new FastHistogram<L>({ name, help, labelNames, buckets, registers }, relabeller(rules, name));
     // daprd's view `error_code/total`, exported as dapr_error_code_total.
     this.#errorCodes = options.recordErrorCodes
       ? counter(
@@ -308,14 +334,27 @@ export class SidecarMetrics {
     requestBytes: number,
     responseBytes: number,
   ): void {
-    const app_id = this.#appId;
     if (this.#excludeVerbs) method = "";
-    this.#httpRequests.inc({ app_id, method, path });
-    const labels = { app_id, method, path, status: String(status) };
-    this.#httpResponses.inc(labels);
-    this.#httpLatency.observe(labels, ms);
-    this.#httpRequestBytes.observe({ app_id }, requestBytes);
-    this.#httpResponseBytes.observe({ app_id }, responseBytes);
+    // A method has no space and a status is digits, so the key is unambiguous.
+    const key = `${method} ${status} ${path}`;
+    let s = this.#httpServerSeries.get(key);
+    if (s === undefined) {
+      const app_id = this.#appId;
+      const code = String(status);
+      s = {
+        requests: this.#httpRequests.series(app_id, method, path),
+        responses: this.#httpResponses.series(app_id, method, path, code),
+        latency: this.#httpLatency.series(app_id, method, path, code),
+        requestBytes: this.#httpRequestBytes.series(app_id),
+        responseBytes: this.#httpResponseBytes.series(app_id),
+      };
+      this.#httpServerSeries.set(key, s);
+    }
+    s.requests.inc();
+    s.responses.inc();
+    s.latency.observe(ms);
+    s.requestBytes.observe(requestBytes);
+    s.responseBytes.observe(responseBytes);
   }
 
   /** A request the sidecar made to the app over HTTP. */
@@ -327,16 +366,26 @@ export class SidecarMetrics {
     sentBytes: number,
     receivedBytes: number,
   ): void {
-    const labels = {
-      app_id: this.#appId,
-      method: this.#excludeVerbs ? "" : method,
-      path: this.#pathLabel?.(path) ?? path,
-      status: String(status),
-    };
-    this.#clientCompleted.inc(labels);
-    this.#clientLatency.observe(labels, ms);
-    this.#clientSent.observe(labels, sentBytes);
-    this.#clientReceived.observe({ app_id: this.#appId }, receivedBytes);
+    // Keyed by the raw path: path matching runs once per path, not per call.
+    const key = `${method} ${status} ${path}`;
+    let s = this.#httpClientSeries.get(key);
+    if (s === undefined) {
+      const app_id = this.#appId;
+      const verb = this.#excludeVerbs ? "" : method;
+      const label = this.#pathLabel?.(path) ?? path;
+      const code = String(status);
+      s = {
+        completed: this.#clientCompleted.series(app_id, verb, label, code),
+        latency: this.#clientLatency.series(app_id, verb, label, code),
+        sent: this.#clientSent.series(app_id, verb, label, code),
+        received: this.#clientReceived.series(app_id),
+      };
+      this.#httpClientSeries.set(key, s);
+    }
+    s.completed.inc();
+    s.latency.observe(ms);
+    s.sent.observe(sentBytes);
+    s.received.observe(receivedBytes);
   }
 
   /** The `path` label pathMatching gives a request path, if any (undefined: no pattern decides). */
@@ -399,23 +448,53 @@ export class SidecarMetrics {
 
   /** One call of a component operation (`state`, `output_binding`, `secret`, ...). */
   operation(
-    kind: "state" | "output_binding" | "secret" | "configuration" | "crypto",
+    kind: OperationKind,
     component: string,
     operation: string,
     success: boolean,
     ms: number,
   ): void {
-    const m = this.#operation.get(kind);
-    if (!m) return;
-    const labels = {
-      app_id: this.#appId,
-      component,
-      namespace: this.#namespace,
-      operation,
-      success: String(success),
+    const key = `${kind}\u0000${component}\u0000${operation}\u0000${success}`;
+    let s = this.#operationSeries.get(key);
+    if (s === undefined) {
+      s = this.#makeOperationSeries(kind, component, operation, success);
+      if (!s) return;
+      this.#operationSeries.set(key, s);
+    }
+    s.count.inc();
+    s.latency.observe(ms);
+  }
+
+  /**
+   * `operation` with its labels fixed, for a caller that knows them ahead (a wrapped component
+   * method): each outcome's series is found on its first record, so none shows before it.
+   */
+  operationRecorder(kind: OperationKind, component: string, operation: string): OperationRecorder {
+    let ok: OperationSeries | undefined;
+    let failed: OperationSeries | undefined;
+    return (success, ms) => {
+      let s = success ? ok : failed;
+      if (s === undefined) {
+        s = this.#makeOperationSeries(kind, component, operation, success);
+        if (!s) return;
+        if (success) ok = s;
+        else failed = s;
+      }
+      s.count.inc();
+      s.latency.observe(ms);
     };
-    m.count.inc(labels);
-    m.latency.observe(labels, ms);
+  }
+
+  #makeOperationSeries(
+    kind: OperationKind,
+    component: string,
+    operation: string,
+    success: boolean,
+  ): OperationSeries | undefined {
+    const m = this.#operation.get(kind);
+    if (!m) return undefined;
+    const values = [this.#appId, component, this.#namespace, operation, String(success)];
+    return { count: m.count.series(...values), latency: m.latency.series(...values) };
   }
 
   pubsubEgress(component: string, topic: string, success: boolean, ms: number): void {

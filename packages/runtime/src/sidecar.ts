@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { errorMessage, type Logger } from "@outrig/core";
 import { ActorRuntime } from "./actors/actor-runtime.ts";
@@ -32,7 +32,6 @@ import { hasChanges } from "./hot-reload/diff.ts";
 import { HotReloader, hotReloadDisabledBy, type ReloadReport } from "./hot-reload/hot-reloader.ts";
 import { apiLoggingConfig } from "./http/api-logging-config.ts";
 import { ConnectionGuard, DEFAULT_MAX_CONNECTIONS } from "./http/connections.ts";
-import { answeredErrorCode } from "./http/io.ts";
 import { DEFAULT_MAX_BODY_SIZE } from "./http/limits.ts";
 import { createApiHandler } from "./http/server.ts";
 import { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, Drain } from "./lifecycle/drain.ts";
@@ -45,6 +44,7 @@ import {
   type Subscription,
   withStreams,
 } from "./messaging/subscriptions.ts";
+import { httpServerObserver } from "./metrics/http-server-observer.ts";
 import { meteredCallbacks } from "./metrics/metered-callbacks.ts";
 import { meteredRuntime } from "./metrics/metered-runtime.ts";
 import { metricsConfig } from "./metrics/metrics-config.ts";
@@ -540,6 +540,12 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   let cap: ConnectionGuard | undefined;
   const apiLogging = apiLoggingConfig(runtime.resources.configurations);
   const access = apiAccess(runtime.resources.configurations);
+  const httpObserver = metrics
+    ? httpServerObserver(metrics, {
+        pathMatching: pathLabel !== undefined,
+        increasedCardinality: metricsSettings.increasedCardinality,
+      })
+    : undefined;
   const api = createApiHandler(ctx, {
     apiToken: options.apiToken ?? process.env.DAPR_API_TOKEN,
     // As daprd: the flag, when given, wins over the Configuration's default.
@@ -547,35 +553,11 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     apiLogging,
     maxBodySize: options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
     onAdmitted: (req, res) => cap?.admit(req, res),
-    onRouted: metrics ? (req, route) => routes.set(req, route) : undefined,
+    onRouted: httpObserver?.onRouted,
     access,
   });
   const handler = tracing ? tracedHttpHandler(api, tracing) : api;
-  const routes = new WeakMap<IncomingMessage, string>();
-  const observe = metrics
-    ? (req: IncomingMessage, res: ServerResponse, began: number) =>
-        res.once("finish", () => {
-          const raw =
-            pathLabel || metricsSettings.increasedCardinality
-              ? (req.url ?? "").split("?")[0] || ""
-              : "";
-          const path =
-            (pathLabel && metrics.pathLabel(raw)) ??
-            (metricsSettings.increasedCardinality ? raw : (routes.get(req) ?? ""));
-          if (metrics.recordsErrorCodes) {
-            const code = answeredErrorCode(res);
-            if (code) metrics.errorCode(code);
-          }
-          metrics.httpServer(
-            req.method ?? "",
-            path,
-            res.statusCode,
-            performance.now() - began,
-            Number(req.headers["content-length"] ?? 0) || 0,
-            Number(res.getHeader("content-length") ?? 0) || 0,
-          );
-        })
-    : undefined;
+  const observe = httpObserver?.observe;
   const limits = {
     maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     headersTimeoutMs: options.headersTimeoutMs ?? 10_000,

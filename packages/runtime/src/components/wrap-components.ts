@@ -1,11 +1,13 @@
 import type { Runtime } from "../runtime.ts";
 
-/** Runs one component method call: `call` performs it on the instance with `args`. */
-export type MethodWrapper = (
-  method: string,
-  args: readonly unknown[],
-  call: () => Promise<unknown>,
-) => Promise<unknown>;
+/** Calls one component method on its instance with `args`. */
+export type MethodCall = (args: readonly unknown[]) => Promise<unknown>;
+
+/**
+ * Makes the wrapped form of one component method, once per instance and method: `call` performs
+ * it. Undefined leaves that method as it is.
+ */
+export type MethodWrapper = (method: string, call: MethodCall) => MethodCall | undefined;
 
 /** The component methods the sidecar's API calls, per accessor of the runtime. */
 const METHODS = {
@@ -32,24 +34,20 @@ function wrapInstance<T extends object>(
   methods: readonly string[],
   wrap: MethodWrapper,
 ): T {
+  // Built with the view: a call then costs one Map lookup in the trap and the wrapper itself.
   const wrapped = new Map<PropertyKey, unknown>();
+  for (const method of methods) {
+    const value: unknown = Reflect.get(instance, method, instance);
+    if (typeof value !== "function") continue;
+    // Methods run on the instance itself (private fields need it as `this`).
+    const call = wrap(method, (args) =>
+      Promise.resolve(Reflect.apply(value as (...a: unknown[]) => unknown, instance, args)),
+    );
+    if (call) wrapped.set(method, (...args: unknown[]) => call(args));
+  }
+  if (wrapped.size === 0) return instance;
   return new Proxy(instance, {
-    get(target, property) {
-      const value = Reflect.get(target, property, target);
-      if (typeof property !== "string" || !methods.includes(property)) return value;
-      if (typeof value !== "function") return value;
-      let fn = wrapped.get(property);
-      if (!fn) {
-        // Methods run on the instance itself (private fields need it as `this`); the wrapped
-        // function is made once per method, not per call.
-        fn = (...args: unknown[]) =>
-          wrap(property, args, () =>
-            Promise.resolve((value as (...a: unknown[]) => unknown).apply(target, args)),
-          );
-        wrapped.set(property, fn);
-      }
-      return fn;
-    },
+    get: (target, property) => wrapped.get(property) ?? Reflect.get(target, property, target),
   });
 }
 
@@ -59,22 +57,21 @@ function wrapInstance<T extends object>(
  * swaps instances, so the view follows the instance the runtime gives now).
  */
 export function wrapComponents(runtime: Runtime, wrappers: ComponentWrappers): Runtime {
-  const cache = new WeakMap<object, unknown>();
+  const cache = new WeakMap<object, object>();
+  const accessors = new Map<PropertyKey, (name: string) => object>();
+  for (const accessor of Object.keys(METHODS) as ComponentAccessor[]) {
+    accessors.set(accessor, (name) => {
+      const instance = (runtime[accessor] as (n: string) => object).call(runtime, name);
+      let view = cache.get(instance);
+      if (!view) {
+        const wrap = wrappers(accessor, name);
+        view = wrap ? wrapInstance(instance, METHODS[accessor], wrap) : instance;
+        cache.set(instance, view);
+      }
+      return view;
+    });
+  }
   return new Proxy(runtime, {
-    get(target, property) {
-      if (typeof property !== "string" || !(property in METHODS))
-        return Reflect.get(target, property, target);
-      const accessor = property as ComponentAccessor;
-      return (name: string) => {
-        const instance = (target[accessor] as (n: string) => object)(name);
-        let view = cache.get(instance);
-        if (!view) {
-          const wrap = wrappers(accessor, name);
-          view = wrap ? wrapInstance(instance, METHODS[accessor], wrap) : instance;
-          cache.set(instance, view);
-        }
-        return view;
-      };
-    },
+    get: (target, property) => accessors.get(property) ?? Reflect.get(target, property, target),
   });
 }

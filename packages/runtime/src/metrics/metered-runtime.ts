@@ -1,4 +1,5 @@
-import { type ComponentAccessor, wrapComponents } from "../components/wrap-components.ts";
+import type { ComponentAccessor, MethodCall } from "../components/wrap-components.ts";
+import { wrapComponents } from "../components/wrap-components.ts";
 import type { Runtime } from "../runtime.ts";
 import type { SidecarMetrics } from "./sidecar-metrics.ts";
 
@@ -14,47 +15,77 @@ const STATE_OPERATIONS: Readonly<Record<string, string>> = {
   query: "query",
 };
 
-function record(
+/** Records one call's outcome; `args` for the metrics labelled by a request field. */
+type Recorder = (args: readonly unknown[], ok: boolean, ms: number) => void;
+
+/** What a call of `method` on component `name` records, made once per method; undefined: nothing. */
+function recorder(
   metrics: SidecarMetrics,
   accessor: ComponentAccessor,
   name: string,
   method: string,
-  args: readonly unknown[],
-  ok: boolean,
-  ms: number,
-): void {
-  const first = args[0] as { operation?: string; topic?: string } | undefined;
+): Recorder | undefined {
+  const fixed =
+    (r: (ok: boolean, ms: number) => void): Recorder =>
+    (_, ok, ms) =>
+      r(ok, ms);
   switch (accessor) {
     case "stateStore":
-      metrics.operation("state", name, STATE_OPERATIONS[method] ?? method, ok, ms);
-      return;
+      return fixed(metrics.operationRecorder("state", name, STATE_OPERATIONS[method] ?? method));
     case "secretStore":
-      metrics.operation("secret", name, method === "bulkGet" ? "bulk_get" : "get", ok, ms);
-      return;
+      return fixed(
+        metrics.operationRecorder("secret", name, method === "bulkGet" ? "bulk_get" : "get"),
+      );
     case "binding":
-      metrics.operation("output_binding", name, String(first?.operation ?? ""), ok, ms);
-      return;
+      return (args, ok, ms) => {
+        const first = args[0] as { operation?: string } | undefined;
+        metrics.operation("output_binding", name, String(first?.operation ?? ""), ok, ms);
+      };
     case "pubsub":
-      metrics.pubsubEgress(name, String(first?.topic ?? ""), ok, ms);
-      return;
+      return (args, ok, ms) => {
+        const first = args[0] as { topic?: string } | undefined;
+        metrics.pubsubEgress(name, String(first?.topic ?? ""), ok, ms);
+      };
     case "configurationStore":
-      metrics.operation("configuration", name, method, ok, ms);
-      return;
+      return fixed(metrics.operationRecorder("configuration", name, method));
     case "lockStore":
     case "conversation":
       // daprd has no lock metric; its conversation metric is not built here yet.
-      return;
+      return undefined;
     case "cryptoProvider":
       // daprd counts each key operation of the envelope; the label is the method, snake-cased.
-      metrics.operation(
-        "crypto",
-        name,
-        method.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
-        ok,
-        ms,
+      return fixed(
+        metrics.operationRecorder(
+          "crypto",
+          name,
+          method.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+        ),
       );
-      return;
   }
+}
+
+/** `call` with its outcome and duration recorded; a synchronous throw counts as a failure. */
+function metered(call: MethodCall, record: Recorder): MethodCall {
+  return (args) => {
+    const began = performance.now();
+    let pending: Promise<unknown>;
+    try {
+      pending = call(args);
+    } catch (error) {
+      record(args, false, performance.now() - began);
+      return Promise.reject(error);
+    }
+    return pending.then(
+      (result) => {
+        record(args, true, performance.now() - began);
+        return result;
+      },
+      (error: unknown) => {
+        record(args, false, performance.now() - began);
+        throw error;
+      },
+    );
+  };
 }
 
 /**
@@ -63,15 +94,8 @@ function record(
  * only when metrics are enabled, so library mode and `--enable-metrics=false` pay nothing.
  */
 export function meteredRuntime(runtime: Runtime, metrics: SidecarMetrics): Runtime {
-  return wrapComponents(runtime, (accessor, name) => async (method, args, call) => {
-    const began = performance.now();
-    try {
-      const result = await call();
-      record(metrics, accessor, name, method, args, true, performance.now() - began);
-      return result;
-    } catch (error) {
-      record(metrics, accessor, name, method, args, false, performance.now() - began);
-      throw error;
-    }
+  return wrapComponents(runtime, (accessor, name) => (method, call) => {
+    const record = recorder(metrics, accessor, name, method);
+    return record ? metered(call, record) : undefined;
   });
 }

@@ -32,16 +32,14 @@ export function resilientRuntime(runtime: Runtime, policies: ResiliencyPolicies)
   return wrapComponents(runtime, (accessor, name) => {
     const policy = policies.componentOutbound(name);
     if (!policy) return undefined;
-    return (method, args, call) =>
-      runWithPolicy(
-        policy,
-        `${accessor === "stateStore" ? "state" : accessor === "cryptoProvider" ? "crypto" : accessor} ${name} ${method}`,
-        call,
-        {
+    return (method, call) => {
+      const what = `${accessor === "stateStore" ? "state" : accessor === "cryptoProvider" ? "crypto" : accessor} ${name} ${method}`;
+      return (args) =>
+        runWithPolicy(policy, what, () => call(args), {
           // A lock call is never retried: a try that took the lock and then timed out would
           // find it held (and answer false), an unlock that applied would find none.
           retry: accessor === "stateStore" ? retryable(method, args) : accessor !== "lockStore",
-        },
-      );
+        });
+    };
   });
 }

@@ -1,0 +1,52 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { answeredErrorCode } from "../http/io.ts";
+import type { SidecarMetrics } from "./sidecar-metrics.ts";
+
+const ROUTE = Symbol("outrig.metrics.route");
+
+/** A request the API router has matched: its route template rides on the request itself. */
+type RoutedRequest = IncomingMessage & { [ROUTE]?: string };
+
+/** The HTTP API's server metrics, as the sidecar's request handler and router call them. */
+export interface HttpServerObserver {
+  /** The router matched `route` for `req` (the `path` label, unless a raw path is wanted). */
+  onRouted(req: IncomingMessage, route: string): void;
+  /** Records `req`'s metrics once its response has finished; `began` is performance.now(). */
+  observe(req: IncomingMessage, res: ServerResponse, began: number): void;
+}
+
+export function httpServerObserver(
+  metrics: SidecarMetrics,
+  settings: { pathMatching: boolean; increasedCardinality: boolean },
+): HttpServerObserver {
+  const { pathMatching, increasedCardinality } = settings;
+  const rawPath = pathMatching || increasedCardinality;
+  return {
+    onRouted(req, route) {
+      // A property, not a WeakMap: a request lives as long as its response, and setting one is
+      // a fraction of a WeakMap's cost on every request.
+      (req as RoutedRequest)[ROUTE] = route;
+    },
+    observe(req, res, began) {
+      // `on`, not `once`: finish fires once, and once's wrapper is a second closure per request.
+      res.on("finish", () => {
+        const raw = rawPath ? (req.url ?? "").split("?")[0] || "" : "";
+        const path =
+          (pathMatching ? metrics.pathLabel(raw) : undefined) ??
+          (increasedCardinality ? raw : ((req as RoutedRequest)[ROUTE] ?? ""));
+        if (metrics.recordsErrorCodes) {
+          const code = answeredErrorCode(res);
+          if (code) metrics.errorCode(code);
+        }
+        metrics.httpServer(
+          req.method ?? "",
+          path,
+          res.statusCode,
+          performance.now() - began,
+          Number(req.headers["content-length"] ?? 0) || 0,
+          Number(res.getHeader("content-length") ?? 0) || 0,
+        );
+      });
+    },
+  };
+}

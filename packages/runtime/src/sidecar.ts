@@ -59,7 +59,7 @@ import { resilientRuntime } from "./resiliency/resilient-runtime.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 import { defaultSchedulerStore, openSchedulerStore } from "./scheduler/open-store.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
-import { tracedHttpHandler } from "./tracing/http-tracing.ts";
+import { TracedResponse, tracedHttpHandler } from "./tracing/http-tracing.ts";
 import { SidecarTracing } from "./tracing/sidecar-tracing.ts";
 import { tracedCallbacks } from "./tracing/traced-callbacks.ts";
 import { tracingConfig } from "./tracing/tracing-config.ts";
@@ -567,6 +567,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const answering = new Set<ServerResponse>();
   const server: Server = createServer(
     {
+      ...(tracing ? { ServerResponse: TracedResponse } : {}),
       keepAliveTimeout: limits.keepAliveTimeoutMs,
       // node's own checks stay on as a second line; ConnectionGuard enforces the limits.
       headersTimeout: limits.headersTimeoutMs,

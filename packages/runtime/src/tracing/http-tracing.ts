@@ -1,4 +1,10 @@
-import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
+import {
+  type IncomingMessage,
+  type OutgoingHttpHeader,
+  type OutgoingHttpHeaders,
+  ServerResponse,
+  STATUS_CODES,
+} from "node:http";
 import type { Attributes } from "@opentelemetry/api";
 import type { SpanDescription } from "./recorded-span.ts";
 import { describeSpan, endSpan, type SidecarTracing, SpanKind } from "./sidecar-tracing.ts";
@@ -75,6 +81,37 @@ export function httpSpanAttributes(
 }
 
 /**
+ * The traced API server's responses: `traceparent` joins the headers as they are written, unless
+ * the handler sends its own (a callee's). Set with setHeader before the handler ran, it would
+ * move every answer onto Node's slower header path (each header of writeHead set and checked one
+ * by one).
+ */
+export class TracedResponse<
+  Request extends IncomingMessage = IncomingMessage,
+> extends ServerResponse<Request> {
+  /** The context of the request's span, for the answer. */
+  traceparent: string | undefined = undefined;
+
+  override writeHead(
+    statusCode: number,
+    messageOrHeaders?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
+    maybeHeaders?: OutgoingHttpHeaders | OutgoingHttpHeader[],
+  ): this {
+    const traceparent = this.traceparent;
+    const message = typeof messageOrHeaders === "string" ? messageOrHeaders : undefined;
+    let headers = typeof messageOrHeaders === "string" ? maybeHeaders : messageOrHeaders;
+    if (traceparent !== undefined && !this.hasHeader("traceparent")) {
+      if (headers === undefined) headers = { traceparent };
+      else if (Array.isArray(headers)) this.setHeader("traceparent", traceparent);
+      else if (headers.traceparent === undefined) headers = { ...headers, traceparent };
+    }
+    return message === undefined
+      ? super.writeHead(statusCode, headers)
+      : super.writeHead(statusCode, message, headers);
+  }
+}
+
+/**
  * An HTTP span's name and attributes, worked out only if the span is read. Made here, not in the
  * handler, so the closure holds these three values alone: one made in the handler would keep the
  * request and the response alive for as long as the span buffer keeps the span.
@@ -110,7 +147,8 @@ export function tracedHttpHandler(
     req.headers.traceparent = carried.traceparent;
     if (carried.tracestate) req.headers.tracestate = carried.tracestate;
     else delete req.headers.tracestate;
-    res.setHeader("traceparent", carried.traceparent);
+    if (res instanceof TracedResponse) res.traceparent = carried.traceparent;
+    else res.setHeader("traceparent", carried.traceparent);
     res.once("close", () => {
       const status = res.writableFinished ? res.statusCode : 499;
       describeSpan(span, httpDescription(req.method ?? "", path, status));

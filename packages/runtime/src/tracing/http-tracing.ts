@@ -7,7 +7,13 @@ import {
 } from "node:http";
 import type { Attributes } from "@opentelemetry/api";
 import type { SpanDescription } from "./recorded-span.ts";
-import { describeSpan, endSpan, type SidecarTracing, SpanKind } from "./sidecar-tracing.ts";
+import {
+  describeSpan,
+  endSpan,
+  type SidecarTracing,
+  type Span,
+  SpanKind,
+} from "./sidecar-tracing.ts";
 
 /** A path segment decoded; a malformed one (refused by the API anyway) as it came. */
 function decoded(segment: string): string {
@@ -91,6 +97,29 @@ export class TracedResponse<
 > extends ServerResponse<Request> {
   /** The context of the request's span, for the answer. */
   traceparent: string | undefined = undefined;
+  #span: Span | undefined = undefined;
+  #path = "";
+
+  constructor(req: Request) {
+    super(req);
+    // One shared listener, not a closure per request: it ends the span as the response closes.
+    this.on("close", endTrace);
+  }
+
+  /** Makes `span` the request's, ended with the answer's status when the response closes. */
+  trace(span: Span, path: string, traceparent: string): void {
+    this.#span = span;
+    this.#path = path;
+    this.traceparent = traceparent;
+  }
+
+  /** Ends the request's span, if it has one that is still open. */
+  endTrace(): void {
+    const span = this.#span;
+    if (!span) return;
+    this.#span = undefined;
+    finish(span, this.req.method ?? "", this.#path, this.writableFinished ? this.statusCode : 499);
+  }
 
   override writeHead(
     statusCode: number,
@@ -109,6 +138,20 @@ export class TracedResponse<
       ? super.writeHead(statusCode, headers)
       : super.writeHead(statusCode, message, headers);
   }
+}
+
+function endTrace(this: TracedResponse): void {
+  this.endTrace();
+}
+
+/** Ends an HTTP API span with the answer's `status` (499: the caller went away first). */
+function finish(span: Span, method: string, path: string, status: number): void {
+  describeSpan(span, httpDescription(method, path, status));
+  endSpan(
+    span,
+    status >= 400,
+    status >= 400 ? `Code(${status}): ${STATUS_CODES[status] ?? "Unknown"}` : undefined,
+  );
 }
 
 /**
@@ -147,17 +190,14 @@ export function tracedHttpHandler(
     req.headers.traceparent = carried.traceparent;
     if (carried.tracestate) req.headers.tracestate = carried.tracestate;
     else delete req.headers.tracestate;
-    if (res instanceof TracedResponse) res.traceparent = carried.traceparent;
-    else res.setHeader("traceparent", carried.traceparent);
-    res.once("close", () => {
-      const status = res.writableFinished ? res.statusCode : 499;
-      describeSpan(span, httpDescription(req.method ?? "", path, status));
-      endSpan(
-        span,
-        status >= 400,
-        status >= 400 ? `Code(${status}): ${STATUS_CODES[status] ?? "Unknown"}` : undefined,
+    if (res instanceof TracedResponse) res.trace(span, path, carried.traceparent);
+    else {
+      // A server of someone else's making: the same span, with a header and a listener of its own.
+      res.setHeader("traceparent", carried.traceparent);
+      res.once("close", () =>
+        finish(span, req.method ?? "", path, res.writableFinished ? res.statusCode : 499),
       );
-    });
+    }
     handler(req, res);
   };
 }

@@ -1,5 +1,8 @@
-import type { ComponentAccessor, MethodCall } from "../components/wrap-components.ts";
-import { wrapComponents } from "../components/wrap-components.ts";
+import {
+  type ComponentAccessor,
+  type MethodCall,
+  wrapComponents,
+} from "../components/wrap-components.ts";
 import type { Runtime } from "../runtime.ts";
 import type { SidecarMetrics } from "./sidecar-metrics.ts";
 

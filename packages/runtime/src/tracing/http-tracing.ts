@@ -96,7 +96,7 @@ export class TracedResponse<
   Request extends IncomingMessage = IncomingMessage,
 > extends ServerResponse<Request> {
   /** The context of the request's span, for the answer. */
-  traceparent: string | undefined = undefined;
+  #traceparent: string | undefined = undefined;
   #span: Span | undefined = undefined;
   #path = "";
 
@@ -110,7 +110,7 @@ export class TracedResponse<
   trace(span: Span, path: string, traceparent: string): void {
     this.#span = span;
     this.#path = path;
-    this.traceparent = traceparent;
+    this.#traceparent = traceparent;
   }
 
   /** Ends the request's span, if it has one that is still open. */
@@ -126,7 +126,7 @@ export class TracedResponse<
     messageOrHeaders?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
     maybeHeaders?: OutgoingHttpHeaders | OutgoingHttpHeader[],
   ): this {
-    const traceparent = this.traceparent;
+    const traceparent = this.#traceparent;
     const message = typeof messageOrHeaders === "string" ? messageOrHeaders : undefined;
     let headers = typeof messageOrHeaders === "string" ? maybeHeaders : messageOrHeaders;
     if (traceparent !== undefined && !this.hasHeader("traceparent")) {

@@ -15,6 +15,8 @@ import { SpanStatusCode } from "@opentelemetry/api";
 import {
   hrTimeToMilliseconds,
   type InstrumentationScope,
+  isAttributeValue,
+  isTimeInput,
   timeInputToHrTime,
 } from "@opentelemetry/core";
 import type { Resource } from "@opentelemetry/resources";
@@ -47,11 +49,6 @@ function hrTime(ms: number): HrTime {
 // Shared until a span sets its own: most spans have no events or links and keep the first status.
 const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
 const NONE: never[] = Object.freeze([]) as unknown as never[];
-
-function isAttributeValue(value: unknown): value is AttributeValue {
-  const t = typeof value;
-  return t === "string" || t === "number" || t === "boolean" || Array.isArray(value);
-}
 
 /**
  * One sampled span, as the API's Span for the code that records it and as the SDK's ReadableSpan
@@ -186,10 +183,7 @@ export class RecordedSpan implements SpanOfApi, ReadableSpan {
       this.droppedEventsCount++;
       return this;
     }
-    const isTime =
-      typeof attributesOrTime === "number" ||
-      attributesOrTime instanceof Date ||
-      Array.isArray(attributesOrTime);
+    const isTime = isTimeInput(attributesOrTime);
     const at = (isTime ? attributesOrTime : time) as TimeInput | undefined;
     this.#events.push({
       name,

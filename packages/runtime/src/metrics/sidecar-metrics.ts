@@ -144,7 +144,7 @@ export class SidecarMetrics {
   readonly #excludeVerbs: boolean;
   readonly #pathLabel: ((path: string) => string | undefined) | undefined;
   // Keyed by raw values, so bounded (an unrouted path is "", a raw one is only kept so long).
-  readonly #httpServerSeries = new BoundedCache<HttpServerSeries>();
+  readonly #httpServerSeries = new BoundedCache<Map<number, Map<string, HttpServerSeries>>>();
   readonly #httpClientSeries = new BoundedCache<HttpClientSeries>();
   readonly #operationSeries = new BoundedCache<OperationSeries>();
 
@@ -346,9 +346,18 @@ export class SidecarMetrics {
     responseBytes: number,
   ): void {
     if (this.#excludeVerbs) method = "";
-    // A method has no space and a status is digits, so the key is unambiguous.
-    const key = `${method} ${status} ${path}`;
-    let s = this.#httpServerSeries.get(key);
+    // By path, then status, then method: a request builds no key string to look its series up.
+    let byStatus = this.#httpServerSeries.get(path);
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      this.#httpServerSeries.set(path, byStatus);
+    }
+    let byMethod = byStatus.get(status);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      byStatus.set(status, byMethod);
+    }
+    let s = byMethod.get(method);
     if (s === undefined) {
       const app_id = this.#appId;
       const code = String(status);
@@ -359,7 +368,7 @@ export class SidecarMetrics {
         requestBytes: this.#httpRequestBytes.series(app_id),
         responseBytes: this.#httpResponseBytes.series(app_id),
       };
-      this.#httpServerSeries.set(key, s);
+      byMethod.set(method, s);
     }
     s.requests.inc();
     s.responses.inc();

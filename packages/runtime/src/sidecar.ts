@@ -1,5 +1,6 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
 import { errorMessage, type Logger } from "@outrig/core";
 import { ActorRuntime } from "./actors/actor-runtime.ts";
 import { httpActorApp } from "./actors/app-calls.ts";

@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isTruthy, type Logger, type Metadata, type SetRequest } from "@outrig/core";
 import { Semaphore } from "../lifecycle/semaphore.ts";

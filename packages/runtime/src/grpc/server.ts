@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import * as grpc from "@grpc/grpc-js";
 import { type ApiAccess, refusedGrpcError } from "../api/api-allowlist.ts";
 import type { ApiContext } from "../api/context.ts";

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
 import Router, { type HTTPMethod } from "find-my-way";
 import type { ApiAccess } from "../api/api-allowlist.ts";
 import { API_ERRORS, apiError, apiOfPath, isApiError, UNIMPLEMENTED_APIS } from "../api/errors.ts";

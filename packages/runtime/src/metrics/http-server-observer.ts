@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
 import { answeredErrorCode } from "../http/io.ts";
 import type { SidecarMetrics } from "./sidecar-metrics.ts";
 

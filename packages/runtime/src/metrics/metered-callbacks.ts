@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { type AppCallbacks, decorateCallbacks } from "../app/callbacks.ts";
 import type { SidecarMetrics } from "./sidecar-metrics.ts";
 

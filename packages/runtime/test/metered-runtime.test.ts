@@ -30,10 +30,14 @@ describe("meteredRuntime", () => {
   it("records each outcome of a wrapped call and passes the rest through", async () => {
     const store = new Store();
     const locks = new Locks();
+    let resources = "first";
     const runtime = {
       stateStore: () => store,
       lockStore: () => locks,
       appId: "app",
+      get resources() {
+        return resources;
+      },
     } as unknown as Runtime;
     const metrics = new SidecarMetrics("app", "ns");
     const metered = meteredRuntime(runtime, metrics) as unknown as {
@@ -42,6 +46,9 @@ describe("meteredRuntime", () => {
       appId: string;
     };
     expect(metered.appId).toBe("app");
+    // A getter of the runtime answers through the view with the runtime's current value.
+    resources = "reloaded";
+    expect((metered as unknown as Runtime).resources).toBe("reloaded");
     const view = metered.stateStore("s");
     expect(metered.stateStore("s")).toBe(view);
     expect(await view.get({ key: "k" })).toEqual({ data: "v" });

@@ -54,24 +54,26 @@ function wrapInstance<T extends object>(
 /**
  * The runtime with the API-facing methods of its components wrapped (metrics, resiliency): every
  * other property passes through, and each component instance's view is built once (hot reload
- * swaps instances, so the view follows the instance the runtime gives now).
+ * swaps instances, so the view follows the instance the runtime gives now). The view inherits
+ * from the runtime and holds the wrapped accessors as its own properties, so the API's other
+ * reads of it (`has`, `names`, ...) are plain property reads; through a Proxy each cost a trap.
  */
 export function wrapComponents(runtime: Runtime, wrappers: ComponentWrappers): Runtime {
   const cache = new WeakMap<object, object>();
-  const accessors = new Map<PropertyKey, (name: string) => object>();
+  const view = Object.create(runtime) as Runtime;
+  const own = view as unknown as Record<ComponentAccessor, (name: string) => object>;
   for (const accessor of Object.keys(METHODS) as ComponentAccessor[]) {
-    accessors.set(accessor, (name) => {
-      const instance = (runtime[accessor] as (n: string) => object).call(runtime, name);
-      let view = cache.get(instance);
-      if (!view) {
+    const get = runtime[accessor] as (n: string) => object;
+    own[accessor] = (name) => {
+      const instance = get.call(runtime, name);
+      let wrapped = cache.get(instance);
+      if (!wrapped) {
         const wrap = wrappers(accessor, name);
-        view = wrap ? wrapInstance(instance, METHODS[accessor], wrap) : instance;
-        cache.set(instance, view);
+        wrapped = wrap ? wrapInstance(instance, METHODS[accessor], wrap) : instance;
+        cache.set(instance, wrapped);
       }
-      return view;
-    });
+      return wrapped;
+    };
   }
-  return new Proxy(runtime, {
-    get: (target, property) => accessors.get(property) ?? Reflect.get(target, property, target),
-  });
+  return view;
 }

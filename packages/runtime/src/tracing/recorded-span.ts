@@ -72,7 +72,8 @@ export class RecordedSpan implements SpanOfApi, ReadableSpan {
   readonly #startMs: number;
   #endMs: number | undefined;
   #name: string;
-  #attributes: Attributes;
+  /** Made by the first attribute: most spans get theirs only from `describe`, when read. */
+  #attributes: Attributes | undefined = undefined;
   #describe: SpanDescription | undefined;
 
   constructor(
@@ -88,7 +89,6 @@ export class RecordedSpan implements SpanOfApi, ReadableSpan {
     this.kind = kind;
     this.#context = context;
     this.parentSpanContext = parent;
-    this.#attributes = {};
     if (attributes) this.setAttributes(attributes);
     this.#startMs = performance.now();
   }
@@ -104,6 +104,7 @@ export class RecordedSpan implements SpanOfApi, ReadableSpan {
 
   get attributes(): Attributes {
     this.#settle();
+    this.#attributes ??= {};
     return this.#attributes;
   }
 
@@ -154,6 +155,7 @@ export class RecordedSpan implements SpanOfApi, ReadableSpan {
   }
 
   #put(attributes: Attributes): void {
+    this.#attributes ??= {};
     const own = this.#attributes;
     for (const key in attributes) {
       const value = attributes[key];

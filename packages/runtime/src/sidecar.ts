@@ -558,7 +558,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     access,
   });
   const handler = tracing ? tracedHttpHandler(api, tracing) : api;
-  const observe = httpObserver?.observe;
+  const closed = httpObserver?.closed;
   const limits = {
     maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
@@ -577,14 +577,18 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     (req, res) => {
       const end = drain.begin();
       answering.add(res);
-      res.once("close", () => {
+      const began = closed ? performance.now() : 0;
+      // One listener does all a closing response needs (close fires once, so `on`, not `once`'s
+      // wrapper): its metrics, its span, the drain's count.
+      res.on("close", () => {
+        closed?.(req, res, began);
+        if (tracing) (res as TracedResponse).endTrace();
         answering.delete(res);
         end();
       });
       // While draining, a request on a kept-alive connection is still served, but its
       // connection closes after the answer, so clients move off before the components close.
       if (drain.draining) res.shouldKeepAlive = false;
-      observe?.(req, res, performance.now());
       handler(req, res);
     },
   );

@@ -12,8 +12,11 @@ type RoutedRequest = IncomingMessage & { [ROUTE]?: string };
 export interface HttpServerObserver {
   /** The router matched `route` for `req` (the `path` label, unless a raw path is wanted). */
   onRouted(req: IncomingMessage, route: string): void;
-  /** Records `req`'s metrics once its response has finished; `began` is performance.now(). */
-  observe(req: IncomingMessage, res: ServerResponse, began: number): void;
+  /**
+   * Records `req`'s metrics as its response closes, if it finished (a caller that went away
+   * first is not counted, as daprd's middleware counts answers); `began` is performance.now().
+   */
+  closed(req: IncomingMessage, res: ServerResponse, began: number): void;
 }
 
 export function httpServerObserver(
@@ -28,26 +31,24 @@ export function httpServerObserver(
       // a fraction of a WeakMap's cost on every request.
       (req as RoutedRequest)[ROUTE] = route;
     },
-    observe(req, res, began) {
-      // `on`, not `once`: finish fires once, and once's wrapper is a second closure per request.
-      res.on("finish", () => {
-        const raw = rawPath ? (req.url ?? "").split("?")[0] || "" : "";
-        const path =
-          (pathMatching ? metrics.pathLabel(raw) : undefined) ??
-          (increasedCardinality ? raw : ((req as RoutedRequest)[ROUTE] ?? ""));
-        if (metrics.recordsErrorCodes) {
-          const code = answeredErrorCode(res);
-          if (code) metrics.errorCode(code);
-        }
-        metrics.httpServer(
-          req.method ?? "",
-          path,
-          res.statusCode,
-          performance.now() - began,
-          Number(req.headers["content-length"] ?? 0) || 0,
-          Number(res.getHeader("content-length") ?? 0) || 0,
-        );
-      });
+    closed(req, res, began) {
+      if (!res.writableFinished) return;
+      const raw = rawPath ? (req.url ?? "").split("?")[0] || "" : "";
+      const path =
+        (pathMatching ? metrics.pathLabel(raw) : undefined) ??
+        (increasedCardinality ? raw : ((req as RoutedRequest)[ROUTE] ?? ""));
+      if (metrics.recordsErrorCodes) {
+        const code = answeredErrorCode(res);
+        if (code) metrics.errorCode(code);
+      }
+      metrics.httpServer(
+        req.method ?? "",
+        path,
+        res.statusCode,
+        performance.now() - began,
+        Number(req.headers["content-length"] ?? 0) || 0,
+        Number(res.getHeader("content-length") ?? 0) || 0,
+      );
     },
   };
 }

@@ -100,12 +100,6 @@ export class TracedResponse<
   #span: Span | undefined = undefined;
   #path = "";
 
-  constructor(req: Request) {
-    super(req);
-    // One shared listener, not a closure per request: it ends the span as the response closes.
-    this.on("close", endTrace);
-  }
-
   /** Makes `span` the request's, ended with the answer's status when the response closes. */
   trace(span: Span, path: string, traceparent: string): void {
     this.#span = span;
@@ -113,7 +107,7 @@ export class TracedResponse<
     this.#traceparent = traceparent;
   }
 
-  /** Ends the request's span, if it has one that is still open. */
+  /** Ends the request's span, if it has one that is still open: the server calls it on close. */
   endTrace(): void {
     const span = this.#span;
     if (!span) return;
@@ -138,10 +132,6 @@ export class TracedResponse<
       ? super.writeHead(statusCode, headers)
       : super.writeHead(statusCode, message, headers);
   }
-}
-
-function endTrace(this: TracedResponse): void {
-  this.endTrace();
 }
 
 /** Ends an HTTP API span with the answer's `status` (499: the caller went away first). */
@@ -182,18 +172,20 @@ export function tracedHttpHandler(
       handler(req, res);
       return;
     }
+    const headers = req.headers;
     const span = tracing.start(path, SpanKind.CLIENT, {
-      traceparent: one(req.headers.traceparent),
-      tracestate: one(req.headers.tracestate),
+      traceparent: one(headers.traceparent),
+      tracestate: one(headers.tracestate),
     });
-    const carried = tracing.headers(span);
-    req.headers.traceparent = carried.traceparent;
-    if (carried.tracestate) req.headers.tracestate = carried.tracestate;
-    else delete req.headers.tracestate;
-    if (res instanceof TracedResponse) res.trace(span, path, carried.traceparent);
+    const traceparent = tracing.traceparent(span);
+    headers.traceparent = traceparent;
+    const tracestate = span.spanContext().traceState?.serialize();
+    if (tracestate) headers.tracestate = tracestate;
+    else if (headers.tracestate !== undefined) delete headers.tracestate;
+    if (res instanceof TracedResponse) res.trace(span, path, traceparent);
     else {
       // A server of someone else's making: the same span, with a header and a listener of its own.
-      res.setHeader("traceparent", carried.traceparent);
+      res.setHeader("traceparent", traceparent);
       res.once("close", () =>
         finish(span, req.method ?? "", path, res.writableFinished ? res.statusCode : 499),
       );

@@ -57,9 +57,9 @@ describe("SidecarTracing", () => {
     const t = tracing(1);
     const span = t.start("/v1.0/state/s/k", SpanKind.CLIENT, {}, { early: "yes" });
     let described = 0;
-    describeSpan(span, () => {
+    describeSpan(span, (name) => {
       described++;
-      return { name: "described", attributes: { "db.system": "state" } };
+      return { name: `described ${name}`, attributes: { "db.system": "state" } };
     });
     await new Promise((r) => setTimeout(r, 5));
     span.setStatus({ code: 2, message: "boom" });
@@ -69,7 +69,7 @@ describe("SidecarTracing", () => {
     const [record] = t.buffer.recent();
     expect(described).toBe(1);
     expect(record).toMatchObject({
-      name: "described",
+      name: "described /v1.0/state/s/k",
       kind: "CLIENT",
       status: "error",
       attributes: { early: "yes", "db.system": "state" },

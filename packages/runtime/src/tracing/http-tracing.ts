@@ -98,12 +98,10 @@ export class TracedResponse<
   /** The context of the request's span, for the answer. */
   #traceparent: string | undefined = undefined;
   #span: Span | undefined = undefined;
-  #path = "";
 
   /** Makes `span` the request's, ended with the answer's status when the response closes. */
-  trace(span: Span, path: string, traceparent: string): void {
+  trace(span: Span, traceparent: string): void {
     this.#span = span;
-    this.#path = path;
     this.#traceparent = traceparent;
   }
 
@@ -112,7 +110,7 @@ export class TracedResponse<
     const span = this.#span;
     if (!span) return;
     this.#span = undefined;
-    finish(span, this.req.method ?? "", this.#path, this.writableFinished ? this.statusCode : 499);
+    finish(span, this.req.method ?? "", this.writableFinished ? this.statusCode : 499);
   }
 
   override writeHead(
@@ -135,8 +133,8 @@ export class TracedResponse<
 }
 
 /** Ends an HTTP API span with the answer's `status` (499: the caller went away first). */
-function finish(span: Span, method: string, path: string, status: number): void {
-  describeSpan(span, httpDescription(method, path, status));
+function finish(span: Span, method: string, status: number): void {
+  describeSpan(span, httpDescription(method, status));
   endSpan(
     span,
     status >= 400,
@@ -144,13 +142,26 @@ function finish(span: Span, method: string, path: string, status: number): void 
   );
 }
 
+/** One description per method and status, shared by every span with them (both sets are small). */
+const descriptions = new Map<string, Map<number, SpanDescription>>();
+
 /**
- * An HTTP span's name and attributes, worked out only if the span is read. Made here, not in the
- * handler, so the closure holds these three values alone: one made in the handler would keep the
+ * An HTTP span's name and attributes from its name (the path), worked out only if the span is
+ * read. It holds the method and status alone: a closure over the handler's scope would keep the
  * request and the response alive for as long as the span buffer keeps the span.
  */
-function httpDescription(method: string, path: string, status: number): SpanDescription {
-  return () => httpSpanAttributes(method, path, status);
+function httpDescription(method: string, status: number): SpanDescription {
+  let byStatus = descriptions.get(method);
+  if (byStatus === undefined) {
+    byStatus = new Map();
+    descriptions.set(method, byStatus);
+  }
+  let description = byStatus.get(status);
+  if (description === undefined) {
+    description = (path) => httpSpanAttributes(method, path, status);
+    byStatus.set(status, description);
+  }
+  return description;
 }
 
 /**
@@ -182,12 +193,12 @@ export function tracedHttpHandler(
     const tracestate = span.spanContext().traceState?.serialize();
     if (tracestate) headers.tracestate = tracestate;
     else if (headers.tracestate !== undefined) delete headers.tracestate;
-    if (res instanceof TracedResponse) res.trace(span, path, traceparent);
+    if (res instanceof TracedResponse) res.trace(span, traceparent);
     else {
       // A server of someone else's making: the same span, with a header and a listener of its own.
       res.setHeader("traceparent", traceparent);
       res.once("close", () =>
-        finish(span, req.method ?? "", path, res.writableFinished ? res.statusCode : 499),
+        finish(span, req.method ?? "", res.writableFinished ? res.statusCode : 499),
       );
     }
     handler(req, res);

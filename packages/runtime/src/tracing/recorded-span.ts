@@ -35,8 +35,11 @@ export interface SpanSink {
   readonly processors: readonly SpanProcessor[];
 }
 
-/** A name and attributes worked out only when someone reads the span. */
-export type SpanDescription = () => { name: string; attributes: Attributes };
+/**
+ * A name and attributes worked out from the span's name only when someone reads the span: one
+ * function can serve many spans, so describing one need not allocate.
+ */
+export type SpanDescription = (name: string) => { name: string; attributes: Attributes };
 
 /**
  * `ms` as an HrTime in whole microseconds: Zipkin takes integral microsecond timestamps and
@@ -149,7 +152,7 @@ export class RecordedSpan implements SpanOfApi, ReadableSpan {
     const describe = this.#describe;
     if (!describe) return;
     this.#describe = undefined;
-    const { name, attributes } = describe();
+    const { name, attributes } = describe(this.#name);
     this.#name = name;
     this.#put(attributes);
   }

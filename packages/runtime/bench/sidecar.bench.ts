@@ -1,7 +1,8 @@
 // The sidecar's added latency, throughput, start-up time and memory, each against a baseline
 // measured in the same run. Run: pnpm --filter @outrig/runtime bench
 // Environment: BENCH_SECONDS (default 10) per fixed-rate run, BENCH_RATE (default 1000),
-// BENCH_ONLY=observability to run only the tracing and metrics comparisons.
+// BENCH_ROUNDS (default 3) alternating rounds per comparison, BENCH_ONLY=observability to run only
+// the tracing and metrics comparisons.
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
 import { once } from "node:events";
 import { loadavg } from "node:os";
@@ -20,7 +21,9 @@ const FROM_SOURCE = Boolean(process.env.BENCH_SOURCE);
 /** Extra Node flags for every server child, e.g. `--max-semi-space-size=2`. */
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
 /** Baseline and sidecar runs alternate in rounds, so both see the same drift in machine load. */
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Seconds each observability sidecar is driven on each route before anything is measured. */
+const WARM_SECONDS = 5;
 const ONLY_OBSERVABILITY = process.env.BENCH_ONLY === "observability";
 const children: ChildProcess[] = [];
 
@@ -137,7 +140,7 @@ async function compare(
   baselineLoad: Load = load,
   /** Requests per second; 0 runs both as fast as they answer (CPU per request is steadiest so). */
   rate = RATE,
-): Promise<Figures & { cpuPerRequest: number; baselineCpuPerRequest: number }> {
+): Promise<Figures & { cpuPerRequest: number; baselineCpuPerRequest: number; cpuRounds: string }> {
   const at = rate > 0 ? { rate } : {};
   // Warm-up as fast as they answer, whatever the measured rate: V8 compiles the hot paths on
   // threads of the measured process, so a process that met the route only a few thousand times
@@ -149,15 +152,27 @@ async function compare(
   const baseCpuPerRun: number[] = [];
   const sideCpuPerRun: number[] = [];
   const slice = Math.max(1, Math.round(SECONDS / ROUNDS));
-  for (let r = 0; r < ROUNDS; r++) {
+  const measureBaseline = async () => {
     const b0 = await cpu(baseline.child);
     const b = await run(baseline.port, baselineLoad, { ...at, seconds: slice });
     baseCpuPerRun.push(((await cpu(baseline.child)) - b0) / Math.max(1, b.total));
     baseRuns.push(b);
+  };
+  const measureTarget = async () => {
     const s0 = await cpu(target.child);
     const s = await run(target.port, load, { ...at, seconds: slice });
     sideCpuPerRun.push(((await cpu(target.child)) - s0) / Math.max(1, s.total));
     sideRuns.push(s);
+  };
+  // Each round swaps who goes first, so a drift in the machine's speed lands on both alike.
+  for (let r = 0; r < ROUNDS; r++) {
+    if (r % 2 === 0) {
+      await measureBaseline();
+      await measureTarget();
+    } else {
+      await measureTarget();
+      await measureBaseline();
+    }
   }
   const combined = (runs: Figures[]): Figures => ({
     ...medianLatency(runs),
@@ -184,8 +199,11 @@ async function compare(
   );
   const baseCpuPer = median(baseCpuPerRun);
   const sideCpuPer = median(sideCpuPerRun);
+  // The rounds' spread, so a ratio can be read against the noise it sits in.
+  const spread = (runs: number[]) =>
+    `${Math.min(...runs).toFixed(0)}-${Math.max(...runs).toFixed(0)}`;
   console.log(
-    `  CPU per request: baseline process ${baseCpuPer.toFixed(0)} µs, measured process ${sideCpuPer.toFixed(0)} µs (user + system; insensitive to scheduling delays)`,
+    `  CPU per request: baseline process ${baseCpuPer.toFixed(0)} µs, measured process ${sideCpuPer.toFixed(0)} µs (user + system; insensitive to scheduling delays; rounds ${spread(baseCpuPerRun)} and ${spread(sideCpuPerRun)} µs)`,
   );
   return {
     ...side,
@@ -194,6 +212,7 @@ async function compare(
     p99: side.p99 - base.p99,
     cpuPerRequest: sideCpuPer,
     baselineCpuPerRequest: baseCpuPer,
+    cpuRounds: `${spread(sideCpuPerRun)} vs ${spread(baseCpuPerRun)}`,
   };
 }
 
@@ -331,6 +350,25 @@ try {
       body: seed,
     });
   }
+  // The three sidecars first answer both routes for WARM_SECONDS each as fast as they can: under
+  // callgrind, V8 was still compiling for a quarter of a state get's instructions after 10,000
+  // requests and 5% after 30,000, so the first comparison measured compile threads, not requests.
+  for (const target of [sidecarTarget, plainTarget, tracedTarget]) {
+    await run(
+      target.port,
+      { method: "GET", path: "/v1.0/state/statestore/bench" },
+      {
+        seconds: WARM_SECONDS,
+      },
+    );
+    await run(
+      target.port,
+      { ...echo, path: "/v1.0/invoke/bench/method/echo" },
+      {
+        seconds: WARM_SECONDS,
+      },
+    );
+  }
   /** State get and invocation on `target` against the sidecar with metrics and tracing off. */
   const againstPlain = async (what: string, target: typeof sidecarTarget, rate: number) => {
     const get = { method: "GET" as const, path: "/v1.0/state/statestore/bench" };
@@ -367,8 +405,8 @@ try {
   }
   mainSummary?.();
   console.log("\nobservability against its target");
-  const ratio = (c: { cpuPerRequest: number; baselineCpuPerRequest: number }) =>
-    `${c.cpuPerRequest.toFixed(0)} µs vs ${c.baselineCpuPerRequest.toFixed(0)} µs (${(c.cpuPerRequest / c.baselineCpuPerRequest).toFixed(2)}x)`;
+  const ratio = (c: { cpuPerRequest: number; baselineCpuPerRequest: number; cpuRounds: string }) =>
+    `${c.cpuPerRequest.toFixed(0)} µs vs ${c.baselineCpuPerRequest.toFixed(0)} µs (${(c.cpuPerRequest / c.baselineCpuPerRequest).toFixed(2)}x; rounds ${c.cpuRounds} µs)`;
   for (const { rate, metered, traced } of observability) {
     for (const [label, figures] of [
       ["metrics on vs off", metered],
